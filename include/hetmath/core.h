@@ -1,0 +1,338 @@
+/**
+ * @file hetmath/core.h
+ * @brief Memory spaces, dtypes, tensors, execution spaces, the context and its logger.
+ *
+ * A *memory space* is where an operand's bytes are (host pageable, host pinned, or a CUDA
+ * device); an *execution space* is where the arithmetic runs (the CPU or a CUDA device). The
+ * context holds everything stateful: logger, last error, transfer ledger and guard, per-device
+ * CUDA state and plan caches. A context is a single-threaded object: use one per thread; distinct
+ * contexts may be used from distinct threads at once.
+ */
+#ifndef HETMATH_CORE_H
+#define HETMATH_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hetmath/export.h"
+#include "hetmath/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Memory spaces                                                                               */
+
+/** Kind of memory. The values equal DLPack's DLDeviceType and are fixed forever. */
+typedef enum hm_device_type {
+    HM_DEVICE_HOST = 1,      /**< pageable host memory (kDLCPU) */
+    HM_DEVICE_CUDA = 2,      /**< memory of CUDA device `id` (kDLCUDA) */
+    HM_DEVICE_CUDA_HOST = 3, /**< page-locked (pinned) host memory, DMA-able (kDLCUDAHost) */
+} hm_device_type;
+
+/** A memory space: a type and, for HM_DEVICE_CUDA, the device ordinal (0 otherwise). */
+typedef struct hm_device {
+    hm_device_type type;
+    int id;
+} hm_device;
+
+/** Pageable host memory. */
+static inline hm_device hm_device_host(void)
+{
+    hm_device d = {HM_DEVICE_HOST, 0};
+    return d;
+}
+
+/** Pinned (page-locked) host memory. */
+static inline hm_device hm_device_pinned(void)
+{
+    hm_device d = {HM_DEVICE_CUDA_HOST, 0};
+    return d;
+}
+
+/** Memory of CUDA device @p id. */
+static inline hm_device hm_device_cuda(int id)
+{
+    hm_device d = {HM_DEVICE_CUDA, id};
+    return d;
+}
+
+/** Writes "host", "pinned" or "cuda:N" into @p buf (at most @p size bytes with the NUL).
+ *  @return @p buf. */
+HM_API const char *hm_device_format(hm_device device, char *buf, size_t size);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Dtypes                                                                                      */
+
+/** Element types. Values are fixed forever. Complex types are interleaved (re, im) pairs. */
+typedef enum hm_dtype {
+    HM_DTYPE_F16 = 1,  /**< IEEE binary16 */
+    HM_DTYPE_BF16 = 2, /**< bfloat16 */
+    HM_DTYPE_F32 = 3,
+    HM_DTYPE_F64 = 4,
+    HM_DTYPE_C64 = 5,  /**< complex of two f32 */
+    HM_DTYPE_C128 = 6, /**< complex of two f64 */
+} hm_dtype;
+
+/** Size of one element in bytes; 0 for an unknown code. */
+HM_API size_t hm_dtype_size(hm_dtype dtype);
+
+/** "f16", "bf16", "f32", "f64", "c64", "c128"; "unknown" for other codes. */
+HM_API const char *hm_dtype_name(hm_dtype dtype);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tensors                                                                                     */
+
+/** Largest number of dimensions a tensor may have. */
+#define HM_MAX_NDIM 8
+
+/**
+ * A non-owning, device-tagged view of strided data (like DLPack's DLTensor).
+ *
+ * `strides` are in elements, not bytes. Any non-overlapping layout with non-negative strides
+ * is allowed: row-major, column-major, transposed, sliced. `data` points at element (0,…,0).
+ * `ndim` may be 0 (a scalar) to HM_MAX_NDIM. A view never owns its memory, except one filled
+ * by hm_tensor_alloc(), which is released by hm_tensor_free().
+ */
+typedef struct hm_tensor {
+    void *data;
+    hm_device device;
+    hm_dtype dtype;
+    int ndim;
+    int64_t shape[HM_MAX_NDIM];
+    int64_t strides[HM_MAX_NDIM];
+} hm_tensor;
+
+/**
+ * Fills @p out as a view of @p data. @p strides may be NULL for a row-major (C-order) layout.
+ * Checks the dtype, ndim, extents, strides and byte size, not the pointer (that needs a context:
+ * see hm_tensor_check()). Nothing is allocated.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  @p out is NULL, or @p shape is NULL while ndim > 0
+ * @retval HM_STATUS_INVALID_DTYPE     unknown dtype code
+ * @retval HM_STATUS_INVALID_SHAPE     ndim outside 0..HM_MAX_NDIM, or a negative extent
+ * @retval HM_STATUS_INVALID_LAYOUT    a negative stride or overlapping elements
+ * @retval HM_STATUS_SIZE_OVERFLOW     the extent in bytes does not fit in size_t
+ */
+HM_API hm_status hm_tensor_init(hm_tensor *out, void *data, hm_device device, hm_dtype dtype,
+                                int ndim, const int64_t *shape, const int64_t *strides);
+
+/** Number of elements (product of the shape; 1 for a scalar, 0 if any extent is 0). */
+HM_API int64_t hm_tensor_numel(const hm_tensor *t);
+
+/** Bytes of the elements themselves: numel × dtype size. */
+HM_API size_t hm_tensor_nbytes(const hm_tensor *t);
+
+/** 1 if @p t is row-major contiguous (dims of extent 1 ignored), else 0. */
+HM_API int hm_tensor_is_contiguous(const hm_tensor *t);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Logging                                                                                     */
+
+/** Log levels. A context logs messages at or above (numerically at or below) its level. */
+typedef enum hm_log_level {
+    HM_LOG_OFF = 0,
+    HM_LOG_ERROR = 1,
+    HM_LOG_WARN = 2,
+    HM_LOG_INFO = 3,
+    HM_LOG_DEBUG = 4,
+} hm_log_level;
+
+/** A log sink. @p message has no trailing newline and is valid during the call only. */
+typedef void (*hm_log_fn)(hm_log_level level, const char *message, void *user_data);
+
+/** The default sink: writes "YYYY-mm-ddTHH:MM:SS.mmmZ LEVEL message" to stderr. */
+HM_API void hm_log_stderr(hm_log_level level, const char *message, void *user_data);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Context                                                                                     */
+
+/** Opaque per-thread state: logger, last error, ledger, guard, per-device CUDA state, caches. */
+typedef struct hm_context hm_context;
+
+/** Value of hm_context_options.log_level that means "HETMATH_LOG_LEVEL, else WARN". */
+#define HM_LOG_LEVEL_FROM_ENV (-1)
+
+/** Options for hm_context_create(). Initialise with hm_context_options_init(). */
+typedef struct hm_context_options {
+    size_t size;            /**< sizeof(hm_context_options), so the struct can grow */
+    hm_log_fn log_fn;       /**< NULL: hm_log_stderr */
+    void *log_user_data;    /**< passed to log_fn */
+    int log_level;          /**< an hm_log_level, or HM_LOG_LEVEL_FROM_ENV (default) */
+    size_t pinned_pool_bytes; /**< bound of the pinned staging pool; 0: the default (256 MiB) */
+} hm_context_options;
+
+/** Sets @p opts to the defaults. */
+HM_API void hm_context_options_init(hm_context_options *opts);
+
+/**
+ * Creates a context. @p opts may be NULL for the defaults. Probes for CUDA devices (no driver or
+ * no GPU is not an error: the context then has 0 devices). Per-device state (stream, library
+ * handles) is created lazily, on first use of each device.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  @p out is NULL, or @p opts has a bad size or log level
+ * @retval HM_STATUS_OUT_OF_HOST_MEMORY
+ */
+HM_API hm_status hm_context_create(const hm_context_options *opts, hm_context **out);
+
+/** Waits for the context's device work, releases everything it owns. NULL is a no-op. */
+HM_API void hm_context_destroy(hm_context *ctx);
+
+/** The sentence describing the last failure on @p ctx ("" after success; never NULL). */
+HM_API const char *hm_context_last_error(const hm_context *ctx);
+
+/** The status of the last failing call on @p ctx (HM_STATUS_SUCCESS if none). */
+HM_API hm_status hm_context_last_status(const hm_context *ctx);
+
+/** Replaces the log sink (NULL restores hm_log_stderr).
+ *  @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT ctx is NULL */
+HM_API hm_status hm_context_set_logger(hm_context *ctx, hm_log_fn fn, void *user_data);
+
+/** Sets the level.
+ *  @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT ctx NULL or level unknown */
+HM_API hm_status hm_context_set_log_level(hm_context *ctx, hm_log_level level);
+
+/** The current level (HM_LOG_OFF for NULL). */
+HM_API hm_log_level hm_context_log_level(const hm_context *ctx);
+
+/** Number of usable CUDA devices (0 without CUDA, driver or GPU).
+ *  @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT a NULL argument */
+HM_API hm_status hm_context_device_count(const hm_context *ctx, int *count);
+
+/** What hm_context_device_info() reports about a CUDA device. */
+typedef struct hm_device_info {
+    char name[256];
+    size_t total_memory;     /**< bytes */
+    int compute_major;
+    int compute_minor;
+    int multiprocessors;
+    int pci_bus_id;
+    int pcie_generation;     /**< current link generation, 0 if unknown */
+    int pcie_width;          /**< current link width, 0 if unknown */
+} hm_device_info;
+
+/**
+ * Describes CUDA device @p id.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument
+ * @retval HM_STATUS_CUDA_UNAVAILABLE  built without CUDA, or no device
+ * @retval HM_STATUS_DEVICE_NOT_FOUND  @p id is not a device of this machine
+ */
+HM_API hm_status hm_context_device_info(hm_context *ctx, int id, hm_device_info *out);
+
+/**
+ * Waits until all work the context queued on its devices has finished.
+ * @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT
+ * @retval HM_STATUS_CUDA_ERROR  an earlier asynchronous operation failed
+ */
+HM_API hm_status hm_context_synchronize(hm_context *ctx);
+
+/** Allocates a row-major contiguous tensor in memory space @p device (host pageable,
+ *  pinned or cuda:N). Contents are uninitialised. Free with hm_tensor_free().
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT, HM_STATUS_INVALID_DTYPE, HM_STATUS_INVALID_SHAPE,
+ *         HM_STATUS_SIZE_OVERFLOW  as for hm_tensor_init()
+ * @retval HM_STATUS_CUDA_UNAVAILABLE  pinned or cuda memory asked for without CUDA
+ * @retval HM_STATUS_DEVICE_NOT_FOUND  cuda:N with N not a device
+ * @retval HM_STATUS_OUT_OF_HOST_MEMORY, HM_STATUS_OUT_OF_DEVICE_MEMORY
+ */
+HM_API hm_status hm_tensor_alloc(hm_context *ctx, hm_device device, hm_dtype dtype, int ndim,
+                                 const int64_t *shape, hm_tensor *out);
+
+/** Releases memory obtained by hm_tensor_alloc() and sets `t->data` to NULL. NULL @p t or NULL
+ *  data is a no-op. Never pass a view of memory the caller allocated. */
+HM_API void hm_tensor_free(hm_context *ctx, hm_tensor *t);
+
+/**
+ * Full check of a tensor as an operand: everything hm_tensor_init() checks, plus alignment and
+ * that the pointer really lives in the declared memory space (cudaPointerGetAttributes): a host
+ * pointer declared as cuda:N, a device pointer declared as host, pageable memory declared as
+ * pinned, or memory of another device are all refused.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  NULL context or tensor, or NULL data with elements
+ * @retval HM_STATUS_INVALID_DTYPE, HM_STATUS_INVALID_SHAPE, HM_STATUS_INVALID_LAYOUT,
+ *         HM_STATUS_SIZE_OVERFLOW, HM_STATUS_MISALIGNED
+ * @retval HM_STATUS_SPACE_MISMATCH    the pointer is not in the declared space
+ * @retval HM_STATUS_DEVICE_NOT_FOUND  the declared device does not exist
+ * @retval HM_STATUS_CUDA_UNAVAILABLE  a pinned or cuda space without CUDA
+ */
+HM_API hm_status hm_tensor_check(hm_context *ctx, const hm_tensor *t);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Execution spaces                                                                            */
+
+/** Where the arithmetic runs. */
+typedef enum hm_execution_kind {
+    HM_EXEC_DEFAULT = 0, /**< generic ops: where the operands are; specialized ops: CUDA */
+    HM_EXEC_CPU = 1,
+    HM_EXEC_CUDA = 2,
+} hm_execution_kind;
+
+/** "Choose for me" value of hm_execution.device_id and hm_execution.num_threads. */
+#define HM_AUTO (-1)
+
+/**
+ * An execution space. With HM_EXEC_CPU, `device_id` must be HM_AUTO and `num_threads` is
+ * HM_AUTO (the cores this process may use) or ≥ 1. With HM_EXEC_CUDA, `num_threads` must be
+ * HM_AUTO and `device_id` is HM_AUTO (the operands' device, else 0) or an existing device.
+ * With HM_EXEC_DEFAULT both must be HM_AUTO. A NULL hm_execution pointer means the default.
+ */
+typedef struct hm_execution {
+    hm_execution_kind kind;
+    int device_id;
+    int num_threads;
+} hm_execution;
+
+static inline hm_execution hm_execution_default(void)
+{
+    hm_execution e = {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO};
+    return e;
+}
+
+static inline hm_execution hm_execution_cpu(int num_threads)
+{
+    hm_execution e = {HM_EXEC_CPU, HM_AUTO, num_threads};
+    return e;
+}
+
+static inline hm_execution hm_execution_cuda(int device_id)
+{
+    hm_execution e = {HM_EXEC_CUDA, device_id, HM_AUTO};
+    return e;
+}
+
+/** Whether an operation is generic (runs where its operands are) or specialized (CUDA only). */
+typedef enum hm_op_class {
+    HM_OP_GENERIC = 0,
+    HM_OP_SPECIALIZED = 1,
+} hm_op_class;
+
+/**
+ * Resolves where an operation over @p operands would run, by DESIGN.md's rules: a generic op
+ * with the default space runs on the CPU for host/pinned operands and on their device for cuda
+ * operands; a specialized op runs on CUDA (the operands' device, else device 0); an explicit
+ * space is honoured. The result has a concrete kind, device id (CUDA) and thread count (CPU).
+ * @p operands may hold NULL entries (absent optional operands), which are skipped.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT           a NULL context or result
+ * @retval HM_STATUS_INVALID_EXECUTION          cpu with a device id, num_threads ≤ 0, cuda with
+ *                                              num_threads, an unknown kind, a specialized op on
+ *                                              cpu
+ * @retval HM_STATUS_DEVICE_NOT_FOUND           the named device does not exist
+ * @retval HM_STATUS_CUDA_UNAVAILABLE           CUDA execution without CUDA or a device
+ * @retval HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES  operands on two CUDA devices and no device
+ *                                              named
+ */
+HM_API hm_status hm_execution_resolve(hm_context *ctx, const hm_execution *requested,
+                                      hm_op_class op_class, const hm_tensor *const *operands,
+                                      int num_operands, hm_execution *resolved);
+
+/** The library's version, "MAJOR.MINOR.PATCH". */
+HM_API const char *hm_version_string(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,50 @@
+/* The CUDA backend's internal interface: per-device state, error translation, kernel launchers.
+ * Compiled only when hetmath is built with CUDA. */
+#ifndef HETMATH_CUDA_H
+#define HETMATH_CUDA_H
+
+#include <cuda_runtime.h>
+
+#include "core/backend.h"
+
+/* Per-device state of one context, created on first use of the device. */
+typedef struct hm_cuda_device {
+    bool ready;
+    cudaStream_t stream; /* non-blocking; all of the context's work on this device goes here */
+    void *lt_handle;     /* cublasLtHandle_t, created by the matmul on first use */
+    void *workspace;     /* device workspace shared by the device's plans (cuBLASLt) */
+    size_t workspace_bytes;
+} hm_cuda_device;
+
+typedef struct hm_cuda_state {
+    int count;
+    hm_cuda_device dev[]; /* count entries */
+} hm_cuda_state;
+
+/* The state of device id for ctx, created (stream) on first use. Sets the current device. */
+hm_status hm__cuda_device(hm_context *ctx, int id, hm_cuda_device **out);
+
+/* Translates a CUDA runtime error into a status and a message (out of memory is its own
+ * status), clears the sticky-free error state, and returns the status. */
+hm_status hm__cuda_fail(hm_context *ctx, cudaError_t err, const char *fmt, ...) HM_PRINTF(3, 4);
+
+/* One macro per library: in a function with `hm_status st` and a `fail:` label. */
+#define HM_CUDA_TRY(ctx, expr, ...)                                                                \
+    do {                                                                                           \
+        cudaError_t e_ = (expr);                                                                   \
+        if (e_ != cudaSuccess) {                                                                   \
+            st = hm__cuda_fail((ctx), e_, __VA_ARGS__);                                            \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* Kernels (cuda_kernels.cu). Asynchronous on stream; return the launch error. */
+cudaError_t hm__cuda_launch_strided_copy(cudaStream_t stream, void *dst, const int64_t *dst_strides,
+                                         const void *src, const int64_t *src_strides,
+                                         const int64_t *shape, int ndim, size_t elem_size);
+
+/* data[i] *= factor for n real numbers (float if !is_double). */
+cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data, int64_t n, int is_double,
+                                  double factor);
+
+#endif

@@ -1,0 +1,70 @@
+/* The backend interface: each backend is one `static const struct hm_backend_ops` table.
+ *
+ * Core code never calls a backend's functions directly; it goes through the hm__backend_*
+ * wrappers in backend.c, which look the backend up in the registry, supply the default for an
+ * empty slot (HM_STATUS_NOT_SUPPORTED, or a no-op for release/synchronize) and keep the error
+ * message naming the caller. Adding a backend means a folder under src/backends and a row in
+ * the registry. */
+#ifndef HETMATH_BACKEND_H
+#define HETMATH_BACKEND_H
+
+#include "core/internal.h"
+
+struct hm_fft_backend;
+struct hm_matmul_backend;
+
+typedef struct hm_backend_ops {
+    const char *name;
+
+    /* Number of devices this backend computes on (the CPU: 1). "No driver" or "no GPU" is
+     * not an error: count 0. Required. */
+    hm_status (*probe)(hm_context *ctx, int *count);
+
+    /* Frees the per-context state in ctx->backend_state[slot]. Optional. */
+    void (*release)(hm_context *ctx);
+
+    /* Memory of the spaces this backend owns (see hm__backend_for_memory). Required. */
+    hm_status (*alloc)(hm_context *ctx, hm_device device, size_t bytes, void **out);
+    void (*free)(hm_context *ctx, hm_device device, void *ptr);
+
+    /* Where does ptr really live? Sets *space (host pageable if the backend does not know the
+     * pointer) and *pinned. Optional: default host, not pinned. */
+    hm_status (*locate)(hm_context *ctx, const void *ptr, hm_device *space, int *pinned);
+
+    /* A contiguous copy of `bytes` between two spaces, at least one of them owned by this
+     * backend. Blocking. Sets *path and *chunks. Required for backends owning device memory. */
+    hm_status (*copy_bytes)(hm_context *ctx, void *dst, hm_device dst_space, const void *src,
+                            hm_device src_space, size_t bytes, hm_transfer_path *path,
+                            int *chunks);
+
+    /* A strided element copy inside one space this backend owns (same shape, any strides).
+     * Blocking. Required. */
+    hm_status (*copy_strided)(hm_context *ctx, hm_device space, void *dst,
+                              const int64_t *dst_strides, const void *src,
+                              const int64_t *src_strides, const int64_t *shape, int ndim,
+                              size_t elem_size);
+
+    /* Waits for all queued work of this context. Optional. */
+    hm_status (*synchronize)(hm_context *ctx);
+
+    /* Describes device id. Optional. */
+    hm_status (*device_info)(hm_context *ctx, int id, hm_device_info *out);
+
+    /* Operations. NULL when the backend has none. */
+    const struct hm_fft_backend *fft;
+    const struct hm_matmul_backend *matmul;
+} hm_backend_ops;
+
+/* The registry (backend.c): slot → table, NULL where not built. */
+const hm_backend_ops *hm__backend(int slot);
+
+/* The backend owning memory of this type (host → CPU; pinned, cuda → CUDA), or NULL. */
+const hm_backend_ops *hm__backend_for_memory(hm_device device);
+
+/* The backend of an execution kind (cpu → CPU, cuda → CUDA), or NULL. */
+const hm_backend_ops *hm__backend_for_execution(hm_execution_kind kind);
+
+/* Wrappers with defaults. */
+hm_status hm__backend_locate(hm_context *ctx, const void *ptr, hm_device *space, int *pinned);
+
+#endif

@@ -1,0 +1,115 @@
+/* Resolution of execution spaces (DESIGN.md): generic operations follow their operands,
+ * specialized ones run on CUDA, explicit requests are honoured or refused with a reason. */
+#include <stdio.h>
+
+#include "core/backend.h"
+
+hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execution *requested,
+                                hm_op_class op_class, const hm_tensor *const *operands,
+                                const char *const *names, int n, hm_execution *resolved)
+{
+    hm_execution req = requested ? *requested : hm_execution_default();
+    char a[32];
+
+    /* Where the operands are: the first cuda device seen, and whether host operands exist. */
+    int cuda_dev = -1, cuda_index = -1, host_index = -1;
+    for (int i = 0; i < n; i++) {
+        const hm_tensor *t = operands[i];
+        if (!t)
+            continue;
+        if (t->device.type == HM_DEVICE_CUDA) {
+            if (cuda_dev < 0) {
+                cuda_dev = t->device.id;
+                cuda_index = i;
+            } else if (t->device.id != cuda_dev &&
+                       !(req.kind == HM_EXEC_CUDA && req.device_id != HM_AUTO)) {
+                return hm__fail(ctx, HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES,
+                                "%s: operand %s is on cuda:%d but %s is on cuda:%d; name an "
+                                "execution device to copy them to",
+                                fn, names[i], t->device.id, names[cuda_index], cuda_dev);
+            }
+        } else if (host_index < 0) {
+            host_index = i;
+        }
+    }
+
+    switch (req.kind) {
+    case HM_EXEC_DEFAULT:
+        if (req.device_id != HM_AUTO || req.num_threads != HM_AUTO)
+            return hm__fail(ctx, HM_STATUS_INVALID_EXECUTION,
+                            "%s: the default execution space takes no device id (%d) or thread "
+                            "count (%d); use a cpu or cuda execution space",
+                            fn, req.device_id, req.num_threads);
+        if (op_class == HM_OP_GENERIC && cuda_dev >= 0 && host_index >= 0)
+            return hm__fail(ctx, HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES,
+                            "%s: operand %s is in %s but %s is on cuda:%d; name an execution "
+                            "space to say where to compute",
+                            fn, names[host_index],
+                            hm_device_format(operands[host_index]->device, a, sizeof a),
+                            names[cuda_index], cuda_dev);
+        if (op_class == HM_OP_GENERIC && cuda_dev < 0) {
+            *resolved = hm_execution_cpu(ctx->cpu_threads);
+            return HM_STATUS_SUCCESS;
+        }
+        req = hm_execution_cuda(cuda_dev >= 0 ? cuda_dev : HM_AUTO);
+        break;
+    case HM_EXEC_CPU:
+        if (op_class == HM_OP_SPECIALIZED)
+            return hm__fail(ctx, HM_STATUS_INVALID_EXECUTION,
+                            "%s: this operation runs on CUDA only; cpu execution was asked for",
+                            fn);
+        if (req.device_id != HM_AUTO)
+            return hm__fail(ctx, HM_STATUS_INVALID_EXECUTION,
+                            "%s: cpu execution takes no device id (got %d)", fn, req.device_id);
+        if (req.num_threads == HM_AUTO) {
+            req.num_threads = ctx->cpu_threads;
+        } else if (req.num_threads <= 0) {
+            return hm__fail(ctx, HM_STATUS_INVALID_EXECUTION,
+                            "%s: cpu execution with %d threads (must be >= 1 or HM_AUTO)", fn,
+                            req.num_threads);
+        }
+        *resolved = req;
+        return HM_STATUS_SUCCESS;
+    case HM_EXEC_CUDA:
+        if (req.num_threads != HM_AUTO)
+            return hm__fail(ctx, HM_STATUS_INVALID_EXECUTION,
+                            "%s: cuda execution takes no thread count (got %d)", fn,
+                            req.num_threads);
+        break;
+    default:
+        return hm__fail(ctx, HM_STATUS_INVALID_EXECUTION,
+                        "%s: execution kind %d is not an hm_execution_kind", fn, (int)req.kind);
+    }
+
+    /* CUDA execution. */
+    if (!hm__backend(HM_BACKEND_CUDA) || ctx->device_count == 0)
+        return hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
+                        "%s: %s needs a CUDA execution space, but %s", fn,
+                        op_class == HM_OP_SPECIALIZED ? "this operation" : "the request",
+                        hm__backend(HM_BACKEND_CUDA) ? "no CUDA device was found"
+                                                     : "hetmath was built without CUDA");
+    if (req.device_id == HM_AUTO)
+        req.device_id = cuda_dev >= 0 ? cuda_dev : 0;
+    if (req.device_id < 0 || req.device_id >= ctx->device_count)
+        return hm__fail(ctx, HM_STATUS_DEVICE_NOT_FOUND,
+                        "%s: execution device cuda:%d does not exist (%d device%s)", fn,
+                        req.device_id, ctx->device_count, ctx->device_count == 1 ? "" : "s");
+    *resolved = req;
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm_execution_resolve(hm_context *ctx, const hm_execution *requested,
+                               hm_op_class op_class, const hm_tensor *const *operands,
+                               int num_operands, hm_execution *resolved)
+{
+    HM_ENTER(ctx, "hm_execution_resolve");
+    if (!resolved || num_operands < 0 || (num_operands > 0 && !operands))
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "hm_execution_resolve: resolved or operands is NULL");
+    static const char *const names[] = {"0", "1", "2", "3", "4", "5", "6", "7"};
+    if (num_operands > (int)HM_ARRAY_LEN(names))
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "hm_execution_resolve: at most %d operands", (int)HM_ARRAY_LEN(names));
+    return hm__resolve_execution(ctx, "hm_execution_resolve", requested, op_class, operands,
+                                 names, num_operands, resolved);
+}

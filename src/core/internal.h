@@ -1,0 +1,170 @@
+/* Internal declarations shared by the core and the backends. Not installed. */
+#ifndef HETMATH_INTERNAL_H
+#define HETMATH_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hetmath.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define HM_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+#else
+#define HM_PRINTF(fmt_index, first_arg)
+#endif
+
+struct hm_backend_ops;
+struct hm_plan_cache;
+
+/* Indices of the backends in the registry and in hm_context.backend_state. */
+enum { HM_BACKEND_CPU = 0, HM_BACKEND_CUDA = 1, HM_BACKEND_SLOTS = 2 };
+
+/* The transfer ledger: exact totals plus a ring of the most recent records. */
+struct hm_ledger {
+    hm_transfer_record *ring; /* HM_LEDGER_CAPACITY entries, allocated at context creation */
+    size_t head;              /* index of the oldest kept record */
+    size_t count;             /* records kept */
+    uint64_t sequence;        /* of the last record */
+    hm_transfer_totals totals;
+    hm_transfer_fn fn;
+    void *fn_user_data;
+};
+
+struct hm_context {
+    hm_log_fn log_fn;
+    void *log_user_data;
+    hm_log_level log_level;
+
+    hm_status last_status;
+    char last_error[1024];
+
+    struct hm_ledger ledger;
+    hm_guard_mode guard[HM_TRANSFER_DIRECTION_COUNT];
+
+    int device_count;       /* CUDA devices; 0 without CUDA */
+    int cpu_threads;        /* cores this process may use */
+    size_t pinned_pool_bytes;
+
+    void *backend_state[HM_BACKEND_SLOTS]; /* owned by each backend, released by it */
+    struct hm_plan_cache *plans;           /* stateless calls' plan cache */
+};
+
+/* ---- errors (src/core/context.c) -------------------------------------------------------- */
+
+/* Records a failure on ctx ("hm_fn: operand X ...: reason"), logs it, and returns status.
+ * Bad input is logged at DEBUG (the caller gets the status); runtime failures at ERROR. */
+hm_status hm__fail(hm_context *ctx, hm_status status, const char *fmt, ...) HM_PRINTF(3, 4);
+
+/* Clears the last error: called on entry by every public function that takes a context. */
+void hm__clear_error(hm_context *ctx);
+
+/* ---- logging (src/core/log.c) ----------------------------------------------------------- */
+
+bool hm__log_enabled(const hm_context *ctx, hm_log_level level);
+void hm__log(hm_context *ctx, hm_log_level level, const char *fmt, ...) HM_PRINTF(3, 4);
+void hm__vlog(hm_context *ctx, hm_log_level level, const char *fmt, va_list ap);
+
+typedef enum hm_phase {
+    HM_PHASE_SPECIFICATION = 0,
+    HM_PHASE_PLANNING = 1,
+    HM_PHASE_EXECUTION = 2,
+} hm_phase;
+
+/* "= SPECIFICATION PHASE =" etc., at INFO. */
+void hm__log_phase(hm_context *ctx, hm_phase phase);
+
+/* The one spaces line, at INFO:
+ *   "memory space: host; execution space: cuda:0 — operands A, B (160.0 MB) will be copied in,
+ *    result D (64.0 MB) copied back"
+ *   "memory space: cuda:0; execution space: cuda:0 — no copies"
+ * in_names/out_names are comma-separated operand names; bytes are what would cross. */
+void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec,
+                    const char *in_names, size_t in_bytes, const char *out_names,
+                    size_t out_bytes);
+
+/* One operand in the specification phase: "operand A: f32 [8000, 2000] strides [2000, 1] host" */
+void hm__log_operand(hm_context *ctx, const char *name, const hm_tensor *t);
+
+/* "160.0 MB", "1.5 GB", "512 B" (decimal units, like the rates). */
+const char *hm__format_bytes(size_t bytes, char *buf, size_t size);
+const char *hm__format_execution(const hm_execution *exec, char *buf, size_t size);
+
+/* Monotonic seconds. */
+double hm__now(void);
+
+/* ---- tensors (src/core/tensor.c) -------------------------------------------------------- */
+
+/* Validates a tensor as operand `operand` of function `fn` (hm_tensor_check, with names). */
+hm_status hm__check_operand(hm_context *ctx, const char *fn, const char *operand,
+                            const hm_tensor *t);
+
+/* Shape/dtype/layout checks only (no pointer, no context); writes the reason into why. */
+hm_status hm__tensor_validate(const hm_tensor *t, char *why, size_t why_size);
+
+/* Lowest and one-past-highest element offsets the view touches (0,0 for an empty tensor). */
+void hm__tensor_extent(const hm_tensor *t, int64_t *lo, int64_t *hi);
+
+/* True if the view covers exactly numel consecutive elements in some order (no gaps). */
+bool hm__tensor_is_compact(const hm_tensor *t);
+
+/* True if the byte ranges the two views may touch intersect. */
+bool hm__tensors_overlap(const hm_tensor *a, const hm_tensor *b);
+
+bool hm__same_shape(const hm_tensor *a, const hm_tensor *b);
+bool hm__device_equal(hm_device a, hm_device b);
+bool hm__device_is_host(hm_device d); /* pageable or pinned */
+
+/* Fills `out` with row-major strides for (ndim, shape). */
+void hm__row_major_strides(int ndim, const int64_t *shape, int64_t *out);
+
+/* Allocation in any space through the owning backend (used by hm_tensor_alloc and ops). */
+hm_status hm__alloc(hm_context *ctx, hm_device device, size_t bytes, void **out);
+void hm__free(hm_context *ctx, hm_device device, void *ptr);
+
+/* ---- transfer (src/core/transfer.c) ----------------------------------------------------- */
+
+hm_transfer_direction hm__direction(hm_device src, hm_device dst);
+
+/* Asks the guard about a copy op would make of operand (before any work). Returns
+ * HM_STATUS_TRANSFER_REFUSED with a message naming op and operand, or SUCCESS (warning first in
+ * HM_GUARD_LOG mode). */
+hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operand,
+                             hm_device src, hm_device dst, size_t bytes);
+
+/* The one copy path: src and dst have equal shape and dtype and were checked. Blocking.
+ * implicit: made by an operation (true) or by hm_copy (false). */
+hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst,
+                       const char *op, const char *operand, bool implicit);
+
+/* ---- execution (src/core/execution.c) --------------------------------------------------- */
+
+hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execution *requested,
+                                hm_op_class op_class, const hm_tensor *const *operands,
+                                const char *const *names, int n, hm_execution *resolved);
+
+/* ---- misc ------------------------------------------------------------------------------- */
+
+int hm__cpu_count(void);
+
+/* Checked size arithmetic: false on overflow. */
+static inline bool hm__mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return false;
+    *out = a * b;
+    return true;
+}
+
+#define HM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Every public entry point that takes a context starts with this. */
+#define HM_ENTER(ctx, fn)                                                                          \
+    do {                                                                                           \
+        if (!(ctx))                                                                                \
+            return HM_STATUS_INVALID_ARGUMENT;                                                     \
+        hm__clear_error(ctx);                                                                      \
+    } while (0)
+
+#endif

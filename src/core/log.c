@@ -1,0 +1,146 @@
+/* The logger, the phase banners and the one spaces line every operation uses. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/internal.h"
+
+static const char *level_name(hm_log_level level)
+{
+    switch (level) {
+    case HM_LOG_ERROR:
+        return "ERROR";
+    case HM_LOG_WARN:
+        return "WARN";
+    case HM_LOG_INFO:
+        return "INFO";
+    case HM_LOG_DEBUG:
+        return "DEBUG";
+    default:
+        return "?";
+    }
+}
+
+void hm_log_stderr(hm_log_level level, const char *message, void *user_data)
+{
+    (void)user_data;
+    struct timespec ts;
+    struct tm tm;
+    char stamp[32];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr, "%s.%03ldZ %-5s %s\n", stamp, ts.tv_nsec / 1000000L, level_name(level),
+            message);
+}
+
+double hm__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+bool hm__log_enabled(const hm_context *ctx, hm_log_level level)
+{
+    return ctx && ctx->log_fn && level != HM_LOG_OFF && level <= ctx->log_level;
+}
+
+void hm__vlog(hm_context *ctx, hm_log_level level, const char *fmt, va_list ap)
+{
+    if (!hm__log_enabled(ctx, level))
+        return;
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    ctx->log_fn(level, msg, ctx->log_user_data);
+}
+
+void hm__log(hm_context *ctx, hm_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hm__vlog(ctx, level, fmt, ap);
+    va_end(ap);
+}
+
+void hm__log_phase(hm_context *ctx, hm_phase phase)
+{
+    static const char *const banners[] = {"= SPECIFICATION PHASE =", "= PLANNING PHASE =",
+                                          "= EXECUTION PHASE ="};
+    hm__log(ctx, HM_LOG_INFO, "%s", banners[phase]);
+}
+
+const char *hm__format_bytes(size_t bytes, char *buf, size_t size)
+{
+    double b = (double)bytes;
+    if (b >= 1e9)
+        snprintf(buf, size, "%.2f GB", b / 1e9);
+    else if (b >= 1e6)
+        snprintf(buf, size, "%.1f MB", b / 1e6);
+    else if (b >= 1e3)
+        snprintf(buf, size, "%.1f kB", b / 1e3);
+    else
+        snprintf(buf, size, "%zu B", bytes);
+    return buf;
+}
+
+const char *hm__format_execution(const hm_execution *exec, char *buf, size_t size)
+{
+    switch (exec->kind) {
+    case HM_EXEC_CPU:
+        snprintf(buf, size, "cpu (%d thread%s)", exec->num_threads,
+                 exec->num_threads == 1 ? "" : "s");
+        break;
+    case HM_EXEC_CUDA:
+        snprintf(buf, size, "cuda:%d", exec->device_id);
+        break;
+    default:
+        snprintf(buf, size, "default");
+        break;
+    }
+    return buf;
+}
+
+void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec,
+                    const char *in_names, size_t in_bytes, const char *out_names,
+                    size_t out_bytes)
+{
+    if (!hm__log_enabled(ctx, HM_LOG_INFO))
+        return;
+    char mem[32], ex[48], inb[32], outb[32], tail[512];
+    hm_device_format(memory, mem, sizeof mem);
+    hm__format_execution(exec, ex, sizeof ex);
+    if ((!in_names || !*in_names) && (!out_names || !*out_names)) {
+        snprintf(tail, sizeof tail, "no copies");
+    } else if (!out_names || !*out_names) {
+        snprintf(tail, sizeof tail, "operands %s (%s) will be copied in", in_names,
+                 hm__format_bytes(in_bytes, inb, sizeof inb));
+    } else if (!in_names || !*in_names) {
+        snprintf(tail, sizeof tail, "result %s (%s) will be copied back", out_names,
+                 hm__format_bytes(out_bytes, outb, sizeof outb));
+    } else {
+        snprintf(tail, sizeof tail, "operands %s (%s) will be copied in, result %s (%s) copied back",
+                 in_names, hm__format_bytes(in_bytes, inb, sizeof inb), out_names,
+                 hm__format_bytes(out_bytes, outb, sizeof outb));
+    }
+    hm__log(ctx, HM_LOG_INFO, "memory space: %s; execution space: %s \xe2\x80\x94 %s", mem, ex,
+            tail);
+}
+
+void hm__log_operand(hm_context *ctx, const char *name, const hm_tensor *t)
+{
+    if (!hm__log_enabled(ctx, HM_LOG_INFO))
+        return;
+    char shape[160] = "", strides[160] = "", mem[32];
+    size_t ns = 0, nt = 0;
+    for (int i = 0; i < t->ndim; i++) {
+        ns += (size_t)snprintf(shape + ns, sizeof shape - ns, "%s%lld", i ? ", " : "",
+                               (long long)t->shape[i]);
+        nt += (size_t)snprintf(strides + nt, sizeof strides - nt, "%s%lld", i ? ", " : "",
+                               (long long)t->strides[i]);
+        if (ns >= sizeof shape || nt >= sizeof strides)
+            break;
+    }
+    hm__log(ctx, HM_LOG_INFO, "operand %s: %s [%s] strides [%s] in %s", name,
+            hm_dtype_name(t->dtype), shape, strides, hm_device_format(t->device, mem, sizeof mem));
+}

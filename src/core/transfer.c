@@ -1,0 +1,288 @@
+/* The transfer layer: the one path by which bytes move between memory spaces, the ledger that
+ * records every copy and the guard that may refuse the ones operations make on their own.
+ *
+ * A copy is carried out in at most three steps: pack a strided source into a contiguous buffer
+ * in its own space, move the contiguous bytes across (the backend's copy_bytes, which is where
+ * staging and chunking live), unpack into a strided destination. Views that are compact and share
+ * their layout skip both packing steps and move in place. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/backend.h"
+
+const char *hm_transfer_direction_name(hm_transfer_direction dir)
+{
+    static const char *const names[] = {"h2h", "h2d", "d2h", "d2d"};
+    return (dir >= 0 && dir < HM_TRANSFER_DIRECTION_COUNT) ? names[dir] : "unknown";
+}
+
+static const char *path_name(hm_transfer_path path)
+{
+    static const char *const names[] = {"direct", "staged", "packed"};
+    return (path >= 0 && path <= HM_PATH_PACKED) ? names[path] : "unknown";
+}
+
+hm_transfer_direction hm__direction(hm_device src, hm_device dst)
+{
+    bool sh = hm__device_is_host(src), dh = hm__device_is_host(dst);
+    if (sh && dh)
+        return HM_TRANSFER_H2H;
+    if (sh)
+        return HM_TRANSFER_H2D;
+    if (dh)
+        return HM_TRANSFER_D2H;
+    return HM_TRANSFER_D2D;
+}
+
+hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operand,
+                             hm_device src, hm_device dst, size_t bytes)
+{
+    hm_transfer_direction dir = hm__direction(src, dst);
+    char s[32], d[32], b[32];
+    switch (ctx->guard[dir]) {
+    case HM_GUARD_ERROR:
+        return hm__fail(ctx, HM_STATUS_TRANSFER_REFUSED,
+                        "%s: operand %s would be copied %s -> %s (%s), but the %s guard is set to "
+                        "error",
+                        op, operand, hm_device_format(src, s, sizeof s),
+                        hm_device_format(dst, d, sizeof d), hm__format_bytes(bytes, b, sizeof b),
+                        hm_transfer_direction_name(dir));
+    case HM_GUARD_LOG:
+        hm__log(ctx, HM_LOG_WARN, "%s: implicit copy of operand %s %s -> %s (%s)", op, operand,
+                hm_device_format(src, s, sizeof s), hm_device_format(dst, d, sizeof d),
+                hm__format_bytes(bytes, b, sizeof b));
+        return HM_STATUS_SUCCESS;
+    default:
+        return HM_STATUS_SUCCESS;
+    }
+}
+
+static void ledger_add(hm_context *ctx, hm_transfer_record *r)
+{
+    struct hm_ledger *l = &ctx->ledger;
+    r->sequence = ++l->sequence;
+    r->gbps = r->seconds > 0 ? (double)r->bytes / r->seconds / 1e9 : 0.0;
+    size_t slot;
+    if (l->count < HM_LEDGER_CAPACITY) {
+        slot = (l->head + l->count) % HM_LEDGER_CAPACITY;
+        l->count++;
+    } else {
+        slot = l->head;
+        l->head = (l->head + 1) % HM_LEDGER_CAPACITY;
+    }
+    l->ring[slot] = *r;
+    l->totals.copies[r->direction]++;
+    l->totals.bytes[r->direction] += r->bytes;
+    l->totals.seconds[r->direction] += r->seconds;
+
+    if (hm__log_enabled(ctx, HM_LOG_INFO)) {
+        char s[32], d[32], b[32];
+        hm__log(ctx, HM_LOG_INFO,
+                "transfer #%llu %s %s: %s%s -> %s%s, %s in %.3f ms (%.2f GB/s), %s, %d chunk%s "
+                "[%s, %s]",
+                (unsigned long long)r->sequence, hm_transfer_direction_name(r->direction),
+                r->operand, hm_device_format(r->src, s, sizeof s),
+                r->src_pinned && r->src.type == HM_DEVICE_HOST ? " (registered)" : "",
+                hm_device_format(r->dst, d, sizeof d),
+                r->dst_pinned && r->dst.type == HM_DEVICE_HOST ? " (registered)" : "",
+                hm__format_bytes(r->bytes, b, sizeof b), r->seconds * 1e3, r->gbps,
+                path_name(r->path), r->chunks, r->chunks == 1 ? "" : "s", r->operation,
+                r->implicit ? "implicit" : "explicit");
+    }
+    if (l->fn)
+        l->fn(r, l->fn_user_data);
+}
+
+/* Same layout, both compact: the bytes can move as one block. */
+static bool same_compact_layout(const hm_tensor *a, const hm_tensor *b)
+{
+    if (!hm__tensor_is_compact(a) || !hm__tensor_is_compact(b))
+        return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] > 1 && a->strides[i] != b->strides[i])
+            return false;
+    return true;
+}
+
+static hm_status copy_strided(hm_context *ctx, hm_device space, void *dst,
+                              const int64_t *dst_strides, const void *src,
+                              const int64_t *src_strides, const hm_tensor *shape_of)
+{
+    const hm_backend_ops *b = hm__backend_for_memory(space);
+    if (space.type == HM_DEVICE_CUDA_HOST)
+        b = hm__backend(HM_BACKEND_CPU); /* pinned memory is host memory to the CPU */
+    return b->copy_strided(ctx, space, dst, dst_strides, src, src_strides, shape_of->shape,
+                           shape_of->ndim, hm_dtype_size(shape_of->dtype));
+}
+
+hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst,
+                       const char *op, const char *operand, bool implicit)
+{
+    hm_transfer_record r;
+    memset(&r, 0, sizeof r);
+    r.direction = hm__direction(src->device, dst->device);
+    r.src = src->device;
+    r.dst = dst->device;
+    r.bytes = hm_tensor_nbytes(src);
+    r.operation = op;
+    r.operand = operand;
+    r.implicit = implicit;
+    r.path = HM_PATH_DIRECT;
+    r.chunks = 1;
+    if (r.bytes == 0)
+        return HM_STATUS_SUCCESS;
+    if (implicit && ctx->guard[r.direction] == HM_GUARD_ERROR)
+        return hm__transfer_guard(ctx, op, operand, src->device, dst->device, r.bytes);
+
+    hm_device where;
+    if (hm__device_is_host(src->device))
+        (void)hm__backend_locate(ctx, src->data, &where, &r.src_pinned);
+    if (hm__device_is_host(dst->device))
+        (void)hm__backend_locate(ctx, dst->data, &where, &r.dst_pinned);
+
+    hm_status st = HM_STATUS_SUCCESS;
+    double t0 = hm__now();
+    bool same_space = (hm__device_is_host(src->device) && hm__device_is_host(dst->device)) ||
+                      hm__device_equal(src->device, dst->device);
+    void *src_buf = NULL, *dst_buf = NULL; /* packed temporaries, when needed */
+    if (same_space) {
+        st = copy_strided(ctx, src->device, dst->data, dst->strides, src->data, src->strides, src);
+        if (st != HM_STATUS_SUCCESS)
+            goto fail;
+    } else {
+        const hm_backend_ops *mover = hm__backend(HM_BACKEND_CUDA);
+        if (!mover) {
+            st = hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
+                          "%s: copying operand %s needs CUDA, which is not built in", op,
+                          operand);
+            goto fail;
+        }
+        if (same_compact_layout(src, dst)) {
+            st = mover->copy_bytes(ctx, dst->data, dst->device, src->data, src->device, r.bytes,
+                                   &r.path, &r.chunks);
+            if (st != HM_STATUS_SUCCESS)
+                goto fail;
+        } else {
+            int64_t packed[HM_MAX_NDIM];
+            hm__row_major_strides(src->ndim, src->shape, packed);
+            const void *from = src->data;
+            void *to = dst->data;
+            if (!hm_tensor_is_contiguous(src)) {
+                st = hm__alloc(ctx, src->device, r.bytes, &src_buf);
+                if (st != HM_STATUS_SUCCESS)
+                    goto fail;
+                st = copy_strided(ctx, src->device, src_buf, packed, src->data, src->strides, src);
+                if (st != HM_STATUS_SUCCESS)
+                    goto fail;
+                from = src_buf;
+            }
+            if (!hm_tensor_is_contiguous(dst)) {
+                st = hm__alloc(ctx, dst->device, r.bytes, &dst_buf);
+                if (st != HM_STATUS_SUCCESS)
+                    goto fail;
+                to = dst_buf;
+            }
+            st = mover->copy_bytes(ctx, to, dst->device, from, src->device, r.bytes, &r.path,
+                                   &r.chunks);
+            if (st != HM_STATUS_SUCCESS)
+                goto fail;
+            if (dst_buf) {
+                st = copy_strided(ctx, dst->device, dst->data, dst->strides, dst_buf, packed, dst);
+                if (st != HM_STATUS_SUCCESS)
+                    goto fail;
+            }
+            r.path = HM_PATH_PACKED;
+        }
+    }
+    r.seconds = hm__now() - t0;
+    ledger_add(ctx, &r);
+fail:
+    hm__free(ctx, src->device, src_buf);
+    hm__free(ctx, dst->device, dst_buf);
+    return st;
+}
+
+hm_status hm_copy(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst)
+{
+    HM_ENTER(ctx, "hm_copy");
+    hm_status st = hm__check_operand(ctx, "hm_copy", "src", src);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__check_operand(ctx, "hm_copy", "dst", dst);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (src->dtype != dst->dtype)
+        return hm__fail(ctx, HM_STATUS_DTYPE_MISMATCH, "hm_copy: operand src is %s but dst is %s",
+                        hm_dtype_name(src->dtype), hm_dtype_name(dst->dtype));
+    if (!hm__same_shape(src, dst))
+        return hm__fail(ctx, HM_STATUS_SHAPE_MISMATCH,
+                        "hm_copy: operand dst has a shape (ndim %d) that differs from src's "
+                        "(ndim %d)",
+                        dst->ndim, src->ndim);
+    if (hm__tensors_overlap(src, dst)) {
+        bool same_view = src->data == dst->data && hm__device_equal(src->device, dst->device) &&
+                         memcmp(src->strides, dst->strides, sizeof src->strides) == 0;
+        if (same_view)
+            return HM_STATUS_SUCCESS;
+        return hm__fail(ctx, HM_STATUS_ALIASING, "hm_copy: operand dst overlaps src");
+    }
+    return hm__transfer(ctx, src, dst, "hm_copy", "src", false);
+}
+
+hm_status hm_ledger_totals(const hm_context *ctx, hm_transfer_totals *out)
+{
+    if (!ctx || !out)
+        return HM_STATUS_INVALID_ARGUMENT;
+    *out = ctx->ledger.totals;
+    return HM_STATUS_SUCCESS;
+}
+
+size_t hm_ledger_count(const hm_context *ctx)
+{
+    return ctx ? ctx->ledger.count : 0;
+}
+
+hm_status hm_ledger_record(const hm_context *ctx, size_t index, hm_transfer_record *out)
+{
+    if (!ctx || !out || index >= ctx->ledger.count)
+        return HM_STATUS_INVALID_ARGUMENT;
+    *out = ctx->ledger.ring[(ctx->ledger.head + index) % HM_LEDGER_CAPACITY];
+    return HM_STATUS_SUCCESS;
+}
+
+void hm_ledger_reset(hm_context *ctx)
+{
+    if (!ctx)
+        return;
+    ctx->ledger.head = 0;
+    ctx->ledger.count = 0;
+    memset(&ctx->ledger.totals, 0, sizeof ctx->ledger.totals);
+}
+
+hm_status hm_ledger_set_callback(hm_context *ctx, hm_transfer_fn fn, void *user_data)
+{
+    HM_ENTER(ctx, "hm_ledger_set_callback");
+    ctx->ledger.fn = fn;
+    ctx->ledger.fn_user_data = user_data;
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm_transfer_set_guard(hm_context *ctx, hm_transfer_direction dir, hm_guard_mode mode)
+{
+    HM_ENTER(ctx, "hm_transfer_set_guard");
+    if ((int)dir < 0 || dir >= HM_TRANSFER_DIRECTION_COUNT)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "hm_transfer_set_guard: direction %d is not an hm_transfer_direction",
+                        (int)dir);
+    if ((int)mode < HM_GUARD_ALLOW || mode > HM_GUARD_ERROR)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "hm_transfer_set_guard: mode %d is not an hm_guard_mode", (int)mode);
+    ctx->guard[dir] = mode;
+    return HM_STATUS_SUCCESS;
+}
+
+hm_guard_mode hm_transfer_guard(const hm_context *ctx, hm_transfer_direction dir)
+{
+    if (!ctx || (int)dir < 0 || dir >= HM_TRANSFER_DIRECTION_COUNT)
+        return HM_GUARD_ALLOW;
+    return ctx->guard[dir];
+}

@@ -1,0 +1,149 @@
+/* Minimal test helpers: checks that print both sides and count failures, a quiet logger that
+ * keeps the last messages, and the skip code for tests that need a GPU. */
+#ifndef HETMATH_TESTS_CHECK_H
+#define HETMATH_TESTS_CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hetmath.h"
+
+#define HM_TEST_SKIP 77
+
+static int hm_test_checks;
+static int hm_test_failures;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        hm_test_checks++;                                                                          \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+            hm_test_failures++;                                                                    \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_STATUS(expr, expected)                                                               \
+    do {                                                                                           \
+        hm_status s_ = (expr);                                                                     \
+        hm_status e_ = (expected);                                                                 \
+        hm_test_checks++;                                                                          \
+        if (s_ != e_) {                                                                            \
+            fprintf(stderr, "%s:%d: %s\n  returned %s, expected %s\n", __FILE__, __LINE__, #expr,  \
+                    hm_status_name(s_), hm_status_name(e_));                                       \
+            hm_test_failures++;                                                                    \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        hm_test_checks++;                                                                          \
+        if (a_ != b_) {                                                                            \
+            fprintf(stderr, "%s:%d: %s == %s\n  %lld != %lld\n", __FILE__, __LINE__, #a, #b, a_,  \
+                    b_);                                                                           \
+            hm_test_failures++;                                                                    \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_CONTAINS(haystack, needle)                                                           \
+    do {                                                                                           \
+        const char *h_ = (haystack);                                                               \
+        hm_test_checks++;                                                                          \
+        if (!h_ || !strstr(h_, (needle))) {                                                        \
+            fprintf(stderr, "%s:%d: \"%s\"\n  does not contain \"%s\"\n", __FILE__, __LINE__,     \
+                    h_ ? h_ : "(null)", (needle));                                                 \
+            hm_test_failures++;                                                                    \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_NEAR(value, limit, what)                                                             \
+    do {                                                                                           \
+        double v_ = (value), l_ = (limit);                                                         \
+        hm_test_checks++;                                                                          \
+        if (!(v_ <= l_)) {                                                                         \
+            fprintf(stderr, "%s:%d: %s: error %.3e exceeds %.3e\n", __FILE__, __LINE__, (what),  \
+                    v_, l_);                                                                       \
+            hm_test_failures++;                                                                    \
+        }                                                                                          \
+    } while (0)
+
+/* Ends main(): the summary line ctest shows, and the exit code. */
+static inline int hm_test_finish(const char *name)
+{
+    if (hm_test_failures) {
+        printf("%s: %d of %d checks failed\n", name, hm_test_failures, hm_test_checks);
+        return 1;
+    }
+    printf("%s: all %d checks passed\n", name, hm_test_checks);
+    return 0;
+}
+
+/* A logger that keeps everything it is given, for assertions on the log. */
+typedef struct hm_test_log {
+    char text[1 << 16];
+    size_t len;
+    int lines;
+} hm_test_log;
+
+static inline void hm_test_log_fn(hm_log_level level, const char *message, void *user)
+{
+    hm_test_log *l = (hm_test_log *)user;
+    (void)level;
+    int n = snprintf(l->text + l->len, sizeof l->text - l->len, "%s\n", message);
+    if (n > 0 && l->len + (size_t)n < sizeof l->text)
+        l->len += (size_t)n;
+    l->lines++;
+}
+
+static inline void hm_test_log_clear(hm_test_log *l)
+{
+    l->len = 0;
+    l->text[0] = '\0';
+    l->lines = 0;
+}
+
+/* A context that logs into `log` (or nowhere, with NULL) at `level`. */
+static inline hm_context *hm_test_context(hm_test_log *log, hm_log_level level)
+{
+    hm_context_options o;
+    hm_context_options_init(&o);
+    o.log_fn = hm_test_log_fn;
+    static hm_test_log sink;
+    o.log_user_data = log ? log : &sink;
+    o.log_level = level;
+    hm_context *ctx = NULL;
+    if (hm_context_create(&o, &ctx) != HM_STATUS_SUCCESS) {
+        fprintf(stderr, "cannot create a context\n");
+        exit(1);
+    }
+    if (log)
+        hm_test_log_clear(log);
+    return ctx;
+}
+
+/* Exits with the skip code when the context sees no CUDA device. */
+static inline void hm_test_require_cuda(hm_context *ctx, const char *name)
+{
+    int n = 0;
+    hm_context_device_count(ctx, &n);
+    if (n == 0) {
+        printf("%s: skipped, no CUDA device\n", name);
+        hm_context_destroy(ctx);
+        exit(HM_TEST_SKIP);
+    }
+}
+
+/* Deterministic pseudo-random numbers in [-1, 1) (xorshift), seeded per test. */
+static inline double hm_test_rand(unsigned long long *state)
+{
+    unsigned long long x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    return (double)(x >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+}
+
+#endif

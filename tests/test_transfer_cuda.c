@@ -1,0 +1,178 @@
+/* The transfer layer on a GPU: exact ledger figures for round trips, strided views packed and
+ * unpacked on either side, pinned memory, device-to-device copies, and pointers declared in the
+ * wrong space. Skipped (77) without a device. */
+#include "check.h"
+
+static void fill(double *p, int64_t n, double base)
+{
+    for (int64_t i = 0; i < n; i++)
+        p[i] = base + (double)i;
+}
+
+int main(void)
+{
+    static hm_test_log log;
+    hm_context *ctx = hm_test_context(&log, HM_LOG_INFO);
+    hm_test_require_cuda(ctx, "test_transfer_cuda");
+    int ndev = 0;
+    hm_context_device_count(ctx, &ndev);
+
+    /* Round trip of N bytes: exactly one h2d and one d2h record of N bytes each. */
+    enum { R = 1024, C = 1024 + 3 };
+    const int64_t n = (int64_t)R * C;
+    int64_t shape[2] = {R, C};
+    hm_tensor h, back, dev;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F64, 2, shape, &h),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F64, 2, shape, &back),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F64, 2, shape, &dev),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_check(ctx, &dev), HM_STATUS_SUCCESS);
+    fill(h.data, n, 0.25);
+    fill(back.data, n, -1e9);
+    CHECK_STATUS(hm_copy(ctx, &h, &dev), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_copy(ctx, &dev, &back), HM_STATUS_SUCCESS);
+    CHECK(memcmp(h.data, back.data, (size_t)n * 8) == 0);
+    hm_transfer_totals tot;
+    hm_ledger_totals(ctx, &tot);
+    CHECK_EQ_INT(tot.copies[HM_TRANSFER_H2D], 1);
+    CHECK_EQ_INT(tot.copies[HM_TRANSFER_D2H], 1);
+    CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D], n * 8);
+    CHECK_EQ_INT(tot.bytes[HM_TRANSFER_D2H], n * 8);
+    CHECK_EQ_INT(tot.copies[HM_TRANSFER_H2H] + tot.copies[HM_TRANSFER_D2D], 0);
+    hm_transfer_record r;
+    CHECK_STATUS(hm_ledger_record(ctx, 0, &r), HM_STATUS_SUCCESS);
+    CHECK(r.direction == HM_TRANSFER_H2D && r.src.type == HM_DEVICE_HOST && r.src_pinned == 0);
+    CHECK(r.dst.type == HM_DEVICE_CUDA && r.dst.id == 0 && r.seconds > 0 && r.gbps > 0);
+    CHECK_CONTAINS(log.text, "h2d src: host -> cuda:0");
+
+    /* Strided: host row-major -> device column-major (unpacked on the GPU), then device
+     * column-major -> host row-major (packed on the GPU). */
+    hm_ledger_reset(ctx);
+    int64_t colmajor[2] = {1, R};
+    hm_tensor dev_cm = dev;
+    dev_cm.strides[0] = colmajor[0];
+    dev_cm.strides[1] = colmajor[1];
+    fill(back.data, n, -1e9);
+    CHECK_STATUS(hm_copy(ctx, &h, &dev_cm), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_copy(ctx, &dev_cm, &back), HM_STATUS_SUCCESS);
+    CHECK(memcmp(h.data, back.data, (size_t)n * 8) == 0);
+    /* and the device really holds the transpose: read it raw */
+    hm_tensor raw_dev = dev, raw_back = back;
+    raw_dev.shape[0] = C;
+    raw_dev.shape[1] = R;
+    raw_back.shape[0] = C;
+    raw_back.shape[1] = R;
+    raw_dev.strides[0] = R;
+    raw_dev.strides[1] = 1;
+    raw_back.strides[0] = R;
+    raw_back.strides[1] = 1;
+    CHECK_STATUS(hm_copy(ctx, &raw_dev, &raw_back), HM_STATUS_SUCCESS);
+    const double *hb = h.data, *bb = back.data;
+    int wrong = 0;
+    for (int i = 0; i < R; i += 37)
+        for (int j = 0; j < C; j += 11)
+            wrong += bb[(int64_t)j * R + i] != hb[(int64_t)i * C + j];
+    CHECK_EQ_INT(wrong, 0);
+    hm_ledger_totals(ctx, &tot);
+    CHECK_EQ_INT(tot.copies[HM_TRANSFER_H2D], 1);
+    CHECK_EQ_INT(tot.copies[HM_TRANSFER_D2H], 2);
+    CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D], n * 8);
+    hm_ledger_record(ctx, 0, &r);
+    CHECK_EQ_INT(r.path, HM_PATH_PACKED);
+
+    /* Strided on both sides: a host sub-block into a device sub-block. */
+    int64_t sub[2] = {100, 200};
+    hm_tensor hsub = h, dsub = dev, bsub = back;
+    hsub.shape[0] = dsub.shape[0] = bsub.shape[0] = sub[0];
+    hsub.shape[1] = dsub.shape[1] = bsub.shape[1] = sub[1];
+    hsub.data = (double *)h.data + 5 * C + 7;
+    dsub.data = (double *)dev.data + 3;
+    dsub.strides[0] = 1;
+    dsub.strides[1] = 128; /* column-major with padding */
+    fill(back.data, n, -1e9);
+    CHECK_STATUS(hm_copy(ctx, &hsub, &dsub), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_copy(ctx, &dsub, &bsub), HM_STATUS_SUCCESS);
+    wrong = 0;
+    for (int i = 0; i < sub[0]; i++)
+        for (int j = 0; j < sub[1]; j++)
+            wrong += ((double *)back.data)[i * C + j] != ((double *)h.data)[(i + 5) * C + j + 7];
+    CHECK_EQ_INT(wrong, 0);
+    CHECK_EQ_INT(((double *)back.data)[C + sub[1]], -1e9 + C + sub[1]); /* outside: untouched */
+
+    /* Device to device on one GPU, with a transpose: d2d, done by a kernel. */
+    hm_ledger_reset(ctx);
+    hm_tensor dev2;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F64, 2, shape, &dev2),
+                 HM_STATUS_SUCCESS);
+    hm_tensor dev2_cm = dev2;
+    dev2_cm.strides[0] = 1;
+    dev2_cm.strides[1] = R;
+    CHECK_STATUS(hm_copy(ctx, &h, &dev), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_copy(ctx, &dev, &dev2_cm), HM_STATUS_SUCCESS);
+    fill(back.data, n, -1e9);
+    CHECK_STATUS(hm_copy(ctx, &dev2_cm, &back), HM_STATUS_SUCCESS);
+    CHECK(memcmp(h.data, back.data, (size_t)n * 8) == 0);
+    hm_ledger_totals(ctx, &tot);
+    CHECK_EQ_INT(tot.copies[HM_TRANSFER_D2D], 1);
+    CHECK_EQ_INT(tot.bytes[HM_TRANSFER_D2D], n * 8);
+
+    /* Pinned memory: recognised as pinned in the record. */
+    hm_tensor pin;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_pinned(), HM_DTYPE_F64, 2, shape, &pin),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_check(ctx, &pin), HM_STATUS_SUCCESS);
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_copy(ctx, &dev, &pin), HM_STATUS_SUCCESS);
+    CHECK(memcmp(h.data, pin.data, (size_t)n * 8) == 0);
+    hm_ledger_record(ctx, 0, &r);
+    CHECK(r.direction == HM_TRANSFER_D2H && r.dst_pinned == 1 && r.dst.type == HM_DEVICE_CUDA_HOST);
+    CHECK_STATUS(hm_copy(ctx, &pin, &back), HM_STATUS_SUCCESS); /* pinned -> pageable: h2h */
+    hm_ledger_totals(ctx, &tot);
+    CHECK_EQ_INT(tot.copies[HM_TRANSFER_H2H], 1);
+
+    /* Pointers declared in the wrong space are refused, naming the operand. */
+    hm_tensor lie = dev;
+    lie.device = hm_device_host();
+    CHECK_STATUS(hm_tensor_check(ctx, &lie), HM_STATUS_SPACE_MISMATCH);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "declared host but its pointer is memory of cuda:0");
+    CHECK_STATUS(hm_copy(ctx, &lie, &back), HM_STATUS_SPACE_MISMATCH);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "hm_copy: operand src");
+    lie = h;
+    lie.device = hm_device_cuda(0);
+    CHECK_STATUS(hm_copy(ctx, &back, &lie), HM_STATUS_SPACE_MISMATCH);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "operand dst is declared cuda:0 but its pointer is host");
+    lie = h;
+    lie.device = hm_device_pinned();
+    CHECK_STATUS(hm_tensor_check(ctx, &lie), HM_STATUS_SPACE_MISMATCH);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "declared pinned but its pointer is pageable");
+    lie = dev;
+    lie.device = hm_device_pinned();
+    CHECK_STATUS(hm_tensor_check(ctx, &lie), HM_STATUS_SPACE_MISMATCH);
+    lie = pin;
+    lie.device = hm_device_cuda(0);
+    CHECK_STATUS(hm_tensor_check(ctx, &lie), HM_STATUS_SPACE_MISMATCH);
+    lie = dev;
+    lie.device = hm_device_cuda(ndev);
+    CHECK_STATUS(hm_tensor_check(ctx, &lie), HM_STATUS_DEVICE_NOT_FOUND);
+    /* pinned memory declared as plain host is fine: it is host memory */
+    lie = pin;
+    lie.device = hm_device_host();
+    CHECK_STATUS(hm_tensor_check(ctx, &lie), HM_STATUS_SUCCESS);
+
+    hm_device_info info;
+    CHECK_STATUS(hm_context_device_info(ctx, 0, &info), HM_STATUS_SUCCESS);
+    printf("device 0: %s, %.1f GiB, sm_%d%d, %d SMs, PCIe gen %d x%d\n", info.name,
+           (double)info.total_memory / (1 << 30), info.compute_major, info.compute_minor,
+           info.multiprocessors, info.pcie_generation, info.pcie_width);
+
+    hm_tensor_free(ctx, &pin);
+    hm_tensor_free(ctx, &dev2);
+    hm_tensor_free(ctx, &dev);
+    hm_tensor_free(ctx, &back);
+    hm_tensor_free(ctx, &h);
+    CHECK_STATUS(hm_context_synchronize(ctx), HM_STATUS_SUCCESS);
+    hm_context_destroy(ctx);
+    return hm_test_finish("test_transfer_cuda");
+}
