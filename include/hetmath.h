@@ -12,5 +12,6 @@
 #include "hetmath/status.h"
 #include "hetmath/core.h"
 #include "hetmath/transfer.h"
+#include "hetmath/fft.h"
 
 #endif

@@ -9,8 +9,8 @@
 #define HETMATH_BACKEND_H
 
 #include "core/internal.h"
+#include "core/fft_backend.h"
 
-struct hm_fft_backend;
 struct hm_matmul_backend;
 
 typedef struct hm_backend_ops {

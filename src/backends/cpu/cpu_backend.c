@@ -105,4 +105,5 @@ const hm_backend_ops hm__cpu_backend = {
     .alloc = cpu_alloc,
     .free = cpu_free,
     .copy_strided = cpu_copy_strided,
+    .fft = &hm__cpu_fft,
 };

@@ -43,8 +43,12 @@ cudaError_t hm__cuda_launch_strided_copy(cudaStream_t stream, void *dst, const i
                                          const void *src, const int64_t *src_strides,
                                          const int64_t *shape, int ndim, size_t elem_size);
 
-/* data[i] *= factor for n real numbers (float if !is_double). */
-cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data, int64_t n, int is_double,
+/* Multiplies each of the comps real components of every element of a strided view (strides in
+ * elements of comps reals, ndim ≤ 8) by factor; float unless is_double. */
+cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data, const int64_t *shape,
+                                  const int64_t *strides, int ndim, int is_double, int comps,
                                   double factor);
+
+extern const hm_fft_backend hm__cuda_fft;
 
 #endif

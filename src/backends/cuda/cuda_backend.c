@@ -256,4 +256,5 @@ const hm_backend_ops hm__cuda_backend = {
     .copy_strided = cuda_copy_strided,
     .synchronize = cuda_synchronize,
     .device_info = cuda_device_info,
+    .fft = &hm__cuda_fft,
 };

@@ -36,12 +36,21 @@ __global__ void strided_copy(T *__restrict__ dst, const T *__restrict__ src, Lay
     }
 }
 
+// Scales every real component of the elements of a strided view (comps reals per element).
 template <typename T>
-__global__ void scale(T *data, int64_t n, T factor)
+__global__ void scale(T *data, Layout l, int comps, int64_t numel, T factor)
 {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
-         i += (int64_t)gridDim.x * blockDim.x)
-        data[i] *= factor;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < numel;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t rem = i, off = 0;
+        for (int k = l.ndim - 1; k >= 0; k--) {
+            int64_t c = rem % l.shape[k];
+            rem /= l.shape[k];
+            off += c * l.dst_strides[k];
+        }
+        for (int c = 0; c < comps; c++)
+            data[off * comps + c] *= factor;
+    }
 }
 
 unsigned grid_for(int64_t n, int block)
@@ -90,16 +99,26 @@ extern "C" cudaError_t hm__cuda_launch_strided_copy(cudaStream_t stream, void *d
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data, int64_t n,
-                                             int is_double, double factor)
+extern "C" cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data,
+                                             const int64_t *shape, const int64_t *strides,
+                                             int ndim, int is_double, int comps, double factor)
 {
-    if (n == 0)
+    Layout l;
+    l.ndim = ndim;
+    int64_t numel = 1;
+    for (int k = 0; k < ndim; k++) {
+        l.shape[k] = shape[k];
+        l.src_strides[k] = strides[k];
+        l.dst_strides[k] = strides[k];
+        numel *= shape[k];
+    }
+    if (numel == 0)
         return cudaSuccess;
     const int block = 256;
-    unsigned grid = grid_for(n, block);
+    unsigned grid = grid_for(numel, block);
     if (is_double)
-        scale<<<grid, block, 0, stream>>>((double *)data, n, factor);
+        scale<<<grid, block, 0, stream>>>((double *)data, l, comps, numel, factor);
     else
-        scale<<<grid, block, 0, stream>>>((float *)data, n, (float)factor);
+        scale<<<grid, block, 0, stream>>>((float *)data, l, comps, numel, (float)factor);
     return cudaGetLastError();
 }

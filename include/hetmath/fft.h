@@ -1,0 +1,147 @@
+/**
+ * @file hetmath/fft.h
+ * @brief The generic FFT: complex-to-complex, real-to-complex and complex-to-real transforms of
+ * rank 1 to 3 over any axes of a strided, batched tensor, executed where the operand lives (FFTW3
+ * on the CPU for host memory, cuFFT for cuda:N memory) unless another execution space is named.
+ *
+ * With a named execution space other than the operand's, the operand is copied there through the
+ * transfer layer (ledgered, logged, guarded) and the result copied back: the result is always in
+ * the operand's memory space.
+ */
+#ifndef HETMATH_FFT_H
+#define HETMATH_FFT_H
+
+#include "hetmath/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Sign of the exponent. The values are FFTW's. */
+typedef enum hm_fft_direction {
+    HM_FFT_FORWARD = -1,
+    HM_FFT_INVERSE = 1,
+} hm_fft_direction;
+
+/** What the transform is. */
+typedef enum hm_fft_type {
+    HM_FFT_C2C = 0, /**< complex → complex (c64 or c128), forward or inverse */
+    HM_FFT_R2C = 1, /**< real → complex, forward; the last transform axis becomes n/2+1 long */
+    HM_FFT_C2R = 2, /**< complex → real, inverse; the last transform axis grows to last_length */
+} hm_fft_type;
+
+/** Normalisation, by N = the product of the transform lengths. */
+typedef enum hm_fft_norm {
+    HM_FFT_NORM_BACKWARD = 0, /**< inverse scaled by 1/N (NumPy's default) */
+    HM_FFT_NORM_NONE = 1,     /**< never scaled */
+    HM_FFT_NORM_ORTHO = 2,    /**< both directions scaled by 1/sqrt(N) */
+    HM_FFT_NORM_FORWARD = 3,  /**< forward scaled by 1/N */
+} hm_fft_norm;
+
+/** FFTW planner effort (the CPU backend; cuFFT ignores it). */
+typedef enum hm_fft_effort {
+    HM_FFT_ESTIMATE = 0, /**< plan from heuristics, instantly */
+    HM_FFT_MEASURE = 1,  /**< time candidate algorithms while planning (seconds for large n) */
+} hm_fft_effort;
+
+/** Maximum number of transform axes. */
+#define HM_FFT_MAX_RANK 3
+
+/** Options of hm_fft() and hm_fft_plan_create(). Initialise with hm_fft_options_init(). */
+typedef struct hm_fft_options {
+    size_t size;                 /**< sizeof(hm_fft_options) */
+    hm_fft_type type;            /**< default HM_FFT_C2C */
+    hm_fft_direction direction;  /**< default forward; R2C must be forward, C2R inverse */
+    int num_axes;                /**< 0: all axes of the input (at most 3) */
+    int axes[HM_FFT_MAX_RANK];   /**< transform axes, negative counting from the end; for R2C and
+                                      C2R the last one listed is the halved axis */
+    int64_t last_length;         /**< C2R: real length of the halved axis; 0: 2·(m−1) */
+    hm_fft_norm norm;            /**< default HM_FFT_NORM_BACKWARD */
+    hm_execution execution;      /**< default: where the operand is */
+    hm_fft_effort effort;        /**< default HM_FFT_ESTIMATE */
+    int blocking;                /**< device operands: 1 waits for the result; 0 (default)
+                                      returns with the work queued on the context's stream */
+} hm_fft_options;
+
+/** Sets @p opts to the defaults listed above. */
+HM_API void hm_fft_options_init(hm_fft_options *opts);
+
+/**
+ * Transforms @p x into @p y.
+ *
+ * @p y is either a view of an output the caller provides (shape: x's with the halved axis
+ * adjusted for R2C/C2R; dtype: complex of x's precision for C2C/R2C, real for C2R; memory space:
+ * x's), or a tensor with NULL data, in which case hetmath allocates a row-major output in x's
+ * memory space, fills @p y with it, and the caller releases it with hm_tensor_free(). In-place
+ * C2C (y the same view as x) is allowed; any other overlap is refused.
+ *
+ * Host operands: returns when the result is in @p y. Device operands with device execution:
+ * asynchronous on the context's stream for that device unless opts->blocking. Stateless calls
+ * reuse plans through the context's plan cache.
+ * @p x is never modified (except in place).
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, bad options size or enum value
+ * @retval (any status of hm_tensor_check(), for x or y)
+ * @retval HM_STATUS_INVALID_AXES      more than 3 axes, a repeated or out-of-range axis, or
+ *                                     num_axes 0 on a tensor of more than 3 dimensions
+ * @retval HM_STATUS_INVALID_SHAPE     a zero-length transform axis, or C2R last_length that does
+ *                                     not match the input (m ≠ last_length/2 + 1)
+ * @retval HM_STATUS_INVALID_DTYPE     x's dtype does not fit the type (C2C/C2R: c64 or c128;
+ *                                     R2C: f32 or f64)
+ * @retval HM_STATUS_DTYPE_MISMATCH    y's dtype is not the one the transform produces
+ * @retval HM_STATUS_SHAPE_MISMATCH    y's shape is not the one the transform produces
+ * @retval HM_STATUS_SPACE_MISMATCH    y is not in x's memory space
+ * @retval HM_STATUS_ALIASING          y overlaps x without being the same view (or in place with
+ *                                     R2C/C2R)
+ * @retval (any status of hm_execution_resolve())
+ * @retval HM_STATUS_TRANSFER_REFUSED  a copy this call would make is forbidden by the guard
+ * @retval HM_STATUS_OUT_OF_HOST_MEMORY, HM_STATUS_OUT_OF_DEVICE_MEMORY, HM_STATUS_FFTW_ERROR,
+ *         HM_STATUS_CUFFT_ERROR, HM_STATUS_CUDA_ERROR
+ */
+HM_API hm_status hm_fft(hm_context *ctx, const hm_tensor *x, hm_tensor *y,
+                        const hm_fft_options *opts);
+
+/** A reusable FFT plan for one layout of input and output. */
+typedef struct hm_fft_plan hm_fft_plan;
+
+/**
+ * Specifies and plans a transform of inputs laid out like @p x into outputs laid out like @p y
+ * (their data pointers are not used and may be NULL; @p y with ndim 0 and NULL data means "a
+ * row-major output allocated at each execution"). Logs the specification and planning phases.
+ * @retval as hm_fft(), without the pointer checks
+ */
+HM_API hm_status hm_fft_plan_create(hm_context *ctx, const hm_tensor *x, const hm_tensor *y,
+                                    const hm_fft_options *opts, hm_fft_plan **out);
+
+/**
+ * Executes @p plan on new operands of the planned layout (same shape, strides, dtype and
+ * memory space; data pointers may differ). @p ctx must be the context that created the plan.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  NULL argument, or another context than the plan's
+ * @retval HM_STATUS_PLAN_MISMATCH     an operand's layout, dtype or space differs from the plan's
+ * @retval (the execution statuses of hm_fft())
+ */
+HM_API hm_status hm_fft_execute(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x,
+                                hm_tensor *y);
+
+/** Releases the plan. NULL is a no-op. Destroy plans before their context. */
+HM_API void hm_fft_plan_destroy(hm_fft_plan *plan);
+
+/**
+ * Writes the FFTW wisdom gathered so far (double and single precision) to @p path, so that a
+ * long-lived program's next run plans HM_FFT_MEASURE transforms instantly.
+ * @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT
+ * @retval HM_STATUS_FFTW_ERROR  the file could not be written
+ */
+HM_API hm_status hm_fft_wisdom_export(hm_context *ctx, const char *path);
+
+/** Reads wisdom written by hm_fft_wisdom_export().
+ * @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT
+ * @retval HM_STATUS_FFTW_ERROR  the file is missing or not FFTW wisdom */
+HM_API hm_status hm_fft_wisdom_import(hm_context *ctx, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

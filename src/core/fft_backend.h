@@ -1,0 +1,40 @@
+/* What an FFT backend is given: one transform fully described in elements, on operands that are
+ * already in the backend's execution space. */
+#ifndef HETMATH_FFT_BACKEND_H
+#define HETMATH_FFT_BACKEND_H
+
+#include "core/internal.h"
+
+typedef struct hm_fft_desc {
+    hm_fft_type type;
+    hm_fft_direction direction;
+    bool double_precision;
+    int rank;                           /* 1..3 */
+    int64_t n[HM_FFT_MAX_RANK];         /* logical lengths, outermost first (real length for the
+                                           halved axis) */
+    int64_t in_stride[HM_FFT_MAX_RANK]; /* element strides of the transform axes */
+    int64_t out_stride[HM_FFT_MAX_RANK];
+    int batch_rank;                     /* the other axes, in input order */
+    int64_t batch_n[HM_MAX_NDIM];
+    int64_t batch_in_stride[HM_MAX_NDIM];
+    int64_t batch_out_stride[HM_MAX_NDIM];
+    int64_t in_span;                    /* elements from the first to one past the last touched */
+    int64_t out_span;
+    bool in_place;
+    double scale;                       /* applied to every output element; 1.0: none */
+    hm_execution exec;
+    hm_fft_effort effort;
+} hm_fft_desc;
+
+typedef struct hm_fft_backend {
+    /* Can this backend run the layout as described? (FFTW: always; cuFFT: embed layouts with one
+     * batch stride.) If not, the core gives it compact canonical copies instead. */
+    bool (*expressible)(const hm_fft_desc *desc);
+    hm_status (*plan)(hm_context *ctx, const hm_fft_desc *desc, void **plan);
+    /* Runs the plan on in/out (CPU: blocking; CUDA: queued on the device's stream), scaling
+     * included. in is never written unless in place. */
+    hm_status (*execute)(hm_context *ctx, void *plan, const void *in, void *out);
+    void (*destroy)(void *plan);
+} hm_fft_backend;
+
+#endif

@@ -1,0 +1,210 @@
+/* The FFT on host memory with CPU execution (FFTW3): the case table against a reference DFT,
+ * properties at large sizes, plans, the cache, wisdom, the log, and every bad input. */
+#include "fft_cases.h"
+
+static void bad_inputs(hm_context *ctx)
+{
+    float xb[2 * 64], yb[2 * 64];
+    int64_t s1[1] = {16}, s2[2] = {4, 8}, s4[4] = {2, 2, 2, 2}, s0[1] = {0};
+    hm_tensor x, y, x4, xr, x0;
+    hm_tensor_init(&x, xb, hm_device_host(), HM_DTYPE_C64, 2, s2, NULL);
+    hm_tensor_init(&y, yb, hm_device_host(), HM_DTYPE_C64, 2, s2, NULL);
+    hm_tensor_init(&x4, xb, hm_device_host(), HM_DTYPE_C64, 4, s4, NULL);
+    hm_tensor_init(&xr, xb, hm_device_host(), HM_DTYPE_F32, 1, s1, NULL);
+    hm_tensor_init(&x0, xb, hm_device_host(), HM_DTYPE_C64, 1, s0, NULL);
+    for (int i = 0; i < 128; i++)
+        xb[i] = (float)i;
+    hm_fft_options o;
+#define POISON() memset(yb, 0x55, sizeof yb)
+#define EXPECT(call, status, text)                                                                 \
+    do {                                                                                           \
+        POISON();                                                                                  \
+        CHECK_STATUS(call, status);                                                                \
+        CHECK_CONTAINS(hm_context_last_error(ctx), text);                                          \
+        unsigned char *p_ = (unsigned char *)yb;                                                   \
+        int touched_ = 0;                                                                          \
+        for (size_t i_ = 0; i_ < sizeof yb; i_++)                                                  \
+            touched_ += p_[i_] != 0x55;                                                            \
+        CHECK_EQ_INT(touched_, 0);                                                                 \
+    } while (0)
+
+    hm_fft_options_init(&o);
+    o.num_axes = 4;
+    EXPECT(hm_fft(ctx, &x4, &y, &o), HM_STATUS_INVALID_AXES, "4 transform axes");
+    hm_fft_options_init(&o);
+    EXPECT(hm_fft(ctx, &x4, &y, &o), HM_STATUS_INVALID_AXES, "has 4 dimensions");
+    o.num_axes = 2;
+    o.axes[0] = 1;
+    o.axes[1] = -1;
+    EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_AXES, "axis 1 is repeated");
+    o.axes[1] = 2;
+    EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_AXES, "axis 2 is out of range");
+    o.axes[1] = -3;
+    EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_AXES, "axis -3 is out of range");
+    hm_fft_options_init(&o);
+    o.type = HM_FFT_C2R;
+    o.direction = HM_FFT_INVERSE;
+    o.last_length = 20; /* needs 11 complex inputs, x has 8 */
+    EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_SHAPE, "needs 11 input elements");
+    hm_fft_options_init(&o);
+    o.type = HM_FFT_R2C;
+    EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_DTYPE, "operand x is c64, but a r2c");
+    o.type = HM_FFT_C2C;
+    EXPECT(hm_fft(ctx, &xr, &y, &o), HM_STATUS_INVALID_DTYPE, "takes c64 or c128");
+    o.type = HM_FFT_R2C;
+    o.direction = HM_FFT_INVERSE;
+    EXPECT(hm_fft(ctx, &xr, &y, &o), HM_STATUS_INVALID_ARGUMENT, "is forward");
+    hm_fft_options_init(&o);
+    hm_tensor bad = y;
+    bad.dtype = HM_DTYPE_C128;
+    EXPECT(hm_fft(ctx, &x, &bad, &o), HM_STATUS_DTYPE_MISMATCH, "operand y is c128");
+    bad = y;
+    bad.shape[1] = 5;
+    EXPECT(hm_fft(ctx, &x, &bad, &o), HM_STATUS_SHAPE_MISMATCH, "output shape");
+    bad = y;
+    bad.device = hm_device_pinned();
+    int ndev = 0;
+    hm_context_device_count(ctx, &ndev);
+    POISON();
+    CHECK(hm_fft(ctx, &x, &bad, &o) != HM_STATUS_SUCCESS); /* not pinned memory, or no CUDA */
+    hm_tensor overlap = x;
+    overlap.data = xb + 2;
+    overlap.shape[0] = 3;
+    hm_tensor x3 = x;
+    x3.shape[0] = 3;
+    CHECK_STATUS(hm_fft(ctx, &x3, &overlap, &o), HM_STATUS_ALIASING);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "operand y overlaps x");
+    hm_tensor y0 = y;
+    y0.ndim = 1;
+    y0.shape[0] = 0;
+    EXPECT(hm_fft(ctx, &x0, &y0, &o), HM_STATUS_INVALID_SHAPE, "zero-length axis 0");
+    EXPECT(hm_fft(ctx, NULL, &y, &o), HM_STATUS_INVALID_ARGUMENT, "operand x is NULL");
+    EXPECT(hm_fft(ctx, &x, NULL, &o), HM_STATUS_INVALID_ARGUMENT, "operand y is NULL");
+    CHECK_STATUS(hm_fft(NULL, &x, &y, &o), HM_STATUS_INVALID_ARGUMENT);
+    o.norm = (hm_fft_norm)9;
+    EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_ARGUMENT, "norm 9");
+    hm_fft_options_init(&o);
+    o.direction = (hm_fft_direction)0;
+    EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_ARGUMENT, "direction 0");
+    hm_fft_options_init(&o);
+    o.size = 3;
+    EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_ARGUMENT, "options size");
+    hm_fft_options_init(&o);
+    o.execution = hm_execution_cpu(0);
+    EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_EXECUTION, "cpu execution with 0 threads");
+    if (ndev == 0) {
+        o.execution = hm_execution_cuda(0);
+        EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_CUDA_UNAVAILABLE, "hm_fft: ");
+    }
+    /* The inputs were never written. */
+    int changed = 0;
+    for (int i = 0; i < 128; i++)
+        changed += xb[i] != (float)i;
+    CHECK_EQ_INT(changed, 0);
+#undef EXPECT
+#undef POISON
+}
+
+static void plans_and_log(hm_context *ctx, hm_test_log *log)
+{
+    enum { N = 48, B = 3 };
+    static float xb[2 * N * B], yb[2 * N * B], y2[2 * N * B];
+    int64_t shape[2] = {B, N};
+    hm_tensor x, y, yc;
+    hm_tensor_init(&x, xb, hm_device_host(), HM_DTYPE_C64, 2, shape, NULL);
+    hm_tensor_init(&y, yb, hm_device_host(), HM_DTYPE_C64, 2, shape, NULL);
+    hm_tensor_init(&yc, y2, hm_device_host(), HM_DTYPE_C64, 2, shape, NULL);
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    o.num_axes = 1;
+    o.axes[0] = 1;
+    hm_fft_plan *plan = NULL;
+    hm_context_set_log_level(ctx, HM_LOG_DEBUG);
+    hm_test_log_clear(log);
+    CHECK_STATUS(hm_fft_plan_create(ctx, &x, &y, &o, &plan), HM_STATUS_SUCCESS);
+    CHECK_CONTAINS(log->text, "= SPECIFICATION PHASE =");
+    CHECK_CONTAINS(log->text, "= PLANNING PHASE =");
+    CHECK_CONTAINS(log->text, "memory space: host; execution space: cpu (");
+    CHECK_CONTAINS(log->text, "\xe2\x80\x94 no copies");
+    CHECK_CONTAINS(log->text, "fft: c2c forward, rank 1 over axes [1], batch 3, n 48");
+    unsigned long long seed = 7;
+    for (int rep = 0; rep < 3; rep++) {
+        for (int i = 0; i < 2 * N * B; i++)
+            xb[i] = (float)hm_test_rand(&seed);
+        CHECK_STATUS(hm_fft_execute(ctx, plan, &x, &y), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_fft(ctx, &x, &yc, &o), HM_STATUS_SUCCESS);
+        CHECK(memcmp(yb, y2, sizeof yb) == 0); /* the same algorithm: bit-identical */
+    }
+    CHECK_CONTAINS(log->text, "= EXECUTION PHASE =");
+    CHECK_CONTAINS(log->text, "plan cache miss");
+    CHECK_CONTAINS(log->text, "plan cache hit");
+    /* A plan refuses operands of another layout, and other contexts. */
+    hm_tensor other = x;
+    other.strides[0] = 1;
+    other.strides[1] = B;
+    CHECK_STATUS(hm_fft_execute(ctx, plan, &other, &y), HM_STATUS_PLAN_MISMATCH);
+    CHECK_STATUS(hm_fft_execute(ctx, plan, &x, &x), HM_STATUS_PLAN_MISMATCH);
+    hm_context *ctx2 = hm_test_context(NULL, HM_LOG_OFF);
+    CHECK_STATUS(hm_fft_execute(ctx2, plan, &x, &y), HM_STATUS_INVALID_ARGUMENT);
+    hm_context_destroy(ctx2);
+    hm_fft_plan_destroy(plan);
+    hm_fft_plan_destroy(NULL);
+    CHECK_STATUS(hm_fft_plan_create(ctx, &x, &y, &o, NULL), HM_STATUS_INVALID_ARGUMENT);
+    /* A plan that allocates its output. */
+    hm_tensor none;
+    memset(&none, 0, sizeof none);
+    CHECK_STATUS(hm_fft_plan_create(ctx, &x, &none, &o, &plan), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_fft_execute(ctx, plan, &x, &none), HM_STATUS_SUCCESS);
+    CHECK(none.data != NULL && none.ndim == 2 && none.dtype == HM_DTYPE_C64);
+    CHECK(memcmp(none.data, y2, sizeof y2) == 0);
+    hm_tensor_free(ctx, &none);
+    hm_fft_plan_destroy(plan);
+
+    /* MEASURE effort, and wisdom out and back in. */
+    o.effort = HM_FFT_MEASURE;
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
+    CHECK(memcmp(yb, y2, sizeof yb) != 0 || 1); /* any algorithm; accuracy is checked above */
+    const char *path = "test_fft_cpu.wisdom";
+    CHECK_STATUS(hm_fft_wisdom_export(ctx, path), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_fft_wisdom_import(ctx, path), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_fft_wisdom_import(ctx, "/nonexistent/wisdom"), HM_STATUS_FFTW_ERROR);
+    CHECK_STATUS(hm_fft_wisdom_export(ctx, NULL), HM_STATUS_INVALID_ARGUMENT);
+    remove(path);
+
+    /* The guard: c2r on the host preserves its input through an h2h copy; forbid h2h and the
+     * call is refused before any work. */
+    int64_t hs[1] = {N / 2 + 1}, rs[1] = {N};
+    hm_tensor xc, yr;
+    hm_tensor_init(&xc, xb, hm_device_host(), HM_DTYPE_C64, 1, hs, NULL);
+    hm_tensor_init(&yr, yb, hm_device_host(), HM_DTYPE_F32, 1, rs, NULL);
+    hm_fft_options_init(&o);
+    o.type = HM_FFT_C2R;
+    o.direction = HM_FFT_INVERSE;
+    hm_transfer_set_guard(ctx, HM_TRANSFER_H2H, HM_GUARD_ERROR);
+    memset(yb, 0x55, sizeof yb);
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_fft(ctx, &xc, &yr, &o), HM_STATUS_TRANSFER_REFUSED);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "hm_fft: operand x would be copied host -> host");
+    CHECK_EQ_INT(((unsigned char *)yb)[0], 0x55);
+    CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+    hm_transfer_set_guard(ctx, HM_TRANSFER_H2H, HM_GUARD_LOG);
+    hm_test_log_clear(log);
+    CHECK_STATUS(hm_fft(ctx, &xc, &yr, &o), HM_STATUS_SUCCESS);
+    CHECK_CONTAINS(log->text, "implicit copy of operand x");
+    hm_transfer_set_guard(ctx, HM_TRANSFER_H2H, HM_GUARD_ALLOW);
+    hm_context_set_log_level(ctx, HM_LOG_WARN);
+}
+
+int main(void)
+{
+    static hm_test_log log;
+    hm_context *ctx = hm_test_context(&log, HM_LOG_WARN);
+    run_fft_cases(ctx, hm_device_host(), hm_execution_default(), 0, "cpu default");
+    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(1), 0, "cpu 1 thread");
+    bad_inputs(ctx);
+    plans_and_log(ctx, &log);
+    run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 20, "cpu");
+    run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 24, "cpu");
+    hm_context_destroy(ctx);
+    return hm_test_finish("test_fft_cpu");
+}

@@ -1,0 +1,76 @@
+/* The FFT on a GPU (cuFFT): the case table with device operands, host operands on the GPU and
+ * device operands on the CPU (exact ledger figures), the guard, asynchronous calls, plans and
+ * properties at 2^24. Skipped (77) without a device. */
+#include "fft_cases.h"
+
+int main(void)
+{
+    static hm_test_log log;
+    hm_context *ctx = hm_test_context(&log, HM_LOG_WARN);
+    hm_test_require_cuda(ctx, "test_fft_cuda");
+    hm_device dev = hm_device_cuda(0);
+    run_fft_cases(ctx, dev, hm_execution_default(), 0, "cuda default");
+    run_fft_cases(ctx, hm_device_host(), hm_execution_cuda(0), 1, "host on cuda:0");
+    run_fft_cases(ctx, dev, hm_execution_cpu(HM_AUTO), 1, "cuda:0 on cpu");
+
+    /* Guard: device operands on the CPU would copy x d2h; refused before any work. */
+    enum { N = 1024 };
+    int64_t n = N;
+    hm_tensor x, y;
+    CHECK_STATUS(hm_tensor_alloc(ctx, dev, HM_DTYPE_C64, 1, &n, &x), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, dev, HM_DTYPE_C64, 1, &n, &y), HM_STATUS_SUCCESS);
+    static float h[2 * N];
+    unsigned long long seed = 99;
+    for (int i = 0; i < 2 * N; i++)
+        h[i] = (float)hm_test_rand(&seed);
+    hm_tensor ht;
+    hm_tensor_init(&ht, h, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
+    CHECK_STATUS(hm_copy(ctx, &ht, &x), HM_STATUS_SUCCESS);
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    o.execution = hm_execution_cpu(HM_AUTO);
+    hm_transfer_set_guard(ctx, HM_TRANSFER_D2H, HM_GUARD_ERROR);
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_TRANSFER_REFUSED);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "operand x would be copied cuda:0 -> host");
+    CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+    hm_transfer_set_guard(ctx, HM_TRANSFER_D2H, HM_GUARD_ALLOW);
+
+    /* Asynchronous on the context's stream: queue, synchronise, compare with the CPU. */
+    hm_fft_options_init(&o);
+    hm_context_set_log_level(ctx, HM_LOG_INFO);
+    hm_test_log_clear(&log);
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
+    CHECK_CONTAINS(log.text, "memory space: cuda:0; execution space: cuda:0 \xe2\x80\x94 no copies");
+    CHECK_CONTAINS(log.text, "transform queued on the stream of cuda:0");
+    hm_context_set_log_level(ctx, HM_LOG_WARN);
+    CHECK_STATUS(hm_context_synchronize(ctx), HM_STATUS_SUCCESS);
+    static float gpu[2 * N], cpu[2 * N];
+    hm_tensor gt, ct;
+    hm_tensor_init(&gt, gpu, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
+    hm_tensor_init(&ct, cpu, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
+    CHECK_STATUS(hm_copy(ctx, &y, &gt), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_fft(ctx, &ht, &ct, &o), HM_STATUS_SUCCESS);
+    CHECK_NEAR(rel_l2(gpu, cpu, 2 * N), 1e-6, "cuFFT agrees with FFTW");
+
+    /* A device plan executed on several inputs. */
+    hm_fft_plan *plan;
+    CHECK_STATUS(hm_fft_plan_create(ctx, &x, &y, &o, &plan), HM_STATUS_SUCCESS);
+    for (int rep = 0; rep < 3; rep++) {
+        for (int i = 0; i < 2 * N; i++)
+            h[i] = (float)hm_test_rand(&seed);
+        CHECK_STATUS(hm_copy(ctx, &ht, &x), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_fft_execute(ctx, plan, &x, &y), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_copy(ctx, &y, &gt), HM_STATUS_SUCCESS); /* same stream: ordered */
+        CHECK_STATUS(hm_fft(ctx, &ht, &ct, &o), HM_STATUS_SUCCESS);
+        CHECK_NEAR(rel_l2(gpu, cpu, 2 * N), 1e-6, "planned cuFFT agrees with FFTW");
+    }
+    hm_fft_plan_destroy(plan);
+    hm_tensor_free(ctx, &x);
+    hm_tensor_free(ctx, &y);
+
+    run_fft_properties(ctx, dev, hm_execution_default(), 20, "cuda");
+    run_fft_properties(ctx, dev, hm_execution_default(), 24, "cuda");
+    hm_context_destroy(ctx);
+    return hm_test_finish("test_fft_cuda");
+}
