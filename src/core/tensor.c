@@ -57,10 +57,12 @@ static size_t dtype_alignment(hm_dtype dtype)
 
 void hm__row_major_strides(int ndim, const int64_t *shape, int64_t *out)
 {
+    /* Saturates instead of overflowing: validation then reports the size overflow. */
     int64_t s = 1;
     for (int i = ndim - 1; i >= 0; i--) {
         out[i] = s;
-        s *= shape[i] > 0 ? shape[i] : 1;
+        if (__builtin_mul_overflow(s, shape[i] > 0 ? shape[i] : 1, &s))
+            s = INT64_MAX;
     }
 }
 

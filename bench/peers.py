@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Peer benchmark: the same cases through hetmath (its `bench --json` command) and through CuPy,
+NumPy and SciPy, in one run on one machine, reported as ratios.
+
+Every time is a median of wall-clock times around a call that has finished (GPU work
+synchronised), after warm-up, so both sides are measured the same way. Writes the full results
+as JSON and prints a table whose last column is hetmath's time over the peer's (lower is better).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def hetmath(binary, *args):
+    out = subprocess.run([binary, "bench", *args, "--json"], check=True, capture_output=True,
+                         text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def wall(fn, sync, repeat, warmup):
+    for _ in range(warmup):
+        fn()
+        sync()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True, help="the hetmath command")
+    ap.add_argument("--out", required=True, help="JSON file for the full results")
+    ap.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    a = ap.parse_args()
+
+    import numpy as np
+    import scipy.fft
+    try:
+        import cupy as cp
+        gpu = cp.cuda.runtime.getDeviceCount() > 0
+    except Exception as e:  # no CuPy or no device: CPU peers only
+        print(f"peers: no CuPy GPU ({e}); GPU rows skipped", file=sys.stderr)
+        gpu = False
+    nothing = lambda: None
+    sync = (lambda: cp.cuda.Device().synchronize()) if gpu else nothing
+    rows = []
+
+    def add(case, hm, peer_name, peer_s, goal=None, extra=None):
+        row = {"case": case, "hetmath_s": hm, "peer": peer_name, "peer_s": peer_s,
+               "ratio": hm / peer_s if peer_s else None, "goal": goal}
+        row.update(extra or {})
+        rows.append(row)
+
+    rep = 5 if a.quick else 20
+    # ---- copies ----------------------------------------------------------------------------
+    if gpu:
+        sizes = ["1M", "64M", "256M"] if a.quick else ["1M", "16M", "256M", "1G"]
+        for size in sizes:
+            nbytes = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[size[-1]] * int(size[:-1])
+            n = nbytes // 4
+            r = 3 if nbytes >= 1 << 30 else rep
+            host = np.ones(n, dtype=np.float32)
+            pinned_mem = cp.cuda.alloc_pinned_memory(nbytes)
+            pinned = np.frombuffer(pinned_mem, dtype=np.float32, count=n)
+            pinned[:] = 1
+            dev = cp.empty(n, dtype=np.float32)
+            dev2 = cp.empty(n, dtype=np.float32)
+            peers = {
+                ("host", "cuda:0"): lambda: dev.set(host),
+                ("cuda:0", "host"): lambda: dev.get(out=host),
+                ("pinned", "cuda:0"): lambda: dev.set(pinned),
+                ("cuda:0", "pinned"): lambda: dev.get(out=pinned),
+                ("cuda:0", "cuda:0"): lambda: dev2.__setitem__(slice(None), dev),
+            }
+            for (src, dst), fn in peers.items():
+                hm = hetmath(a.bin, "copy", "--bytes", size, "--from", src, "--to", dst,
+                             "--repeat", str(r), "--warmup", "2")
+                cps = wall(fn, sync, r, 2)
+                add(f"copy {size} {src}->{dst}", hm["median_s"], "cupy", cps,
+                    extra={"hetmath_gbps": hm["gbps"], "peer_gbps": nbytes / cps / 1e9})
+            del dev, dev2, pinned, pinned_mem, host
+            cp.get_default_memory_pool().free_all_blocks()
+
+    # ---- FFT -------------------------------------------------------------------------------
+    ffts = [("10000", None), ("1048576", None), ("16777216", None), ("4096,4096", "1")]
+    if a.quick:
+        ffts = ffts[:3]
+    for shape, axes in ffts:
+        dims = [int(s) for s in shape.split(",")]
+        rng = np.random.default_rng(0)
+        x = (rng.standard_normal(dims) + 1j * rng.standard_normal(dims)).astype(np.complex64)
+        extra_args = ["--axes", axes] if axes else []
+        r = 5 if x.size >= 1 << 24 else rep
+        # CPU: hetmath on the host (all cores, FFTW measured plans) vs scipy.fft (all workers)
+        hm = hetmath(a.bin, "fft", "--shape", shape, "--memory", "host", "--measure",
+                     "--repeat", str(r), "--warmup", "2", *extra_args)
+        sp = wall(lambda: scipy.fft.fft(x, axis=-1, workers=-1), nothing, r, 2)
+        npt = wall(lambda: np.fft.fft(x, axis=-1), nothing, r, 1)
+        add(f"fft c64 {shape} cpu", hm["median_s"], "scipy.fft", sp, goal=0.5,
+            extra={"numpy_s": npt})
+        if gpu:
+            hm = hetmath(a.bin, "fft", "--shape", shape, "--memory", "cuda:0", "--repeat", str(rep),
+                         "--warmup", "3", *extra_args)
+            xd = cp.asarray(x)
+            cf = wall(lambda: cp.fft.fft(xd, axis=-1), sync, rep, 3)
+            add(f"fft c64 {shape} cuda:0", hm["median_s"], "cupy.fft", cf, goal=1.05)
+            del xd
+    # small-call overhead
+    if gpu:
+        hm = hetmath(a.bin, "fft", "--shape", "1024", "--memory", "cuda:0", "--repeat", "200",
+                     "--warmup", "20")
+        xd = cp.asarray((np.arange(1024) * 1j).astype(np.complex64))
+        cf = wall(lambda: cp.fft.fft(xd), sync, 200, 20)
+        add("fft c64 1024 cuda:0 (small call)", hm["median_s"], "cupy.fft", cf, goal=1.3)
+
+    with open(a.out, "w") as f:
+        json.dump({"rows": rows}, f, indent=1)
+    print(f"{'case':44} {'hetmath':>11} {'peer':>10} {'peer time':>11} {'ratio':>7} {'goal':>6}")
+    for r in rows:
+        print(f"{r['case']:44} {r['hetmath_s'] * 1e3:9.3f}ms {r['peer']:>10} "
+              f"{r['peer_s'] * 1e3:9.3f}ms {r['ratio']:7.3f} "
+              f"{'' if r['goal'] is None else '<=' + str(r['goal']):>6}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The GPU check, run on the H100 test machine (through the device tool): build with CUDA, run the
+# whole ctest suite (the cuda label included), run compute-sanitizer over the CUDA tests, run the
+# peer benchmarks, and print a short table last. Logs and JSON go under $OUT.
+#   scripts/gpu-check.sh [--quick]      (--quick: fewer benchmark sizes)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/gpu-check-out}
+mkdir -p "$OUT"
+quick=""
+[ "${1:-}" = "--quick" ] && quick="--quick"
+build=build-gpu
+summary=()
+note() { summary+=("$1"); echo "== $1"; }
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,pcie.link.gen.current,pcie.link.width.current \
+    --format=csv,noheader > "$OUT/card.txt" 2>&1
+note "card: $(head -1 "$OUT/card.txt"), $(date -u +%Y-%m-%dT%H:%MZ)"
+
+gen=""
+command -v ninja >/dev/null && gen="-G Ninja"
+if cmake -S . -B $build $gen -DCMAKE_BUILD_TYPE=Release -DHETMATH_WERROR=ON \
+        -DCMAKE_CUDA_ARCHITECTURES=90 > "$OUT/build.log" 2>&1 &&
+   cmake --build $build -j "$(nproc)" >> "$OUT/build.log" 2>&1; then
+    note "build: ok ($(grep -o 'CUDA ON' "$OUT/build.log" | head -1 || echo 'CUDA ?'))"
+else
+    note "build: FAILED (see build.log)"; tail -40 "$OUT/build.log"; printf '%s\n' "${summary[@]}"; exit 1
+fi
+
+ctest --test-dir $build --output-on-failure > "$OUT/ctest.log" 2>&1
+rc=$?
+note "ctest: $(grep -E 'tests passed' "$OUT/ctest.log" || echo 'no summary') (exit $rc)"
+note "ctest cuda label: $(ctest --test-dir $build -L cuda 2>&1 | grep -E 'tests passed')"
+grep -E '^device 0:' -r $build/Testing/Temporary/LastTest.log | head -1 | sed 's/^/   /'
+
+san_fail=0
+: > "$OUT/sanitizer.log"
+for t in $build/tests/test_transfer_cuda $build/tests/test_fft_cuda; do
+    for tool in memcheck racecheck; do
+        [ "$tool" = racecheck ] && [ "$(basename $t)" = test_transfer_cuda ] && continue
+        echo "### compute-sanitizer --tool $tool $t" >> "$OUT/sanitizer.log"
+        extra=""
+        [ "$tool" = memcheck ] && extra="--leak-check full"
+        HETMATH_TEST_QUICK=1 compute-sanitizer --tool $tool $extra --error-exitcode 3 \
+            "$t" >> "$OUT/sanitizer.log" 2>&1 || san_fail=$((san_fail + 1))
+    done
+done
+note "compute-sanitizer: $([ $san_fail -eq 0 ] && echo clean || echo "$san_fail run(s) reported errors") \
+($(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer.log") of $(grep -c 'ERROR SUMMARY' "$OUT/sanitizer.log") summaries with 0 errors)"
+
+$build/hetmath demo > "$OUT/demo.txt" 2>&1 && note "demo: ok" || note "demo: FAILED"
+
+PYTHONUNBUFFERED=1 python3 bench/peers.py --bin $build/hetmath --out "$OUT/peers.json" $quick \
+    > "$OUT/peers.log" 2>&1 && note "peers: ok" || note "peers: FAILED (see peers.log)"
+
+echo
+cat "$OUT/peers.log" | tail -30
+echo
+printf '%s\n' "${summary[@]}"
