@@ -36,7 +36,8 @@ int main(void)
     hm_transfer_totals t;
     hm_ledger_totals(ctx, &t);
     printf("host->device %llu bytes, device->host %llu bytes\n",
-           (unsigned long long)t.bytes[HM_TRANSFER_H2D], (unsigned long long)t.bytes[HM_TRANSFER_D2H]);
+           (unsigned long long)t.bytes[HM_TRANSFER_H2D],
+           (unsigned long long)t.bytes[HM_TRANSFER_D2H]);
     hm_context_destroy(ctx);
     return 0;
 }

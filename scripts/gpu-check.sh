@@ -46,7 +46,8 @@ for t in $build/tests/test_transfer_cuda $build/tests/test_fft_cuda; do
     done
 done
 note "compute-sanitizer: $([ $san_fail -eq 0 ] && echo clean || echo "$san_fail run(s) reported errors") \
-($(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer.log") of $(grep -c 'ERROR SUMMARY' "$OUT/sanitizer.log") summaries with 0 errors)"
+($(grep -cE '(ERROR SUMMARY: 0 errors|RACECHECK SUMMARY: 0 hazards)' "$OUT/sanitizer.log") of \
+$(grep -cE '(ERROR|RACECHECK) SUMMARY' "$OUT/sanitizer.log") runs clean)"
 
 $build/hetmath demo > "$OUT/demo.txt" 2>&1 && note "demo: ok" || note "demo: FAILED"
 

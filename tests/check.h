@@ -41,7 +41,7 @@ static int hm_test_failures;
         long long a_ = (long long)(a), b_ = (long long)(b);                                        \
         hm_test_checks++;                                                                          \
         if (a_ != b_) {                                                                            \
-            fprintf(stderr, "%s:%d: %s == %s\n  %lld != %lld\n", __FILE__, __LINE__, #a, #b, a_,  \
+            fprintf(stderr, "%s:%d: %s == %s\n  %lld != %lld\n", __FILE__, __LINE__, #a, #b, a_,   \
                     b_);                                                                           \
             hm_test_failures++;                                                                    \
         }                                                                                          \
@@ -52,7 +52,7 @@ static int hm_test_failures;
         const char *h_ = (haystack);                                                               \
         hm_test_checks++;                                                                          \
         if (!h_ || !strstr(h_, (needle))) {                                                        \
-            fprintf(stderr, "%s:%d: \"%s\"\n  does not contain \"%s\"\n", __FILE__, __LINE__,     \
+            fprintf(stderr, "%s:%d: \"%s\"\n  does not contain \"%s\"\n", __FILE__, __LINE__,      \
                     h_ ? h_ : "(null)", (needle));                                                 \
             hm_test_failures++;                                                                    \
         }                                                                                          \
@@ -63,7 +63,7 @@ static int hm_test_failures;
         double v_ = (value), l_ = (limit);                                                         \
         hm_test_checks++;                                                                          \
         if (!(v_ <= l_)) {                                                                         \
-            fprintf(stderr, "%s:%d: %s: error %.3e exceeds %.3e\n", __FILE__, __LINE__, (what),  \
+            fprintf(stderr, "%s:%d: %s: error %.3e exceeds %.3e\n", __FILE__, __LINE__, (what),    \
                     v_, l_);                                                                       \
             hm_test_failures++;                                                                    \
         }                                                                                          \

@@ -28,14 +28,17 @@ int main(void)
     static const struct {
         uint8_t code, bits;
         hm_dtype dtype;
-    } dtypes[] = {{kDLFloat, 16, HM_DTYPE_F16},   {kDLBfloat, 16, HM_DTYPE_BF16},
-                  {kDLFloat, 64, HM_DTYPE_F64},   {kDLComplex, 64, HM_DTYPE_C64},
+    } dtypes[] = {{kDLFloat, 16, HM_DTYPE_F16},
+                  {kDLBfloat, 16, HM_DTYPE_BF16},
+                  {kDLFloat, 64, HM_DTYPE_F64},
+                  {kDLComplex, 64, HM_DTYPE_C64},
                   {kDLComplex, 128, HM_DTYPE_C128}};
     static const struct {
         DLDeviceType dl;
         int id;
         hm_device_type hm;
-    } devices[] = {{kDLCPU, 0, HM_DEVICE_HOST}, {kDLCUDA, 3, HM_DEVICE_CUDA},
+    } devices[] = {{kDLCPU, 0, HM_DEVICE_HOST},
+                   {kDLCUDA, 3, HM_DEVICE_CUDA},
                    {kDLCUDAHost, 0, HM_DEVICE_CUDA_HOST}};
     for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++) {
         for (size_t j = 0; j < sizeof devices / sizeof devices[0]; j++) {

@@ -6,22 +6,36 @@ typedef struct {
     hm_execution req;
     int use_default; /* pass NULL instead of req */
     hm_op_class cls;
-    int operands;    /* 0: two host operands, 1: two cuda:0 operands, 2: cuda:0 + cuda:1,
-                        3: host + cuda:0 */
-    hm_status expect_cpu_only;  /* expected on a machine with no device */
-    hm_status expect_one_gpu;   /* expected with exactly one device */
-    hm_execution_kind kind;     /* resolved kind on success */
+    int operands;              /* 0: two host operands, 1: two cuda:0 operands, 2: cuda:0 + cuda:1,
+                                  3: host + cuda:0 */
+    hm_status expect_cpu_only; /* expected on a machine with no device */
+    hm_status expect_one_gpu;  /* expected with exactly one device */
+    hm_execution_kind kind;    /* resolved kind on success */
 } exec_case;
 
-#define OK HM_STATUS_SUCCESS
-#define INV HM_STATUS_INVALID_EXECUTION
+#define OK     HM_STATUS_SUCCESS
+#define INV    HM_STATUS_INVALID_EXECUTION
 #define NOCUDA HM_STATUS_CUDA_UNAVAILABLE
-#define NODEV HM_STATUS_DEVICE_NOT_FOUND
+#define NODEV  HM_STATUS_DEVICE_NOT_FOUND
 #define TWODEV HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES
 
 static const exec_case cases[] = {
-    {"NULL means default, host operands -> cpu", {0, 0, 0}, 1, HM_OP_GENERIC, 0, OK, OK, HM_EXEC_CPU},
-    {"default, host -> cpu", {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO}, 0, HM_OP_GENERIC, 0, OK, OK, HM_EXEC_CPU},
+    {"NULL means default, host operands -> cpu",
+     {0, 0, 0},
+     1,
+     HM_OP_GENERIC,
+     0,
+     OK,
+     OK,
+     HM_EXEC_CPU},
+    {"default, host -> cpu",
+     {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO},
+     0,
+     HM_OP_GENERIC,
+     0,
+     OK,
+     OK,
+     HM_EXEC_CPU},
     {"default with a device id", {HM_EXEC_DEFAULT, 0, HM_AUTO}, 0, HM_OP_GENERIC, 0, INV, INV, 0},
     {"default with threads", {HM_EXEC_DEFAULT, HM_AUTO, 4}, 0, HM_OP_GENERIC, 0, INV, INV, 0},
     {"cpu with 3 threads", {HM_EXEC_CPU, HM_AUTO, 3}, 0, HM_OP_GENERIC, 0, OK, OK, HM_EXEC_CPU},
@@ -29,17 +43,59 @@ static const exec_case cases[] = {
     {"cpu with 0 threads", {HM_EXEC_CPU, HM_AUTO, 0}, 0, HM_OP_GENERIC, 0, INV, INV, 0},
     {"cpu with -5 threads", {HM_EXEC_CPU, HM_AUTO, -5}, 0, HM_OP_GENERIC, 0, INV, INV, 0},
     {"cuda with threads", {HM_EXEC_CUDA, 0, 2}, 0, HM_OP_GENERIC, 0, INV, INV, 0},
-    {"cuda:0 on host operands", {HM_EXEC_CUDA, 0, HM_AUTO}, 0, HM_OP_GENERIC, 0, NOCUDA, OK, HM_EXEC_CUDA},
+    {"cuda:0 on host operands",
+     {HM_EXEC_CUDA, 0, HM_AUTO},
+     0,
+     HM_OP_GENERIC,
+     0,
+     NOCUDA,
+     OK,
+     HM_EXEC_CUDA},
     {"cuda:7", {HM_EXEC_CUDA, 7, HM_AUTO}, 0, HM_OP_GENERIC, 0, NOCUDA, NODEV, 0},
     {"cuda:-4", {HM_EXEC_CUDA, -4, HM_AUTO}, 0, HM_OP_GENERIC, 0, NOCUDA, NODEV, 0},
     {"unknown kind", {(hm_execution_kind)5, HM_AUTO, HM_AUTO}, 0, HM_OP_GENERIC, 0, INV, INV, 0},
-    {"specialized default on host operands", {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO}, 0, HM_OP_SPECIALIZED, 0, NOCUDA, OK, HM_EXEC_CUDA},
+    {"specialized default on host operands",
+     {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO},
+     0,
+     HM_OP_SPECIALIZED,
+     0,
+     NOCUDA,
+     OK,
+     HM_EXEC_CUDA},
     {"specialized on cpu", {HM_EXEC_CPU, HM_AUTO, HM_AUTO}, 0, HM_OP_SPECIALIZED, 0, INV, INV, 0},
-    {"default, cuda:0 operands", {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO}, 0, HM_OP_GENERIC, 1, NOCUDA, OK, HM_EXEC_CUDA},
+    {"default, cuda:0 operands",
+     {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO},
+     0,
+     HM_OP_GENERIC,
+     1,
+     NOCUDA,
+     OK,
+     HM_EXEC_CUDA},
     {"cpu, cuda:0 operands", {HM_EXEC_CPU, HM_AUTO, 2}, 0, HM_OP_GENERIC, 1, OK, OK, HM_EXEC_CPU},
-    {"default, cuda:0 and cuda:1", {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO}, 0, HM_OP_GENERIC, 2, TWODEV, TWODEV, 0},
-    {"default, host and cuda:0", {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO}, 0, HM_OP_GENERIC, 3, TWODEV, TWODEV, 0},
-    {"cuda auto, host and cuda:0", {HM_EXEC_CUDA, HM_AUTO, HM_AUTO}, 0, HM_OP_GENERIC, 3, NOCUDA, OK, HM_EXEC_CUDA},
+    {"default, cuda:0 and cuda:1",
+     {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO},
+     0,
+     HM_OP_GENERIC,
+     2,
+     TWODEV,
+     TWODEV,
+     0},
+    {"default, host and cuda:0",
+     {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO},
+     0,
+     HM_OP_GENERIC,
+     3,
+     TWODEV,
+     TWODEV,
+     0},
+    {"cuda auto, host and cuda:0",
+     {HM_EXEC_CUDA, HM_AUTO, HM_AUTO},
+     0,
+     HM_OP_GENERIC,
+     3,
+     NOCUDA,
+     OK,
+     HM_EXEC_CUDA},
 };
 
 int main(void)

@@ -41,7 +41,8 @@ int main(void)
     hm_context_set_log_level(ctx, HM_LOG_INFO);
     hm_test_log_clear(&log);
     CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
-    CHECK_CONTAINS(log.text, "memory space: cuda:0; execution space: cuda:0 \xe2\x80\x94 no copies");
+    CHECK_CONTAINS(log.text,
+                   "memory space: cuda:0; execution space: cuda:0 \xe2\x80\x94 no copies");
     CHECK_CONTAINS(log.text, "transform queued on the stream of cuda:0");
     hm_context_set_log_level(ctx, HM_LOG_WARN);
     CHECK_STATUS(hm_context_synchronize(ctx), HM_STATUS_SUCCESS);

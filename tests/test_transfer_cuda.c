@@ -142,7 +142,8 @@ int main(void)
     lie = h;
     lie.device = hm_device_cuda(0);
     CHECK_STATUS(hm_copy(ctx, &back, &lie), HM_STATUS_SPACE_MISMATCH);
-    CHECK_CONTAINS(hm_context_last_error(ctx), "operand dst is declared cuda:0 but its pointer is host");
+    CHECK_CONTAINS(hm_context_last_error(ctx),
+                   "operand dst is declared cuda:0 but its pointer is host");
     lie = h;
     lie.device = hm_device_pinned();
     CHECK_STATUS(hm_tensor_check(ctx, &lie), HM_STATUS_SPACE_MISMATCH);

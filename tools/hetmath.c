@@ -9,7 +9,7 @@
 
 #include "hetmath.h"
 
-#define EXIT_OP 1
+#define EXIT_OP    1
 #define EXIT_USAGE 2
 
 static hm_context *g_ctx;
@@ -144,8 +144,8 @@ static int parse_exec(const char *s, hm_execution *out)
 
 static int usage_error(const char *cmd, const char *msg, const char *detail)
 {
-    fprintf(stderr, "hetmath %s: %s%s%s\nTry 'hetmath %s --help'.\n", cmd, msg,
-            detail ? ": " : "", detail ? detail : "", cmd);
+    fprintf(stderr, "hetmath %s: %s%s%s\nTry 'hetmath %s --help'.\n", cmd, msg, detail ? ": " : "",
+            detail ? detail : "", cmd);
     return EXIT_USAGE;
 }
 
@@ -201,16 +201,15 @@ static int cmd_info(args *a)
         hm_device_info info;
         TRY("hm_context_device_info", hm_context_device_info(g_ctx, i, &info));
         if (json)
-            printf("%s{\"id\": %d, \"name\": \"%s\", \"memory_bytes\": %zu, \"compute\": \"%d.%d\", "
-                   "\"multiprocessors\": %d, \"pcie_gen\": %d, \"pcie_width\": %d}",
-                   i ? ", " : "", i, info.name, info.total_memory, info.compute_major,
-                   info.compute_minor, info.multiprocessors, info.pcie_generation,
-                   info.pcie_width);
+            printf(
+                "%s{\"id\": %d, \"name\": \"%s\", \"memory_bytes\": %zu, \"compute\": \"%d.%d\", "
+                "\"multiprocessors\": %d, \"pcie_gen\": %d, \"pcie_width\": %d}",
+                i ? ", " : "", i, info.name, info.total_memory, info.compute_major,
+                info.compute_minor, info.multiprocessors, info.pcie_generation, info.pcie_width);
         else
             printf("  cuda:%d  %s, %.1f GiB, compute %d.%d, %d SMs, PCIe gen %d x%d\n", i,
                    info.name, (double)info.total_memory / (1 << 30), info.compute_major,
-                   info.compute_minor, info.multiprocessors, info.pcie_generation,
-                   info.pcie_width);
+                   info.compute_minor, info.multiprocessors, info.pcie_generation, info.pcie_width);
     }
     if (json)
         printf("]}\n");
@@ -344,12 +343,13 @@ static int parse_dtype(const char *s, hm_dtype *out)
 static int bench_fft(args *a)
 {
     if (arg_flag(a, "--help")) {
-        printf("usage: hetmath bench fft [--shape N1,N2,..] [--axes A,..] [--dtype c64|c128|f32|f64]\n"
-               "                         [--inverse] [--real] [--memory host|pinned|cuda:N]\n"
-               "                         [--exec cpu|cpu:T|cuda:N] [--measure] [--repeat R]\n"
-               "                         [--warmup W] [--json]\n"
-               "  Default: --shape 1048576 --dtype c64 --memory host. --real makes it r2c (f32/f64\n"
-               "  input), or c2r with --inverse.\n");
+        printf(
+            "usage: hetmath bench fft [--shape N1,N2,..] [--axes A,..] [--dtype c64|c128|f32|f64]\n"
+            "                         [--inverse] [--real] [--memory host|pinned|cuda:N]\n"
+            "                         [--exec cpu|cpu:T|cuda:N] [--measure] [--repeat R]\n"
+            "                         [--warmup W] [--json]\n"
+            "  Default: --shape 1048576 --dtype c64 --memory host. --real makes it r2c (f32/f64\n"
+            "  input), or c2r with --inverse.\n");
         return 0;
     }
     bench_opts b;
@@ -399,7 +399,8 @@ static int bench_fft(args *a)
     hm_tensor h;
     hm_status st = hm_tensor_alloc(g_ctx, hm_device_host(), dtype, ndim, shape, &h);
     if (st == HM_STATUS_SUCCESS) {
-        size_t nreal = hm_tensor_nbytes(&h) / (dtype == HM_DTYPE_F64 || dtype == HM_DTYPE_C128 ? 8 : 4);
+        size_t nreal =
+            hm_tensor_nbytes(&h) / (dtype == HM_DTYPE_F64 || dtype == HM_DTYPE_C128 ? 8 : 4);
         unsigned long long r = 88172645463325252ULL;
         for (size_t i = 0; i < nreal; i++) {
             r ^= r << 13;
@@ -443,8 +444,10 @@ static int bench_fft(args *a)
         }
         (void)na;
         double gflops = 5.0 * n * log2(n) * batch / s2.median / 1e9 / (real ? 2 : 1);
-        long long h2d = (long long)((after.bytes[HM_TRANSFER_H2D] - before.bytes[HM_TRANSFER_H2D]) / (unsigned)b.repeat);
-        long long d2h = (long long)((after.bytes[HM_TRANSFER_D2H] - before.bytes[HM_TRANSFER_D2H]) / (unsigned)b.repeat);
+        long long h2d = (long long)((after.bytes[HM_TRANSFER_H2D] - before.bytes[HM_TRANSFER_H2D]) /
+                                    (unsigned)b.repeat);
+        long long d2h = (long long)((after.bytes[HM_TRANSFER_D2H] - before.bytes[HM_TRANSFER_D2H]) /
+                                    (unsigned)b.repeat);
         char ms[32], es[32];
         hm_device_format(memory, ms, sizeof ms);
         if (o.execution.kind == HM_EXEC_CPU)
@@ -490,7 +493,8 @@ static int cmd_bench(args *a)
     return usage_error("bench", "unknown benchmark", a->argv[0]);
 }
 
-/* ---- hetmath demo ----------------------------------------------------------------------------- */
+/* ---- hetmath demo -----------------------------------------------------------------------------
+ */
 
 static void demo_log(hm_log_level level, const char *message, void *user)
 {
@@ -530,8 +534,9 @@ static int cmd_demo(args *a)
         printf(", cuda:%d", i);
     printf("\n  execution spaces: cpu%s\n", ndev ? ", cuda:0" : "");
     if (!ndev)
-        printf("  No CUDA device here: the GPU half of this demo is skipped (the library was %s).\n",
-               "built and probed for one");
+        printf(
+            "  No CUDA device here: the GPU half of this demo is skipped (the library was %s).\n",
+            "built and probed for one");
 
     enum { N = 1 << 16 };
     int64_t n = N;

@@ -156,10 +156,10 @@ typedef struct hm_context hm_context;
 
 /** Options for hm_context_create(). Initialise with hm_context_options_init(). */
 typedef struct hm_context_options {
-    size_t size;            /**< sizeof(hm_context_options), so the struct can grow */
-    hm_log_fn log_fn;       /**< NULL: hm_log_stderr */
-    void *log_user_data;    /**< passed to log_fn */
-    int log_level;          /**< an hm_log_level, or HM_LOG_LEVEL_FROM_ENV (default) */
+    size_t size;              /**< sizeof(hm_context_options), so the struct can grow */
+    hm_log_fn log_fn;         /**< NULL: hm_log_stderr */
+    void *log_user_data;      /**< passed to log_fn */
+    int log_level;            /**< an hm_log_level, or HM_LOG_LEVEL_FROM_ENV (default) */
     size_t pinned_pool_bytes; /**< bound of the pinned staging pool; 0: the default (256 MiB) */
 } hm_context_options;
 
@@ -203,13 +203,13 @@ HM_API hm_status hm_context_device_count(const hm_context *ctx, int *count);
 /** What hm_context_device_info() reports about a CUDA device. */
 typedef struct hm_device_info {
     char name[256];
-    size_t total_memory;     /**< bytes */
+    size_t total_memory; /**< bytes */
     int compute_major;
     int compute_minor;
     int multiprocessors;
     int pci_bus_id;
-    int pcie_generation;     /**< current link generation, 0 if unknown */
-    int pcie_width;          /**< current link width, 0 if unknown */
+    int pcie_generation; /**< current link generation, 0 if unknown */
+    int pcie_width;      /**< current link width, 0 if unknown */
 } hm_device_info;
 
 /**

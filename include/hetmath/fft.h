@@ -49,18 +49,18 @@ typedef enum hm_fft_effort {
 
 /** Options of hm_fft() and hm_fft_plan_create(). Initialise with hm_fft_options_init(). */
 typedef struct hm_fft_options {
-    size_t size;                 /**< sizeof(hm_fft_options) */
-    hm_fft_type type;            /**< default HM_FFT_C2C */
-    hm_fft_direction direction;  /**< default forward; R2C must be forward, C2R inverse */
-    int num_axes;                /**< 0: all axes of the input (at most 3) */
-    int axes[HM_FFT_MAX_RANK];   /**< transform axes, negative counting from the end; for R2C and
-                                      C2R the last one listed is the halved axis */
-    int64_t last_length;         /**< C2R: real length of the halved axis; 0: 2·(m−1) */
-    hm_fft_norm norm;            /**< default HM_FFT_NORM_BACKWARD */
-    hm_execution execution;      /**< default: where the operand is */
-    hm_fft_effort effort;        /**< default HM_FFT_ESTIMATE */
-    int blocking;                /**< device operands: 1 waits for the result; 0 (default)
-                                      returns with the work queued on the context's stream */
+    size_t size;                /**< sizeof(hm_fft_options) */
+    hm_fft_type type;           /**< default HM_FFT_C2C */
+    hm_fft_direction direction; /**< default forward; R2C must be forward, C2R inverse */
+    int num_axes;               /**< 0: all axes of the input (at most 3) */
+    int axes[HM_FFT_MAX_RANK];  /**< transform axes, negative counting from the end; for R2C and
+                                     C2R the last one listed is the halved axis */
+    int64_t last_length;        /**< C2R: real length of the halved axis; 0: 2·(m−1) */
+    hm_fft_norm norm;           /**< default HM_FFT_NORM_BACKWARD */
+    hm_execution execution;     /**< default: where the operand is */
+    hm_fft_effort effort;       /**< default HM_FFT_ESTIMATE */
+    int blocking;               /**< device operands: 1 waits for the result; 0 (default)
+                                     returns with the work queued on the context's stream */
 } hm_fft_options;
 
 /** Sets @p opts to the defaults listed above. */

@@ -36,20 +36,20 @@ typedef enum hm_transfer_path {
 
 /** One copy, as the ledger keeps it. */
 typedef struct hm_transfer_record {
-    uint64_t sequence;               /**< 1 for the first copy since context creation */
+    uint64_t sequence; /**< 1 for the first copy since context creation */
     hm_transfer_direction direction;
     hm_device src;
     hm_device dst;
-    int src_pinned;                  /**< 1 if the host side was page-locked */
+    int src_pinned; /**< 1 if the host side was page-locked */
     int dst_pinned;
-    size_t bytes;                    /**< bytes of payload moved (elements × dtype size) */
-    double seconds;                  /**< wall time from start to completion */
-    double gbps;                     /**< bytes / seconds / 1e9 */
+    size_t bytes;   /**< bytes of payload moved (elements × dtype size) */
+    double seconds; /**< wall time from start to completion */
+    double gbps;    /**< bytes / seconds / 1e9 */
     hm_transfer_path path;
-    int chunks;                      /**< number of chunks (1 unless staged) */
-    int implicit;                    /**< 1 if an operation made it, 0 for hm_copy() */
-    const char *operation;           /**< static string: "hm_copy", "hm_fft", … */
-    const char *operand;             /**< static string: "src", "A", "x", "result", … */
+    int chunks;            /**< number of chunks (1 unless staged) */
+    int implicit;          /**< 1 if an operation made it, 0 for hm_copy() */
+    const char *operation; /**< static string: "hm_copy", "hm_fft", … */
+    const char *operand;   /**< static string: "src", "A", "x", "result", … */
 } hm_transfer_record;
 
 /** Per-direction totals since context creation or the last hm_ledger_reset(). */

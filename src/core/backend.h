@@ -34,8 +34,7 @@ typedef struct hm_backend_ops {
     /* A contiguous copy of `bytes` between two spaces, at least one of them owned by this
      * backend. Blocking. Sets *path and *chunks. Required for backends owning device memory. */
     hm_status (*copy_bytes)(hm_context *ctx, void *dst, hm_device dst_space, const void *src,
-                            hm_device src_space, size_t bytes, hm_transfer_path *path,
-                            int *chunks);
+                            hm_device src_space, size_t bytes, hm_transfer_path *path, int *chunks);
 
     /* A strided element copy inside one space this backend owns (same shape, any strides).
      * Blocking. Required. */

@@ -36,8 +36,8 @@ static int level_from_env(void)
     static const struct {
         const char *name;
         hm_log_level level;
-    } names[] = {{"off", HM_LOG_OFF},   {"error", HM_LOG_ERROR}, {"warn", HM_LOG_WARN},
-                 {"warning", HM_LOG_WARN}, {"info", HM_LOG_INFO}, {"debug", HM_LOG_DEBUG}};
+    } names[] = {{"off", HM_LOG_OFF},      {"error", HM_LOG_ERROR}, {"warn", HM_LOG_WARN},
+                 {"warning", HM_LOG_WARN}, {"info", HM_LOG_INFO},   {"debug", HM_LOG_DEBUG}};
     for (size_t i = 0; i < HM_ARRAY_LEN(names); i++)
         if (strcasecmp(v, names[i].name) == 0)
             return names[i].level;
@@ -82,7 +82,8 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
     ctx->log_level =
         (hm_log_level)(o.log_level == HM_LOG_LEVEL_FROM_ENV ? level_from_env() : o.log_level);
     ctx->cpu_threads = hm__cpu_count();
-    ctx->pinned_pool_bytes = o.pinned_pool_bytes ? o.pinned_pool_bytes : HM_DEFAULT_PINNED_POOL_BYTES;
+    ctx->pinned_pool_bytes =
+        o.pinned_pool_bytes ? o.pinned_pool_bytes : HM_DEFAULT_PINNED_POOL_BYTES;
 
     const hm_backend_ops *cuda = hm__backend(HM_BACKEND_CUDA);
     if (cuda) {

@@ -9,8 +9,8 @@ static const struct {
     uint8_t bits;
     hm_dtype dtype;
 } dtype_map[] = {
-    {kDLFloat, 16, HM_DTYPE_F16},   {kDLBfloat, 16, HM_DTYPE_BF16}, {kDLFloat, 32, HM_DTYPE_F32},
-    {kDLFloat, 64, HM_DTYPE_F64},   {kDLComplex, 64, HM_DTYPE_C64}, {kDLComplex, 128, HM_DTYPE_C128},
+    {kDLFloat, 16, HM_DTYPE_F16}, {kDLBfloat, 16, HM_DTYPE_BF16}, {kDLFloat, 32, HM_DTYPE_F32},
+    {kDLFloat, 64, HM_DTYPE_F64}, {kDLComplex, 64, HM_DTYPE_C64}, {kDLComplex, 128, HM_DTYPE_C128},
 };
 
 hm_status hm_tensor_from_dlpack(const DLTensor *dl, hm_tensor *out)

@@ -98,9 +98,9 @@ hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execut
     return HM_STATUS_SUCCESS;
 }
 
-hm_status hm_execution_resolve(hm_context *ctx, const hm_execution *requested,
-                               hm_op_class op_class, const hm_tensor *const *operands,
-                               int num_operands, hm_execution *resolved)
+hm_status hm_execution_resolve(hm_context *ctx, const hm_execution *requested, hm_op_class op_class,
+                               const hm_tensor *const *operands, int num_operands,
+                               hm_execution *resolved)
 {
     HM_ENTER(ctx, "hm_execution_resolve");
     if (!resolved || num_operands < 0 || (num_operands > 0 && !operands))
@@ -110,6 +110,6 @@ hm_status hm_execution_resolve(hm_context *ctx, const hm_execution *requested,
     if (num_operands > (int)HM_ARRAY_LEN(names))
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
                         "hm_execution_resolve: at most %d operands", (int)HM_ARRAY_LEN(names));
-    return hm__resolve_execution(ctx, "hm_execution_resolve", requested, op_class, operands,
-                                 names, num_operands, resolved);
+    return hm__resolve_execution(ctx, "hm_execution_resolve", requested, op_class, operands, names,
+                                 num_operands, resolved);
 }

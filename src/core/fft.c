@@ -13,9 +13,9 @@ static const char *const FFT_OP = "hm_fft";
 
 struct hm_fft_plan {
     hm_context *ctx;
-    hm_fft_options opts;  /* axes resolved to 0..ndim-1, num_axes ≥ 1 */
-    hm_tensor x, y;       /* the caller-side layouts (data ignored) */
-    bool y_alloc;         /* y is allocated row-major at each execution */
+    hm_fft_options opts; /* axes resolved to 0..ndim-1, num_axes ≥ 1 */
+    hm_tensor x, y;      /* the caller-side layouts (data ignored) */
+    bool y_alloc;        /* y is allocated row-major at each execution */
     hm_execution exec;
     hm_device exec_space; /* host or cuda:N */
     bool stage_in;        /* x goes through a compact temporary in the execution space */
@@ -23,8 +23,8 @@ struct hm_fft_plan {
     hm_tensor xin, yout;  /* the layouts the backend sees */
     const hm_fft_backend *be;
     void *be_plan;
-    bool in_place;        /* the backend plan transforms in place (x and y are one view) */
-    int64_t n_total;      /* product of the transform lengths */
+    bool in_place;   /* the backend plan transforms in place (x and y are one view) */
+    int64_t n_total; /* product of the transform lengths */
     int64_t batch;
 };
 
@@ -110,8 +110,8 @@ static void build_desc(const hm_fft_plan *p, const hm_tensor *in, const hm_tenso
     int64_t lo;
     hm__tensor_extent(in, &lo, &d->in_span);
     hm__tensor_extent(out, &lo, &d->out_span);
-    d->in_place = p->stage_in == false && p->stage_out == false && in->data != NULL &&
-                  in->data == out->data;
+    d->in_place =
+        p->stage_in == false && p->stage_out == false && in->data != NULL && in->data == out->data;
     double n = (double)p->n_total;
     bool fwd = o->direction == HM_FFT_FORWARD;
     switch (o->norm) {
@@ -144,8 +144,10 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
     hm_fft_options_init(&p->opts);
     if (opts) {
         if (opts->size < sizeof(size_t) || opts->size > sizeof p->opts)
-            return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: options size %zu is not that "
-                            "of an hm_fft_options (%zu)", fn, opts->size, sizeof p->opts);
+            return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                            "%s: options size %zu is not that "
+                            "of an hm_fft_options (%zu)",
+                            fn, opts->size, sizeof p->opts);
         memcpy(&p->opts, opts, opts->size);
     }
     hm_fft_options *o = &p->opts;
@@ -219,8 +221,8 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
                         want_complex ? "c64 or c128" : "f32 or f64");
     for (int d = 0; d < x->ndim; d++)
         if (x->shape[d] == 0)
-            return hm__fail(ctx, HM_STATUS_INVALID_SHAPE,
-                            "%s: operand x has a zero-length axis %d", fn, d);
+            return hm__fail(ctx, HM_STATUS_INVALID_SHAPE, "%s: operand x has a zero-length axis %d",
+                            fn, d);
     hm_tensor expect = p->x;
     int last = o->axes[o->num_axes - 1];
     bool dbl = x->dtype == HM_DTYPE_F64 || x->dtype == HM_DTYPE_C128;
@@ -243,9 +245,9 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
     for (int i = 0; i < o->num_axes; i++)
         p->n_total *= (o->type == HM_FFT_C2R && i == o->num_axes - 1) ? expect.shape[last]
                                                                       : x->shape[o->axes[i]];
-    p->batch = hm_tensor_numel(&p->x) / (o->type == HM_FFT_C2R
-                                             ? p->n_total / expect.shape[last] * x->shape[last]
-                                             : p->n_total);
+    p->batch =
+        hm_tensor_numel(&p->x) /
+        (o->type == HM_FFT_C2R ? p->n_total / expect.shape[last] * x->shape[last] : p->n_total);
 
     /* The output. */
     if (!y->data && y->ndim == 0) {
@@ -280,8 +282,8 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
         p->y = *y;
         p->y.data = NULL;
         if (check_pointers && hm__tensors_overlap(x, y)) {
-            bool same = x->data == y->data &&
-                        memcmp(x->strides, y->strides, sizeof x->strides) == 0;
+            bool same =
+                x->data == y->data && memcmp(x->strides, y->strides, sizeof x->strides) == 0;
             if (!same || o->type != HM_FFT_C2C)
                 return hm__fail(ctx, HM_STATUS_ALIASING,
                                 "%s: operand y overlaps x (in place is allowed only for c2c on "
@@ -296,7 +298,14 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
     if ((st = hm__resolve_execution(ctx, fn, &o->execution, HM_OP_GENERIC, ops, names, 2,
                                     &p->exec)) != HM_STATUS_SUCCESS)
         return st;
-    p->exec_space = p->exec.kind == HM_EXEC_CPU ? hm_device_host() : hm_device_cuda(p->exec.device_id);
+    p->exec_space =
+        p->exec.kind == HM_EXEC_CPU ? hm_device_host() : hm_device_cuda(p->exec.device_id);
+    if (p->exec.kind == HM_EXEC_CPU && o->execution.num_threads == HM_AUTO) {
+        /* Threads cost more than they give below ~32k elements each. */
+        int64_t useful = hm_tensor_numel(&p->x) / 32768;
+        if (useful < p->exec.num_threads)
+            p->exec.num_threads = useful < 1 ? 1 : (int)useful;
+    }
     const hm_backend_ops *b = hm__backend_for_execution(p->exec.kind);
     p->be = b ? b->fft : NULL;
     if (!p->be)
@@ -306,7 +315,7 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
     /* The layouts the backend sees: the caller's own where it can run them in place in memory,
      * else compact canonical temporaries in the execution space. */
     bool in_exec_space = p->exec.kind == HM_EXEC_CPU ? hm__device_is_host(x->device)
-                                                      : hm__device_equal(x->device, p->exec_space);
+                                                     : hm__device_equal(x->device, p->exec_space);
     p->xin = p->x;
     p->yout = p->y;
     hm_fft_desc d;
@@ -341,8 +350,8 @@ static void log_specification(hm_context *ctx, const hm_fft_plan *p)
     for (int i = 0; i < o->num_axes; i++)
         n += (size_t)snprintf(axes + n, sizeof axes - n, "%s%d", i ? ", " : "", o->axes[i]);
     hm__log(ctx, HM_LOG_INFO, "fft: %s %s, rank %d over axes [%s], batch %lld, n %lld, norm %s",
-            type_name(o->type), o->direction == HM_FFT_FORWARD ? "forward" : "inverse",
-            o->num_axes, axes, (long long)p->batch, (long long)p->n_total, norm_name(o->norm));
+            type_name(o->type), o->direction == HM_FFT_FORWARD ? "forward" : "inverse", o->num_axes,
+            axes, (long long)p->batch, (long long)p->n_total, norm_name(o->norm));
     bool cross_in = !hm__device_equal(p->exec_space, p->x.device) &&
                     !(p->exec.kind == HM_EXEC_CPU && hm__device_is_host(p->x.device));
     hm__log_spaces(ctx, p->x.device, &p->exec, cross_in ? "x" : "",
@@ -566,8 +575,8 @@ hm_status hm_fft_execute(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x,
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: %s is NULL", fn,
                         plan ? "operand y" : "the plan");
     if (plan->ctx != ctx)
-        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
-                        "%s: the plan belongs to another context", fn);
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the plan belongs to another context",
+                        fn);
     hm_status st = hm__check_operand(ctx, fn, "x", x);
     if (st != HM_STATUS_SUCCESS)
         return st;
@@ -585,8 +594,10 @@ hm_status hm_fft_execute(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x,
         if (hm__tensors_overlap(x, y) && x->data != y->data)
             return hm__fail(ctx, HM_STATUS_ALIASING, "%s: operand y overlaps x", fn);
         if (plan->in_place != (x->data == y->data))
-            return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH, "%s: the plan was made %s, but the "
-                            "operands are %s", fn, plan->in_place ? "in place" : "out of place",
+            return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
+                            "%s: the plan was made %s, but the "
+                            "operands are %s",
+                            fn, plan->in_place ? "in place" : "out of place",
                             x->data == y->data ? "one buffer" : "two buffers");
     } else if (y->data) {
         return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,

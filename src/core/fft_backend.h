@@ -14,14 +14,14 @@ typedef struct hm_fft_desc {
                                            halved axis) */
     int64_t in_stride[HM_FFT_MAX_RANK]; /* element strides of the transform axes */
     int64_t out_stride[HM_FFT_MAX_RANK];
-    int batch_rank;                     /* the other axes, in input order */
+    int batch_rank; /* the other axes, in input order */
     int64_t batch_n[HM_MAX_NDIM];
     int64_t batch_in_stride[HM_MAX_NDIM];
     int64_t batch_out_stride[HM_MAX_NDIM];
-    int64_t in_span;                    /* elements from the first to one past the last touched */
+    int64_t in_span; /* elements from the first to one past the last touched */
     int64_t out_span;
     bool in_place;
-    double scale;                       /* applied to every output element; 1.0: none */
+    double scale; /* applied to every output element; 1.0: none */
     hm_execution exec;
     hm_fft_effort effort;
 } hm_fft_desc;

@@ -43,8 +43,8 @@ struct hm_context {
     struct hm_ledger ledger;
     hm_guard_mode guard[HM_TRANSFER_DIRECTION_COUNT];
 
-    int device_count;       /* CUDA devices; 0 without CUDA */
-    int cpu_threads;        /* cores this process may use */
+    int device_count; /* CUDA devices; 0 without CUDA */
+    int cpu_threads;  /* cores this process may use */
     size_t pinned_pool_bytes;
 
     void *backend_state[HM_BACKEND_SLOTS]; /* owned by each backend, released by it */
@@ -81,8 +81,7 @@ void hm__log_phase(hm_context *ctx, hm_phase phase);
  *   "memory space: cuda:0; execution space: cuda:0 — no copies"
  * in_names/out_names are comma-separated operand names; bytes are what would cross. */
 void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec,
-                    const char *in_names, size_t in_bytes, const char *out_names,
-                    size_t out_bytes);
+                    const char *in_names, size_t in_bytes, const char *out_names, size_t out_bytes);
 
 /* One operand in the specification phase: "operand A: f32 [8000, 2000] strides [2000, 1] host" */
 void hm__log_operand(hm_context *ctx, const char *name, const hm_tensor *t);
@@ -130,13 +129,13 @@ hm_transfer_direction hm__direction(hm_device src, hm_device dst);
 /* Asks the guard about a copy op would make of operand (before any work). Returns
  * HM_STATUS_TRANSFER_REFUSED with a message naming op and operand, or SUCCESS (warning first in
  * HM_GUARD_LOG mode). */
-hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operand,
-                             hm_device src, hm_device dst, size_t bytes);
+hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operand, hm_device src,
+                             hm_device dst, size_t bytes);
 
 /* The one copy path: src and dst have equal shape and dtype and were checked. Blocking.
  * implicit: made by an operation (true) or by hm_copy (false). */
-hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst,
-                       const char *op, const char *operand, bool implicit);
+hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst, const char *op,
+                       const char *operand, bool implicit);
 
 /* ---- execution (src/core/execution.c) --------------------------------------------------- */
 

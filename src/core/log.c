@@ -65,8 +65,8 @@ void hm__log(hm_context *ctx, hm_log_level level, const char *fmt, ...)
 
 void hm__log_phase(hm_context *ctx, hm_phase phase)
 {
-    static const char *const banners[] = {"= SPECIFICATION PHASE =", "= PLANNING PHASE =",
-                                          "= EXECUTION PHASE ="};
+    static const char *const banners[] = {
+        "= SPECIFICATION PHASE =", "= PLANNING PHASE =", "= EXECUTION PHASE ="};
     hm__log(ctx, HM_LOG_INFO, "%s", banners[phase]);
 }
 
@@ -102,8 +102,7 @@ const char *hm__format_execution(const hm_execution *exec, char *buf, size_t siz
 }
 
 void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec,
-                    const char *in_names, size_t in_bytes, const char *out_names,
-                    size_t out_bytes)
+                    const char *in_names, size_t in_bytes, const char *out_names, size_t out_bytes)
 {
     if (!hm__log_enabled(ctx, HM_LOG_INFO))
         return;
@@ -119,8 +118,9 @@ void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec,
         snprintf(tail, sizeof tail, "result %s (%s) will be copied back", out_names,
                  hm__format_bytes(out_bytes, outb, sizeof outb));
     } else {
-        snprintf(tail, sizeof tail, "operands %s (%s) will be copied in, result %s (%s) copied back",
-                 in_names, hm__format_bytes(in_bytes, inb, sizeof inb), out_names,
+        snprintf(tail, sizeof tail,
+                 "operands %s (%s) will be copied in, result %s (%s) copied back", in_names,
+                 hm__format_bytes(in_bytes, inb, sizeof inb), out_names,
                  hm__format_bytes(out_bytes, outb, sizeof outb));
     }
     hm__log(ctx, HM_LOG_INFO, "memory space: %s; execution space: %s \xe2\x80\x94 %s", mem, ex,

@@ -52,7 +52,7 @@ const char *hm_dtype_name(hm_dtype dtype)
 static size_t dtype_alignment(hm_dtype dtype)
 {
     return (dtype == HM_DTYPE_C64 || dtype == HM_DTYPE_C128) ? hm_dtype_size(dtype) / 2
-                                                              : hm_dtype_size(dtype);
+                                                             : hm_dtype_size(dtype);
 }
 
 void hm__row_major_strides(int ndim, const int64_t *shape, int64_t *out)
@@ -333,8 +333,8 @@ hm_status hm__check_operand(hm_context *ctx, const char *fn, const char *operand
     if (t->device.type != HM_DEVICE_HOST) {
         if (!hm__backend(HM_BACKEND_CUDA))
             return hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
-                            "%s: operand %s is declared %s but hetmath was built without CUDA",
-                            fn, operand, dev);
+                            "%s: operand %s is declared %s but hetmath was built without CUDA", fn,
+                            operand, dev);
         if (ctx->device_count == 0)
             return hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
                             "%s: operand %s is declared %s but there is no CUDA device", fn,
@@ -343,12 +343,11 @@ hm_status hm__check_operand(hm_context *ctx, const char *fn, const char *operand
             (t->device.id < 0 || t->device.id >= ctx->device_count))
             return hm__fail(ctx, HM_STATUS_DEVICE_NOT_FOUND,
                             "%s: operand %s is declared on %s, which does not exist (%d device%s)",
-                            fn, operand, dev, ctx->device_count,
-                            ctx->device_count == 1 ? "" : "s");
+                            fn, operand, dev, ctx->device_count, ctx->device_count == 1 ? "" : "s");
     } else if (t->device.id != 0) {
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
-                        "%s: operand %s is host memory with device id %d (must be 0)", fn,
-                        operand, t->device.id);
+                        "%s: operand %s is host memory with device id %d (must be 0)", fn, operand,
+                        t->device.id);
     }
     if (hm_tensor_numel(t) == 0)
         return HM_STATUS_SUCCESS;
@@ -375,8 +374,8 @@ hm_status hm__check_operand(hm_context *ctx, const char *fn, const char *operand
     case HM_DEVICE_CUDA_HOST:
         if (space.type == HM_DEVICE_CUDA)
             return hm__fail(ctx, HM_STATUS_SPACE_MISMATCH,
-                            "%s: operand %s is declared pinned but its pointer is memory of %s",
-                            fn, operand, where);
+                            "%s: operand %s is declared pinned but its pointer is memory of %s", fn,
+                            operand, where);
         if (!pinned)
             return hm__fail(ctx, HM_STATUS_SPACE_MISMATCH,
                             "%s: operand %s is declared pinned but its pointer is pageable host "

@@ -34,8 +34,8 @@ hm_transfer_direction hm__direction(hm_device src, hm_device dst)
     return HM_TRANSFER_D2D;
 }
 
-hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operand,
-                             hm_device src, hm_device dst, size_t bytes)
+hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operand, hm_device src,
+                             hm_device dst, size_t bytes)
 {
     hm_transfer_direction dir = hm__direction(src, dst);
     char s[32], d[32], b[32];
@@ -115,8 +115,8 @@ static hm_status copy_strided(hm_context *ctx, hm_device space, void *dst,
                            shape_of->ndim, hm_dtype_size(shape_of->dtype));
 }
 
-hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst,
-                       const char *op, const char *operand, bool implicit)
+hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst, const char *op,
+                       const char *operand, bool implicit)
 {
     hm_transfer_record r;
     memset(&r, 0, sizeof r);
@@ -153,8 +153,7 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
         const hm_backend_ops *mover = hm__backend(HM_BACKEND_CUDA);
         if (!mover) {
             st = hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
-                          "%s: copying operand %s needs CUDA, which is not built in", op,
-                          operand);
+                          "%s: copying operand %s needs CUDA, which is not built in", op, operand);
             goto fail;
         }
         if (same_compact_layout(src, dst)) {

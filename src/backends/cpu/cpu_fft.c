@@ -64,8 +64,8 @@ static void *make_plan(const hm_fft_desc *d, void *in, void *out, unsigned flags
     if (d->double_precision) {
         switch (d->type) {
         case HM_FFT_C2C:
-            return fftw_plan_guru64_dft(d->rank, dims, d->batch_rank, batch, in, out,
-                                        d->direction, flags);
+            return fftw_plan_guru64_dft(d->rank, dims, d->batch_rank, batch, in, out, d->direction,
+                                        flags);
         case HM_FFT_R2C:
             return fftw_plan_guru64_dft_r2c(d->rank, dims, d->batch_rank, batch, in, out, flags);
         default:
@@ -101,7 +101,8 @@ static hm_status plan_with(hm_context *ctx, const hm_fft_desc *d, unsigned extra
     /* c2r overwrites its input; the core hands it a private copy, so allow it. */
     if (d->type == HM_FFT_C2R)
         flags |= FFTW_DESTROY_INPUT;
-    size_t in_bytes = (size_t)d->in_span * elem_in(d), out_bytes = (size_t)d->out_span * elem_out(d);
+    size_t in_bytes = (size_t)d->in_span * elem_in(d),
+           out_bytes = (size_t)d->out_span * elem_out(d);
     void *in = fftw_malloc(d->in_place ? (in_bytes > out_bytes ? in_bytes : out_bytes) : in_bytes);
     void *o = d->in_place ? in : fftw_malloc(out_bytes);
     if (!in || !o) {
@@ -128,7 +129,9 @@ static hm_status plan_with(hm_context *ctx, const hm_fft_desc *d, unsigned extra
         return hm__fail(ctx, HM_STATUS_FFTW_ERROR,
                         "hm_fft: FFTW could not plan a %s rank-%d transform of %lld x ... with "
                         "%d batch dimensions",
-                        d->type == HM_FFT_C2C ? "c2c" : d->type == HM_FFT_R2C ? "r2c" : "c2r",
+                        d->type == HM_FFT_C2C   ? "c2c"
+                        : d->type == HM_FFT_R2C ? "r2c"
+                                                : "c2r",
                         d->rank, (long long)d->n[0], d->batch_rank);
     *out = plan;
     return HM_STATUS_SUCCESS;

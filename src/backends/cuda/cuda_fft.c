@@ -59,8 +59,7 @@ typedef struct cufft_layout {
 } cufft_layout;
 
 /* One side's embed extents from its strides; false if the strides are not an embed layout. */
-static bool embed(const hm_fft_desc *d, const int64_t *stride, bool halved_here,
-                  long long *emb)
+static bool embed(const hm_fft_desc *d, const int64_t *stride, bool halved_here, long long *emb)
 {
     int r = d->rank;
     if (stride[r - 1] < 1)
@@ -147,7 +146,7 @@ static void cuda_fft_destroy(void *plan)
 static hm_status cuda_fft_plan(hm_context *ctx, const hm_fft_desc *d, void **out)
 {
     hm_status st = HM_STATUS_SUCCESS;
-    hm_cuda_device *dev;
+    hm_cuda_device *dev = NULL;
     cufft_layout l;
     if (!layout_of(d, &l))
         return hm__fail(ctx, HM_STATUS_INTERNAL, "hm_fft: cuFFT was given a layout it cannot run");
@@ -181,7 +180,7 @@ static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *in, v
 {
     cufft_backend_plan *p = plan;
     const hm_fft_desc *d = &p->d;
-    hm_cuda_device *dev;
+    hm_cuda_device *dev = NULL;
     hm_status st = hm__cuda_device(ctx, p->device, &dev);
     if (st != HM_STATUS_SUCCESS)
         return st;
@@ -221,9 +220,8 @@ static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *in, v
         if (d->type == HM_FFT_R2C)
             shape[nd - 1] = d->n[d->rank - 1] / 2 + 1;
         HM_CUDA_TRY(ctx,
-                    hm__cuda_launch_scale(dev->stream, out, shape, stride, nd,
-                                          d->double_precision, d->type == HM_FFT_C2R ? 1 : 2,
-                                          d->scale),
+                    hm__cuda_launch_scale(dev->stream, out, shape, stride, nd, d->double_precision,
+                                          d->type == HM_FFT_C2R ? 1 : 2, d->scale),
                     "hm_fft: normalising the result on cuda:%d", p->device);
     }
     return HM_STATUS_SUCCESS;

@@ -3,7 +3,8 @@
 #include <cstdint>
 #include <cuda_runtime.h>
 
-namespace {
+namespace
+{
 
 constexpr int kMaxNdim = 8;
 
@@ -37,8 +38,7 @@ __global__ void strided_copy(T *__restrict__ dst, const T *__restrict__ src, Lay
 }
 
 // Scales every real component of the elements of a strided view (comps reals per element).
-template <typename T>
-__global__ void scale(T *data, Layout l, int comps, int64_t numel, T factor)
+template <typename T> __global__ void scale(T *data, Layout l, int comps, int64_t numel, T factor)
 {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < numel;
          i += (int64_t)gridDim.x * blockDim.x) {
@@ -99,9 +99,9 @@ extern "C" cudaError_t hm__cuda_launch_strided_copy(cudaStream_t stream, void *d
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data,
-                                             const int64_t *shape, const int64_t *strides,
-                                             int ndim, int is_double, int comps, double factor)
+extern "C" cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data, const int64_t *shape,
+                                             const int64_t *strides, int ndim, int is_double,
+                                             int comps, double factor)
 {
     Layout l;
     l.ndim = ndim;
