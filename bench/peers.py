@@ -121,13 +121,85 @@ def main():
         cf = wall(lambda: cp.fft.fft(xd), sync, 200, 20)
         add("fft c64 1024 cuda:0 (small call)", hm["median_s"], "cupy.fft", cf, goal=1.3)
 
+    # ---- matmul ----------------------------------------------------------------------------
+    def mm(*args, r=rep):
+        return hetmath(a.bin, "matmul", *args, "--repeat", str(r), "--warmup", "2")
+
+    # CPU: hetmath (CBLAS, all cores) vs NumPy (its OpenBLAS, all cores)
+    for dt, npdt in (("f32", np.float32), ("f64", np.float64)):
+        n = 2048
+        A = np.random.default_rng(1).random((n, n), dtype=np.float64).astype(npdt)
+        B = np.random.default_rng(2).random((n, n), dtype=np.float64).astype(npdt)
+        out = np.empty((n, n), dtype=npdt)
+        hm = mm("--m", str(n), "--n", str(n), "--k", str(n), "--dtype", dt, r=5)
+        npt = wall(lambda: np.matmul(A, B, out=out), nothing, 5, 1)
+        add(f"matmul {dt} {n}^3 cpu", hm["median_s"], "numpy", npt, goal=1 / 0.95,
+            extra={"hetmath_tflops": hm["tflops"], "peer_tflops": 2 * n ** 3 / npt / 1e12})
+    if gpu:
+        import torch
+        M, N, K = 8000, 2000, 4000  # the notebook: A 8000x4000, B 4000x2000, D 8000x2000
+        flops = 2 * M * N * K
+        A = cp.random.random((M, K), dtype=cp.float32)
+        B = cp.random.random((K, N), dtype=cp.float32)
+        D = cp.empty((M, N), dtype=cp.float32)
+        hm = mm("--m", str(M), "--n", str(N), "--k", str(K), "--memory", "cuda:0")
+        cps = wall(lambda: cp.matmul(A, B, out=D), sync, rep, 3)
+        add("matmul f32 notebook, device operands", hm["median_s"], "cupy", cps, goal=1 / 0.98,
+            extra={"hetmath_tflops": hm["tflops"], "peer_tflops": flops / cps / 1e12})
+        Ah, Bh = cp.asnumpy(A), cp.asnumpy(B)
+        serial = wall(lambda: (cp.asarray(Ah) @ cp.asarray(Bh)).get(), sync, 5, 2)
+        for label, args in (("generic, exec cuda:0", ["--exec", "cuda:0"]),
+                            ("advanced", ["--advanced"])):
+            hm = mm("--m", str(M), "--n", str(N), "--k", str(K), "--memory", "host", *args, r=5)
+            add(f"matmul f32 notebook, host operands, {label}", hm["median_s"],
+                "cupy serial", serial, extra={"bytes_h2d": hm["bytes_h2d"],
+                                              "bytes_d2h": hm["bytes_d2h"]})
+        del A, B, D
+        cp.get_default_memory_pool().free_all_blocks()
+        sizes = [1024, 4096, 8192] if a.quick else [1024, 2048, 4096, 8192, 16384]
+        for n in sizes:
+            r = 3 if n >= 16384 else (5 if n >= 8192 else rep)
+            flops = 2 * n ** 3
+            A = cp.random.random((n, n), dtype=cp.float32)
+            B = cp.random.random((n, n), dtype=cp.float32)
+            D = cp.empty((n, n), dtype=cp.float32)
+            hm = mm("--m", str(n), "--n", str(n), "--k", str(n), "--memory", "cuda:0", r=r)
+            cps = wall(lambda: cp.matmul(A, B, out=D), sync, r, 2)
+            add(f"matmul f32 {n}^3 cuda:0", hm["median_s"], "cupy", cps, goal=1 / 0.98,
+                extra={"hetmath_tflops": hm["tflops"], "peer_tflops": flops / cps / 1e12})
+            del A, B, D
+            cp.get_default_memory_pool().free_all_blocks()
+            ta = torch.rand((n, n), device="cuda")
+            tb = torch.rand((n, n), device="cuda")
+            torch.backends.cuda.matmul.allow_tf32 = True
+            hm = mm("--m", str(n), "--n", str(n), "--k", str(n), "--memory", "cuda:0",
+                    "--advanced", "--tf32", r=r)
+            tt = wall(lambda: torch.matmul(ta, tb), torch.cuda.synchronize, r, 2)
+            add(f"matmul tf32 {n}^3 cuda:0", hm["median_s"], "torch", tt, goal=1 / 0.98,
+                extra={"hetmath_tflops": hm["tflops"], "peer_tflops": flops / tt / 1e12})
+            torch.backends.cuda.matmul.allow_tf32 = False
+            ta, tb = ta.bfloat16(), tb.bfloat16()
+            hm = mm("--m", str(n), "--n", str(n), "--k", str(n), "--memory", "cuda:0",
+                    "--advanced", "--dtype", "bf16", r=r)
+            tt = wall(lambda: torch.matmul(ta, tb), torch.cuda.synchronize, r, 2)
+            add(f"matmul bf16 {n}^3 cuda:0", hm["median_s"], "torch", tt, goal=1 / 0.98,
+                extra={"hetmath_tflops": hm["tflops"], "peer_tflops": flops / tt / 1e12})
+            del ta, tb
+            torch.cuda.empty_cache()
+        # small-call overhead: 64x64 f32 on device operands
+        A = cp.random.random((64, 64), dtype=cp.float32)
+        D = cp.empty((64, 64), dtype=cp.float32)
+        hm = mm("--m", "64", "--n", "64", "--k", "64", "--memory", "cuda:0", r=200)
+        cps = wall(lambda: cp.matmul(A, A, out=D), sync, 200, 20)
+        add("matmul f32 64^3 cuda:0 (small call)", hm["median_s"], "cupy", cps, goal=1.3)
+
     with open(a.out, "w") as f:
         json.dump({"rows": rows}, f, indent=1)
-    print(f"{'case':44} {'hetmath':>11} {'peer':>10} {'peer time':>11} {'ratio':>7} {'goal':>6}")
+    print(f"{'case':52} {'hetmath':>11} {'peer':>11} {'peer time':>11} {'ratio':>7} {'goal':>7}")
     for r in rows:
-        print(f"{r['case']:44} {r['hetmath_s'] * 1e3:9.3f}ms {r['peer']:>10} "
-              f"{r['peer_s'] * 1e3:9.3f}ms {r['ratio']:7.3f} "
-              f"{'' if r['goal'] is None else '<=' + str(r['goal']):>6}")
+        goal = "" if r["goal"] is None else f"<={r['goal']:.3g}"
+        print(f"{r['case']:52} {r['hetmath_s'] * 1e3:9.3f}ms {r['peer']:>11} "
+              f"{r['peer_s'] * 1e3:9.3f}ms {r['ratio']:7.3f} {goal:>7}")
 
 
 if __name__ == "__main__":

@@ -13,5 +13,6 @@
 #include "hetmath/core.h"
 #include "hetmath/transfer.h"
 #include "hetmath/fft.h"
+#include "hetmath/matmul.h"
 
 #endif

@@ -2,6 +2,7 @@
  * Exit codes: 0 success, 1 an operation failed (status name and message on stderr), 2 usage. */
 #define _DEFAULT_SOURCE
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,10 +480,178 @@ static int bench_fft(args *a)
     return st == HM_STATUS_SUCCESS ? 0 : op_failed("hm_fft", st);
 }
 
+/* Fills a host tensor with uniform values in [-0.5, 0.5) in its dtype. */
+static void fill_random(hm_tensor *h, unsigned long long seed)
+{
+    int64_t n = hm_tensor_numel(h);
+    int comps = (h->dtype == HM_DTYPE_C64 || h->dtype == HM_DTYPE_C128) ? 2 : 1;
+    for (int64_t i = 0; i < n * comps; i++) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        double v = (double)(seed >> 11) / 9007199254740992.0 - 0.5;
+        float f = (float)v;
+        uint32_t x;
+        switch (h->dtype) {
+        case HM_DTYPE_F16: /* v is well inside the normal range of f16 or 0 */
+            memcpy(&x, &f, 4);
+            ((uint16_t *)h->data)[i] =
+                (uint16_t)(((x >> 16) & 0x8000) |
+                           (((x >> 23) & 0xff) < 113
+                                ? 0
+                                : ((((x >> 23) & 0xff) - 112) << 10) | ((x >> 13) & 0x3ff)));
+            break;
+        case HM_DTYPE_BF16:
+            memcpy(&x, &f, 4);
+            ((uint16_t *)h->data)[i] = (uint16_t)(x >> 16);
+            break;
+        case HM_DTYPE_F32:
+        case HM_DTYPE_C64:
+            ((float *)h->data)[i] = f;
+            break;
+        default:
+            ((double *)h->data)[i] = v;
+            break;
+        }
+    }
+}
+
+/* A random tensor of `shape` in `memory`: made on the host and copied in. */
+static hm_status random_tensor(hm_device memory, hm_dtype dtype, int ndim, const int64_t *shape,
+                               unsigned long long seed, hm_tensor *out)
+{
+    hm_tensor h;
+    hm_status st = hm_tensor_alloc(g_ctx, hm_device_host(), dtype, ndim, shape, &h);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    fill_random(&h, seed);
+    if (memory.type == HM_DEVICE_HOST) {
+        *out = h;
+        return HM_STATUS_SUCCESS;
+    }
+    st = hm_tensor_alloc(g_ctx, memory, dtype, ndim, shape, out);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm_copy(g_ctx, &h, out);
+    if (st != HM_STATUS_SUCCESS)
+        hm_tensor_free(g_ctx, out);
+    hm_tensor_free(g_ctx, &h);
+    return st;
+}
+
+static int bench_matmul(args *a)
+{
+    if (arg_flag(a, "--help")) {
+        printf("usage: hetmath bench matmul [--m M --n N --k K] [--batch B]\n"
+               "                            [--dtype f16|bf16|f32|f64|c64|c128] [--advanced] "
+               "[--tf32]\n"
+               "                            [--autotune N] [--memory host|pinned|cuda:N]\n"
+               "                            [--exec cpu|cpu:T|cuda:N] [--repeat R] [--warmup W] "
+               "[--json]\n"
+               "  D = A·B with A (B, M, K) and B (B, K, N) (no batch dimension when B is 1).\n"
+               "  Default: 1024 x 1024 x 1024 f32 in host memory.\n");
+        return 0;
+    }
+    bench_opts b;
+    int rc = bench_common(a, "bench matmul", &b);
+    if (rc)
+        return rc;
+    long long m = 1024, n = 1024, k = 1024, batch = 1, tune = 0;
+    hm_dtype dtype = HM_DTYPE_F32;
+    hm_device memory = hm_device_host();
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.blocking = 1;
+    const char *s;
+    struct {
+        const char *flag;
+        long long *v;
+    } ints[] = {{"--m", &m}, {"--n", &n}, {"--k", &k}, {"--batch", &batch}, {"--autotune", &tune}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        if ((s = arg_value(a, ints[i].flag)) && (!parse_long(s, ints[i].v) || *ints[i].v < 1))
+            return usage_error("bench matmul", "sizes take positive integers", s);
+    if ((s = arg_value(a, "--dtype")) && !parse_dtype(s, &dtype))
+        return usage_error("bench matmul", "--dtype takes f16, bf16, f32, f64, c64 or c128", s);
+    if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
+        return usage_error("bench matmul", "--memory takes host, pinned or cuda:N", s);
+    if ((s = arg_value(a, "--exec")) && !parse_exec(s, &o.execution))
+        return usage_error("bench matmul", "--exec takes cpu, cpu:THREADS or cuda:N", s);
+    int advanced = arg_flag(a, "--advanced");
+    o.tf32 = arg_flag(a, "--tf32");
+    o.autotune = (int)tune;
+    if (arg_leftover(a))
+        return usage_error("bench matmul", "unknown argument", arg_leftover(a));
+    int nd = batch > 1 ? 3 : 2;
+    int64_t sa[3], sb[3];
+    int64_t *pa = sa + (3 - nd), *pb = sb + (3 - nd);
+    sa[0] = sb[0] = batch;
+    sa[1] = m;
+    sa[2] = k;
+    sb[1] = k;
+    sb[2] = n;
+    hm_tensor A, B, D;
+    memset(&A, 0, sizeof A);
+    memset(&B, 0, sizeof B);
+    memset(&D, 0, sizeof D);
+    hm_status st = random_tensor(memory, dtype, nd, pa, 1, &A);
+    if (st == HM_STATUS_SUCCESS)
+        st = random_tensor(memory, dtype, nd, pb, 2, &B);
+    double *t = malloc(sizeof *t * (size_t)b.repeat);
+    hm_transfer_totals before, after;
+    /* The first call allocates D; the timed ones reuse it. */
+    for (int i = 0; i < 1 + b.warmup + b.repeat && st == HM_STATUS_SUCCESS; i++) {
+        if (i == 1 + b.warmup)
+            hm_ledger_totals(g_ctx, &before);
+        double t0 = now();
+        st = advanced ? hm_matmul_advanced(g_ctx, &A, &B, NULL, &D, NULL, &o)
+                      : hm_matmul(g_ctx, &A, &B, NULL, &D, &o);
+        if (i > b.warmup)
+            t[i - 1 - b.warmup] = now() - t0;
+    }
+    if (st == HM_STATUS_SUCCESS) {
+        hm_ledger_totals(g_ctx, &after);
+        stats s2 = stats_of(t, b.repeat);
+        int cplx = dtype == HM_DTYPE_C64 || dtype == HM_DTYPE_C128;
+        double flops = 2.0 * (double)m * (double)n * (double)k * (double)batch * (cplx ? 4 : 1);
+        long long h2d = (long long)((after.bytes[HM_TRANSFER_H2D] - before.bytes[HM_TRANSFER_H2D]) /
+                                    (unsigned)b.repeat);
+        long long d2h = (long long)((after.bytes[HM_TRANSFER_D2H] - before.bytes[HM_TRANSFER_D2H]) /
+                                    (unsigned)b.repeat);
+        char ms[32], es[32] = "default";
+        hm_device_format(memory, ms, sizeof ms);
+        if (o.execution.kind == HM_EXEC_CPU)
+            snprintf(es, sizeof es, "cpu");
+        else if (o.execution.kind == HM_EXEC_CUDA)
+            snprintf(es, sizeof es, "cuda:%d", o.execution.device_id);
+        if (b.json) {
+            printf("{\"operation\": \"matmul\", \"m\": %lld, \"n\": %lld, \"k\": %lld, \"batch\": "
+                   "%lld, "
+                   "\"dtype\": \"%s\", \"advanced\": %d, \"tf32\": %d, \"memory\": \"%s\", "
+                   "\"execution\": \"%s\", ",
+                   m, n, k, batch, hm_dtype_name(dtype), advanced, o.tf32, ms, es);
+            json_times(stdout, "cpu_times_s", t, b.repeat);
+            printf(", \"gpu_times_s\": [], \"min_s\": %.9g, \"median_s\": %.9g, \"max_s\": %.9g, "
+                   "\"bytes_h2d\": %lld, \"bytes_d2h\": %lld, \"tflops\": %.4f}\n",
+                   s2.min, s2.median, s2.max, h2d, d2h, flops / s2.median / 1e12);
+        } else {
+            printf("matmul %s %lldx%lldx%lld batch %lld%s%s, memory %s, execution %s: median %.3f "
+                   "ms (min %.3f, max %.3f), %.2f TFLOP/s, %lld B in, %lld B out per call\n",
+                   hm_dtype_name(dtype), m, n, k, batch, advanced ? " advanced" : "",
+                   o.tf32 ? " tf32" : "", ms, es, s2.median * 1e3, s2.min * 1e3, s2.max * 1e3,
+                   flops / s2.median / 1e12, h2d, d2h);
+        }
+    }
+    free(t);
+    hm_tensor_free(g_ctx, &D);
+    hm_tensor_free(g_ctx, &B);
+    hm_tensor_free(g_ctx, &A);
+    return st == HM_STATUS_SUCCESS ? 0
+                                   : op_failed(advanced ? "hm_matmul_advanced" : "hm_matmul", st);
+}
+
 static int cmd_bench(args *a)
 {
     if (a->argc < 1 || strcmp(a->argv[0], "--help") == 0) {
-        printf("usage: hetmath bench copy|fft [options]   (each has --help)\n");
+        printf("usage: hetmath bench copy|fft|matmul [options]   (each has --help)\n");
         return a->argc < 1 ? EXIT_USAGE : 0;
     }
     args sub = {a->argc - 1, a->argv + 1, {0}};
@@ -490,6 +659,8 @@ static int cmd_bench(args *a)
         return bench_copy(&sub);
     if (strcmp(a->argv[0], "fft") == 0)
         return bench_fft(&sub);
+    if (strcmp(a->argv[0], "matmul") == 0)
+        return bench_matmul(&sub);
     return usage_error("bench", "unknown benchmark", a->argv[0]);
 }
 
@@ -609,7 +780,7 @@ static void usage(FILE *f)
                "commands:\n"
                "  info    version, backends and CUDA devices\n"
                "  demo    memory and execution spaces, copies and the ledger, the generic FFT\n"
-               "  bench   copy | fft benchmarks (table, or --json)\n"
+               "  bench   copy | fft | matmul benchmarks (table, or --json)\n"
                "Each command takes --help.\n");
 }
 

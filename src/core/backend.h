@@ -10,8 +10,7 @@
 
 #include "core/internal.h"
 #include "core/fft_backend.h"
-
-struct hm_matmul_backend;
+#include "core/matmul_backend.h"
 
 typedef struct hm_backend_ops {
     const char *name;

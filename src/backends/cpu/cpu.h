@@ -5,6 +5,7 @@
 #include "core/backend.h"
 
 extern const struct hm_fft_backend hm__cpu_fft;
+extern const struct hm_matmul_backend hm__cpu_matmul;
 
 /* Element-wise strided copy on the host (any strides, same shape). Never fails. */
 hm_status hm__cpu_copy_strided(void *dst, const int64_t *dst_strides, const void *src,

@@ -106,4 +106,5 @@ const hm_backend_ops hm__cpu_backend = {
     .free = cpu_free,
     .copy_strided = cpu_copy_strided,
     .fft = &hm__cpu_fft,
+    .matmul = &hm__cpu_matmul,
 };

@@ -50,5 +50,9 @@ cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data, const int64_t
                                   double factor);
 
 extern const hm_fft_backend hm__cuda_fft;
+extern const hm_matmul_backend hm__cuda_matmul;
+
+/* Releases the device's cuBLASLt handle (context destruction). */
+void hm__cuda_matmul_release_device(hm_cuda_device *d);
 
 #endif

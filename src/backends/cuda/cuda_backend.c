@@ -74,6 +74,7 @@ static void cuda_release(hm_context *ctx)
             continue;
         cudaSetDevice(i);
         cudaStreamSynchronize(d->stream);
+        hm__cuda_matmul_release_device(d);
         if (d->workspace)
             cudaFree(d->workspace);
         cudaStreamDestroy(d->stream);
@@ -274,4 +275,5 @@ const hm_backend_ops hm__cuda_backend = {
     .synchronize = cuda_synchronize,
     .device_info = cuda_device_info,
     .fft = &hm__cuda_fft,
+    .matmul = &hm__cuda_matmul,
 };

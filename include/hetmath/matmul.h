@@ -1,0 +1,125 @@
+/**
+ * @file hetmath/matmul.h
+ * @brief Matrix multiply, D = alpha·A·B + beta·C, generic (CPU BLAS or cuBLASLt, where the
+ * operands are) and advanced (GPU only: f16/bf16 operands, TF32, fused epilogs, autotuning).
+ *
+ * Shapes follow NumPy's matmul: A is (..., M, K), B is (..., K, N), D is (..., M, N) where D's
+ * leading (batch) dimensions are the broadcast of A's and B's (a dimension of 1, or a missing
+ * one, repeats). C, when given, has D's shape; when C is NULL, C is D itself (BLAS's
+ * D = alpha·A·B + beta·D), which matters only for beta ≠ 0. Any row-major, column-major or
+ * transposed layout of the last two dimensions is used in place; other layouts are copied to a
+ * compact one through the transfer layer (ledgered).
+ */
+#ifndef HETMATH_MATMUL_H
+#define HETMATH_MATMUL_H
+
+#include "hetmath/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Epilogs of the advanced matmul, fused into the cuBLASLt kernel. */
+typedef enum hm_matmul_epilog {
+    HM_EPILOG_NONE = 0,
+    HM_EPILOG_RELU = 1,      /**< D = max(0, alpha·A·B + beta·C) */
+    HM_EPILOG_GELU = 2,      /**< D = gelu(…) (tanh approximation, as cuBLASLt) */
+    HM_EPILOG_BIAS = 3,      /**< D = … + bias, bias of length N added to every row */
+    HM_EPILOG_RELU_BIAS = 4, /**< D = max(0, … + bias) */
+    HM_EPILOG_GELU_BIAS = 5, /**< D = gelu(… + bias) */
+} hm_matmul_epilog;
+
+/** Options of the matmuls. Initialise with hm_matmul_options_init(). */
+typedef struct hm_matmul_options {
+    size_t size;            /**< sizeof(hm_matmul_options) */
+    double alpha;           /**< default 1 */
+    double beta;            /**< default 0 */
+    hm_execution execution; /**< default: generic follows the operands; advanced: CUDA */
+    int blocking;           /**< device operands: 1 waits for D; 0 (default) queues the work */
+    /* Advanced only (must stay at their defaults for hm_matmul): */
+    hm_matmul_epilog epilog; /**< default HM_EPILOG_NONE */
+    int tf32;                /**< f32 operands computed with TF32 tensor cores (opt-in) */
+    int autotune;            /**< time this many cuBLASLt candidates and keep the fastest (0: the
+                                  heuristic's first) */
+} hm_matmul_options;
+
+/** Sets @p opts to the defaults listed above. */
+HM_API void hm_matmul_options_init(hm_matmul_options *opts);
+
+/**
+ * Generic matmul: D = alpha·A·B + beta·C for f32, f64, c64, c128 (and f16/bf16 with CUDA
+ * execution). Executes where the operands are (host → CBLAS with the execution space's threads,
+ * cuda:N → cuBLASLt on device N) unless opts->execution names another space, in which case the
+ * operands are copied there and D copied back. @p D with NULL data and ndim 0 means "allocate D
+ * row-major in the operands' space" (free with hm_tensor_free()). A, B, C are never modified.
+ * Host operands: returns when D is written. Device operands: queued on the context's stream
+ * unless opts->blocking.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  NULL A, B or D, a bad options size, or advanced-only options
+ * @retval (any status of hm_tensor_check(), for A, B, C or D)
+ * @retval HM_STATUS_INVALID_SHAPE     an operand with fewer than 2 dimensions
+ * @retval HM_STATUS_SHAPE_MISMATCH    A's K differs from B's, or C/D do not have the result shape
+ * @retval HM_STATUS_BROADCAST_MISMATCH  the batch dimensions of A and B do not broadcast
+ * @retval HM_STATUS_DTYPE_MISMATCH    operands of different dtypes
+ * @retval HM_STATUS_NOT_SUPPORTED     f16/bf16 on the CPU
+ * @retval HM_STATUS_SPACE_MISMATCH    D (or C) in another memory space than A and B
+ * @retval HM_STATUS_ALIASING          D overlaps A, B or C (C may be D itself)
+ * @retval (any status of hm_execution_resolve())
+ * @retval HM_STATUS_TRANSFER_REFUSED  a copy this call would make is forbidden by the guard
+ * @retval HM_STATUS_OUT_OF_HOST_MEMORY, HM_STATUS_OUT_OF_DEVICE_MEMORY, HM_STATUS_CUBLAS_ERROR,
+ *         HM_STATUS_CUDA_ERROR
+ */
+HM_API hm_status hm_matmul(hm_context *ctx, const hm_tensor *A, const hm_tensor *B,
+                           const hm_tensor *C, hm_tensor *D, const hm_matmul_options *opts);
+
+/**
+ * Advanced matmul, on CUDA only: as hm_matmul(), plus f16/bf16 operands with f32 compute,
+ * TF32 for f32 (opts->tf32), fused epilogs with an optional @p bias (1-D, length N, the dtype
+ * of D, in the operands' memory space), and autotuning. Host operands are copied to the execution
+ * device (cuda:0 unless named) and D is copied back to host memory.
+ * @retval as hm_matmul(), and:
+ * @retval HM_STATUS_CUDA_UNAVAILABLE  no CUDA device: this operation needs a CUDA execution space
+ * @retval HM_STATUS_INVALID_EXECUTION cpu execution named
+ * @retval HM_STATUS_INVALID_ARGUMENT  an epilog with a bias but no bias given, or the reverse;
+ *                                     an unknown epilog; an epilog on complex dtypes
+ * @retval HM_STATUS_SHAPE_MISMATCH    bias not of length N
+ */
+HM_API hm_status hm_matmul_advanced(hm_context *ctx, const hm_tensor *A, const hm_tensor *B,
+                                    const hm_tensor *C, hm_tensor *D, const hm_tensor *bias,
+                                    const hm_matmul_options *opts);
+
+/** A reusable matmul plan for one set of operand layouts. */
+typedef struct hm_matmul_plan hm_matmul_plan;
+
+/**
+ * Specifies and plans a matmul (HM_OP_GENERIC: hm_matmul; HM_OP_SPECIALIZED:
+ * hm_matmul_advanced) for operands laid out like the given ones; data pointers are not used
+ * except by autotuning, which runs candidates on them when they are all non-NULL. @p C and
+ * @p bias may be NULL. @p D with NULL data and ndim 0 plans an allocated row-major D.
+ * @retval as hm_matmul() / hm_matmul_advanced(), without the pointer checks
+ */
+HM_API hm_status hm_matmul_plan_create(hm_context *ctx, hm_op_class kind, const hm_tensor *A,
+                                       const hm_tensor *B, const hm_tensor *C, const hm_tensor *D,
+                                       const hm_tensor *bias, const hm_matmul_options *opts,
+                                       hm_matmul_plan **out);
+
+/**
+ * Executes @p plan on operands of the planned layouts (new data pointers allowed).
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  NULL argument, or another context than the plan's
+ * @retval HM_STATUS_PLAN_MISMATCH     an operand differs from the planned layout, or C/bias given
+ *                                     to a plan made without them (or the reverse)
+ * @retval (the execution statuses of hm_matmul())
+ */
+HM_API hm_status hm_matmul_execute(hm_context *ctx, hm_matmul_plan *plan, const hm_tensor *A,
+                                   const hm_tensor *B, const hm_tensor *C, hm_tensor *D,
+                                   const hm_tensor *bias);
+
+/** Releases the plan. NULL is a no-op. Destroy plans before their context. */
+HM_API void hm_matmul_plan_destroy(hm_matmul_plan *plan);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,171 @@
+/* Matmul on a GPU (cuBLASLt): the case table with device operands, host operands on the GPU and
+ * device operands on the CPU (exact ledger figures), the advanced matmul (f16, bf16, TF32,
+ * epilogs, autotuning, host operands copied in and D copied back), the guard, and residuals at
+ * a large size. Skipped (77) without a device. */
+#include "matmul_cases.h"
+
+static double gelu(double x)
+{
+    return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+
+/* D = epilog(A·B + bias) with operands in `memory`, advanced, against a double reference. */
+static void run_epilogs(hm_context *ctx, hm_device memory, hm_dtype dt)
+{
+    enum { M = 37, N = 29, K = 45 };
+    static const hm_matmul_epilog eps[] = {HM_EPILOG_RELU, HM_EPILOG_GELU, HM_EPILOG_BIAS,
+                                           HM_EPILOG_RELU_BIAS, HM_EPILOG_GELU_BIAS};
+    unsigned long long seed = 4242;
+    double complex va[M * K], vb[K * N], vbias[N];
+    for (int i = 0; i < M * K; i++)
+        va[i] = hm_test_rand(&seed);
+    for (int i = 0; i < K * N; i++)
+        vb[i] = hm_test_rand(&seed);
+    for (int i = 0; i < N; i++)
+        vbias[i] = hm_test_rand(&seed);
+    unsigned char cell[16];
+    for (int i = 0; i < M * K; i++) {
+        mm_put(cell, dt, 0, va[i]);
+        va[i] = mm_get(cell, dt, 0);
+    }
+    for (int i = 0; i < K * N; i++) {
+        mm_put(cell, dt, 0, vb[i]);
+        vb[i] = mm_get(cell, dt, 0);
+    }
+    for (int i = 0; i < N; i++) {
+        mm_put(cell, dt, 0, vbias[i]);
+        vbias[i] = mm_get(cell, dt, 0);
+    }
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N}, sn[1] = {N};
+    void *ha, *hb, *hd, *hbias, *da, *db, *dd, *dbias;
+    hm_tensor ta = mm_host(dt, 2, sa, MM_ROW, va, &ha), tb = mm_host(dt, 2, sb, MM_COL, vb, &hb);
+    hm_tensor td = mm_host(dt, 2, sd, MM_ROW, NULL, &hd);
+    hbias = malloc((size_t)N * hm_dtype_size(dt));
+    for (int i = 0; i < N; i++)
+        mm_put(hbias, dt, i, vbias[i]);
+    hm_tensor tbias;
+    hm_tensor_init(&tbias, hbias, hm_device_host(), dt, 1, sn, NULL);
+    hm_tensor A = mm_place(ctx, &ta, memory, &da), B = mm_place(ctx, &tb, memory, &db);
+    hm_tensor D = mm_place(ctx, &td, memory, &dd), bias = mm_place(ctx, &tbias, memory, &dbias);
+    for (size_t e = 0; e < sizeof eps / sizeof eps[0]; e++) {
+        hm_matmul_options o;
+        hm_matmul_options_init(&o);
+        o.epilog = eps[e];
+        o.blocking = 1;
+        o.autotune = e == 0 ? 4 : 0;
+        int with_bias = eps[e] >= HM_EPILOG_BIAS;
+        hm_ledger_reset(ctx);
+        hm_status st = hm_matmul_advanced(ctx, &A, &B, NULL, &D, with_bias ? &bias : NULL, &o);
+        if (st != HM_STATUS_SUCCESS)
+            fprintf(stderr, "epilog %d %s: %s\n", (int)eps[e], hm_dtype_name(dt),
+                    hm_context_last_error(ctx));
+        CHECK_STATUS(st, HM_STATUS_SUCCESS);
+        if (st != HM_STATUS_SUCCESS)
+            continue;
+        hm_transfer_totals tot;
+        hm_ledger_totals(ctx, &tot);
+        size_t es = hm_dtype_size(dt);
+        if (memory.type == HM_DEVICE_HOST) { /* exactly A, B (and bias) in, D out */
+            CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D], (M * K + K * N + (with_bias ? N : 0)) * es);
+            CHECK_EQ_INT(tot.bytes[HM_TRANSFER_D2H], M * N * es);
+        } else {
+            CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D] + tot.bytes[HM_TRANSFER_D2H], 0);
+        }
+        double complex *got = mm_fetch(ctx, &D);
+        double num = 0, den = 0;
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                double s = 0;
+                for (int k = 0; k < K; k++)
+                    s += creal(va[i * K + k]) * creal(vb[k * N + j]);
+                if (with_bias)
+                    s += creal(vbias[j]);
+                if (eps[e] == HM_EPILOG_RELU || eps[e] == HM_EPILOG_RELU_BIAS)
+                    s = s > 0 ? s : 0;
+                if (eps[e] == HM_EPILOG_GELU || eps[e] == HM_EPILOG_GELU_BIAS)
+                    s = gelu(s);
+                double diff = creal(got[i * N + j]) - s;
+                num += diff * diff;
+                den += s * s;
+            }
+        char what[96];
+        snprintf(what, sizeof what, "epilog %d %s in %s", (int)eps[e], hm_dtype_name(dt),
+                 memory.type == HM_DEVICE_HOST ? "host" : "cuda:0");
+        CHECK_NEAR(sqrt(num / den), mm_tolerance(dt, 0) * 2, what);
+        free(got);
+    }
+    mm_free(ctx, memory, da);
+    mm_free(ctx, memory, db);
+    mm_free(ctx, memory, dd);
+    mm_free(ctx, memory, dbias);
+    free(ha);
+    free(hb);
+    free(hd);
+    free(hbias);
+}
+
+int main(void)
+{
+    static hm_test_log log;
+    hm_context *ctx = hm_test_context(&log, HM_LOG_WARN);
+    hm_test_require_cuda(ctx, "test_matmul_cuda");
+    hm_device dev = hm_device_cuda(0);
+    hm_execution dflt = hm_execution_default(), cuda0 = hm_execution_cuda(0),
+                 cpu = hm_execution_cpu(HM_AUTO);
+    mm_run runs[] = {
+        {dev, dflt, 0, 0, "cuda default"},
+        {hm_device_host(), cuda0, 0, 1, "host on cuda:0"},
+        {dev, cpu, 0, 1, "cuda:0 on cpu"},
+        {dev, dflt, 1, 0, "advanced, device operands"},
+        {hm_device_host(), dflt, 1, 1, "advanced, host operands"},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+        run_mm_cases(ctx, &runs[i]);
+    static const hm_dtype eps_dtypes[] = {HM_DTYPE_F32, HM_DTYPE_F16, HM_DTYPE_BF16};
+    for (size_t i = 0; i < 3; i++) {
+        run_epilogs(ctx, dev, eps_dtypes[i]);
+        run_epilogs(ctx, hm_device_host(), eps_dtypes[i]);
+    }
+    int64_t big = getenv("HETMATH_TEST_QUICK") ? 512 : 2048; /* quick under compute-sanitizer */
+    run_mm_residual(ctx, dev, dflt, 0, 0, big, big * 3 / 4, big / 2, "cuda f32");
+    run_mm_residual(ctx, dev, dflt, 1, 1, big, big * 3 / 4, big / 2, "cuda tf32");
+    run_mm_residual(ctx, hm_device_host(), dflt, 1, 0, 1000, 999, 517, "advanced host f32");
+
+    /* The guard refuses the advanced matmul of host operands before any work. */
+    enum { M = 64 };
+    static float a[M * M], d[M * M];
+    int64_t s[2] = {M, M};
+    hm_tensor A, D;
+    hm_tensor_init(&A, a, hm_device_host(), HM_DTYPE_F32, 2, s, NULL);
+    hm_tensor_init(&D, d, hm_device_host(), HM_DTYPE_F32, 2, s, NULL);
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    hm_transfer_set_guard(ctx, HM_TRANSFER_H2D, HM_GUARD_ERROR);
+    memset(d, 0x55, sizeof d);
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &A, NULL, &D, NULL, &o), HM_STATUS_TRANSFER_REFUSED);
+    CHECK_CONTAINS(hm_context_last_error(ctx),
+                   "hm_matmul_advanced: operand A would be copied host -> cuda:0");
+    CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+    CHECK_EQ_INT(((unsigned char *)d)[0], 0x55);
+    hm_transfer_set_guard(ctx, HM_TRANSFER_H2D, HM_GUARD_ALLOW);
+
+    /* Operands on two memory spaces are refused with the default execution space. */
+    hm_tensor Ad;
+    CHECK_STATUS(hm_tensor_alloc(ctx, dev, HM_DTYPE_F32, 2, s, &Ad), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_matmul(ctx, &Ad, &A, NULL, &D, &o), HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES);
+    /* A bias in another space than the operands (default execution) is refused too. */
+    int64_t n = M;
+    hm_tensor hb;
+    hm_tensor_init(&hb, d, hm_device_host(), HM_DTYPE_F32, 1, &n, NULL);
+    hm_tensor Dd;
+    CHECK_STATUS(hm_tensor_alloc(ctx, dev, HM_DTYPE_F32, 2, s, &Dd), HM_STATUS_SUCCESS);
+    o.epilog = HM_EPILOG_BIAS;
+    CHECK_STATUS(hm_matmul_advanced(ctx, &Ad, &Ad, NULL, &Dd, &hb, &o),
+                 HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "bias");
+    hm_tensor_free(ctx, &Dd);
+    hm_tensor_free(ctx, &Ad);
+    hm_context_destroy(ctx);
+    return hm_test_finish("test_matmul_cuda");
+}
