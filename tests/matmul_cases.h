@@ -222,17 +222,83 @@ typedef struct mm_case {
 static const mm_case mm_cases[] = {
     {"f32 square", HM_DTYPE_F32, 2, 2, {16, 16}, {16, 16}, MM_ROW, MM_ROW, MM_ROW, 1, 0, 0},
     {"f32 odd, A col-major", HM_DTYPE_F32, 2, 2, {13, 7}, {7, 9}, MM_COL, MM_ROW, MM_ROW, 1, 0, 0},
-    {"f32 B col-major, D col-major", HM_DTYPE_F32, 2, 2, {5, 11}, {11, 6}, MM_ROW, MM_COL, MM_COL, 2, 0, 0},
-    {"f64 padded, alpha beta C", HM_DTYPE_F64, 2, 2, {9, 4}, {4, 10}, MM_PAD, MM_PAD, MM_PAD, 0.5, -2, 1},
+    {"f32 B col-major, D col-major",
+     HM_DTYPE_F32,
+     2,
+     2,
+     {5, 11},
+     {11, 6},
+     MM_ROW,
+     MM_COL,
+     MM_COL,
+     2,
+     0,
+     0},
+    {"f64 padded, alpha beta C",
+     HM_DTYPE_F64,
+     2,
+     2,
+     {9, 4},
+     {4, 10},
+     MM_PAD,
+     MM_PAD,
+     MM_PAD,
+     0.5,
+     -2,
+     1},
     {"f64 beta into D", HM_DTYPE_F64, 2, 2, {6, 6}, {6, 3}, MM_COL, MM_COL, MM_ROW, 1, 1, 0},
     {"c64 all col-major", HM_DTYPE_C64, 2, 2, {7, 5}, {5, 4}, MM_COL, MM_COL, MM_COL, 1, 0, 0},
     {"c128 with C", HM_DTYPE_C128, 2, 2, {4, 8}, {8, 3}, MM_ROW, MM_COL, MM_ROW, -1, 0.25, 1},
     {"f32 D allocated", HM_DTYPE_F32, 2, 2, {12, 3}, {3, 12}, MM_ROW, MM_ROW, -1, 1, 0, 0},
     {"f32 batched 3-D", HM_DTYPE_F32, 3, 3, {4, 6, 5}, {4, 5, 7}, MM_ROW, MM_ROW, MM_ROW, 1, 0, 0},
-    {"f64 batch broadcast B", HM_DTYPE_F64, 3, 2, {3, 5, 4}, {4, 6}, MM_ROW, MM_COL, MM_ROW, 1, 0, 0},
-    {"f32 batch broadcast A", HM_DTYPE_F32, 2, 3, {5, 4}, {3, 4, 6}, MM_COL, MM_ROW, MM_COL, 1, 0, 0},
-    {"c64 4-D broadcast (2,1)x(1,3)", HM_DTYPE_C64, 4, 4, {2, 1, 3, 4}, {1, 3, 4, 2}, MM_ROW, MM_ROW, MM_ROW, 1, 0, 0},
-    {"f32 batched with C and beta", HM_DTYPE_F32, 3, 3, {2, 3, 3}, {2, 3, 4}, MM_PAD, MM_COL, MM_ROW, 1, 1, 1},
+    {"f64 batch broadcast B",
+     HM_DTYPE_F64,
+     3,
+     2,
+     {3, 5, 4},
+     {4, 6},
+     MM_ROW,
+     MM_COL,
+     MM_ROW,
+     1,
+     0,
+     0},
+    {"f32 batch broadcast A",
+     HM_DTYPE_F32,
+     2,
+     3,
+     {5, 4},
+     {3, 4, 6},
+     MM_COL,
+     MM_ROW,
+     MM_COL,
+     1,
+     0,
+     0},
+    {"c64 4-D broadcast (2,1)x(1,3)",
+     HM_DTYPE_C64,
+     4,
+     4,
+     {2, 1, 3, 4},
+     {1, 3, 4, 2},
+     MM_ROW,
+     MM_ROW,
+     MM_ROW,
+     1,
+     0,
+     0},
+    {"f32 batched with C and beta",
+     HM_DTYPE_F32,
+     3,
+     3,
+     {2, 3, 3},
+     {2, 3, 4},
+     MM_PAD,
+     MM_COL,
+     MM_ROW,
+     1,
+     1,
+     1},
     {"f32 vector-shaped", HM_DTYPE_F32, 2, 2, {1, 8}, {8, 1}, MM_ROW, MM_ROW, MM_ROW, 1, 0, 0},
 };
 
@@ -357,8 +423,7 @@ static void run_mm_cases(hm_context *ctx, const mm_run *r)
                 size_t in = (size_t)(na + nb) * es +
                             (c->beta != 0 ? (size_t)ndn * es : 0); /* C, or D for beta */
                 CHECK_EQ_INT(tot.bytes[host ? HM_TRANSFER_H2D : HM_TRANSFER_D2H], in);
-                CHECK_EQ_INT(tot.bytes[host ? HM_TRANSFER_D2H : HM_TRANSFER_H2D],
-                             (size_t)ndn * es);
+                CHECK_EQ_INT(tot.bytes[host ? HM_TRANSFER_D2H : HM_TRANSFER_H2D], (size_t)ndn * es);
             } else {
                 CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D] + tot.bytes[HM_TRANSFER_D2H], 0);
             }
@@ -399,7 +464,8 @@ static void run_mm_residual(hm_context *ctx, hm_device memory, hm_execution exec
 {
     unsigned long long seed = 777;
     int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
-    float *a = malloc(sizeof(float) * (size_t)(M * K)), *b = malloc(sizeof(float) * (size_t)(K * N));
+    float *a = malloc(sizeof(float) * (size_t)(M * K)),
+          *b = malloc(sizeof(float) * (size_t)(K * N));
     float *d = malloc(sizeof(float) * (size_t)(M * N));
     for (int64_t i = 0; i < M * K; i++)
         a[i] = (float)hm_test_rand(&seed);

@@ -154,16 +154,15 @@ int main(void)
     hm_tensor Ad;
     CHECK_STATUS(hm_tensor_alloc(ctx, dev, HM_DTYPE_F32, 2, s, &Ad), HM_STATUS_SUCCESS);
     CHECK_STATUS(hm_matmul(ctx, &Ad, &A, NULL, &D, &o), HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES);
-    /* A bias in another space than the operands (default execution) is refused too. */
+    /* A bias in another space than the operands is refused. */
     int64_t n = M;
     hm_tensor hb;
     hm_tensor_init(&hb, d, hm_device_host(), HM_DTYPE_F32, 1, &n, NULL);
     hm_tensor Dd;
     CHECK_STATUS(hm_tensor_alloc(ctx, dev, HM_DTYPE_F32, 2, s, &Dd), HM_STATUS_SUCCESS);
     o.epilog = HM_EPILOG_BIAS;
-    CHECK_STATUS(hm_matmul_advanced(ctx, &Ad, &Ad, NULL, &Dd, &hb, &o),
-                 HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES);
-    CHECK_CONTAINS(hm_context_last_error(ctx), "bias");
+    CHECK_STATUS(hm_matmul_advanced(ctx, &Ad, &Ad, NULL, &Dd, &hb, &o), HM_STATUS_SPACE_MISMATCH);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "operand bias is in host but A is in cuda:0");
     hm_tensor_free(ctx, &Dd);
     hm_tensor_free(ctx, &Ad);
     hm_context_destroy(ctx);

@@ -237,6 +237,18 @@ static hm_status specify(hm_context *ctx, const char *fn, hm_op_class kind,
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: %s", fn,
                         p->present[OP_BIAS] ? "a bias was given but the epilog adds none"
                                             : "the epilog adds a bias but none was given");
+    if (p->present[OP_BIAS]) {
+        hm_device bd = p->t[OP_BIAS].device, ad = A->device;
+        if (hm__device_is_host(bd) != hm__device_is_host(ad) ||
+            (bd.type == HM_DEVICE_CUDA && bd.id != ad.id)) {
+            char x[32], y[32];
+            return hm__fail(ctx, HM_STATUS_SPACE_MISMATCH,
+                            "%s: operand bias is in %s but A is in %s; the bias lives with the "
+                            "operands",
+                            fn, hm_device_format(bd, x, sizeof x),
+                            hm_device_format(ad, y, sizeof y));
+        }
+    }
     if (p->present[OP_BIAS] && p->t[OP_BIAS].shape[0] != p->n)
         return hm__fail(ctx, HM_STATUS_SHAPE_MISMATCH,
                         "%s: operand bias has length %lld but D has %lld columns", fn,
