@@ -162,6 +162,90 @@ int main(void)
     lie.device = hm_device_host();
     CHECK_STATUS(hm_tensor_check(ctx, &lie), HM_STATUS_SUCCESS);
 
+    /* Staged copies of pageable memory: odd sizes that do not divide into chunks, byte-exact,
+     * ledgered as staged with their chunk count; pinned memory goes direct. */
+    static const int64_t sizes[] = {((int64_t)4 << 20) + 3, ((int64_t)100 << 20) + 13};
+    for (size_t si = 0; si < 2; si++) {
+        int64_t nb = sizes[si];
+        hm_tensor hs, hd, ds;
+        CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F16, 1, &nb, &hs),
+                     HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F16, 1, &nb, &hd),
+                     HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F16, 1, &nb, &ds),
+                     HM_STATUS_SUCCESS);
+        unsigned char *p = hs.data;
+        for (int64_t i = 0; i < nb * 2; i++)
+            p[i] = (unsigned char)(i * 7 + (i >> 20));
+        memset(hd.data, 0, (size_t)nb * 2);
+        hm_ledger_reset(ctx);
+        CHECK_STATUS(hm_copy(ctx, &hs, &ds), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_copy(ctx, &ds, &hd), HM_STATUS_SUCCESS);
+        CHECK(memcmp(hs.data, hd.data, (size_t)nb * 2) == 0);
+        int chunks = (int)(((size_t)nb * 2 + (16u << 20) - 1) / (16u << 20));
+        for (size_t k = 0; k < 2; k++) {
+            CHECK_STATUS(hm_ledger_record(ctx, k, &r), HM_STATUS_SUCCESS);
+            CHECK_EQ_INT(r.path, HM_PATH_STAGED);
+            CHECK_EQ_INT(r.chunks, chunks);
+            CHECK_EQ_INT(r.bytes, nb * 2);
+        }
+        hm_tensor_free(ctx, &ds);
+        hm_tensor_free(ctx, &hd);
+        hm_tensor_free(ctx, &hs);
+    }
+    CHECK_EQ_INT(hm_context_pinned_pool_held(ctx), (size_t)64 << 20);
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_copy(ctx, &pin, &dev), HM_STATUS_SUCCESS);
+    hm_ledger_record(ctx, 0, &r);
+    CHECK_EQ_INT(r.path, HM_PATH_DIRECT);
+
+    /* Many staged copies reuse the pool: it never grows past its bound. */
+    int reps = getenv("HETMATH_TEST_QUICK") ? 200 : 10000;
+    int64_t n4 = (int64_t)2 << 20; /* 4 MiB of f16: the smallest staged copy */
+    hm_tensor h4, d4;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F16, 1, &n4, &h4),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F16, 1, &n4, &d4),
+                 HM_STATUS_SUCCESS);
+    memset(h4.data, 1, (size_t)n4 * 2);
+    hm_status rep_st = HM_STATUS_SUCCESS;
+    for (int i = 0; i < reps && rep_st == HM_STATUS_SUCCESS; i++)
+        rep_st = hm_copy(ctx, (i & 1) ? &d4 : &h4, (i & 1) ? &h4 : &d4);
+    CHECK_STATUS(rep_st, HM_STATUS_SUCCESS);
+    CHECK_EQ_INT(hm_context_pinned_pool_held(ctx), (size_t)64 << 20);
+    hm_tensor_free(ctx, &d4);
+    hm_tensor_free(ctx, &h4);
+
+    /* A context with a small pool (1 MiB): one buffer, chunks of 1 MiB, still exact. */
+    {
+        hm_context_options o;
+        hm_context_options_init(&o);
+        o.pinned_pool_bytes = (size_t)1 << 20;
+        o.log_level = HM_LOG_OFF;
+        hm_context *small = NULL;
+        CHECK_STATUS(hm_context_create(&o, &small), HM_STATUS_SUCCESS);
+        int64_t nb = ((int64_t)5 << 20) + 1;
+        hm_tensor hs, hd, ds;
+        CHECK_STATUS(hm_tensor_alloc(small, hm_device_host(), HM_DTYPE_F16, 1, &nb, &hs),
+                     HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_tensor_alloc(small, hm_device_host(), HM_DTYPE_F16, 1, &nb, &hd),
+                     HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_tensor_alloc(small, hm_device_cuda(0), HM_DTYPE_F16, 1, &nb, &ds),
+                     HM_STATUS_SUCCESS);
+        for (int64_t i = 0; i < nb * 2; i++)
+            ((unsigned char *)hs.data)[i] = (unsigned char)(i * 13);
+        CHECK_STATUS(hm_copy(small, &hs, &ds), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_copy(small, &ds, &hd), HM_STATUS_SUCCESS);
+        CHECK(memcmp(hs.data, hd.data, (size_t)nb * 2) == 0);
+        hm_ledger_record(small, 1, &r);
+        CHECK_EQ_INT(r.chunks, 11);
+        CHECK_EQ_INT(hm_context_pinned_pool_held(small), (size_t)1 << 20);
+        hm_tensor_free(small, &ds);
+        hm_tensor_free(small, &hd);
+        hm_tensor_free(small, &hs);
+        hm_context_destroy(small);
+    }
+
     hm_device_info info;
     CHECK_STATUS(hm_context_device_info(ctx, 0, &info), HM_STATUS_SUCCESS);
     printf("device 0: %s, %.1f GiB, sm_%d%d, %d SMs, PCIe gen %d x%d\n", info.name,

@@ -228,6 +228,10 @@ HM_API hm_status hm_context_device_info(hm_context *ctx, int id, hm_device_info 
  */
 HM_API hm_status hm_context_synchronize(hm_context *ctx);
 
+/** Bytes of pinned memory the context's staging pool holds now: 0 until the first staged copy,
+ *  then fixed (the pool is reused, never grown past hm_context_options.pinned_pool_bytes). */
+HM_API size_t hm_context_pinned_pool_held(const hm_context *ctx);
+
 /** Allocates a row-major contiguous tensor in memory space @p device (host pageable,
  *  pinned or cuda:N). Contents are uninitialised. Free with hm_tensor_free().
  * @retval HM_STATUS_SUCCESS

@@ -9,6 +9,7 @@
 
 #include "core/backend.h"
 #include "core/plan_cache.h"
+#include "core/pool.h"
 
 #define HM_DEFAULT_PINNED_POOL_BYTES ((size_t)256 << 20)
 
@@ -113,6 +114,7 @@ void hm_context_destroy(hm_context *ctx)
         if (b && b->release)
             b->release(ctx);
     }
+    hm__pool_destroy(ctx);
     free(ctx->ledger.ring);
     free(ctx);
 }
@@ -210,6 +212,11 @@ hm_status hm_context_device_info(hm_context *ctx, int id, hm_device_info *out)
                         "hm_context_device_info: device %d does not exist (%d device%s)", id,
                         ctx->device_count, ctx->device_count == 1 ? "" : "s");
     return cuda->device_info(ctx, id, out);
+}
+
+size_t hm_context_pinned_pool_held(const hm_context *ctx)
+{
+    return ctx ? ctx->pinned_held : 0;
 }
 
 hm_status hm_context_synchronize(hm_context *ctx)

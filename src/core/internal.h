@@ -17,6 +17,7 @@
 
 struct hm_backend_ops;
 struct hm_plan_cache;
+struct hm_pool;
 
 /* Indices of the backends in the registry and in hm_context.backend_state. */
 enum { HM_BACKEND_CPU = 0, HM_BACKEND_CUDA = 1, HM_BACKEND_SLOTS = 2 };
@@ -46,9 +47,11 @@ struct hm_context {
     int device_count; /* CUDA devices; 0 without CUDA */
     int cpu_threads;  /* cores this process may use */
     size_t pinned_pool_bytes;
+    size_t pinned_held; /* bytes the staging pool holds now (≤ pinned_pool_bytes) */
 
     void *backend_state[HM_BACKEND_SLOTS]; /* owned by each backend, released by it */
     struct hm_plan_cache *plans;           /* stateless calls' plan cache */
+    struct hm_pool *pool;                  /* host worker threads, created on first use */
 };
 
 /* ---- errors (src/core/context.c) -------------------------------------------------------- */
@@ -122,6 +125,10 @@ void hm__row_major_strides(int ndim, const int64_t *shape, int64_t *out);
 hm_status hm__alloc(hm_context *ctx, hm_device device, size_t bytes, void **out);
 void hm__free(hm_context *ctx, hm_device device, void *ptr);
 
+/* The pinned staging pool's chunk: copies of pageable memory move through buffers of this size,
+ * and pipelined operations cut their operands into tiles no larger. */
+#define HM_STAGE_CHUNK ((size_t)16 << 20)
+
 /* ---- transfer (src/core/transfer.c) ----------------------------------------------------- */
 
 hm_transfer_direction hm__direction(hm_device src, hm_device dst);
@@ -131,6 +138,10 @@ hm_transfer_direction hm__direction(hm_device src, hm_device dst);
  * HM_GUARD_LOG mode). */
 hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operand, hm_device src,
                              hm_device dst, size_t bytes);
+
+/* Records a finished copy (sequence and GB/s filled in), logs it, tells the observer. For
+ * backends that move bytes themselves in a pipeline; everything else goes through hm__transfer. */
+void hm__ledger_add(hm_context *ctx, hm_transfer_record *r);
 
 /* The one copy path: src and dst have equal shape and dtype and were checked. Blocking.
  * implicit: made by an operation (true) or by hm_copy (false). */

@@ -29,6 +29,8 @@ struct hm_matmul_plan {
     hm_matmul_desc desc;
     const hm_matmul_backend *be;
     void *be_plan;
+    int64_t tile_rows;  /* > 0: host operands pipelined over row tiles of this many rows */
+    void *be_plan_tail; /* the pipeline's last, shorter tile */
 };
 
 void hm_matmul_options_init(hm_matmul_options *opts)
@@ -102,6 +104,8 @@ static void plan_release(hm_matmul_plan *p)
         return;
     if (p->be && p->be_plan)
         p->be->destroy(p->be_plan);
+    if (p->be && p->be_plan_tail)
+        p->be->destroy(p->be_plan_tail);
     free(p->offsets);
     free(p);
 }
@@ -303,6 +307,25 @@ static hm_status specify(hm_context *ctx, const char *fn, hm_op_class kind,
             row_major(&p->ex[i]);
     }
     /* C is copied into the execution-side D, so it is never staged on its own. */
+
+    /* Host A and D, computed on a GPU: pipeline row tiles of A in and of D out around the
+     * products, when the layout allows (2-D, compact row-major, no C) and it pays (A ≥ 8 MiB). */
+    const hm_tensor *Dt = &p->t[OP_D];
+    size_t es = hm_dtype_size(A->dtype);
+    size_t a_bytes = hm_tensor_nbytes(A);
+    if (p->exec.kind == HM_EXEC_CUDA && p->be->pipelined && p->batch == 1 && A->ndim == 2 &&
+        Dt->ndim == 2 && hm__device_is_host(A->device) && hm__device_is_host(Dt->device) &&
+        !p->present[OP_C] && o->beta == 0.0 && hm_tensor_is_contiguous(A) &&
+        hm_tensor_is_contiguous(Dt) && a_bytes >= ((size_t)8 << 20) &&
+        ctx->pinned_pool_bytes >= 4 * HM_STAGE_CHUNK) {
+        int64_t max_rows_a = (int64_t)(HM_STAGE_CHUNK / (es * (size_t)p->k));
+        int64_t max_rows_d = (int64_t)(HM_STAGE_CHUNK / (es * (size_t)p->n));
+        int64_t rows = (p->m + 7) / 8; /* at least 8 tiles, to overlap */
+        rows = rows < max_rows_a ? rows : max_rows_a;
+        rows = rows < max_rows_d ? rows : max_rows_d;
+        if (rows >= 16)
+            p->tile_rows = rows;
+    }
     return HM_STATUS_SUCCESS;
 }
 
@@ -502,7 +525,8 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
         if ((st = hm__alloc(ctx, p->exec_space, hm_tensor_nbytes(&ex[i]), &ex[i].data)) !=
             HM_STATUS_SUCCESS)
             goto fail;
-        if (i != OP_D &&
+        bool pipelined_here = p->tile_rows > 0 && i == OP_A;
+        if (i != OP_D && !pipelined_here &&
             (st = hm__transfer(ctx, in[i], &ex[i], p->fn, OP_NAMES[i], true)) != HM_STATUS_SUCCESS)
             goto fail;
     }
@@ -520,7 +544,27 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
     char *d = ex[OP_D].data;
     const void *bias = p->present[OP_BIAS] ? ex[OP_BIAS].data : NULL;
     double tc = hm__now();
-    for (int64_t f = 0; f < (p->uniform ? 1 : p->batch); f++) {
+    if (p->tile_rows > 0) {
+        hm_mm_pipeline job = {p->be_plan,
+                              p->be_plan_tail,
+                              p->m,
+                              p->tile_rows,
+                              p->k,
+                              p->n,
+                              es,
+                              in[OP_A]->data,
+                              in[OP_A]->device,
+                              out.data,
+                              out.device,
+                              ex[OP_A].data,
+                              ex[OP_D].data,
+                              ex[OP_B].data,
+                              bias,
+                              p->fn};
+        if ((st = p->be->pipelined(ctx, &job)) != HM_STATUS_SUCCESS)
+            goto fail;
+    }
+    for (int64_t f = 0; p->tile_rows == 0 && f < (p->uniform ? 1 : p->batch); f++) {
         int64_t oa = p->uniform ? 0 : p->offsets[f], ob = p->uniform ? 0 : p->offsets[p->batch + f],
                 od = p->uniform ? 0 : p->offsets[2 * p->batch + f];
         const void *pa = a + oa * (int64_t)es, *pb = b + ob * (int64_t)es;
@@ -538,7 +582,7 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
         (st = hm__backend(HM_BACKEND_CUDA)->synchronize(ctx)) != HM_STATUS_SUCCESS)
         goto fail;
     double compute = hm__now() - tc;
-    if (p->stage[OP_D] &&
+    if (p->stage[OP_D] && p->tile_rows == 0 &&
         (st = hm__transfer(ctx, &ex[OP_D], &out, p->fn, "D", true)) != HM_STATUS_SUCCESS)
         goto fail;
     if (hm__log_enabled(ctx, HM_LOG_INFO)) {

@@ -27,6 +27,24 @@ typedef struct hm_matmul_desc {
     hm_execution exec;
 } hm_matmul_desc;
 
+/* A host-operand product pipelined over row tiles: A's tile i+1 copied in while tile i is
+ * multiplied and tile i-1 of D copied out. Row-major compact A (rows×k) and D (rows×n) in host
+ * memory; B (as the column-major call's first operand) and bias already on the device. */
+typedef struct hm_mm_pipeline {
+    void *plan;      /* for tile_rows rows */
+    void *plan_tail; /* for the last, shorter tile (NULL when tile_rows divides rows) */
+    int64_t rows, tile_rows, k, n;
+    size_t elem_size;
+    const void *a_host;
+    hm_device a_space;
+    void *d_host;
+    hm_device d_space;
+    void *a_dev, *d_dev; /* device buffers of A and D, compact row-major */
+    const void *b_dev;
+    const void *bias_dev;
+    const char *op;
+} hm_mm_pipeline;
+
 typedef struct hm_matmul_backend {
     /* Whether the dtype and options can run here; why not, in `why`. */
     bool (*supports)(const hm_matmul_desc *desc, char *why, size_t why_size);
@@ -38,6 +56,8 @@ typedef struct hm_matmul_backend {
     hm_status (*execute)(hm_context *ctx, void *plan, const void *first, const void *second,
                          void *out, const void *bias);
     void (*destroy)(void *plan);
+    /* Optional: runs an hm_mm_pipeline (blocking), recording its copies in the ledger. */
+    hm_status (*pipelined)(hm_context *ctx, const hm_mm_pipeline *job);
 } hm_matmul_backend;
 
 #endif

@@ -57,7 +57,7 @@ hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operan
     }
 }
 
-static void ledger_add(hm_context *ctx, hm_transfer_record *r)
+void hm__ledger_add(hm_context *ctx, hm_transfer_record *r)
 {
     struct hm_ledger *l = &ctx->ledger;
     r->sequence = ++l->sequence;
@@ -194,7 +194,7 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
         }
     }
     r.seconds = hm__now() - t0;
-    ledger_add(ctx, &r);
+    hm__ledger_add(ctx, &r);
 fail:
     hm__free(ctx, src->device, src_buf);
     hm__free(ctx, dst->device, dst_buf);

@@ -7,22 +7,42 @@
 
 #include "core/backend.h"
 
+/* Staging of pageable host memory: chunks through a few pinned buffers, host threads copying
+ * one chunk while the copy engine moves the previous one. */
+#define HM_STAGE_CHUNK     ((size_t)16 << 20)
+#define HM_STAGE_BUFFERS   4
+#define HM_STAGE_MIN_BYTES ((size_t)4 << 20) /* below this, CUDA's own pageable copy is as fast */
+
 /* Per-device state of one context, created on first use of the device. */
 typedef struct hm_cuda_device {
     bool ready;
+    cudaEvent_t stage_done[HM_STAGE_BUFFERS]; /* a pinned buffer's last copy on this device */
+    bool stage_events;
     cudaStream_t stream; /* non-blocking; all of the context's work on this device goes here */
-    void *lt_handle;     /* cublasLtHandle_t, created by the matmul on first use */
-    void *workspace;     /* device workspace shared by the device's plans (cuBLASLt) */
+    cudaStream_t stream_in, stream_out; /* copy streams of pipelines, made on first use */
+    void *lt_handle;                    /* cublasLtHandle_t, created by the matmul on first use */
+    void *workspace; /* device workspace shared by the device's plans (cuBLASLt) */
     size_t workspace_bytes;
 } hm_cuda_device;
 
 typedef struct hm_cuda_state {
+    void *stage_buf[HM_STAGE_BUFFERS]; /* pinned, portable: shared by the context's devices */
+    size_t stage_chunk;
+    int stage_count;
     int count;
     hm_cuda_device dev[]; /* count entries */
 } hm_cuda_state;
 
 /* The state of device id for ctx, created (stream) on first use. Sets the current device. */
 hm_status hm__cuda_device(hm_context *ctx, int id, hm_cuda_device **out);
+
+/* As hm__cuda_device, with the device's two copy streams made too. */
+hm_status hm__cuda_device_streams(hm_context *ctx, int id, hm_cuda_device **out);
+
+/* The staging pool (at least `need` buffers of HM_STAGE_CHUNK-or-more bytes, else
+ * HM_STATUS_NOT_SUPPORTED): buffers 0 and 1 into in[], 2 and 3 into out[]. */
+hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device, int need,
+                                 void *in[2], void *out[2]);
 
 /* Translates a CUDA runtime error into a status and a message (out of memory is its own
  * status), clears the sticky-free error state, and returns the status. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backends/cuda/cuda.h"
+#include "core/pool.h"
 
 static hm_cuda_state *state(hm_context *ctx)
 {
@@ -63,6 +64,24 @@ fail:
     return st;
 }
 
+hm_status hm__cuda_device_streams(hm_context *ctx, int id, hm_cuda_device **out)
+{
+    hm_cuda_device *d = NULL;
+    hm_status st = hm__cuda_device(ctx, id, &d);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (!d->stream_in)
+        HM_CUDA_TRY(ctx, cudaStreamCreateWithFlags(&d->stream_in, cudaStreamNonBlocking),
+                    "creating a copy stream on cuda:%d", id);
+    if (!d->stream_out)
+        HM_CUDA_TRY(ctx, cudaStreamCreateWithFlags(&d->stream_out, cudaStreamNonBlocking),
+                    "creating a copy stream on cuda:%d", id);
+    *out = d;
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
 static void cuda_release(hm_context *ctx)
 {
     hm_cuda_state *s = state(ctx);
@@ -75,10 +94,19 @@ static void cuda_release(hm_context *ctx)
         cudaSetDevice(i);
         cudaStreamSynchronize(d->stream);
         hm__cuda_matmul_release_device(d);
+        for (int b = 0; d->stage_events && b < HM_STAGE_BUFFERS; b++)
+            cudaEventDestroy(d->stage_done[b]);
         if (d->workspace)
             cudaFree(d->workspace);
+        if (d->stream_in)
+            cudaStreamDestroy(d->stream_in);
+        if (d->stream_out)
+            cudaStreamDestroy(d->stream_out);
         cudaStreamDestroy(d->stream);
     }
+    for (int b = 0; b < s->stage_count; b++)
+        cudaFreeHost(s->stage_buf[b]);
+    ctx->pinned_held = 0;
     (void)cudaGetLastError();
     free(s);
     ctx->backend_state[HM_BACKEND_CUDA] = NULL;
@@ -138,6 +166,126 @@ static hm_status cuda_locate(hm_context *ctx, const void *ptr, hm_device *space,
     return HM_STATUS_SUCCESS;
 }
 
+/* The pinned staging buffers and this device's events for them, made on first use. The pool
+ * holds at most ctx->pinned_pool_bytes. */
+static hm_status stage_setup(hm_context *ctx, hm_cuda_device *d, int device)
+{
+    hm_cuda_state *s = state(ctx);
+    hm_status st = HM_STATUS_SUCCESS;
+    if (s->stage_count == 0) {
+        size_t chunk = HM_STAGE_CHUNK, bound = ctx->pinned_pool_bytes;
+        if (bound < chunk)
+            chunk = bound < 4096 ? 4096 : bound;
+        int want = (int)(bound / chunk);
+        want = want < 1 ? 1 : (want > HM_STAGE_BUFFERS ? HM_STAGE_BUFFERS : want);
+        for (int b = 0; b < want; b++) {
+            HM_CUDA_TRY(ctx, cudaHostAlloc(&s->stage_buf[b], chunk, cudaHostAllocPortable),
+                        "allocating a %zu-byte pinned staging buffer", chunk);
+            s->stage_count++;
+            ctx->pinned_held += chunk;
+        }
+        s->stage_chunk = chunk;
+        hm__log(ctx, HM_LOG_DEBUG, "pinned staging pool: %d buffers of %zu bytes", s->stage_count,
+                chunk);
+    }
+    if (!d->stage_events) {
+        for (int b = 0; b < HM_STAGE_BUFFERS; b++)
+            HM_CUDA_TRY(ctx, cudaEventCreateWithFlags(&d->stage_done[b], cudaEventDisableTiming),
+                        "creating a staging event on cuda:%d", device);
+        d->stage_events = true;
+    }
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
+hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device, int need,
+                                 void *in[2], void *out[2])
+{
+    hm_status st = stage_setup(ctx, d, device);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    hm_cuda_state *s = state(ctx);
+    if (s->stage_count < need)
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
+                        "the pinned pool has %d staging buffers, %d needed", s->stage_count, need);
+    in[0] = s->stage_buf[0];
+    in[1] = s->stage_buf[1];
+    out[0] = s->stage_buf[2];
+    out[1] = s->stage_buf[3];
+    return HM_STATUS_SUCCESS;
+}
+
+/* Pageable host → device: host threads fill pinned buffer i+1 while the copy engine drains i. */
+static hm_status staged_h2d(hm_context *ctx, hm_cuda_device *d, char *dst, const char *src,
+                            size_t bytes, int *chunks)
+{
+    hm_cuda_state *s = state(ctx);
+    hm_status st = HM_STATUS_SUCCESS;
+    int i = 0;
+    for (size_t off = 0; off < bytes; off += s->stage_chunk, i++) {
+        int b = i % s->stage_count;
+        size_t len = bytes - off < s->stage_chunk ? bytes - off : s->stage_chunk;
+        if (i >= s->stage_count)
+            HM_CUDA_TRY(ctx, cudaEventSynchronize(d->stage_done[b]), "waiting for a staged copy");
+        hm__parallel_memcpy(ctx, s->stage_buf[b], src + off, len, ctx->cpu_threads);
+        HM_CUDA_TRY(
+            ctx,
+            cudaMemcpyAsync(dst + off, s->stage_buf[b], len, cudaMemcpyHostToDevice, d->stream),
+            "copying a staged chunk of %zu bytes in", len);
+        HM_CUDA_TRY(ctx, cudaEventRecord(d->stage_done[b], d->stream), "recording a staged copy");
+    }
+    HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "waiting for staged copies");
+    *chunks = i;
+    return HM_STATUS_SUCCESS;
+fail:
+    (void)cudaStreamSynchronize(d->stream);
+    return st;
+}
+
+/* Device → pageable host: the copy engine fills every pinned buffer ahead; host threads empty
+ * each one as it lands and hand it back for the chunk a full round later. */
+static hm_status staged_issue(hm_context *ctx, hm_cuda_device *d, const char *src, size_t bytes,
+                              int j)
+{
+    hm_cuda_state *s = state(ctx);
+    hm_status st = HM_STATUS_SUCCESS;
+    int b = j % s->stage_count;
+    size_t off = (size_t)j * s->stage_chunk;
+    size_t len = bytes - off < s->stage_chunk ? bytes - off : s->stage_chunk;
+    HM_CUDA_TRY(ctx,
+                cudaMemcpyAsync(s->stage_buf[b], src + off, len, cudaMemcpyDeviceToHost, d->stream),
+                "copying a staged chunk of %zu bytes out", len);
+    HM_CUDA_TRY(ctx, cudaEventRecord(d->stage_done[b], d->stream), "recording a staged copy");
+fail:
+    return st;
+}
+
+static hm_status staged_d2h(hm_context *ctx, hm_cuda_device *d, char *dst, const char *src,
+                            size_t bytes, int *chunks)
+{
+    hm_cuda_state *s = state(ctx);
+    hm_status st = HM_STATUS_SUCCESS;
+    size_t chunk = s->stage_chunk;
+    int n = (int)((bytes + chunk - 1) / chunk), nb = s->stage_count;
+    for (int j = 0; j < n && j < nb; j++)
+        if ((st = staged_issue(ctx, d, src, bytes, j)) != HM_STATUS_SUCCESS)
+            goto fail;
+    for (int i = 0; i < n; i++) {
+        int b = i % nb;
+        size_t off = (size_t)i * chunk, len = bytes - off < chunk ? bytes - off : chunk;
+        HM_CUDA_TRY(ctx, cudaEventSynchronize(d->stage_done[b]), "waiting for a staged copy");
+        hm__parallel_memcpy(ctx, dst + off, s->stage_buf[b], len, ctx->cpu_threads);
+        if (i + nb < n && (st = staged_issue(ctx, d, src, bytes, i + nb)) != HM_STATUS_SUCCESS)
+            goto fail;
+    }
+    *chunks = n;
+    return HM_STATUS_SUCCESS;
+fail:
+    (void)cudaStreamSynchronize(d->stream);
+    return st;
+}
+
 static hm_status cuda_copy_bytes(hm_context *ctx, void *dst, hm_device dst_space, const void *src,
                                  hm_device src_space, size_t bytes, hm_transfer_path *path,
                                  int *chunks)
@@ -152,6 +300,25 @@ static hm_status cuda_copy_bytes(hm_context *ctx, void *dst, hm_device dst_space
     st = hm__cuda_device(ctx, id, &d);
     if (st != HM_STATUS_SUCCESS)
         return st;
+    *path = HM_PATH_DIRECT;
+    *chunks = 1;
+    if (src_dev != dst_dev && bytes >= HM_STAGE_MIN_BYTES) {
+        /* Pageable host memory goes through the pinned pool; pinned memory goes direct. */
+        hm_device where;
+        int pinned = 0;
+        (void)cuda_locate(ctx, src_dev ? dst : src, &where, &pinned);
+        if (!pinned && (st = stage_setup(ctx, d, id)) == HM_STATUS_SUCCESS) {
+            *path = HM_PATH_STAGED;
+            return dst_dev ? staged_h2d(ctx, d, dst, src, bytes, chunks)
+                           : staged_d2h(ctx, d, dst, src, bytes, chunks);
+        }
+        if (st != HM_STATUS_SUCCESS) {
+            hm__log(ctx, HM_LOG_WARN, "no pinned staging pool (%s); copying %s -> %s unstaged",
+                    hm_context_last_error(ctx), s, t);
+            hm__clear_error(ctx);
+            st = HM_STATUS_SUCCESS;
+        }
+    }
     if (src_dev && dst_dev && src_space.id != dst_space.id) {
         HM_CUDA_TRY(ctx,
                     cudaMemcpyPeerAsync(dst, dst_space.id, src, src_space.id, bytes, d->stream),
@@ -161,8 +328,6 @@ static hm_status cuda_copy_bytes(hm_context *ctx, void *dst, hm_device dst_space
                     "copying %zu bytes %s -> %s", bytes, s, t);
     }
     HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "waiting for a copy %s -> %s", s, t);
-    *path = HM_PATH_DIRECT;
-    *chunks = 1;
     return HM_STATUS_SUCCESS;
 fail:
     return st;
@@ -214,6 +379,12 @@ static hm_status cuda_synchronize(hm_context *ctx)
             continue;
         HM_CUDA_TRY(ctx, cudaSetDevice(i), "selecting cuda:%d", i);
         HM_CUDA_TRY(ctx, cudaStreamSynchronize(s->dev[i].stream), "synchronizing cuda:%d", i);
+        if (s->dev[i].stream_in)
+            HM_CUDA_TRY(ctx, cudaStreamSynchronize(s->dev[i].stream_in), "synchronizing cuda:%d",
+                        i);
+        if (s->dev[i].stream_out)
+            HM_CUDA_TRY(ctx, cudaStreamSynchronize(s->dev[i].stream_out), "synchronizing cuda:%d",
+                        i);
     }
     return HM_STATUS_SUCCESS;
 fail:

@@ -1,0 +1,163 @@
+/* Host worker threads: a generation counter and two condition variables. Work is handed out
+ * whole (one function, n indices), so there is no queue and nothing to leak. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/pool.h"
+
+struct hm_pool {
+    int workers;
+    pthread_t *threads;
+    pthread_mutex_t mu;
+    pthread_cond_t start, done;
+    uint64_t generation;
+    int active;  /* workers taking part in this generation */
+    int pending; /* of those, not finished yet */
+    bool stop;
+    void (*fn)(void *, int, int);
+    void *arg;
+    int n;
+};
+
+typedef struct worker_arg {
+    struct hm_pool *pool;
+    int index;
+} worker_arg;
+
+static void *worker(void *v)
+{
+    worker_arg *w = v;
+    struct hm_pool *p = w->pool;
+    int index = w->index;
+    free(w);
+    uint64_t seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->generation == seen)
+            pthread_cond_wait(&p->start, &p->mu);
+        if (p->stop)
+            break;
+        seen = p->generation;
+        if (index >= p->active)
+            continue;
+        void (*fn)(void *, int, int) = p->fn;
+        void *arg = p->arg;
+        int n = p->n;
+        pthread_mutex_unlock(&p->mu);
+        fn(arg, index + 1, n);
+        pthread_mutex_lock(&p->mu);
+        if (--p->pending == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static struct hm_pool *pool_create(int workers)
+{
+    struct hm_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->threads = calloc((size_t)workers, sizeof *p->threads);
+    if (!p->threads) {
+        free(p);
+        return NULL;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->start, NULL);
+    pthread_cond_init(&p->done, NULL);
+    for (int i = 0; i < workers; i++) {
+        worker_arg *w = malloc(sizeof *w);
+        if (!w)
+            break;
+        w->pool = p;
+        w->index = i;
+        if (pthread_create(&p->threads[i], NULL, worker, w) != 0) {
+            free(w);
+            break;
+        }
+        p->workers++;
+    }
+    return p;
+}
+
+void hm__pool_destroy(hm_context *ctx)
+{
+    struct hm_pool *p = ctx->pool;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->start);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->workers; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->start);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+    free(p->threads);
+    free(p);
+    ctx->pool = NULL;
+}
+
+void hm__pool_run(hm_context *ctx, int n, void (*fn)(void *arg, int i, int n), void *arg)
+{
+    if (n > ctx->cpu_threads)
+        n = ctx->cpu_threads;
+    if (n > 1 && !ctx->pool)
+        ctx->pool = pool_create(ctx->cpu_threads - 1);
+    struct hm_pool *p = ctx->pool;
+    if (n <= 1 || !p || p->workers == 0) {
+        for (int i = 0; i < (n < 1 ? 1 : n); i++)
+            fn(arg, i, n < 1 ? 1 : n);
+        return;
+    }
+    if (n > p->workers + 1)
+        n = p->workers + 1;
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->arg = arg;
+    p->n = n;
+    p->active = n - 1;
+    p->pending = n - 1;
+    p->generation++;
+    pthread_cond_broadcast(&p->start);
+    pthread_mutex_unlock(&p->mu);
+    fn(arg, 0, n);
+    pthread_mutex_lock(&p->mu);
+    while (p->pending > 0)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+typedef struct memcpy_job {
+    char *dst;
+    const char *src;
+    size_t bytes;
+} memcpy_job;
+
+static void memcpy_slice(void *v, int i, int n)
+{
+    memcpy_job *j = v;
+    /* Slices on 4 KiB boundaries, so no two threads touch one page. */
+    size_t per = ((j->bytes / (size_t)n) + 4095) & ~(size_t)4095;
+    size_t lo = per * (size_t)i;
+    if (lo >= j->bytes)
+        return;
+    size_t len = j->bytes - lo < per ? j->bytes - lo : per;
+    memcpy(j->dst + lo, j->src + lo, len);
+}
+
+void hm__parallel_memcpy(hm_context *ctx, void *dst, const void *src, size_t bytes, int threads)
+{
+    size_t max_threads = bytes >> 20; /* at least 1 MiB a thread */
+    if ((size_t)threads > max_threads)
+        threads = max_threads < 1 ? 1 : (int)max_threads;
+    if (threads <= 1) {
+        memcpy(dst, src, bytes);
+        return;
+    }
+    memcpy_job j = {dst, src, bytes};
+    hm__pool_run(ctx, threads, memcpy_slice, &j);
+}

@@ -1,0 +1,19 @@
+/* A per-context pool of host worker threads for data-parallel host work (staging copies into
+ * and out of pinned memory). Created on first use, joined when the context is destroyed. */
+#ifndef HETMATH_POOL_H
+#define HETMATH_POOL_H
+
+#include "core/internal.h"
+
+/* Runs fn(arg, i, n) for i in 0..n-1 at once, the calling thread taking i = 0, and returns when
+ * all have finished. n is clamped to the context's CPU threads; if worker threads cannot be
+ * started, everything runs on the calling thread (slower, never wrong). */
+void hm__pool_run(hm_context *ctx, int n, void (*fn)(void *arg, int i, int n), void *arg);
+
+/* Copies bytes with up to `threads` threads (slices of at least 1 MiB each). */
+void hm__parallel_memcpy(hm_context *ctx, void *dst, const void *src, size_t bytes, int threads);
+
+/* Stops and joins the workers (context destruction). */
+void hm__pool_destroy(hm_context *ctx);
+
+#endif
