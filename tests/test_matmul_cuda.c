@@ -164,10 +164,13 @@ int main(void)
             hm_tensor href;
             hm_tensor_init(&href, ref, hm_device_host(), HM_DTYPE_F32, 2, sd, NULL);
             CHECK_STATUS(hm_copy(ctx, &Dd, &href), HM_STATUS_SUCCESS);
-            hm_context_set_log_level(ctx, HM_LOG_INFO);
+            hm_context_set_log_level(ctx, HM_LOG_DEBUG);
             hm_test_log_clear(&log);
             hm_ledger_reset(ctx);
-            CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &mo), HM_STATUS_SUCCESS);
+            hm_status pst = hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &mo);
+            CHECK_STATUS(pst, HM_STATUS_SUCCESS);
+            if (pst != HM_STATUS_SUCCESS)
+                fputs(log.text, stderr);
             hm_context_set_log_level(ctx, HM_LOG_WARN);
             CHECK_CONTAINS(log.text, "host operands pipelined: ");
             CHECK_CONTAINS(log.text, "(overlap ");

@@ -141,7 +141,7 @@ static void memcpy_slice(void *v, int i, int n)
 {
     memcpy_job *j = v;
     /* Slices on 4 KiB boundaries, so no two threads touch one page. */
-    size_t per = ((j->bytes / (size_t)n) + 4095) & ~(size_t)4095;
+    size_t per = ((j->bytes + (size_t)n - 1) / (size_t)n + 4095) & ~(size_t)4095;
     size_t lo = per * (size_t)i;
     if (lo >= j->bytes)
         return;

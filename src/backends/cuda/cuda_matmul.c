@@ -412,6 +412,8 @@ static hm_status lt_pipelined(hm_context *ctx, const hm_mm_pipeline *j)
             HM_CUDA_TRY(ctx, cudaStreamWaitEvent(dev->stream, e[1], 0), "%s: ordering", j->op);
             HM_CUDA_TRY(ctx, cudaEventRecord(e[2], dev->stream), "%s: recording", j->op);
             void *plan = (rows == j->tile_rows || !j->plan_tail) ? j->plan : j->plan_tail;
+            hm__log(ctx, HM_LOG_DEBUG, "%s: tile %d: rows %lld from %lld, plan for %lld rows", j->op,
+                    i, (long long)rows, (long long)r0, (long long)((lt_plan *)plan)->d.n);
             if ((st = lt_execute(ctx, plan, j->b_dev, (const char *)j->a_dev + aoff,
                                  (char *)j->d_dev + doff, j->bias_dev)) != HM_STATUS_SUCCESS)
                 goto fail;
