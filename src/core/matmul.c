@@ -484,8 +484,23 @@ static hm_status plan_backend(hm_context *ctx, hm_matmul_plan *p, const hm_tenso
     }
     double t0 = hm__now();
     const void *first = p->desc.swapped ? b : a, *second = p->desc.swapped ? a : b;
-    if ((st = p->be->plan(ctx, &p->desc, first, second, d, bias, &p->be_plan)) != HM_STATUS_SUCCESS)
+    if (p->tile_rows > 0) {
+        /* Row tiles of a row-major D are column blocks of the column-major call's output. */
+        hm_matmul_desc tile = p->desc;
+        tile.n = p->tile_rows;
+        if ((st = p->be->plan(ctx, &tile, NULL, NULL, NULL, NULL, &p->be_plan)) !=
+            HM_STATUS_SUCCESS)
+            return st;
+        tile.n = p->m % p->tile_rows;
+        if (tile.n && (st = p->be->plan(ctx, &tile, NULL, NULL, NULL, NULL, &p->be_plan_tail)) !=
+                          HM_STATUS_SUCCESS)
+            return st;
+        hm__log(ctx, HM_LOG_INFO, "host operands pipelined: %lld tiles of %lld rows",
+                (long long)((p->m + p->tile_rows - 1) / p->tile_rows), (long long)p->tile_rows);
+    } else if ((st = p->be->plan(ctx, &p->desc, first, second, d, bias, &p->be_plan)) !=
+               HM_STATUS_SUCCESS) {
         return st;
+    }
     char ex[48], staged[64] = "";
     size_t n = 0;
     for (int i = 0; i < OP_COUNT; i++)
