@@ -98,6 +98,10 @@ static void cuda_release(hm_context *ctx)
             cudaEventDestroy(d->stage_done[b]);
         if (d->workspace)
             cudaFree(d->workspace);
+        if (d->pool_made) {
+            cudaStreamSynchronize(d->stream);
+            cudaMemPoolDestroy(d->pool);
+        }
         if (d->stream_in)
             cudaStreamDestroy(d->stream_in);
         if (d->stream_out)
@@ -112,6 +116,34 @@ static void cuda_release(hm_context *ctx)
     ctx->backend_state[HM_BACKEND_CUDA] = NULL;
 }
 
+/* Device memory comes from a per-context, per-device stream-ordered pool that keeps what it
+ * has (release threshold: never), so the temporaries of every call after the first cost no
+ * cudaMalloc/cudaFree, and no implicit device synchronisation. */
+static hm_status device_pool(hm_context *ctx, int id, hm_cuda_device **out)
+{
+    hm_cuda_device *d = NULL;
+    hm_status st = hm__cuda_device(ctx, id, &d);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (!d->pool_made) {
+        struct cudaMemPoolProps props;
+        memset(&props, 0, sizeof props);
+        props.allocType = cudaMemAllocationTypePinned;
+        props.location.type = cudaMemLocationTypeDevice;
+        props.location.id = id;
+        HM_CUDA_TRY(ctx, cudaMemPoolCreate(&d->pool, &props), "creating the memory pool of cuda:%d",
+                    id);
+        d->pool_made = true;
+        uint64_t keep = UINT64_MAX;
+        HM_CUDA_TRY(ctx, cudaMemPoolSetAttribute(d->pool, cudaMemPoolAttrReleaseThreshold, &keep),
+                    "configuring the memory pool of cuda:%d", id);
+    }
+    *out = d;
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
 static hm_status cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out)
 {
     hm_status st = HM_STATUS_SUCCESS;
@@ -120,9 +152,13 @@ static hm_status cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, voi
         HM_CUDA_TRY(ctx, cudaHostAlloc(&p, bytes, cudaHostAllocPortable),
                     "pinned allocation of %zu bytes", bytes);
     } else {
-        HM_CUDA_TRY(ctx, cudaSetDevice(device.id), "selecting cuda:%d", device.id);
-        HM_CUDA_TRY(ctx, cudaMalloc(&p, bytes), "allocation of %zu bytes on cuda:%d", bytes,
-                    device.id);
+        hm_cuda_device *d = NULL;
+        if ((st = device_pool(ctx, device.id, &d)) != HM_STATUS_SUCCESS)
+            return st;
+        HM_CUDA_TRY(ctx, cudaMallocFromPoolAsync(&p, bytes, d->pool, d->stream),
+                    "allocation of %zu bytes on cuda:%d", bytes, device.id);
+        /* Ready for any stream the caller uses it on, once this returns. */
+        HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "allocation on cuda:%d", device.id);
     }
     *out = p;
     return HM_STATUS_SUCCESS;
@@ -130,14 +166,19 @@ fail:
     return st;
 }
 
+/* Device memory goes back to the pool in the order of the context's stream: after the work
+ * queued there, which is the last work of hetmath's on it. */
 static void cuda_free(hm_context *ctx, hm_device device, void *ptr)
 {
-    (void)ctx;
     if (device.type == HM_DEVICE_CUDA_HOST) {
         cudaFreeHost(ptr);
     } else {
+        hm_cuda_state *s = state(ctx);
         cudaSetDevice(device.id);
-        cudaFree(ptr);
+        if (s && device.id >= 0 && device.id < s->count && s->dev[device.id].pool_made)
+            cudaFreeAsync(ptr, s->dev[device.id].stream);
+        else
+            cudaFree(ptr);
     }
     (void)cudaGetLastError();
 }
