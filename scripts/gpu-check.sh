@@ -53,6 +53,12 @@ $(grep -cE '(ERROR|RACECHECK) SUMMARY' "$OUT/sanitizer.log") runs clean)"
 
 $build/hetmath demo > "$OUT/demo.txt" 2>&1 && note "demo: ok" || note "demo: FAILED"
 
+# Where the time of a pipelined host-operand matmul goes (the log's overlap line).
+for mem in pinned host; do
+    HETMATH_LOG_LEVEL=info $build/hetmath bench matmul --m 8000 --n 2000 --k 4000 --memory $mem \
+        --advanced --repeat 3 --warmup 1 2>&1 | grep -E 'pipelined|transfer #|matmul f32' | tail -6
+done > "$OUT/pipeline.txt"
+
 PYTHONUNBUFFERED=1 python3 bench/peers.py --bin $build/hetmath --out "$OUT/peers.json" $quick \
     > "$OUT/peers.log" 2>&1 && note "peers: ok" || note "peers: FAILED (see peers.log)"
 
