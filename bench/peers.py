@@ -193,14 +193,14 @@ def main():
             tb = torch.rand((n, n), device="cuda")
             torch.backends.cuda.matmul.allow_tf32 = True
             hm = mm("--m", str(n), "--n", str(n), "--k", str(n), "--memory", "cuda:0",
-                    "--advanced", "--tf32", "--autotune", "8", r=r)
+                    "--advanced", "--tf32", r=r)
             tt = wall(lambda: torch.matmul(ta, tb), torch.cuda.synchronize, r, 2)
             add(f"matmul tf32 {n}^3 cuda:0", hm["median_s"], "torch", tt, goal=1 / 0.98,
                 extra={"hetmath_tflops": hm["tflops"], "peer_tflops": flops / tt / 1e12})
             torch.backends.cuda.matmul.allow_tf32 = False
             ta, tb = ta.bfloat16(), tb.bfloat16()
             hm = mm("--m", str(n), "--n", str(n), "--k", str(n), "--memory", "cuda:0",
-                    "--advanced", "--dtype", "bf16", "--autotune", "8", r=r)
+                    "--advanced", "--dtype", "bf16", r=r)
             tt = wall(lambda: torch.matmul(ta, tb), torch.cuda.synchronize, r, 2)
             add(f"matmul bf16 {n}^3 cuda:0", hm["median_s"], "torch", tt, goal=1 / 0.98,
                 extra={"hetmath_tflops": hm["tflops"], "peer_tflops": flops / tt / 1e12})

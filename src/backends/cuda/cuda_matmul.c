@@ -451,6 +451,18 @@ static hm_status lt_pipelined(hm_context *ctx, const hm_mm_pipeline *j)
         HM_CUDA_TRY(ctx, cudaEventElapsedTime(&ms, e[4], e[5]), "%s: timing", j->op);
         out_ms += ms;
     }
+    if (hm__log_enabled(ctx, HM_LOG_DEBUG)) {
+        /* The timeline, from the first copy's start: where overlap was lost. */
+        for (int i = 0; i < tiles; i++) {
+            float t[6];
+            for (int k = 0; k < 6; k++)
+                HM_CUDA_TRY(ctx, cudaEventElapsedTime(&t[k], ev[0], ev[6 * i + k]), "%s: timing",
+                            j->op);
+            hm__log(ctx, HM_LOG_DEBUG,
+                    "%s: tile %d: in %.3f-%.3f, product %.3f-%.3f, out %.3f-%.3f ms", j->op, i,
+                    t[0], t[1], t[2], t[3], t[4], t[5]);
+        }
+    }
     hm_transfer_record r;
     memset(&r, 0, sizeof r);
     r.direction = HM_TRANSFER_H2D;
