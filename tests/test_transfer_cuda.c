@@ -182,7 +182,7 @@ int main(void)
         CHECK_STATUS(hm_copy(ctx, &hs, &ds), HM_STATUS_SUCCESS);
         CHECK_STATUS(hm_copy(ctx, &ds, &hd), HM_STATUS_SUCCESS);
         CHECK(memcmp(hs.data, hd.data, (size_t)nb * 2) == 0);
-        int chunks = (int)(((size_t)nb * 2 + (16u << 20) - 1) / (16u << 20));
+        int chunks = (int)(((size_t)nb * 2 + (32u << 20) - 1) / (32u << 20));
         for (size_t k = 0; k < 2; k++) {
             CHECK_STATUS(hm_ledger_record(ctx, k, &r), HM_STATUS_SUCCESS);
             CHECK_EQ_INT(r.path, HM_PATH_STAGED);
@@ -193,7 +193,7 @@ int main(void)
         hm_tensor_free(ctx, &hd);
         hm_tensor_free(ctx, &hs);
     }
-    CHECK_EQ_INT(hm_context_pinned_pool_held(ctx), (size_t)64 << 20);
+    CHECK_EQ_INT(hm_context_pinned_pool_held(ctx), (size_t)128 << 20);
     hm_ledger_reset(ctx);
     CHECK_STATUS(hm_copy(ctx, &pin, &dev), HM_STATUS_SUCCESS);
     hm_ledger_record(ctx, 0, &r);
@@ -212,7 +212,7 @@ int main(void)
     for (int i = 0; i < reps && rep_st == HM_STATUS_SUCCESS; i++)
         rep_st = hm_copy(ctx, (i & 1) ? &d4 : &h4, (i & 1) ? &h4 : &d4);
     CHECK_STATUS(rep_st, HM_STATUS_SUCCESS);
-    CHECK_EQ_INT(hm_context_pinned_pool_held(ctx), (size_t)64 << 20);
+    CHECK_EQ_INT(hm_context_pinned_pool_held(ctx), (size_t)128 << 20);
     hm_tensor_free(ctx, &d4);
     hm_tensor_free(ctx, &h4);
 

@@ -127,7 +127,7 @@ void hm__free(hm_context *ctx, hm_device device, void *ptr);
 
 /* The pinned staging pool's chunk: copies of pageable memory move through buffers of this size,
  * and pipelined operations cut their operands into tiles no larger. */
-#define HM_STAGE_CHUNK ((size_t)16 << 20)
+#define HM_STAGE_CHUNK ((size_t)32 << 20)
 
 /* ---- transfer (src/core/transfer.c) ----------------------------------------------------- */
 
