@@ -9,7 +9,6 @@
 
 /* Staging of pageable host memory: chunks through a few pinned buffers, host threads copying
  * one chunk while the copy engine moves the previous one. */
-#define HM_STAGE_CHUNK     ((size_t)16 << 20)
 #define HM_STAGE_BUFFERS   4
 #define HM_STAGE_MIN_BYTES ((size_t)4 << 20) /* below this, CUDA's own pageable copy is as fast */
 
