@@ -55,7 +55,7 @@ $build/hetmath demo > "$OUT/demo.txt" 2>&1 && note "demo: ok" || note "demo: FAI
 
 # Where the time of a pipelined host-operand matmul goes (the log's overlap line).
 for mem in pinned host; do
-    for timing in spans tiles none; do
+    for timing in none tiles; do
         echo "## memory $mem, HETMATH_PIPELINE_TIMING=$timing"
         HETMATH_PIPELINE_TIMING=$timing HETMATH_LOG_LEVEL=info $build/hetmath bench matmul \
             --m 8000 --n 2000 --k 4000 --memory $mem --advanced --repeat 5 --warmup 1 2>&1 |
