@@ -380,7 +380,6 @@ static hm_status lt_pipelined(hm_context *ctx, const hm_mm_pipeline *j)
      * tile for the timeline at DEBUG. */
     const char *mode = getenv("HETMATH_PIPELINE_TIMING");
     bool per_tile = mode && strcmp(mode, "tiles") == 0;
-    bool timing = per_tile;
     int nd = 3 * tiles, nt = per_tile ? 6 * tiles : 0;
     cudaEvent_t *ev = calloc((size_t)(nd + nt), sizeof *ev);
     if (!ev)
@@ -392,14 +391,11 @@ static hm_status lt_pipelined(hm_context *ctx, const hm_mm_pipeline *j)
                     cudaEventCreateWithFlags(&ev[made],
                                              made < nd ? cudaEventDisableTiming : cudaEventDefault),
                     "%s: creating pipeline events", j->op);
-        /* Timing event k of tile i: every tile's, or only the first's starts and the last's ends.
-         */
+        /* Timing event k of tile i (diagnosis only). */
 #define HM_MARK(k, stream)                                                                         \
     do {                                                                                           \
-        int slot_ = per_tile ? 6 * i + (k)                                                         \
-                             : ((k) % 2 == 0 ? (i == 0 ? (k) : -1) : (i == tiles - 1 ? (k) : -1)); \
-        if (timing && slot_ >= 0)                                                                  \
-            HM_CUDA_TRY(ctx, cudaEventRecord(tm[slot_], (stream)), "%s: recording", j->op);        \
+        if (per_tile)                                                                              \
+            HM_CUDA_TRY(ctx, cudaEventRecord(tm[6 * i + (k)], (stream)), "%s: recording", j->op);  \
     } while (0)
     const char *a = j->a_host;
     char *d = j->d_host;
