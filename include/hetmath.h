@@ -14,5 +14,6 @@
 #include "hetmath/transfer.h"
 #include "hetmath/fft.h"
 #include "hetmath/matmul.h"
+#include "hetmath/bench.h"
 
 #endif

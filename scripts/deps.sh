@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the build needs on Debian/Ubuntu (apt-get, as root or through sudo), unless it
+# Installs what the build and the tests need on Debian/Ubuntu (apt-get, as root or through sudo), unless it
 # is already there. The CUDA toolkit is optional and not installed here.
 set -euo pipefail
-pkgs="build-essential cmake pkg-config libfftw3-dev libopenblas-dev libdlpack-dev"
+pkgs="build-essential cmake pkg-config libfftw3-dev libopenblas-dev libdlpack-dev python3-numpy"
 missing=""
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

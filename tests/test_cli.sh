@@ -48,6 +48,78 @@ check "bench fft bad exec" 2 "$bin" bench fft --exec gpu
 check "bench fft wrong dtype" 1 "$bin" bench fft --dtype f32 --shape 64 --repeat 1
 contains "bench fft wrong dtype message" cli.err "INVALID_DTYPE"
 check "bench unknown" 2 "$bin" bench matmulx
+check "bench matmul" 0 "$bin" bench matmul --m 64 --n 48 --k 32 --batch 2 --dtype c64 --repeat 2 --json
+contains "bench matmul json" cli.out '"tflops"'
+contains "bench matmul json" cli.out '"gpu_times_s": \[\]'
+check "bench matmul bad size" 2 "$bin" bench matmul --m 0
+check "bench matmul f16 on cpu" 1 "$bin" bench matmul --dtype f16 --m 8 --n 8 --k 8 --repeat 1
+contains "bench matmul f16 message" cli.err "NOT_SUPPORTED"
+check "estimate-transfer --help" 0 "$bin" estimate-transfer --help
+check "estimate-transfer bad size" 2 "$bin" estimate-transfer --size huge
+check "fft --help" 0 "$bin" fft --help
+check "matmul --help" 0 "$bin" matmul --help
+check "fft without output" 2 "$bin" fft x.npy
+check "matmul without B" 2 "$bin" matmul a.npy -o d.npy
+
+# .npy round trips against NumPy, when a python3 with NumPy is here (CI installs one).
+PY=""
+for p in /usr/bin/python3 python3; do
+    if "$p" -c "import numpy" >/dev/null 2>&1; then PY="$p"; break; fi
+done
+if [ -n "$PY" ]; then
+    "$PY" -c '
+import numpy as np
+r = np.random.default_rng(5)
+np.save("x.npy", (r.standard_normal((3, 8)) + 1j * r.standard_normal((3, 8))).astype(np.complex128))
+np.save("xf.npy", np.asfortranarray(r.standard_normal((6, 5))))
+np.save("xr.npy", r.standard_normal((4, 10)).astype(np.float32))
+np.save("xh.npy", np.fft.rfft(r.standard_normal(12)))
+np.save("a.npy", r.standard_normal((2, 3, 4)))
+np.save("b.npy", np.asfortranarray(r.standard_normal((4, 5))))
+np.save("c.npy", r.standard_normal((2, 3, 5)))
+np.save("ai.npy", np.arange(6, dtype=np.int32).reshape(2, 3))
+'
+    check "fft c128" 0 "$bin" fft x.npy -o y.npy
+    check "fft fortran real input, axis 0, ortho" 0 "$bin" fft xf.npy -o yf.npy --axes 0 --norm ortho
+    check "fft r2c f32" 0 "$bin" fft xr.npy -o yr.npy --real --axes -1
+    check "fft c2r n=12" 0 "$bin" fft xh.npy -o yh.npy --real --inverse --n 12
+    check "fft inverse none" 0 "$bin" fft x.npy -o yi.npy --inverse --norm none
+    check "matmul broadcast, C, alpha, beta" 0 "$bin" matmul a.npy b.npy -o d.npy --c c.npy --alpha 2 --beta -0.5
+    check "numpy agrees" 0 "$PY" -c '
+import numpy as np
+x = np.load("x.npy"); xf = np.load("xf.npy"); xr = np.load("xr.npy"); xh = np.load("xh.npy")
+a, b, c = np.load("a.npy"), np.load("b.npy"), np.load("c.npy")
+def close(got, want, tol):
+    got, want = np.load(got), want
+    assert got.shape == want.shape, (got.shape, want.shape)
+    assert np.linalg.norm(got - want) <= tol * np.linalg.norm(want), np.linalg.norm(got - want)
+close("y.npy", np.fft.fftn(x), 1e-12)
+close("yf.npy", np.fft.fft(xf, axis=0, norm="ortho"), 1e-12)
+close("yr.npy", np.fft.rfft(xr, axis=-1), 1e-5)
+close("yh.npy", np.fft.irfft(xh, n=12), 1e-12)
+close("yi.npy", np.fft.ifftn(x) * x.size, 1e-12)
+close("d.npy", 2 * (a @ b) - 0.5 * c, 1e-12)
+'
+    # bad files: truncated, wrong magic, unsupported dtype, header promising more data
+    head -c 300 x.npy > trunc.npy
+    printf 'NOTNUMPYatall' > magic.npy
+    "$PY" -c '
+d = open("x.npy", "rb").read()
+open("lies.npy", "wb").write(d.replace(b"(3, 8)", b"(3, 9)"))
+'
+    for f in trunc magic ai lies; do
+        check "bad file $f" 1 "$bin" fft $f.npy -o out.npy
+    done
+    contains "truncated" cli.err "hetmath fft"
+    "$bin" fft trunc.npy -o out.npy 2>cli.err; contains "truncated file" cli.err "promises"
+    "$bin" fft magic.npy -o out.npy 2>cli.err; contains "wrong magic" cli.err "bad magic"
+    "$bin" fft ai.npy -o out.npy 2>cli.err; contains "int32" cli.err "unsupported dtype '<i4'"
+    "$bin" fft lies.npy -o out.npy 2>cli.err; contains "lying header" cli.err "promises"
+    rm -f x.npy xf.npy xr.npy xh.npy a.npy b.npy c.npy ai.npy y.npy yf.npy yr.npy yh.npy yi.npy \
+        d.npy trunc.npy magic.npy lies.npy out.npy
+else
+    echo "test_cli: no python3 with NumPy here; the .npy round trips were not run"
+fi
 rm -f cli.out cli.err
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

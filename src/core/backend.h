@@ -45,6 +45,11 @@ typedef struct hm_backend_ops {
     /* Waits for all queued work of this context. Optional. */
     hm_status (*synchronize)(hm_context *ctx);
 
+    /* GPU timing on the context's stream of `device`: with *state NULL, records a start and
+     * sets *state; otherwise records the end, waits for it, sets *seconds and frees *state
+     * (setting it NULL). Optional. */
+    hm_status (*timer)(hm_context *ctx, int device, void **state, double *seconds);
+
     /* Describes device id. Optional. */
     hm_status (*device_info)(hm_context *ctx, int id, hm_device_info *out);
 

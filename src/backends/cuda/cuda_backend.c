@@ -432,6 +432,43 @@ fail:
     return st;
 }
 
+static hm_status cuda_timer(hm_context *ctx, int device, void **state, double *seconds)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    hm_cuda_device *d = NULL;
+    cudaEvent_t *ev = *state;
+    if ((st = hm__cuda_device(ctx, device, &d)) != HM_STATUS_SUCCESS)
+        return st;
+    if (!ev) {
+        ev = calloc(2, sizeof *ev);
+        if (!ev)
+            return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for a timer");
+        if (cudaEventCreate(&ev[0]) != cudaSuccess || cudaEventCreate(&ev[1]) != cudaSuccess) {
+            st = hm__cuda_fail(ctx, cudaGetLastError(), "creating timing events on cuda:%d",
+                               device);
+            free(ev);
+            return st;
+        }
+        *state = ev;
+        HM_CUDA_TRY(ctx, cudaEventRecord(ev[0], d->stream), "timing on cuda:%d", device);
+        return HM_STATUS_SUCCESS;
+    }
+    float ms = 0;
+    HM_CUDA_TRY(ctx, cudaEventRecord(ev[1], d->stream), "timing on cuda:%d", device);
+    HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[1]), "timing on cuda:%d", device);
+    HM_CUDA_TRY(ctx, cudaEventElapsedTime(&ms, ev[0], ev[1]), "timing on cuda:%d", device);
+    if (seconds)
+        *seconds = ms / 1e3;
+fail:
+    if (*state && (seconds || st != HM_STATUS_SUCCESS)) {
+        cudaEventDestroy(ev[0]);
+        cudaEventDestroy(ev[1]);
+        free(ev);
+        *state = NULL;
+    }
+    return st;
+}
+
 /* The PCIe link as Linux reports it in sysfs (0 where the file is missing, e.g. in some VMs). */
 static void pcie_link(const struct cudaDeviceProp *p, int *gen, int *width)
 {
@@ -486,6 +523,7 @@ const hm_backend_ops hm__cuda_backend = {
     .copy_strided = cuda_copy_strided,
     .synchronize = cuda_synchronize,
     .device_info = cuda_device_info,
+    .timer = cuda_timer,
     .fft = &hm__cuda_fft,
     .matmul = &hm__cuda_matmul,
 };

@@ -1,0 +1,285 @@
+/* Helpers shared by the hetmath command's subcommands: argument parsing, failure reporting,
+ * random operands, benchmark reports. */
+#define _DEFAULT_SOURCE
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+hm_context *g_ctx;
+
+int op_failed(const char *what, hm_status st)
+{
+    fprintf(stderr, "hetmath: %s failed: %s: %s\n", what, hm_status_name(st),
+            hm_context_last_error(g_ctx));
+    return EXIT_OP;
+}
+
+double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- argument parsing: --key value pairs and --flags ----------------------------------- */
+
+const char *arg_value(args *a, const char *key)
+{
+    for (int i = 0; i < a->argc; i++)
+        if (strcmp(a->argv[i], key) == 0 && i + 1 < a->argc) {
+            a->used[i] = a->used[i + 1] = 1;
+            return a->argv[i + 1];
+        }
+    return NULL;
+}
+
+int arg_flag(args *a, const char *key)
+{
+    for (int i = 0; i < a->argc; i++)
+        if (strcmp(a->argv[i], key) == 0) {
+            a->used[i] = 1;
+            return 1;
+        }
+    return 0;
+}
+
+/* The first argument nothing consumed, or NULL. */
+const char *arg_leftover(const args *a)
+{
+    for (int i = 0; i < a->argc; i++)
+        if (!a->used[i])
+            return a->argv[i];
+    return NULL;
+}
+
+int parse_long(const char *s, long long *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || v < 0)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* "256M", "1G", "4096", "64K". */
+int parse_bytes(const char *s, long long *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0)
+        return 0;
+    long long mul = 1;
+    if (*end == 'K' || *end == 'k')
+        mul = 1LL << 10;
+    else if (*end == 'M' || *end == 'm')
+        mul = 1LL << 20;
+    else if (*end == 'G' || *end == 'g')
+        mul = 1LL << 30;
+    else if (*end)
+        return 0;
+    if (*end && end[1])
+        return 0;
+    *out = (long long)(v * (double)mul);
+    return 1;
+}
+
+/* "host", "pinned", "cuda:N". */
+int parse_space(const char *s, hm_device *out)
+{
+    if (strcmp(s, "host") == 0) {
+        *out = hm_device_host();
+        return 1;
+    }
+    if (strcmp(s, "pinned") == 0) {
+        *out = hm_device_pinned();
+        return 1;
+    }
+    long long id;
+    if (strncmp(s, "cuda:", 5) == 0 && parse_long(s + 5, &id)) {
+        *out = hm_device_cuda((int)id);
+        return 1;
+    }
+    return 0;
+}
+
+/* "cpu", "cpu:N" (threads), "cuda:N". */
+int parse_exec(const char *s, hm_execution *out)
+{
+    long long v;
+    if (strcmp(s, "cpu") == 0) {
+        *out = hm_execution_cpu(HM_AUTO);
+        return 1;
+    }
+    if (strncmp(s, "cpu:", 4) == 0 && parse_long(s + 4, &v)) {
+        *out = hm_execution_cpu((int)v);
+        return 1;
+    }
+    if (strncmp(s, "cuda:", 5) == 0 && parse_long(s + 5, &v)) {
+        *out = hm_execution_cuda((int)v);
+        return 1;
+    }
+    return 0;
+}
+
+int usage_error(const char *cmd, const char *msg, const char *detail)
+{
+    fprintf(stderr, "hetmath %s: %s%s%s\nTry 'hetmath %s --help'.\n", cmd, msg, detail ? ": " : "",
+            detail ? detail : "", cmd);
+    return EXIT_USAGE;
+}
+
+int parse_shape(const char *s, int64_t *shape, int *ndim)
+{
+    *ndim = 0;
+    while (*s && *ndim < HM_MAX_NDIM) {
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (end == s || v <= 0)
+            return 0;
+        shape[(*ndim)++] = v;
+        if (*end == ',')
+            end++;
+        else if (*end)
+            return 0;
+        s = end;
+    }
+    return *ndim > 0 && !*s;
+}
+
+int parse_dtype(const char *s, hm_dtype *out)
+{
+    static const hm_dtype all[] = {HM_DTYPE_F16, HM_DTYPE_BF16, HM_DTYPE_F32,
+                                   HM_DTYPE_F64, HM_DTYPE_C64,  HM_DTYPE_C128};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(s, hm_dtype_name(all[i])) == 0) {
+            *out = all[i];
+            return 1;
+        }
+    return 0;
+}
+
+/* Fills a host tensor with uniform values in [-0.5, 0.5) in its dtype. */
+void fill_random(hm_tensor *h, unsigned long long seed)
+{
+    int64_t n = hm_tensor_numel(h);
+    int comps = (h->dtype == HM_DTYPE_C64 || h->dtype == HM_DTYPE_C128) ? 2 : 1;
+    for (int64_t i = 0; i < n * comps; i++) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        double v = (double)(seed >> 11) / 9007199254740992.0 - 0.5;
+        float f = (float)v;
+        uint32_t x;
+        switch (h->dtype) {
+        case HM_DTYPE_F16: /* v is well inside the normal range of f16 or 0 */
+            memcpy(&x, &f, 4);
+            ((uint16_t *)h->data)[i] =
+                (uint16_t)(((x >> 16) & 0x8000) |
+                           (((x >> 23) & 0xff) < 113
+                                ? 0
+                                : ((((x >> 23) & 0xff) - 112) << 10) | ((x >> 13) & 0x3ff)));
+            break;
+        case HM_DTYPE_BF16:
+            memcpy(&x, &f, 4);
+            ((uint16_t *)h->data)[i] = (uint16_t)(x >> 16);
+            break;
+        case HM_DTYPE_F32:
+        case HM_DTYPE_C64:
+            ((float *)h->data)[i] = f;
+            break;
+        default:
+            ((double *)h->data)[i] = v;
+            break;
+        }
+    }
+}
+
+/* A random tensor of `shape` in `memory`: made on the host and copied in. */
+hm_status random_tensor(hm_device memory, hm_dtype dtype, int ndim, const int64_t *shape,
+                        unsigned long long seed, hm_tensor *out)
+{
+    hm_tensor h;
+    hm_status st = hm_tensor_alloc(g_ctx, hm_device_host(), dtype, ndim, shape, &h);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    fill_random(&h, seed);
+    if (memory.type == HM_DEVICE_HOST) {
+        *out = h;
+        return HM_STATUS_SUCCESS;
+    }
+    st = hm_tensor_alloc(g_ctx, memory, dtype, ndim, shape, out);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm_copy(g_ctx, &h, out);
+    if (st != HM_STATUS_SUCCESS)
+        hm_tensor_free(g_ctx, out);
+    hm_tensor_free(g_ctx, &h);
+    return st;
+}
+
+void print_bench(const char *head_json, const char *head_text, const hm_bench_result *r,
+                 const char *rate_name, double rate_work, int json)
+{
+    double rate = r->cpu_median_s > 0 ? rate_work / r->cpu_median_s : 0;
+    if (json) {
+        printf("{%s, \"cpu_times_s\": [", head_json);
+        for (int i = 0; i < r->repeat; i++)
+            printf("%s%.9g", i ? ", " : "", r->cpu_times_s[i]);
+        printf("], \"gpu_times_s\": [");
+        for (int i = 0; r->gpu_times_s && i < r->repeat; i++)
+            printf("%s%.9g", i ? ", " : "", r->gpu_times_s[i]);
+        printf("], \"min_s\": %.9g, \"median_s\": %.9g, \"max_s\": %.9g, \"gpu_median_s\": %.9g, "
+               "\"bytes_h2d\": %.0f, \"bytes_d2h\": %.0f, \"copy_in_s\": %.9g, "
+               "\"copy_out_s\": %.9g, \"compute_s\": %.9g, \"%s\": %.4f}\n",
+               r->cpu_min_s, r->cpu_median_s, r->cpu_max_s, r->gpu_median_s, r->bytes_h2d,
+               r->bytes_d2h, r->copy_in_s, r->copy_out_s, r->compute_s, rate_name, rate);
+    } else {
+        printf("%s: median %.3f ms (min %.3f, max %.3f)", head_text, r->cpu_median_s * 1e3,
+               r->cpu_min_s * 1e3, r->cpu_max_s * 1e3);
+        if (r->gpu_times_s)
+            printf(", GPU %.3f ms", r->gpu_median_s * 1e3);
+        printf(", %.2f %s", rate,
+               strcmp(rate_name, "tflops") == 0   ? "TFLOP/s"
+               : strcmp(rate_name, "gflops") == 0 ? "GFLOP/s"
+                                                  : "GB/s");
+        if (r->bytes_h2d + r->bytes_d2h > 0)
+            printf("; per call %.1f MB in (%.3f ms), %.1f MB out (%.3f ms)", r->bytes_h2d / 1e6,
+                   r->copy_in_s * 1e3, r->bytes_d2h / 1e6, r->copy_out_s * 1e3);
+        printf("\n");
+    }
+}
+
+const char *exec_name(const hm_execution *e, char *buf, size_t size)
+{
+    if (e->kind == HM_EXEC_CPU)
+        snprintf(buf, size, "cpu");
+    else if (e->kind == HM_EXEC_CUDA)
+        snprintf(buf, size, "cuda:%d", e->device_id);
+    else
+        snprintf(buf, size, "default");
+    return buf;
+}
+
+int bench_common(args *a, const char *cmd, hm_bench_options *b, int *json)
+{
+    long long v;
+    const char *s;
+    hm_bench_options_init(b);
+    *json = arg_flag(a, "--json");
+    if ((s = arg_value(a, "--repeat"))) {
+        if (!parse_long(s, &v) || v < 1)
+            return usage_error(cmd, "--repeat takes a positive count", s);
+        b->repeat = (int)v;
+    }
+    if ((s = arg_value(a, "--warmup"))) {
+        if (!parse_long(s, &v))
+            return usage_error(cmd, "--warmup takes a count", s);
+        b->warmup = (int)v;
+    }
+    return 0;
+}

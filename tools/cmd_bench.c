@@ -1,0 +1,288 @@
+/* hetmath bench copy | fft | matmul: one operation timed by the library's benchmark helper
+ * (hm_bench_run), as a table line or JSON. GPU times are taken when the operands are on a GPU. */
+#define _DEFAULT_SOURCE
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct copy_job {
+    hm_tensor src, dst;
+} copy_job;
+
+static hm_status run_copy(hm_context *ctx, void *user)
+{
+    copy_job *j = user;
+    return hm_copy(ctx, &j->src, &j->dst);
+}
+
+static int bench_copy(args *a)
+{
+    if (arg_flag(a, "--help")) {
+        printf("usage: hetmath bench copy [--bytes SIZE] --from SPACE --to SPACE [--repeat R]\n"
+               "                          [--warmup W] [--json]\n"
+               "  SPACE is host, pinned or cuda:N; SIZE like 4096, 64K, 256M, 1G (default 64M).\n");
+        return 0;
+    }
+    hm_bench_options b;
+    int json, rc = bench_common(a, "bench copy", &b, &json);
+    if (rc)
+        return rc;
+    long long bytes = 64LL << 20;
+    const char *s;
+    hm_device from, to;
+    if ((s = arg_value(a, "--bytes")) && !parse_bytes(s, &bytes))
+        return usage_error("bench copy", "--bytes takes a size such as 256M", s);
+    s = arg_value(a, "--from");
+    if (!s || !parse_space(s, &from))
+        return usage_error("bench copy", "--from takes host, pinned or cuda:N", s);
+    s = arg_value(a, "--to");
+    if (!s || !parse_space(s, &to))
+        return usage_error("bench copy", "--to takes host, pinned or cuda:N", s);
+    if (arg_leftover(a))
+        return usage_error("bench copy", "unknown argument", arg_leftover(a));
+    int64_t n = bytes / 4;
+    copy_job j;
+    TRY("allocating the source", hm_tensor_alloc(g_ctx, from, HM_DTYPE_F32, 1, &n, &j.src));
+    hm_status st = hm_tensor_alloc(g_ctx, to, HM_DTYPE_F32, 1, &n, &j.dst);
+    if (st != HM_STATUS_SUCCESS) {
+        hm_tensor_free(g_ctx, &j.src);
+        return op_failed("allocating the destination", st);
+    }
+    if (from.type != HM_DEVICE_CUDA)
+        memset(j.src.data, 1, (size_t)n * 4); /* touch every page before timing */
+    if (to.type != HM_DEVICE_CUDA)
+        memset(j.dst.data, 2, (size_t)n * 4);
+    hm_bench_result r;
+    st = hm_bench_run(g_ctx, run_copy, &j, &b, &r);
+    if (st == HM_STATUS_SUCCESS) {
+        char fs[32], ts[32], hj[160], ht[160];
+        hm_device_format(from, fs, sizeof fs);
+        hm_device_format(to, ts, sizeof ts);
+        snprintf(hj, sizeof hj,
+                 "\"operation\": \"copy\", \"bytes\": %lld, \"from\": \"%s\", "
+                 "\"to\": \"%s\"",
+                 (long long)n * 4, fs, ts);
+        snprintf(ht, sizeof ht, "copy %s -> %s, %lld bytes", fs, ts, (long long)n * 4);
+        print_bench(hj, ht, &r, "gbps", (double)n * 4 / 1e9, json);
+        hm_bench_result_free(&r);
+    }
+    hm_tensor_free(g_ctx, &j.dst);
+    hm_tensor_free(g_ctx, &j.src);
+    return st == HM_STATUS_SUCCESS ? 0 : op_failed("hm_copy", st);
+}
+
+typedef struct fft_job {
+    hm_tensor x, y;
+    hm_fft_options o;
+} fft_job;
+
+static hm_status run_fft(hm_context *ctx, void *user)
+{
+    fft_job *j = user;
+    return hm_fft(ctx, &j->x, &j->y, &j->o);
+}
+
+static int bench_fft(args *a)
+{
+    if (arg_flag(a, "--help")) {
+        printf(
+            "usage: hetmath bench fft [--shape N1,N2,..] [--axes A,..] [--dtype c64|c128|f32|f64]\n"
+            "                         [--inverse] [--real] [--memory host|pinned|cuda:N]\n"
+            "                         [--exec cpu|cpu:T|cuda:N] [--measure] [--repeat R]\n"
+            "                         [--warmup W] [--json]\n"
+            "  Default: --shape 1048576 --dtype c64 --memory host. --real makes it r2c (f32/f64\n"
+            "  input), or c2r with --inverse. GFLOP/s by 5·N·log2(N) per transform.\n");
+        return 0;
+    }
+    hm_bench_options b;
+    int json, rc = bench_common(a, "bench fft", &b, &json);
+    if (rc)
+        return rc;
+    int64_t shape[HM_MAX_NDIM] = {1 << 20};
+    int ndim = 1;
+    hm_dtype dtype = HM_DTYPE_C64;
+    hm_device memory = hm_device_host();
+    fft_job j;
+    memset(&j, 0, sizeof j);
+    hm_fft_options_init(&j.o);
+    j.o.blocking = 1;
+    const char *s;
+    if ((s = arg_value(a, "--shape")) && !parse_shape(s, shape, &ndim))
+        return usage_error("bench fft", "--shape takes positive lengths such as 4096,4096", s);
+    if ((s = arg_value(a, "--axes"))) {
+        int64_t ax[HM_MAX_NDIM];
+        int na = 0;
+        if (strcmp(s, "0") == 0) {
+            na = 1;
+            ax[0] = 0;
+        } else if (!parse_shape(s, ax, &na)) {
+            return usage_error("bench fft", "--axes takes axis numbers such as 0,1", s);
+        }
+        j.o.num_axes = na > HM_FFT_MAX_RANK ? HM_FFT_MAX_RANK + 1 : na;
+        for (int i = 0; i < na && i < HM_FFT_MAX_RANK; i++)
+            j.o.axes[i] = (int)ax[i];
+    }
+    if ((s = arg_value(a, "--dtype")) && !parse_dtype(s, &dtype))
+        return usage_error("bench fft", "--dtype takes c64, c128, f32 or f64", s);
+    if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
+        return usage_error("bench fft", "--memory takes host, pinned or cuda:N", s);
+    if ((s = arg_value(a, "--exec")) && !parse_exec(s, &j.o.execution))
+        return usage_error("bench fft", "--exec takes cpu, cpu:THREADS or cuda:N", s);
+    int inverse = arg_flag(a, "--inverse"), real = arg_flag(a, "--real");
+    if (arg_flag(a, "--measure"))
+        j.o.effort = HM_FFT_MEASURE;
+    if (arg_leftover(a))
+        return usage_error("bench fft", "unknown argument", arg_leftover(a));
+    j.o.direction = inverse ? HM_FFT_INVERSE : HM_FFT_FORWARD;
+    j.o.type = real ? (inverse ? HM_FFT_C2R : HM_FFT_R2C) : HM_FFT_C2C;
+    if (memory.type == HM_DEVICE_CUDA)
+        b.device = memory.id;
+
+    TRY("making x", random_tensor(memory, dtype, ndim, shape, 88172645463325252ULL, &j.x));
+    /* The first call allocates y; the timed ones reuse it, as a caller with its own output. */
+    hm_status st = hm_fft(g_ctx, &j.x, &j.y, &j.o);
+    hm_bench_result r;
+    if (st == HM_STATUS_SUCCESS)
+        st = hm_bench_run(g_ctx, run_fft, &j, &b, &r);
+    if (st == HM_STATUS_SUCCESS) {
+        double n = 1, batch = 1;
+        for (int i = 0; i < ndim; i++) {
+            int is_axis = !j.o.num_axes;
+            for (int k = 0; k < j.o.num_axes; k++)
+                is_axis |= j.o.axes[k] == i || j.o.axes[k] + ndim == i;
+            if (is_axis)
+                n *= (double)shape[i];
+            else
+                batch *= (double)shape[i];
+        }
+        char ms[32], es[32], shp[96] = "", hj[320], ht[200];
+        size_t k = 0;
+        for (int i = 0; i < ndim; i++)
+            k += (size_t)snprintf(shp + k, sizeof shp - k, "%s%lld", i ? ", " : "",
+                                  (long long)shape[i]);
+        const char *type = real ? (inverse ? "c2r" : "r2c") : "c2c";
+        hm_device_format(memory, ms, sizeof ms);
+        exec_name(&j.o.execution, es, sizeof es);
+        snprintf(hj, sizeof hj,
+                 "\"operation\": \"fft\", \"shape\": [%s], \"dtype\": \"%s\", "
+                 "\"type\": \"%s\", \"inverse\": %d, \"memory\": \"%s\", \"execution\": \"%s\"",
+                 shp, hm_dtype_name(dtype), type, inverse, ms, es);
+        snprintf(ht, sizeof ht, "fft %s %s [%s], memory %s, execution %s", hm_dtype_name(dtype),
+                 type, shp, ms, es);
+        print_bench(hj, ht, &r, "gflops", 5.0 * n * log2(n) * batch / 1e9 / (real ? 2 : 1), json);
+        hm_bench_result_free(&r);
+    }
+    hm_tensor_free(g_ctx, &j.y);
+    hm_tensor_free(g_ctx, &j.x);
+    return st == HM_STATUS_SUCCESS ? 0 : op_failed("hm_fft", st);
+}
+
+typedef struct matmul_job {
+    hm_tensor A, B, D;
+    hm_matmul_options o;
+    int advanced;
+} matmul_job;
+
+static hm_status run_matmul(hm_context *ctx, void *user)
+{
+    matmul_job *j = user;
+    return j->advanced ? hm_matmul_advanced(ctx, &j->A, &j->B, NULL, &j->D, NULL, &j->o)
+                       : hm_matmul(ctx, &j->A, &j->B, NULL, &j->D, &j->o);
+}
+
+static int bench_matmul(args *a)
+{
+    if (arg_flag(a, "--help")) {
+        printf("usage: hetmath bench matmul [--m M --n N --k K] [--batch B]\n"
+               "                            [--dtype f16|bf16|f32|f64|c64|c128] [--advanced] "
+               "[--tf32]\n"
+               "                            [--autotune N] [--memory host|pinned|cuda:N]\n"
+               "                            [--exec cpu|cpu:T|cuda:N] [--repeat R] [--warmup W] "
+               "[--json]\n"
+               "  D = A·B with A (B, M, K) and B (B, K, N) (no batch dimension when B is 1).\n"
+               "  Default: 1024 x 1024 x 1024 f32 in host memory.\n");
+        return 0;
+    }
+    hm_bench_options b;
+    int json, rc = bench_common(a, "bench matmul", &b, &json);
+    if (rc)
+        return rc;
+    long long m = 1024, n = 1024, k = 1024, batch = 1, tune = 0;
+    hm_dtype dtype = HM_DTYPE_F32;
+    hm_device memory = hm_device_host();
+    matmul_job j;
+    memset(&j, 0, sizeof j);
+    hm_matmul_options_init(&j.o);
+    j.o.blocking = 1;
+    const char *s;
+    struct {
+        const char *flag;
+        long long *v;
+    } ints[] = {{"--m", &m}, {"--n", &n}, {"--k", &k}, {"--batch", &batch}, {"--autotune", &tune}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        if ((s = arg_value(a, ints[i].flag)) && (!parse_long(s, ints[i].v) || *ints[i].v < 1))
+            return usage_error("bench matmul", "sizes take positive integers", s);
+    if ((s = arg_value(a, "--dtype")) && !parse_dtype(s, &dtype))
+        return usage_error("bench matmul", "--dtype takes f16, bf16, f32, f64, c64 or c128", s);
+    if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
+        return usage_error("bench matmul", "--memory takes host, pinned or cuda:N", s);
+    if ((s = arg_value(a, "--exec")) && !parse_exec(s, &j.o.execution))
+        return usage_error("bench matmul", "--exec takes cpu, cpu:THREADS or cuda:N", s);
+    j.advanced = arg_flag(a, "--advanced");
+    j.o.tf32 = arg_flag(a, "--tf32");
+    j.o.autotune = (int)tune;
+    if (arg_leftover(a))
+        return usage_error("bench matmul", "unknown argument", arg_leftover(a));
+    if (memory.type == HM_DEVICE_CUDA)
+        b.device = memory.id;
+    int nd = batch > 1 ? 3 : 2;
+    int64_t sa[3] = {batch, m, k}, sb[3] = {batch, k, n};
+    hm_status st = random_tensor(memory, dtype, nd, sa + (3 - nd), 1, &j.A);
+    if (st == HM_STATUS_SUCCESS)
+        st = random_tensor(memory, dtype, nd, sb + (3 - nd), 2, &j.B);
+    if (st == HM_STATUS_SUCCESS) /* the first call allocates D; the timed ones reuse it */
+        st = run_matmul(g_ctx, &j);
+    hm_bench_result r;
+    if (st == HM_STATUS_SUCCESS)
+        st = hm_bench_run(g_ctx, run_matmul, &j, &b, &r);
+    if (st == HM_STATUS_SUCCESS) {
+        int cplx = dtype == HM_DTYPE_C64 || dtype == HM_DTYPE_C128;
+        double flops = 2.0 * (double)m * (double)n * (double)k * (double)batch * (cplx ? 4 : 1);
+        char ms[32], es[32], hj[320], ht[200];
+        hm_device_format(memory, ms, sizeof ms);
+        exec_name(&j.o.execution, es, sizeof es);
+        snprintf(hj, sizeof hj,
+                 "\"operation\": \"matmul\", \"m\": %lld, \"n\": %lld, \"k\": %lld, "
+                 "\"batch\": %lld, \"dtype\": \"%s\", \"advanced\": %d, \"tf32\": %d, "
+                 "\"memory\": \"%s\", \"execution\": \"%s\"",
+                 m, n, k, batch, hm_dtype_name(dtype), j.advanced, j.o.tf32, ms, es);
+        snprintf(ht, sizeof ht, "matmul %s %lldx%lldx%lld batch %lld%s%s, memory %s, execution %s",
+                 hm_dtype_name(dtype), m, n, k, batch, j.advanced ? " advanced" : "",
+                 j.o.tf32 ? " tf32" : "", ms, es);
+        print_bench(hj, ht, &r, "tflops", flops / 1e12, json);
+        hm_bench_result_free(&r);
+    }
+    hm_tensor_free(g_ctx, &j.D);
+    hm_tensor_free(g_ctx, &j.B);
+    hm_tensor_free(g_ctx, &j.A);
+    return st == HM_STATUS_SUCCESS ? 0
+                                   : op_failed(j.advanced ? "hm_matmul_advanced" : "hm_matmul", st);
+}
+
+int cmd_bench(args *a)
+{
+    if (a->argc < 1 || strcmp(a->argv[0], "--help") == 0) {
+        printf("usage: hetmath bench copy|fft|matmul [options]   (each has --help)\n");
+        return a->argc < 1 ? EXIT_USAGE : 0;
+    }
+    args sub = {a->argc - 1, a->argv + 1, {0}};
+    if (strcmp(a->argv[0], "copy") == 0)
+        return bench_copy(&sub);
+    if (strcmp(a->argv[0], "fft") == 0)
+        return bench_fft(&sub);
+    if (strcmp(a->argv[0], "matmul") == 0)
+        return bench_matmul(&sub);
+    return usage_error("bench", "unknown benchmark", a->argv[0]);
+}
