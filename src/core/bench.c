@@ -50,8 +50,7 @@ hm_status hm_bench_run(hm_context *ctx, hm_bench_fn fn, void *user_data,
         memcpy(&o, opts, opts->size);
     }
     if (!fn || !out || o.repeat < 1 || o.warmup < 0)
-        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
-                        "%s: %s", name,
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: %s", name,
                         !fn    ? "the callable is NULL"
                         : !out ? "the result pointer is NULL"
                                : "repeat must be at least 1 and warmup at least 0");

@@ -214,6 +214,24 @@ hm_status hm_context_device_info(hm_context *ctx, int id, hm_device_info *out)
     return cuda->device_info(ctx, id, out);
 }
 
+hm_status hm_debug_inject_failure(hm_context *ctx, hm_fault_site site, long n)
+{
+    HM_ENTER(ctx, "hm_debug_inject_failure");
+    if ((int)site < 0 || site >= HM_FAULT_SITE_COUNT || n < 0)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "hm_debug_inject_failure: site %d or count %ld is out of range", (int)site,
+                        n);
+    ctx->fault_countdown[site] = n;
+    return HM_STATUS_SUCCESS;
+}
+
+long hm_debug_site_count(const hm_context *ctx, hm_fault_site site)
+{
+    if (!ctx || (int)site < 0 || site >= HM_FAULT_SITE_COUNT)
+        return -1;
+    return ctx->fault_seen[site];
+}
+
 size_t hm_context_pinned_pool_held(const hm_context *ctx)
 {
     return ctx ? ctx->pinned_held : 0;

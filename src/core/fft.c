@@ -379,7 +379,12 @@ static hm_status plan_backend(hm_context *ctx, hm_fft_plan *p)
     build_desc(p, &p->xin, &p->yout, &d);
     p->in_place = d.in_place;
     double t0 = hm__now();
-    hm_status st = p->be->plan(ctx, &d, &p->be_plan);
+    hm_status st =
+        hm__fault(ctx, HM_FAULT_BACKEND_CALL)
+            ? hm__fail(ctx,
+                       p->exec.kind == HM_EXEC_CPU ? HM_STATUS_FFTW_ERROR : HM_STATUS_CUFFT_ERROR,
+                       "hm_fft: planning failed (injected)")
+            : p->be->plan(ctx, &d, &p->be_plan);
     if (st != HM_STATUS_SUCCESS)
         return st;
     char ex[48];
@@ -434,6 +439,12 @@ static hm_status run(hm_context *ctx, hm_fft_plan *p, const hm_tensor *x, hm_ten
         yout.data = out.data;
     }
     double tc = hm__now();
+    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL)) {
+        st = hm__fail(ctx,
+                      p->exec.kind == HM_EXEC_CPU ? HM_STATUS_FFTW_ERROR : HM_STATUS_CUFFT_ERROR,
+                      "hm_fft: the transform failed (injected)");
+        goto fail;
+    }
     if ((st = p->be->execute(ctx, p->be_plan, xin.data, yout.data)) != HM_STATUS_SUCCESS)
         goto fail;
     bool device = p->exec.kind == HM_EXEC_CUDA;

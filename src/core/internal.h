@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "hetmath.h"
+#include "hetmath/debug.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define HM_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
@@ -52,7 +53,17 @@ struct hm_context {
     void *backend_state[HM_BACKEND_SLOTS]; /* owned by each backend, released by it */
     struct hm_plan_cache *plans;           /* stateless calls' plan cache */
     struct hm_pool *pool;                  /* host worker threads, created on first use */
+
+    long fault_countdown[HM_FAULT_SITE_COUNT]; /* testing hooks (hetmath/debug.h) */
+    long fault_seen[HM_FAULT_SITE_COUNT];
 };
+
+/* A testing hook's check at a failure point: counts the event, and true when it must fail. */
+static inline bool hm__fault(hm_context *ctx, hm_fault_site site)
+{
+    ctx->fault_seen[site]++;
+    return ctx->fault_countdown[site] > 0 && --ctx->fault_countdown[site] == 0;
+}
 
 /* ---- errors (src/core/context.c) -------------------------------------------------------- */
 

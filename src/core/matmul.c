@@ -469,6 +469,10 @@ static hm_status guard_copies(hm_context *ctx, const hm_matmul_plan *p)
 static hm_status plan_backend(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const in[])
 {
     hm__log_phase(ctx, HM_PHASE_PLANNING);
+    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
+        return hm__fail(ctx,
+                        p->exec.kind == HM_EXEC_CPU ? HM_STATUS_INTERNAL : HM_STATUS_CUBLAS_ERROR,
+                        "%s: planning failed (injected)", p->fn);
     hm_status st = map_desc(ctx, p);
     if (st != HM_STATUS_SUCCESS)
         return st;
@@ -559,6 +563,12 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
     char *d = ex[OP_D].data;
     const void *bias = p->present[OP_BIAS] ? ex[OP_BIAS].data : NULL;
     double tc = hm__now();
+    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL)) {
+        st =
+            hm__fail(ctx, p->exec.kind == HM_EXEC_CPU ? HM_STATUS_INTERNAL : HM_STATUS_CUBLAS_ERROR,
+                     "%s: the product failed (injected)", p->fn);
+        goto fail;
+    }
     if (p->tile_rows > 0) {
         hm_mm_pipeline job = {p->be_plan,
                               p->be_plan_tail,

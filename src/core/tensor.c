@@ -274,6 +274,15 @@ hm_status hm__alloc(hm_context *ctx, hm_device device, size_t bytes, void **out)
         return hm__fail(ctx, HM_STATUS_DEVICE_NOT_FOUND,
                         "allocation in cuda:%d: no such device (%d device%s)", device.id,
                         ctx->device_count, ctx->device_count == 1 ? "" : "s");
+    hm_fault_site site = device.type == HM_DEVICE_HOST        ? HM_FAULT_HOST_ALLOC
+                         : device.type == HM_DEVICE_CUDA_HOST ? HM_FAULT_PINNED_ALLOC
+                                                              : HM_FAULT_DEVICE_ALLOC;
+    if (hm__fault(ctx, site))
+        return hm__fail(ctx,
+                        site == HM_FAULT_DEVICE_ALLOC ? HM_STATUS_OUT_OF_DEVICE_MEMORY
+                                                      : HM_STATUS_OUT_OF_HOST_MEMORY,
+                        "allocation of %zu bytes in %s failed (injected)", bytes,
+                        hm_device_format(device, dev, sizeof dev));
     return b->alloc(ctx, device, bytes ? bytes : 1, out);
 }
 

@@ -108,6 +108,10 @@ static hm_status copy_strided(hm_context *ctx, hm_device space, void *dst,
                               const int64_t *dst_strides, const void *src,
                               const int64_t *src_strides, const hm_tensor *shape_of)
 {
+    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
+        return hm__fail(ctx,
+                        space.type == HM_DEVICE_CUDA ? HM_STATUS_CUDA_ERROR : HM_STATUS_INTERNAL,
+                        "a strided copy failed (injected)");
     const hm_backend_ops *b = hm__backend_for_memory(space);
     if (space.type == HM_DEVICE_CUDA_HOST)
         b = hm__backend(HM_BACKEND_CPU); /* pinned memory is host memory to the CPU */
@@ -157,8 +161,11 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
             goto fail;
         }
         if (same_compact_layout(src, dst)) {
-            st = mover->copy_bytes(ctx, dst->data, dst->device, src->data, src->device, r.bytes,
-                                   &r.path, &r.chunks);
+            st = hm__fault(ctx, HM_FAULT_BACKEND_CALL)
+                     ? hm__fail(ctx, HM_STATUS_CUDA_ERROR, "copying operand %s failed (injected)",
+                                operand)
+                     : mover->copy_bytes(ctx, dst->data, dst->device, src->data, src->device,
+                                         r.bytes, &r.path, &r.chunks);
             if (st != HM_STATUS_SUCCESS)
                 goto fail;
         } else {
@@ -181,8 +188,11 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
                     goto fail;
                 to = dst_buf;
             }
-            st = mover->copy_bytes(ctx, to, dst->device, from, src->device, r.bytes, &r.path,
-                                   &r.chunks);
+            st = hm__fault(ctx, HM_FAULT_BACKEND_CALL)
+                     ? hm__fail(ctx, HM_STATUS_CUDA_ERROR, "copying operand %s failed (injected)",
+                                operand)
+                     : mover->copy_bytes(ctx, to, dst->device, from, src->device, r.bytes, &r.path,
+                                         &r.chunks);
             if (st != HM_STATUS_SUCCESS)
                 goto fail;
             if (dst_buf) {

@@ -213,13 +213,20 @@ static hm_status stage_setup(hm_context *ctx, hm_cuda_device *d, int device)
 {
     hm_cuda_state *s = state(ctx);
     hm_status st = HM_STATUS_SUCCESS;
-    if (s->stage_count == 0) {
+    int events = 0;
+    bool building = s->stage_count == 0;
+    if (building) {
         size_t chunk = HM_STAGE_CHUNK, bound = ctx->pinned_pool_bytes;
         if (bound < chunk)
             chunk = bound < 4096 ? 4096 : bound;
         int want = (int)(bound / chunk);
         want = want < 1 ? 1 : (want > HM_STAGE_BUFFERS ? HM_STAGE_BUFFERS : want);
         for (int b = 0; b < want; b++) {
+            if (hm__fault(ctx, HM_FAULT_PINNED_ALLOC)) {
+                st = hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY,
+                              "allocating a pinned staging buffer failed (injected)");
+                goto fail;
+            }
             HM_CUDA_TRY(ctx, cudaHostAlloc(&s->stage_buf[b], chunk, cudaHostAllocPortable),
                         "allocating a %zu-byte pinned staging buffer", chunk);
             s->stage_count++;
@@ -230,13 +237,23 @@ static hm_status stage_setup(hm_context *ctx, hm_cuda_device *d, int device)
                 chunk);
     }
     if (!d->stage_events) {
-        for (int b = 0; b < HM_STAGE_BUFFERS; b++)
-            HM_CUDA_TRY(ctx, cudaEventCreateWithFlags(&d->stage_done[b], cudaEventDisableTiming),
+        for (; events < HM_STAGE_BUFFERS; events++)
+            HM_CUDA_TRY(ctx,
+                        cudaEventCreateWithFlags(&d->stage_done[events], cudaEventDisableTiming),
                         "creating a staging event on cuda:%d", device);
         d->stage_events = true;
     }
     return HM_STATUS_SUCCESS;
 fail:
+    /* All or nothing: a half-made pool is released, so a later call tries again. */
+    for (int b = 0; b < events; b++)
+        cudaEventDestroy(d->stage_done[b]);
+    if (building) {
+        for (int b = 0; b < s->stage_count; b++)
+            cudaFreeHost(s->stage_buf[b]);
+        ctx->pinned_held = 0;
+        s->stage_count = 0;
+    }
     return st;
 }
 
