@@ -35,15 +35,19 @@ grep -E '^device 0:' -r $build/Testing/Temporary/LastTest.log | head -1 | sed 's
 
 san_fail=0
 : > "$OUT/sanitizer.log"
-for t in $build/tests/test_transfer_cuda $build/tests/test_fft_cuda $build/tests/test_matmul_cuda; do
+for t in $build/tests/test_transfer_cuda $build/tests/test_fft_cuda $build/tests/test_matmul_cuda \
+    $build/tests/test_faults_cuda $build/tests/test_concurrency_cuda; do
     for tool in memcheck racecheck; do
         # racecheck looks at shared-memory hazards: our kernels are in the transfer and FFT
         # tests; cuBLASLt's are not ours to check.
-        [ "$tool" = racecheck ] && [ "$(basename $t)" = test_matmul_cuda ] && continue
+        case "$(basename $t)" in
+        test_matmul_cuda | test_faults_cuda | test_concurrency_cuda)
+            [ "$tool" = racecheck ] && continue ;;
+        esac
         echo "### compute-sanitizer --tool $tool $t" >> "$OUT/sanitizer.log"
         extra=""
         [ "$tool" = memcheck ] && extra="--leak-check full"
-        HETMATH_TEST_QUICK=1 compute-sanitizer --tool $tool $extra --error-exitcode 3 \
+        HETMATH_TEST_QUICK=1 timeout 300 compute-sanitizer --tool $tool $extra --error-exitcode 3 \
             "$t" >> "$OUT/sanitizer.log" 2>&1 || san_fail=$((san_fail + 1))
     done
 done

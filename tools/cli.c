@@ -85,7 +85,10 @@ int parse_bytes(const char *s, long long *out)
         return 0;
     if (*end && end[1])
         return 0;
-    *out = (long long)(v * (double)mul);
+    double bytes = v * (double)mul;
+    if (!(bytes >= 1 && bytes <= (double)(1LL << 50)))
+        return 0; /* more than a pebibyte is a typo, and would not fit a long long */
+    *out = (long long)bytes;
     return 1;
 }
 

@@ -92,7 +92,7 @@ int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *why, s
     if (!end)
         FAIL("the header's 'shape' is not closed");
     s++;
-    uint64_t count = 1;
+    uint64_t count = 1, nonzero = 1;
     while (s < end) {
         while (s < end && (*s == ' ' || *s == ','))
             s++;
@@ -106,8 +106,11 @@ int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *why, s
         if (stop == s || stop > end || v < 0 || errno)
             FAIL("the header's 'shape' has a bad extent");
         out->shape[out->ndim++] = v;
-        if (v && count > UINT64_MAX / (uint64_t)v)
+        /* Extents past the others' zero still have to multiply out (strides are made of them). */
+        if (v && nonzero > (uint64_t)INT64_MAX / (uint64_t)v)
             FAIL("the shape's size overflows");
+        if (v)
+            nonzero *= (uint64_t)v;
         count *= (uint64_t)v;
         s = stop;
     }

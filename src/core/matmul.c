@@ -372,8 +372,9 @@ static hm_status map_desc(hm_context *ctx, hm_matmul_plan *p)
     batch_offsets(&p->ex[OP_B], D->shape, nb, p->batch, ob_);
     batch_offsets(D, D->shape, nb, p->batch, od_);
     int64_t sa, sb, sd;
-    p->uniform = offsets_uniform(oa_, p->batch, &sa) & offsets_uniform(ob_, p->batch, &sb) &
-                 offsets_uniform(od_, p->batch, &sd);
+    bool ua = offsets_uniform(oa_, p->batch, &sa), ub = offsets_uniform(ob_, p->batch, &sb),
+         ud = offsets_uniform(od_, p->batch, &sd);
+    p->uniform = ua && ub && ud;
     d->batch = p->uniform ? p->batch : 1;
     if (p->uniform) {
         hm_mm_matrix *ma = d->swapped ? &d->second : &d->first;

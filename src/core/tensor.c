@@ -70,9 +70,14 @@ int64_t hm_tensor_numel(const hm_tensor *t)
 {
     if (!t)
         return 0;
+    /* Empty first (a zero extent wins over any overflow), then a saturating product. */
+    for (int i = 0; i < t->ndim; i++)
+        if (t->shape[i] == 0)
+            return 0;
     int64_t n = 1;
     for (int i = 0; i < t->ndim; i++)
-        n *= t->shape[i];
+        if (__builtin_mul_overflow(n, t->shape[i], &n))
+            return INT64_MAX;
     return n;
 }
 

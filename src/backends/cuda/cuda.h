@@ -21,7 +21,7 @@ typedef struct hm_cuda_device {
     cudaStream_t stream_in, stream_out; /* copy streams of pipelines, made on first use */
     cudaMemPool_t pool;                 /* device memory, stream-ordered, kept between calls */
     bool pool_made;
-    void *lt_handle;                    /* cublasLtHandle_t, created by the matmul on first use */
+    void *lt_handle; /* cublasLtHandle_t, created by the matmul on first use */
     void *workspace; /* device workspace shared by the device's plans (cuBLASLt) */
     size_t workspace_bytes;
 } hm_cuda_device;

@@ -461,8 +461,8 @@ static hm_status cuda_timer(hm_context *ctx, int device, void **state, double *s
         if (!ev)
             return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for a timer");
         if (cudaEventCreate(&ev[0]) != cudaSuccess || cudaEventCreate(&ev[1]) != cudaSuccess) {
-            st = hm__cuda_fail(ctx, cudaGetLastError(), "creating timing events on cuda:%d",
-                               device);
+            st =
+                hm__cuda_fail(ctx, cudaGetLastError(), "creating timing events on cuda:%d", device);
             free(ev);
             return st;
         }
