@@ -27,6 +27,9 @@ check "info" 0 "$bin" info
 contains "info" cli.out "hetmath "
 check "info --json" 0 "$bin" info --json
 contains "info --json" cli.out '"devices": \['
+contains "info --json fftw" cli.out '"fftw": "fftw-3'
+check "info" 0 "$bin" info
+contains "info libraries" cli.out "cpu backend:  BLAS "
 check "info bad flag" 2 "$bin" info --bogus
 check "demo" 0 "$bin" demo
 contains "demo spaces line" cli.out "memory space: host; execution space: cpu"

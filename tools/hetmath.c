@@ -9,7 +9,10 @@
 int cmd_info(args *a)
 {
     if (arg_flag(a, "--help")) {
-        printf("usage: hetmath info [--json]\n  Version, backends and CUDA devices.\n");
+        printf(
+            "usage: hetmath info [--json]\n"
+            "  Version, backends and their libraries, CUDA devices (memory, compute capability,\n"
+            "  PCIe link).\n");
         return 0;
     }
     int json = arg_flag(a, "--json");
@@ -17,11 +20,24 @@ int cmd_info(args *a)
         return usage_error("info", "unknown argument", arg_leftover(a));
     int n = 0;
     hm_context_device_count(g_ctx, &n);
-    if (json)
-        printf("{\"version\": \"%s\", \"devices\": [", hm_version_string());
-    else
-        printf("hetmath %s\nbackends: cpu (FFTW3, CBLAS)%s\nCUDA devices: %d\n",
-               hm_version_string(), n > 0 ? ", cuda (cuFFT, cuBLASLt)" : "", n);
+    hm_library_versions v;
+    TRY("hm_context_library_versions", hm_context_library_versions(g_ctx, &v));
+    if (json) {
+        printf("{\"version\": \"%s\", \"blas\": \"%s\", \"fftw\": \"%s\", \"cuda_runtime\": %d, "
+               "\"cuda_driver\": %d, \"cublaslt\": %d, \"cufft\": %d, \"devices\": [",
+               hm_version_string(), v.blas, v.fftw, v.cuda_runtime, v.cuda_driver, v.cublaslt,
+               v.cufft);
+    } else {
+        printf("hetmath %s\n", hm_version_string());
+        printf("cpu backend:  BLAS %s; %s\n", v.blas, v.fftw);
+        if (v.cuda_runtime)
+            printf("cuda backend: CUDA runtime %d.%d, driver %d.%d, cuBLASLt %d, cuFFT %d\n",
+                   v.cuda_runtime / 1000, v.cuda_runtime % 1000 / 10, v.cuda_driver / 1000,
+                   v.cuda_driver % 1000 / 10, v.cublaslt, v.cufft);
+        else
+            printf("cuda backend: not built in\n");
+        printf("CUDA devices: %d\n", n);
+    }
     for (int i = 0; i < n; i++) {
         hm_device_info info;
         TRY("hm_context_device_info", hm_context_device_info(g_ctx, i, &info));

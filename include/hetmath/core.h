@@ -332,6 +332,19 @@ HM_API hm_status hm_execution_resolve(hm_context *ctx, const hm_execution *reque
                                       hm_op_class op_class, const hm_tensor *const *operands,
                                       int num_operands, hm_execution *resolved);
 
+/** The libraries behind the backends, as found at run time. */
+typedef struct hm_library_versions {
+    char blas[160];   /**< the CBLAS provider ("OpenBLAS 0.3.21 …" where it says) */
+    char fftw[64];    /**< FFTW's version string */
+    int cuda_runtime; /**< e.g. 13000 for 13.0; 0 without CUDA */
+    int cuda_driver;  /**< the driver's CUDA version; 0 without a driver */
+    int cublaslt;     /**< cublasLtGetVersion(); 0 without CUDA */
+    int cufft;        /**< cufftGetVersion(); 0 without CUDA */
+} hm_library_versions;
+
+/** Fills @p out. @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT a NULL argument */
+HM_API hm_status hm_context_library_versions(hm_context *ctx, hm_library_versions *out);
+
 /** The library's version, "MAJOR.MINOR.PATCH". */
 HM_API const char *hm_version_string(void);
 

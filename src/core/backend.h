@@ -50,6 +50,9 @@ typedef struct hm_backend_ops {
      * (setting it NULL). Optional. */
     hm_status (*timer)(hm_context *ctx, int device, void **state, double *seconds);
 
+    /* Adds this backend's library versions to out. Optional. */
+    void (*versions)(hm_library_versions *out);
+
     /* Describes device id. Optional. */
     hm_status (*device_info)(hm_context *ctx, int id, hm_device_info *out);
 

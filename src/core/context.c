@@ -214,6 +214,21 @@ hm_status hm_context_device_info(hm_context *ctx, int id, hm_device_info *out)
     return cuda->device_info(ctx, id, out);
 }
 
+hm_status hm_context_library_versions(hm_context *ctx, hm_library_versions *out)
+{
+    HM_ENTER(ctx, "hm_context_library_versions");
+    if (!out)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "hm_context_library_versions: the output pointer is NULL");
+    memset(out, 0, sizeof *out);
+    for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++) {
+        const hm_backend_ops *b = hm__backend(slot);
+        if (b && b->versions)
+            b->versions(out);
+    }
+    return HM_STATUS_SUCCESS;
+}
+
 hm_status hm_debug_inject_failure(hm_context *ctx, hm_fault_site site, long n)
 {
     HM_ENTER(ctx, "hm_debug_inject_failure");

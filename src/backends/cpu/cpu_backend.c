@@ -99,12 +99,19 @@ static hm_status cpu_copy_strided(hm_context *ctx, hm_device space, void *dst,
     return hm__cpu_copy_strided(dst, dst_strides, src, src_strides, shape, ndim, elem_size);
 }
 
+static void cpu_versions(hm_library_versions *out)
+{
+    hm__cpu_fft_version(out->fftw, sizeof out->fftw);
+    hm__cpu_blas_version(out->blas, sizeof out->blas);
+}
+
 const hm_backend_ops hm__cpu_backend = {
     .name = "cpu",
     .probe = cpu_probe,
     .alloc = cpu_alloc,
     .free = cpu_free,
     .copy_strided = cpu_copy_strided,
+    .versions = cpu_versions,
     .fft = &hm__cpu_fft,
     .matmul = &hm__cpu_matmul,
 };

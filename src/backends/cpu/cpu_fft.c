@@ -309,3 +309,8 @@ hm_status hm_fft_wisdom_import(hm_context *ctx, const char *path)
                         "hm_fft_wisdom_import: %s does not hold hetmath's FFTW wisdom", path);
     return HM_STATUS_SUCCESS;
 }
+
+void hm__cpu_fft_version(char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", fftw_version);
+}

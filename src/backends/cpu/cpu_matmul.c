@@ -88,3 +88,12 @@ const hm_matmul_backend hm__cpu_matmul = {
     .execute = cpu_execute,
     .destroy = cpu_destroy,
 };
+
+void hm__cpu_blas_version(char *buf, size_t size)
+{
+#ifdef HETMATH_HAVE_OPENBLAS_THREADS
+    snprintf(buf, size, "%s", openblas_get_config());
+#else
+    snprintf(buf, size, "CBLAS");
+#endif
+}

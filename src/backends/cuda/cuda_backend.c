@@ -486,6 +486,20 @@ fail:
     return st;
 }
 
+int hm__cuda_fft_version(void);
+int hm__cuda_lt_version(void);
+
+static void cuda_versions(hm_library_versions *out)
+{
+    if (cudaRuntimeGetVersion(&out->cuda_runtime) != cudaSuccess)
+        out->cuda_runtime = 0;
+    if (cudaDriverGetVersion(&out->cuda_driver) != cudaSuccess)
+        out->cuda_driver = 0;
+    (void)cudaGetLastError();
+    out->cublaslt = hm__cuda_lt_version();
+    out->cufft = hm__cuda_fft_version();
+}
+
 /* The PCIe link as Linux reports it in sysfs (0 where the file is missing, e.g. in some VMs). */
 static void pcie_link(const struct cudaDeviceProp *p, int *gen, int *width)
 {
@@ -541,6 +555,7 @@ const hm_backend_ops hm__cuda_backend = {
     .synchronize = cuda_synchronize,
     .device_info = cuda_device_info,
     .timer = cuda_timer,
+    .versions = cuda_versions,
     .fft = &hm__cuda_fft,
     .matmul = &hm__cuda_matmul,
 };

@@ -235,3 +235,9 @@ const hm_fft_backend hm__cuda_fft = {
     .execute = cuda_fft_execute,
     .destroy = cuda_fft_destroy,
 };
+
+int hm__cuda_fft_version(void)
+{
+    int v = 0;
+    return cufftGetVersion(&v) == CUFFT_SUCCESS ? v : 0;
+}

@@ -536,3 +536,8 @@ const hm_matmul_backend hm__cuda_matmul = {
     .destroy = lt_destroy,
     .pipelined = lt_pipelined,
 };
+
+int hm__cuda_lt_version(void)
+{
+    return (int)cublasLtGetVersion();
+}
