@@ -13,9 +13,9 @@ build=build-gpu
 summary=()
 note() { summary+=("$1"); echo "== $1"; }
 
-nvidia-smi --query-gpu=name,driver_version,memory.total,pcie.link.gen.current,pcie.link.width.current \
-    --format=csv,noheader > "$OUT/card.txt" 2>&1
-note "card: $(head -1 "$OUT/card.txt"), $(date -u +%Y-%m-%dT%H:%MZ)"
+card=$(nvidia-smi --query-gpu=name,driver_version,memory.total,pcie.link.gen.current,pcie.link.width.current \
+    --format=csv,noheader 2>&1 | head -1)
+note "card: $card, $(date -u +%Y-%m-%dT%H:%MZ)"
 
 gen=""
 command -v ninja >/dev/null && gen="-G Ninja"
@@ -55,7 +55,9 @@ note "compute-sanitizer: $([ $san_fail -eq 0 ] && echo clean || echo "$san_fail 
 ($(grep -cE '(ERROR SUMMARY: 0 errors|RACECHECK SUMMARY: 0 hazards)' "$OUT/sanitizer.log") of \
 $(grep -cE '(ERROR|RACECHECK) SUMMARY' "$OUT/sanitizer.log") runs clean)"
 
-$build/hetmath demo > "$OUT/demo.txt" 2>&1 && note "demo: ok" || note "demo: FAILED"
+{ $build/hetmath demo && $build/hetmath info && $build/hetmath estimate-transfer --size notebook; } \
+    > "$OUT/demo.txt" 2>&1 && note "demo, info, estimate-transfer: ok" ||
+    note "demo, info, estimate-transfer: FAILED"
 
 # Where the time of a pipelined host-operand matmul goes (the log's overlap line).
 for mem in pinned host; do

@@ -152,6 +152,7 @@ static int demo_fft(int ndev)
         printf("\n== The guard: forbid implicit host-to-device copies, and the same call is "
                "refused ==\n");
         hm_transfer_set_guard(g_ctx, HM_TRANSFER_H2D, HM_GUARD_ERROR);
+        memset(&hy, 0, sizeof hy);
         hm_status st = hm_fft(g_ctx, &hx, &hy, &o);
         printf("  status %s: %s\n", hm_status_name(st), hm_context_last_error(g_ctx));
         hm_transfer_set_guard(g_ctx, HM_TRANSFER_H2D, HM_GUARD_ALLOW);
