@@ -45,6 +45,9 @@ typedef struct hm_backend_ops {
     /* Waits for all queued work of this context. Optional. */
     hm_status (*synchronize)(hm_context *ctx);
 
+    /* Waits for the work queued on one device's main stream (a blocking call's own work). */
+    hm_status (*synchronize_device)(hm_context *ctx, int device);
+
     /* GPU timing on the context's stream of `device`: with *state NULL, records a start and
      * sets *state; otherwise records the end, waits for it, sets *seconds and frees *state
      * (setting it NULL). Optional. */

@@ -449,11 +449,10 @@ static hm_status run(hm_context *ctx, hm_fft_plan *p, const hm_tensor *x, hm_ten
         goto fail;
     bool device = p->exec.kind == HM_EXEC_CUDA;
     bool wait = !device || p->opts.blocking || p->stage_in || p->stage_out;
-    if (device && wait) {
-        const hm_backend_ops *cuda = hm__backend(HM_BACKEND_CUDA);
-        if ((st = cuda->synchronize(ctx)) != HM_STATUS_SUCCESS)
-            goto fail;
-    }
+    if (device && wait &&
+        (st = hm__backend(HM_BACKEND_CUDA)->synchronize_device(ctx, p->exec.device_id)) !=
+            HM_STATUS_SUCCESS)
+        goto fail;
     double compute = hm__now() - tc;
     if (p->stage_out) {
         yout.device = p->exec_space;

@@ -605,7 +605,8 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
         staged |= p->present[i] && p->stage[i];
     bool wait = !device || p->opts.blocking || staged;
     if (device && wait &&
-        (st = hm__backend(HM_BACKEND_CUDA)->synchronize(ctx)) != HM_STATUS_SUCCESS)
+        (st = hm__backend(HM_BACKEND_CUDA)->synchronize_device(ctx, p->exec.device_id)) !=
+            HM_STATUS_SUCCESS)
         goto fail;
     double compute = hm__now() - tc;
     if (p->stage[OP_D] && p->tile_rows == 0 &&

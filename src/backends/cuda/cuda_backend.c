@@ -428,6 +428,18 @@ fail:
     return st;
 }
 
+static hm_status cuda_synchronize_device(hm_context *ctx, int device)
+{
+    hm_cuda_device *d = NULL;
+    hm_status st = hm__cuda_device(ctx, device, &d);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "waiting for cuda:%d", device);
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
 static hm_status cuda_synchronize(hm_context *ctx)
 {
     hm_cuda_state *s = state(ctx);
@@ -553,6 +565,7 @@ const hm_backend_ops hm__cuda_backend = {
     .copy_bytes = cuda_copy_bytes,
     .copy_strided = cuda_copy_strided,
     .synchronize = cuda_synchronize,
+    .synchronize_device = cuda_synchronize_device,
     .device_info = cuda_device_info,
     .timer = cuda_timer,
     .versions = cuda_versions,
