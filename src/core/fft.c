@@ -23,7 +23,8 @@ struct hm_fft_plan {
     hm_tensor xin, yout;  /* the layouts the backend sees */
     const hm_fft_backend *be;
     void *be_plan;
-    bool in_place;   /* the backend plan transforms in place (x and y are one view) */
+    bool one_buffer; /* planned with x and y the same buffer (the caller's in place) */
+    bool in_place;   /* the backend plan transforms in place (one buffer, nothing staged) */
     int64_t n_total; /* product of the transform lengths */
     int64_t batch;
 };
@@ -110,8 +111,7 @@ static void build_desc(const hm_fft_plan *p, const hm_tensor *in, const hm_tenso
     int64_t lo;
     hm__tensor_extent(in, &lo, &d->in_span);
     hm__tensor_extent(out, &lo, &d->out_span);
-    d->in_place =
-        p->stage_in == false && p->stage_out == false && in->data != NULL && in->data == out->data;
+    d->in_place = p->in_place;
     double n = (double)p->n_total;
     bool fwd = o->direction == HM_FFT_FORWARD;
     switch (o->norm) {
@@ -372,12 +372,15 @@ static hm_status guard_copies(hm_context *ctx, const hm_fft_plan *p)
     return st;
 }
 
-static hm_status plan_backend(hm_context *ctx, hm_fft_plan *p)
+/* Plans the backend's transform; in_place: x and y will be one buffer (honoured where neither is
+ * staged). */
+static hm_status plan_backend(hm_context *ctx, hm_fft_plan *p, bool in_place)
 {
     hm__log_phase(ctx, HM_PHASE_PLANNING);
+    p->one_buffer = in_place;
+    p->in_place = in_place && !p->stage_in && !p->stage_out;
     hm_fft_desc d;
     build_desc(p, &p->xin, &p->yout, &d);
-    p->in_place = d.in_place;
     double t0 = hm__now();
     hm_status st =
         hm__fault(ctx, HM_FAULT_BACKEND_CALL)
@@ -519,11 +522,7 @@ hm_status hm_fft(hm_context *ctx, const hm_tensor *x, hm_tensor *y, const hm_fft
         if (!p)
             return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for a plan", FFT_OP);
         *p = spec;
-        /* An in-place plan must be made on in-place buffers. */
-        if (key.in_place)
-            p->xin.data = p->yout.data = (void *)1;
-        st = plan_backend(ctx, p);
-        p->xin.data = p->yout.data = NULL;
+        st = plan_backend(ctx, p, key.in_place);
         if (st != HM_STATUS_SUCCESS) {
             free(p);
             return st;
@@ -553,11 +552,7 @@ hm_status hm_fft_plan_create(hm_context *ctx, const hm_tensor *x, const hm_tenso
     hm_status st = specify(ctx, "hm_fft_plan_create", x, y, opts, false, p);
     if (st == HM_STATUS_SUCCESS) {
         log_specification(ctx, p);
-        bool in_place = y && x && !p->y_alloc && x->data && x->data == y->data;
-        if (in_place)
-            p->xin.data = p->yout.data = (void *)1;
-        st = plan_backend(ctx, p);
-        p->xin.data = p->yout.data = NULL;
+        st = plan_backend(ctx, p, y && x && !p->y_alloc && x->data && x->data == y->data);
     }
     if (st != HM_STATUS_SUCCESS) {
         free(p);
@@ -565,16 +560,6 @@ hm_status hm_fft_plan_create(hm_context *ctx, const hm_tensor *x, const hm_tenso
     }
     *out = p;
     return HM_STATUS_SUCCESS;
-}
-
-static bool same_layout(const hm_tensor *a, const hm_tensor *b)
-{
-    if (a->dtype != b->dtype || !hm__same_shape(a, b) || !hm__device_equal(a->device, b->device))
-        return false;
-    for (int i = 0; i < a->ndim; i++)
-        if (a->shape[i] > 1 && a->strides[i] != b->strides[i])
-            return false;
-    return true;
 }
 
 hm_status hm_fft_execute(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x, hm_tensor *y)
@@ -590,7 +575,7 @@ hm_status hm_fft_execute(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x,
     hm_status st = hm__check_operand(ctx, fn, "x", x);
     if (st != HM_STATUS_SUCCESS)
         return st;
-    if (!same_layout(x, &plan->x))
+    if (!hm__same_layout(x, &plan->x))
         return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
                         "%s: operand x differs from the planned layout (dtype, shape, strides or "
                         "memory space)",
@@ -598,16 +583,16 @@ hm_status hm_fft_execute(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x,
     if (!plan->y_alloc) {
         if ((st = hm__check_operand(ctx, fn, "y", y)) != HM_STATUS_SUCCESS)
             return st;
-        if (!same_layout(y, &plan->y))
+        if (!hm__same_layout(y, &plan->y))
             return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
                             "%s: operand y differs from the planned layout", fn);
         if (hm__tensors_overlap(x, y) && x->data != y->data)
             return hm__fail(ctx, HM_STATUS_ALIASING, "%s: operand y overlaps x", fn);
-        if (plan->in_place != (x->data == y->data))
+        if (plan->one_buffer != (x->data == y->data))
             return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
                             "%s: the plan was made %s, but the "
                             "operands are %s",
-                            fn, plan->in_place ? "in place" : "out of place",
+                            fn, plan->one_buffer ? "in place" : "out of place",
                             x->data == y->data ? "one buffer" : "two buffers");
     } else if (y->data) {
         return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,

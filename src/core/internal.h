@@ -126,6 +126,10 @@ bool hm__tensor_is_compact(const hm_tensor *t);
 bool hm__tensors_overlap(const hm_tensor *a, const hm_tensor *b);
 
 bool hm__same_shape(const hm_tensor *a, const hm_tensor *b);
+
+/* Same dtype, shape, memory space and strides (strides of extent-1 dimensions ignored): a plan
+ * made for one runs the other. */
+bool hm__same_layout(const hm_tensor *a, const hm_tensor *b);
 bool hm__device_equal(hm_device a, hm_device b);
 bool hm__device_is_host(hm_device d); /* pageable or pinned */
 

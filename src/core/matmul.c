@@ -741,16 +741,6 @@ hm_status hm_matmul_plan_create(hm_context *ctx, hm_op_class kind, const hm_tens
     return HM_STATUS_SUCCESS;
 }
 
-static bool same_layout(const hm_tensor *a, const hm_tensor *b)
-{
-    if (a->dtype != b->dtype || !hm__same_shape(a, b) || !hm__device_equal(a->device, b->device))
-        return false;
-    for (int i = 0; i < a->ndim; i++)
-        if (a->shape[i] > 1 && a->strides[i] != b->strides[i])
-            return false;
-    return true;
-}
-
 hm_status hm_matmul_execute(hm_context *ctx, hm_matmul_plan *plan, const hm_tensor *A,
                             const hm_tensor *B, const hm_tensor *C, hm_tensor *D,
                             const hm_tensor *bias)
@@ -783,7 +773,7 @@ hm_status hm_matmul_execute(hm_context *ctx, hm_matmul_plan *plan, const hm_tens
         hm_status st = hm__check_operand(ctx, fn, OP_NAMES[i], in[i]);
         if (st != HM_STATUS_SUCCESS)
             return st;
-        if (!same_layout(in[i], &plan->t[i]))
+        if (!hm__same_layout(in[i], &plan->t[i]))
             return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
                             "%s: operand %s differs from the planned layout (dtype, shape, "
                             "strides or memory space)",

@@ -130,6 +130,16 @@ bool hm__same_shape(const hm_tensor *a, const hm_tensor *b)
     return true;
 }
 
+bool hm__same_layout(const hm_tensor *a, const hm_tensor *b)
+{
+    if (a->dtype != b->dtype || !hm__same_shape(a, b) || !hm__device_equal(a->device, b->device))
+        return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] > 1 && a->strides[i] != b->strides[i])
+            return false;
+    return true;
+}
+
 bool hm__device_equal(hm_device a, hm_device b)
 {
     return a.type == b.type && (a.type != HM_DEVICE_CUDA || a.id == b.id);
