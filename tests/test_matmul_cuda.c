@@ -173,7 +173,7 @@ int main(void)
                 fputs(log.text, stderr);
             hm_context_set_log_level(ctx, HM_LOG_WARN);
             CHECK_CONTAINS(log.text, "host operands pipelined: ");
-            CHECK_CONTAINS(log.text, "ms wall: A in, products and D out overlapped");
+            CHECK_CONTAINS(log.text, "ms wall: A in, compute and D out overlapped");
             hm_transfer_totals tot;
             hm_ledger_totals(ctx, &tot);
             CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D], (M * K + K * N) * 4);

@@ -45,6 +45,27 @@ hm_status hm__cuda_device_streams(hm_context *ctx, int id, hm_cuda_device **out)
 hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device, int need,
                                  void *in[2], void *out[2]);
 
+/* A host-operand pipeline: `rows` rows of in_row_bytes each, from in_host (host or pinned) to
+ * in_dev, computed tile by tile into out_dev, and out_row_bytes a row back to out_host. compute
+ * runs on the device's main stream with the tile's device pointers. Blocking; records the two
+ * copies in the ledger (named in_name and out_name, with the pipeline's wall time). */
+typedef struct hm_cuda_pipeline {
+    int device;
+    int64_t rows, tile_rows;
+    size_t in_row_bytes, out_row_bytes;
+    const void *in_host;
+    hm_device in_space;
+    void *out_host;
+    hm_device out_space;
+    void *in_dev, *out_dev;
+    hm_status (*compute)(hm_context *ctx, void *user, int64_t rows, const void *in_tile,
+                         void *out_tile);
+    void *user;
+    const char *op, *in_name, *out_name;
+} hm_cuda_pipeline;
+
+hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_cuda_pipeline *p);
+
 /* Translates a CUDA runtime error into a status and a message (out of memory is its own
  * status), clears the sticky-free error state, and returns the status. */
 hm_status hm__cuda_fail(hm_context *ctx, cudaError_t err, const char *fmt, ...) HM_PRINTF(3, 4);
