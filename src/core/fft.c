@@ -23,9 +23,11 @@ struct hm_fft_plan {
     hm_tensor xin, yout;  /* the layouts the backend sees */
     const hm_fft_backend *be;
     void *be_plan;
-    bool one_buffer; /* planned with x and y the same buffer (the caller's in place) */
-    bool in_place;   /* the backend plan transforms in place (one buffer, nothing staged) */
-    int64_t n_total; /* product of the transform lengths */
+    bool one_buffer;    /* planned with x and y the same buffer (the caller's in place) */
+    bool in_place;      /* the backend plan transforms in place (one buffer, nothing staged) */
+    int64_t tile_rows;  /* > 0: host operands pipelined over chunks of this many batch entries */
+    void *be_plan_tail; /* the pipeline's last, shorter chunk */
+    int64_t n_total;    /* product of the transform lengths */
     int64_t batch;
 };
 
@@ -330,6 +332,28 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
             canonical_layout(&p->y, o->axes, o->num_axes, &p->yout);
         }
     }
+
+    /* Host operands transformed on a GPU, batched over leading dimensions, compact: pipeline
+     * chunks of the batch in and out around the transforms, when it pays (x ≥ 8 MiB). */
+    int lead = x->ndim - o->num_axes;
+    bool trailing = lead > 0;
+    for (int i = 0; i < o->num_axes; i++)
+        trailing &= o->axes[i] == lead + i;
+    int64_t rows = 1;
+    for (int i = 0; i < lead; i++)
+        rows *= x->shape[i];
+    size_t xb = hm_tensor_nbytes(&p->x), yb = hm_tensor_nbytes(&p->y);
+    if (p->exec.kind == HM_EXEC_CUDA && p->be->pipelined && trailing && rows >= 8 && p->stage_in &&
+        p->stage_out && hm__device_is_host(x->device) && hm__device_is_host(p->y.device) &&
+        hm_tensor_is_contiguous(&p->x) && hm_tensor_is_contiguous(&p->y) &&
+        xb >= ((size_t)8 << 20) && ctx->pinned_pool_bytes >= 4 * HM_STAGE_CHUNK) {
+        int64_t tile = (rows + 7) / 8, max_in = (int64_t)(HM_STAGE_CHUNK / (xb / (size_t)rows)),
+                max_out = (int64_t)(HM_STAGE_CHUNK / (yb / (size_t)rows));
+        tile = tile < max_in ? tile : max_in;
+        tile = tile < max_out ? tile : max_out;
+        if (tile >= 1)
+            p->tile_rows = tile;
+    }
     return HM_STATUS_SUCCESS;
 }
 
@@ -372,6 +396,41 @@ static hm_status guard_copies(hm_context *ctx, const hm_fft_plan *p)
     return st;
 }
 
+/* The pipeline's plans: d (the whole transform, canonical layouts) with the batch folded into one
+ * dimension of tile_rows entries, and of the remainder for the last chunk. */
+static hm_status plan_pipeline(hm_context *ctx, hm_fft_plan *p, hm_fft_desc *d)
+{
+    int64_t rows = 1;
+    for (int i = 0; i < d->batch_rank; i++)
+        rows *= d->batch_n[i];
+    int64_t in_row = d->in_span / rows, out_row = d->out_span / rows;
+    d->batch_rank = 1;
+    d->batch_in_stride[0] = in_row;
+    d->batch_out_stride[0] = out_row;
+    int64_t sizes[2] = {p->tile_rows, rows % p->tile_rows};
+    void **plans[2] = {&p->be_plan, &p->be_plan_tail};
+    double t0 = hm__now();
+    for (int k = 0; k < 2; k++) {
+        if (sizes[k] == 0)
+            continue;
+        d->batch_n[0] = sizes[k];
+        d->in_span = sizes[k] * in_row;
+        d->out_span = sizes[k] * out_row;
+        hm_status st =
+            hm__fault(ctx, HM_FAULT_BACKEND_CALL)
+                ? hm__fail(ctx, HM_STATUS_CUFFT_ERROR, "hm_fft: planning failed (injected)")
+                : p->be->plan(ctx, d, plans[k]);
+        if (st != HM_STATUS_SUCCESS)
+            return st;
+    }
+    hm__log(ctx, HM_LOG_INFO,
+            "planned on cuda:%d in %.3f ms: host operands pipelined over %lld chunks of %lld "
+            "transforms",
+            p->exec.device_id, (hm__now() - t0) * 1e3,
+            (long long)((rows + p->tile_rows - 1) / p->tile_rows), (long long)p->tile_rows);
+    return HM_STATUS_SUCCESS;
+}
+
 /* Plans the backend's transform; in_place: x and y will be one buffer (honoured where neither is
  * staged). */
 static hm_status plan_backend(hm_context *ctx, hm_fft_plan *p, bool in_place)
@@ -381,6 +440,8 @@ static hm_status plan_backend(hm_context *ctx, hm_fft_plan *p, bool in_place)
     p->in_place = in_place && !p->stage_in && !p->stage_out;
     hm_fft_desc d;
     build_desc(p, &p->xin, &p->yout, &d);
+    if (p->tile_rows > 0)
+        return plan_pipeline(ctx, p, &d);
     double t0 = hm__now();
     hm_status st =
         hm__fault(ctx, HM_FAULT_BACKEND_CALL)
@@ -403,6 +464,8 @@ static void plan_free(void *v)
     hm_fft_plan *p = v;
     if (p && p->be && p->be_plan)
         p->be->destroy(p->be_plan);
+    if (p && p->be && p->be_plan_tail)
+        p->be->destroy(p->be_plan_tail);
     free(p);
 }
 
@@ -429,7 +492,8 @@ static hm_status run(hm_context *ctx, hm_fft_plan *p, const hm_tensor *x, hm_ten
         if ((st = hm__alloc(ctx, p->exec_space, hm_tensor_nbytes(&xin), &xin.data)) !=
             HM_STATUS_SUCCESS)
             goto fail;
-        if ((st = hm__transfer(ctx, x, &xin, FFT_OP, "x", true)) != HM_STATUS_SUCCESS)
+        if (p->tile_rows == 0 &&
+            (st = hm__transfer(ctx, x, &xin, FFT_OP, "x", true)) != HM_STATUS_SUCCESS)
             goto fail;
     } else {
         xin.data = x->data;
@@ -448,8 +512,28 @@ static hm_status run(hm_context *ctx, hm_fft_plan *p, const hm_tensor *x, hm_ten
                       "hm_fft: the transform failed (injected)");
         goto fail;
     }
-    if ((st = p->be->execute(ctx, p->be_plan, xin.data, yout.data)) != HM_STATUS_SUCCESS)
+    if (p->tile_rows > 0) {
+        int64_t rows = 1;
+        for (int i = 0; i < p->x.ndim - p->opts.num_axes; i++)
+            rows *= p->x.shape[i];
+        hm_fft_pipeline job = {p->be_plan,
+                               p->be_plan_tail,
+                               rows,
+                               p->tile_rows,
+                               hm_tensor_nbytes(&p->x) / (size_t)rows,
+                               hm_tensor_nbytes(&p->y) / (size_t)rows,
+                               x->data,
+                               x->device,
+                               out.data,
+                               out.device,
+                               xin.data,
+                               yout.data,
+                               p->exec.device_id};
+        if ((st = p->be->pipelined(ctx, &job)) != HM_STATUS_SUCCESS)
+            goto fail;
+    } else if ((st = p->be->execute(ctx, p->be_plan, xin.data, yout.data)) != HM_STATUS_SUCCESS) {
         goto fail;
+    }
     bool device = p->exec.kind == HM_EXEC_CUDA;
     bool wait = !device || p->opts.blocking || p->stage_in || p->stage_out;
     if (device && wait &&
@@ -457,7 +541,7 @@ static hm_status run(hm_context *ctx, hm_fft_plan *p, const hm_tensor *x, hm_ten
             HM_STATUS_SUCCESS)
         goto fail;
     double compute = hm__now() - tc;
-    if (p->stage_out) {
+    if (p->stage_out && p->tile_rows == 0) {
         yout.device = p->exec_space;
         if ((st = hm__transfer(ctx, &yout, &out, FFT_OP, "y", true)) != HM_STATUS_SUCCESS)
             goto fail;

@@ -26,6 +26,22 @@ typedef struct hm_fft_desc {
     hm_fft_effort effort;
 } hm_fft_desc;
 
+/* A host-operand transform pipelined over its batch: x and y compact row-major in host memory,
+ * the transform axes trailing, `rows` batch entries of in_row_bytes / out_row_bytes; chunks of
+ * tile_rows go in while earlier ones are transformed and come back. */
+typedef struct hm_fft_pipeline {
+    void *plan;      /* for tile_rows entries */
+    void *plan_tail; /* for the last, shorter chunk (NULL when tile_rows divides rows) */
+    int64_t rows, tile_rows;
+    size_t in_row_bytes, out_row_bytes;
+    const void *x_host;
+    hm_device x_space;
+    void *y_host;
+    hm_device y_space;
+    void *x_dev, *y_dev; /* device buffers of x and y, compact */
+    int device;
+} hm_fft_pipeline;
+
 typedef struct hm_fft_backend {
     /* Can this backend run the layout as described? (FFTW: always; cuFFT: embed layouts with one
      * batch stride.) If not, the core gives it compact canonical copies instead. */
@@ -35,6 +51,8 @@ typedef struct hm_fft_backend {
      * included. in is never written unless in place. */
     hm_status (*execute)(hm_context *ctx, void *plan, const void *in, void *out);
     void (*destroy)(void *plan);
+    /* Optional: runs an hm_fft_pipeline (blocking), recording its copies in the ledger. */
+    hm_status (*pipelined)(hm_context *ctx, const hm_fft_pipeline *job);
 } hm_fft_backend;
 
 #endif
