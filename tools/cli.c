@@ -268,6 +268,14 @@ const char *exec_name(const hm_execution *e, char *buf, size_t size)
     return buf;
 }
 
+void bench_progress(const char *what, double first_call_s, const hm_bench_options *b)
+{
+    double total = first_call_s * (b->warmup + b->repeat);
+    if (total > 2.0)
+        fprintf(stderr, "hetmath bench %s: %d more calls of about %.2f s each (~%.0f s)\n", what,
+                b->warmup + b->repeat, first_call_s, total);
+}
+
 int bench_common(args *a, const char *cmd, hm_bench_options *b, int *json)
 {
     long long v;

@@ -58,6 +58,10 @@ const char *exec_name(const hm_execution *e, char *buf, size_t size);
 /* --repeat, --warmup, --json of every benchmark. */
 int bench_common(args *a, const char *cmd, hm_bench_options *b, int *json);
 
+/* Progress on stderr when the run will take more than a couple of seconds, judged by the first,
+ * untimed call. */
+void bench_progress(const char *what, double first_call_s, const hm_bench_options *b);
+
 /* One benchmark result as a table line or a JSON object (head_json: its leading fields). */
 void print_bench(const char *head_json, const char *head_text, const hm_bench_result *r,
                  const char *rate_name, double rate_work, int json);
