@@ -23,11 +23,12 @@ struct hm_fft_plan {
     hm_tensor xin, yout;  /* the layouts the backend sees */
     const hm_fft_backend *be;
     void *be_plan;
-    bool one_buffer;    /* planned with x and y the same buffer (the caller's in place) */
-    bool in_place;      /* the backend plan transforms in place (one buffer, nothing staged) */
-    int64_t tile_rows;  /* > 0: host operands pipelined over chunks of this many batch entries */
-    void *be_plan_tail; /* the pipeline's last, shorter chunk */
-    int64_t n_total;    /* product of the transform lengths */
+    bool one_buffer; /* planned with x and y the same buffer (the caller's in place) */
+    bool in_place;   /* the backend plan transforms in place (one buffer, nothing staged) */
+    bool pipelined;  /* host operands pipelined over chunks of the batch */
+    hm_tiles tiles;  /* those chunks */
+    void *be_tile_plan[HM_TILE_SIZES]; /* a plan for each chunk size */
+    int64_t n_total;                   /* product of the transform lengths */
     int64_t batch;
 };
 
@@ -347,12 +348,12 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
         p->stage_out && hm__device_is_host(x->device) && hm__device_is_host(p->y.device) &&
         hm_tensor_is_contiguous(&p->x) && hm_tensor_is_contiguous(&p->y) &&
         xb >= ((size_t)8 << 20) && ctx->pinned_pool_bytes >= 4 * HM_STAGE_CHUNK) {
-        int64_t tile = (rows + 7) / 8, max_in = (int64_t)(HM_STAGE_CHUNK / (xb / (size_t)rows)),
+        int64_t max_in = (int64_t)(HM_STAGE_CHUNK / (xb / (size_t)rows)),
                 max_out = (int64_t)(HM_STAGE_CHUNK / (yb / (size_t)rows));
-        tile = tile < max_in ? tile : max_in;
-        tile = tile < max_out ? tile : max_out;
-        if (tile >= 1)
-            p->tile_rows = tile;
+        if (max_in >= 1 && max_out >= 1) {
+            hm__tiles_plan(rows, max_in < max_out ? max_in : max_out, &p->tiles);
+            p->pipelined = p->tiles.count > 1;
+        }
     }
     return HM_STATUS_SUCCESS;
 }
@@ -397,7 +398,7 @@ static hm_status guard_copies(hm_context *ctx, const hm_fft_plan *p)
 }
 
 /* The pipeline's plans: d (the whole transform, canonical layouts) with the batch folded into one
- * dimension of tile_rows entries, and of the remainder for the last chunk. */
+ * dimension, for each chunk size. */
 static hm_status plan_pipeline(hm_context *ctx, hm_fft_plan *p, hm_fft_desc *d)
 {
     int64_t rows = 1;
@@ -407,27 +408,25 @@ static hm_status plan_pipeline(hm_context *ctx, hm_fft_plan *p, hm_fft_desc *d)
     d->batch_rank = 1;
     d->batch_in_stride[0] = in_row;
     d->batch_out_stride[0] = out_row;
-    int64_t sizes[2] = {p->tile_rows, rows % p->tile_rows};
-    void **plans[2] = {&p->be_plan, &p->be_plan_tail};
     double t0 = hm__now();
-    for (int k = 0; k < 2; k++) {
-        if (sizes[k] == 0)
-            continue;
-        d->batch_n[0] = sizes[k];
-        d->in_span = sizes[k] * in_row;
-        d->out_span = sizes[k] * out_row;
+    for (int k = 0; k < p->tiles.nsizes; k++) {
+        int64_t n = p->tiles.size[k];
+        d->batch_n[0] = n;
+        d->in_span = n * in_row;
+        d->out_span = n * out_row;
         hm_status st =
             hm__fault(ctx, HM_FAULT_BACKEND_CALL)
                 ? hm__fail(ctx, HM_STATUS_CUFFT_ERROR, "hm_fft: planning failed (injected)")
-                : p->be->plan(ctx, d, plans[k]);
+                : p->be->plan(ctx, d, &p->be_tile_plan[k]);
         if (st != HM_STATUS_SUCCESS)
             return st;
     }
+    char sizes[128];
+    hm__tiles_describe(&p->tiles, sizes, sizeof sizes);
     hm__log(ctx, HM_LOG_INFO,
-            "planned on cuda:%d in %.3f ms: host operands pipelined over %lld chunks of %lld "
+            "planned on cuda:%d in %.3f ms: host operands pipelined over %lld chunks of %s "
             "transforms",
-            p->exec.device_id, (hm__now() - t0) * 1e3,
-            (long long)((rows + p->tile_rows - 1) / p->tile_rows), (long long)p->tile_rows);
+            p->exec.device_id, (hm__now() - t0) * 1e3, (long long)p->tiles.count, sizes);
     return HM_STATUS_SUCCESS;
 }
 
@@ -440,7 +439,7 @@ static hm_status plan_backend(hm_context *ctx, hm_fft_plan *p, bool in_place)
     p->in_place = in_place && !p->stage_in && !p->stage_out;
     hm_fft_desc d;
     build_desc(p, &p->xin, &p->yout, &d);
-    if (p->tile_rows > 0)
+    if (p->pipelined)
         return plan_pipeline(ctx, p, &d);
     double t0 = hm__now();
     hm_status st =
@@ -464,8 +463,9 @@ static void plan_free(void *v)
     hm_fft_plan *p = v;
     if (p && p->be && p->be_plan)
         p->be->destroy(p->be_plan);
-    if (p && p->be && p->be_plan_tail)
-        p->be->destroy(p->be_plan_tail);
+    for (int i = 0; p && p->be && i < HM_TILE_SIZES; i++)
+        if (p->be_tile_plan[i])
+            p->be->destroy(p->be_tile_plan[i]);
     free(p);
 }
 
@@ -492,7 +492,7 @@ static hm_status run(hm_context *ctx, hm_fft_plan *p, const hm_tensor *x, hm_ten
         if ((st = hm__alloc(ctx, p->exec_space, hm_tensor_nbytes(&xin), &xin.data)) !=
             HM_STATUS_SUCCESS)
             goto fail;
-        if (p->tile_rows == 0 &&
+        if (!p->pipelined &&
             (st = hm__transfer(ctx, x, &xin, FFT_OP, "x", true)) != HM_STATUS_SUCCESS)
             goto fail;
     } else {
@@ -512,14 +512,13 @@ static hm_status run(hm_context *ctx, hm_fft_plan *p, const hm_tensor *x, hm_ten
                       "hm_fft: the transform failed (injected)");
         goto fail;
     }
-    if (p->tile_rows > 0) {
+    if (p->pipelined) {
         int64_t rows = 1;
         for (int i = 0; i < p->x.ndim - p->opts.num_axes; i++)
             rows *= p->x.shape[i];
-        hm_fft_pipeline job = {p->be_plan,
-                               p->be_plan_tail,
+        hm_fft_pipeline job = {p->be_tile_plan,
+                               &p->tiles,
                                rows,
-                               p->tile_rows,
                                hm_tensor_nbytes(&p->x) / (size_t)rows,
                                hm_tensor_nbytes(&p->y) / (size_t)rows,
                                x->data,
@@ -541,7 +540,7 @@ static hm_status run(hm_context *ctx, hm_fft_plan *p, const hm_tensor *x, hm_ten
             HM_STATUS_SUCCESS)
         goto fail;
     double compute = hm__now() - tc;
-    if (p->stage_out && p->tile_rows == 0) {
+    if (p->stage_out && !p->pipelined) {
         yout.device = p->exec_space;
         if ((st = hm__transfer(ctx, &yout, &out, FFT_OP, "y", true)) != HM_STATUS_SUCCESS)
             goto fail;

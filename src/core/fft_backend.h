@@ -4,6 +4,7 @@
 #define HETMATH_FFT_BACKEND_H
 
 #include "core/internal.h"
+#include "core/tiles.h"
 
 typedef struct hm_fft_desc {
     hm_fft_type type;
@@ -28,11 +29,11 @@ typedef struct hm_fft_desc {
 
 /* A host-operand transform pipelined over its batch: x and y compact row-major in host memory,
  * the transform axes trailing, `rows` batch entries of in_row_bytes / out_row_bytes; chunks of
- * tile_rows go in while earlier ones are transformed and come back. */
+ * the batch go in while earlier ones are transformed and come back. */
 typedef struct hm_fft_pipeline {
-    void *plan;      /* for tile_rows entries */
-    void *plan_tail; /* for the last, shorter chunk (NULL when tile_rows divides rows) */
-    int64_t rows, tile_rows;
+    void *const *plans;    /* a plan for each chunk size: plans[i] for tiles->size[i] entries */
+    const hm_tiles *tiles; /* the chunks */
+    int64_t rows;
     size_t in_row_bytes, out_row_bytes;
     const void *x_host;
     hm_device x_space;

@@ -28,9 +28,10 @@ struct hm_matmul_plan {
     int64_t *offsets; /* 3 × batch element offsets of A, B, D when not uniform */
     hm_matmul_desc desc;
     const hm_matmul_backend *be;
-    void *be_plan;
-    int64_t tile_rows;  /* > 0: host operands pipelined over row tiles of this many rows */
-    void *be_plan_tail; /* the pipeline's last, shorter tile */
+    void *be_plan;                     /* the whole product (none when pipelined) */
+    bool pipelined;                    /* host operands pipelined over row tiles of A and D */
+    hm_tiles tiles;                    /* those row tiles */
+    void *be_tile_plan[HM_TILE_SIZES]; /* a plan for each tile size */
 };
 
 void hm_matmul_options_init(hm_matmul_options *opts)
@@ -104,8 +105,9 @@ static void plan_release(hm_matmul_plan *p)
         return;
     if (p->be && p->be_plan)
         p->be->destroy(p->be_plan);
-    if (p->be && p->be_plan_tail)
-        p->be->destroy(p->be_plan_tail);
+    for (int i = 0; p->be && i < HM_TILE_SIZES; i++)
+        if (p->be_tile_plan[i])
+            p->be->destroy(p->be_tile_plan[i]);
     free(p->offsets);
     free(p);
 }
@@ -320,11 +322,8 @@ static hm_status specify(hm_context *ctx, const char *fn, hm_op_class kind,
         ctx->pinned_pool_bytes >= 4 * HM_STAGE_CHUNK) {
         int64_t max_rows_a = (int64_t)(HM_STAGE_CHUNK / (es * (size_t)p->k));
         int64_t max_rows_d = (int64_t)(HM_STAGE_CHUNK / (es * (size_t)p->n));
-        int64_t rows = (p->m + 7) / 8; /* at least 8 tiles, to overlap */
-        rows = rows < max_rows_a ? rows : max_rows_a;
-        rows = rows < max_rows_d ? rows : max_rows_d;
-        if (rows >= 16)
-            p->tile_rows = rows;
+        hm__tiles_plan(p->m, max_rows_a < max_rows_d ? max_rows_a : max_rows_d, &p->tiles);
+        p->pipelined = p->tiles.count > 1 && p->tiles.head[0] >= 16;
     }
     return HM_STATUS_SUCCESS;
 }
@@ -489,19 +488,19 @@ static hm_status plan_backend(hm_context *ctx, hm_matmul_plan *p, const hm_tenso
     }
     double t0 = hm__now();
     const void *first = p->desc.swapped ? b : a, *second = p->desc.swapped ? a : b;
-    if (p->tile_rows > 0) {
+    if (p->pipelined) {
         /* Row tiles of a row-major D are column blocks of the column-major call's output. */
         hm_matmul_desc tile = p->desc;
-        tile.n = p->tile_rows;
-        if ((st = p->be->plan(ctx, &tile, NULL, NULL, NULL, NULL, &p->be_plan)) !=
-            HM_STATUS_SUCCESS)
-            return st;
-        tile.n = p->m % p->tile_rows;
-        if (tile.n && (st = p->be->plan(ctx, &tile, NULL, NULL, NULL, NULL, &p->be_plan_tail)) !=
-                          HM_STATUS_SUCCESS)
-            return st;
-        hm__log(ctx, HM_LOG_INFO, "host operands pipelined: %lld tiles of %lld rows",
-                (long long)((p->m + p->tile_rows - 1) / p->tile_rows), (long long)p->tile_rows);
+        char sizes[128];
+        for (int i = 0; i < p->tiles.nsizes; i++) {
+            tile.n = p->tiles.size[i];
+            if ((st = p->be->plan(ctx, &tile, NULL, NULL, NULL, NULL, &p->be_tile_plan[i])) !=
+                HM_STATUS_SUCCESS)
+                return st;
+        }
+        hm__tiles_describe(&p->tiles, sizes, sizeof sizes);
+        hm__log(ctx, HM_LOG_INFO, "host operands pipelined: %lld row tiles of %s rows",
+                (long long)p->tiles.count, sizes);
     } else if ((st = p->be->plan(ctx, &p->desc, first, second, d, bias, &p->be_plan)) !=
                HM_STATUS_SUCCESS) {
         return st;
@@ -545,7 +544,7 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
         if ((st = hm__alloc(ctx, p->exec_space, hm_tensor_nbytes(&ex[i]), &ex[i].data)) !=
             HM_STATUS_SUCCESS)
             goto fail;
-        bool pipelined_here = p->tile_rows > 0 && i == OP_A;
+        bool pipelined_here = p->pipelined && i == OP_A;
         if (i != OP_D && !pipelined_here &&
             (st = hm__transfer(ctx, in[i], &ex[i], p->fn, OP_NAMES[i], true)) != HM_STATUS_SUCCESS)
             goto fail;
@@ -570,11 +569,10 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
                      "%s: the product failed (injected)", p->fn);
         goto fail;
     }
-    if (p->tile_rows > 0) {
-        hm_mm_pipeline job = {p->be_plan,
-                              p->be_plan_tail,
+    if (p->pipelined) {
+        hm_mm_pipeline job = {p->be_tile_plan,
+                              &p->tiles,
                               p->m,
-                              p->tile_rows,
                               p->k,
                               p->n,
                               es,
@@ -590,7 +588,7 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
         if ((st = p->be->pipelined(ctx, &job)) != HM_STATUS_SUCCESS)
             goto fail;
     }
-    for (int64_t f = 0; p->tile_rows == 0 && f < (p->uniform ? 1 : p->batch); f++) {
+    for (int64_t f = 0; !p->pipelined && f < (p->uniform ? 1 : p->batch); f++) {
         int64_t oa = p->uniform ? 0 : p->offsets[f], ob = p->uniform ? 0 : p->offsets[p->batch + f],
                 od = p->uniform ? 0 : p->offsets[2 * p->batch + f];
         const void *pa = a + oa * (int64_t)es, *pb = b + ob * (int64_t)es;
@@ -609,7 +607,7 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
             HM_STATUS_SUCCESS)
         goto fail;
     double compute = hm__now() - tc;
-    if (p->stage[OP_D] && p->tile_rows == 0 &&
+    if (p->stage[OP_D] && !p->pipelined &&
         (st = hm__transfer(ctx, &ex[OP_D], &out, p->fn, "D", true)) != HM_STATUS_SUCCESS)
         goto fail;
     if (hm__log_enabled(ctx, HM_LOG_INFO)) {

@@ -6,6 +6,7 @@
 #define HETMATH_MATMUL_BACKEND_H
 
 #include "core/internal.h"
+#include "core/tiles.h"
 
 /* One matrix operand as the column-major BLAS call sees it. */
 typedef struct hm_mm_matrix {
@@ -31,9 +32,9 @@ typedef struct hm_matmul_desc {
  * multiplied and tile i-1 of D copied out. Row-major compact A (rows×k) and D (rows×n) in host
  * memory; B (as the column-major call's first operand) and bias already on the device. */
 typedef struct hm_mm_pipeline {
-    void *plan;      /* for tile_rows rows */
-    void *plan_tail; /* for the last, shorter tile (NULL when tile_rows divides rows) */
-    int64_t rows, tile_rows, k, n;
+    void *const *plans;    /* a plan for each tile size: plans[i] for tiles->size[i] rows */
+    const hm_tiles *tiles; /* the row tiles */
+    int64_t rows, k, n;
     size_t elem_size;
     const void *a_host;
     hm_device a_space;

@@ -46,12 +46,14 @@ hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device,
                                  void *in[2], void *out[2]);
 
 /* A host-operand pipeline: `rows` rows of in_row_bytes each, from in_host (host or pinned) to
- * in_dev, computed tile by tile into out_dev, and out_row_bytes a row back to out_host. compute
- * runs on the device's main stream with the tile's device pointers. Blocking; records the two
- * copies in the ledger (named in_name and out_name, with the pipeline's wall time). */
+ * in_dev, computed tile by tile (core/tiles.h) into out_dev, and out_row_bytes a row back to
+ * out_host. compute runs on the device's main stream with the tile's device pointers. Blocking;
+ * records the two copies in the ledger (named in_name and out_name, with the pipeline's wall time).
+ */
 typedef struct hm_cuda_pipeline {
     int device;
-    int64_t rows, tile_rows;
+    int64_t rows;
+    const hm_tiles *tiles; /* how many rows each tile has */
     size_t in_row_bytes, out_row_bytes;
     const void *in_host;
     hm_device in_space;

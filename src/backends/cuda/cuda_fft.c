@@ -229,21 +229,21 @@ fail:
     return st;
 }
 
-/* One chunk of the batch: the full chunk's plan, or the tail's. */
+/* One chunk of the batch, with the plan for its size. */
 static hm_status cuda_fft_chunk(hm_context *ctx, void *user, int64_t rows, const void *in,
                                 void *out)
 {
     const hm_fft_pipeline *j = user;
-    void *plan = (rows == j->tile_rows || !j->plan_tail) ? j->plan : j->plan_tail;
+    void *plan = j->plans[hm__tile_size_index(j->tiles, rows)];
     return cuda_fft_execute(ctx, plan, in, out);
 }
 
 static hm_status cuda_fft_pipelined(hm_context *ctx, const hm_fft_pipeline *j)
 {
-    hm_cuda_pipeline p = {j->device,        j->rows,   j->tile_rows, j->in_row_bytes,
-                          j->out_row_bytes, j->x_host, j->x_space,   j->y_host,
-                          j->y_space,       j->x_dev,  j->y_dev,     cuda_fft_chunk,
-                          (void *)j,        "hm_fft",  "x",          "y"};
+    hm_cuda_pipeline p = {j->device,        j->rows,   j->tiles,   j->in_row_bytes,
+                          j->out_row_bytes, j->x_host, j->x_space, j->y_host,
+                          j->y_space,       j->x_dev,  j->y_dev,   cuda_fft_chunk,
+                          (void *)j,        "hm_fft",  "x",        "y"};
     return hm__cuda_pipeline_run(ctx, &p);
 }
 

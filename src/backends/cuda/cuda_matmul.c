@@ -349,25 +349,20 @@ fail:
 
 /* ---- the pipelined host-operand product ---------------------------------------------------- */
 
-typedef struct lt_tiles {
-    const hm_mm_pipeline *job;
-} lt_tiles;
-
-/* One row tile of A and D: the full-tile plan, or the tail's for the last, shorter tile. */
+/* One row tile of A and D, with the plan for its size. */
 static hm_status lt_tile(hm_context *ctx, void *user, int64_t rows, const void *a_tile,
                          void *d_tile)
 {
-    const hm_mm_pipeline *j = ((lt_tiles *)user)->job;
-    void *plan = (rows == j->tile_rows || !j->plan_tail) ? j->plan : j->plan_tail;
+    const hm_mm_pipeline *j = user;
+    void *plan = j->plans[hm__tile_size_index(j->tiles, rows)];
     return lt_execute(ctx, plan, j->b_dev, a_tile, d_tile, j->bias_dev);
 }
 
 static hm_status lt_pipelined(hm_context *ctx, const hm_mm_pipeline *j)
 {
-    lt_tiles t = {j};
-    hm_cuda_pipeline p = {((const lt_plan *)j->plan)->device,
+    hm_cuda_pipeline p = {((const lt_plan *)j->plans[0])->device,
                           j->rows,
-                          j->tile_rows,
+                          j->tiles,
                           (size_t)j->k * j->elem_size,
                           (size_t)j->n * j->elem_size,
                           j->a_host,
@@ -377,7 +372,7 @@ static hm_status lt_pipelined(hm_context *ctx, const hm_mm_pipeline *j)
                           j->a_dev,
                           j->d_dev,
                           lt_tile,
-                          &t,
+                          (void *)j,
                           j->op,
                           "A",
                           "D"};

@@ -15,7 +15,7 @@ hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_cuda_pipeline *j)
     int id = j->device;
     if ((st = hm__cuda_device_streams(ctx, id, &dev)) != HM_STATUS_SUCCESS)
         return st;
-    int tiles = (int)((j->rows + j->tile_rows - 1) / j->tile_rows);
+    int tiles = (int)j->tiles->count;
     hm_device where;
     int a_pinned = 0, d_pinned = 0;
     (void)hm__backend_locate(ctx, j->in_host, &where, &a_pinned);
@@ -53,11 +53,24 @@ hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_cuda_pipeline *j)
     const char *a = j->in_host;
     char *d = j->out_host;
     double t0 = hm__now();
-    for (int i = 0; i <= tiles; i++) {
-        cudaEvent_t *e = ev + 3 * i;
+    /* First row and rows of the last three tiles (i % 3): tile i-2's result is emptied at i. */
+    int64_t first[3] = {0, 0, 0}, count[3] = {0, 0, 0}, r0 = 0;
+    for (int i = 0; i < tiles + 2; i++) {
+        /* 0. empty tile i-2's pinned buffer into the pageable output. Not tile i-1's: its copy
+         * out waits for its copy in and its product, longer than the host takes to fill tile
+         * i's buffer, and the host would sit waiting for it (docs/PERFORMANCE.md has the
+         * figures). Tile i's result goes into this buffer next. */
+        if (!d_pinned && i >= 2) {
+            int p = i - 2;
+            HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[3 * p + 2]), "%s: waiting for a tile", j->op);
+            hm__parallel_memcpy(ctx, d + (size_t)first[p % 3] * j->out_row_bytes, outbuf[p % 2],
+                                (size_t)count[p % 3] * j->out_row_bytes, ctx->cpu_threads);
+        }
         if (i < tiles) {
-            int64_t r0 = i * j->tile_rows;
-            int64_t rows = j->rows - r0 < j->tile_rows ? j->rows - r0 : j->tile_rows;
+            cudaEvent_t *e = ev + 3 * i;
+            int64_t rows = hm__tile_rows(j->tiles, i);
+            first[i % 3] = r0;
+            count[i % 3] = rows;
             size_t abytes = (size_t)rows * j->in_row_bytes;
             size_t dbytes = (size_t)rows * j->out_row_bytes;
             size_t aoff = (size_t)r0 * j->in_row_bytes;
@@ -87,7 +100,7 @@ hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_cuda_pipeline *j)
             HM_MARK(3, dev->stream);
             HM_CUDA_TRY(ctx, cudaEventRecord(e[1], dev->stream), "%s: recording", j->op);
             /* 3. the result's tile out, once computed (into pinned buffer i%2 when the output is
-             * pageable; the buffer was emptied at the previous iteration's step 4) */
+             * pageable; step 0 has just emptied it) */
             HM_CUDA_TRY(ctx, cudaStreamWaitEvent(dev->stream_out, e[1], 0), "%s: ordering", j->op);
             HM_MARK(4, dev->stream_out);
             HM_CUDA_TRY(ctx,
@@ -97,15 +110,7 @@ hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_cuda_pipeline *j)
                         "%s: copying tile %d of %s out", j->op, i, j->out_name);
             HM_MARK(5, dev->stream_out);
             HM_CUDA_TRY(ctx, cudaEventRecord(e[2], dev->stream_out), "%s: recording", j->op);
-        }
-        /* 4. empty the previous tile's pinned buffer into the pageable output */
-        if (!d_pinned && i >= 1) {
-            int p = i - 1;
-            int64_t r0 = p * j->tile_rows;
-            int64_t rows = j->rows - r0 < j->tile_rows ? j->rows - r0 : j->tile_rows;
-            HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[3 * p + 2]), "%s: waiting for a tile", j->op);
-            hm__parallel_memcpy(ctx, d + (size_t)r0 * j->out_row_bytes, outbuf[p % 2],
-                                (size_t)rows * j->out_row_bytes, ctx->cpu_threads);
+            r0 += rows;
         }
     }
 #undef HM_MARK
@@ -160,16 +165,15 @@ hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_cuda_pipeline *j)
     hm__ledger_add(ctx, &r);
     if (per_tile)
         hm__log(ctx, HM_LOG_INFO,
-                "pipelined over %d tiles of %lld rows in %.3f ms wall; busy times: %s in %.3f ms, "
+                "pipelined over %d tiles in %.3f ms wall; busy times: %s in %.3f ms, "
                 "compute %.3f ms, %s out %.3f ms (overlap %.2fx)",
-                tiles, (long long)j->tile_rows, wall * 1e3, j->in_name, in_ms, mm_ms, j->out_name,
-                out_ms, wall > 0 ? (in_ms + mm_ms + out_ms) / 1e3 / wall : 0.0);
+                tiles, wall * 1e3, j->in_name, in_ms, mm_ms, j->out_name, out_ms,
+                wall > 0 ? (in_ms + mm_ms + out_ms) / 1e3 / wall : 0.0);
     else
         hm__log(ctx, HM_LOG_INFO,
-                "pipelined over %d tiles of %lld rows in %.3f ms wall: %s in, compute and %s out "
+                "pipelined over %d tiles in %.3f ms wall: %s in, compute and %s out "
                 "overlapped (the ledger's times for %s and %s are this wall time)",
-                tiles, (long long)j->tile_rows, wall * 1e3, j->in_name, j->out_name, j->in_name,
-                j->out_name);
+                tiles, wall * 1e3, j->in_name, j->out_name, j->in_name, j->out_name);
 fail:
     if (st != HM_STATUS_SUCCESS) {
         (void)cudaStreamSynchronize(dev->stream_in);
