@@ -10,7 +10,7 @@
  * started, everything runs on the calling thread (slower, never wrong). */
 void hm__pool_run(hm_context *ctx, int n, void (*fn)(void *arg, int i, int n), void *arg);
 
-/* Copies bytes with up to `threads` threads (slices of at least 1 MiB each). */
+/* Copies bytes with up to `threads` threads (slices of at least 256 KiB each). */
 void hm__parallel_memcpy(hm_context *ctx, void *dst, const void *src, size_t bytes, int threads);
 
 /* Stops and joins the workers (context destruction). */

@@ -274,16 +274,27 @@ hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device,
     return HM_STATUS_SUCCESS;
 }
 
+/* The chunk of a staged copy: an eighth of it, rounded up to a MiB, from 4 MiB to the buffer's
+ * size. The first chunk's host copy and the last one's DMA overlap nothing; smaller chunks
+ * shorten them, and at 4 MiB the per-chunk costs (a host-thread round, a DMA start) stay small. */
+static size_t stage_len(const hm_cuda_state *s, size_t bytes)
+{
+    size_t c = (bytes / 8 + ((size_t)1 << 20) - 1) & ~(((size_t)1 << 20) - 1);
+    c = c < ((size_t)4 << 20) ? ((size_t)4 << 20) : c;
+    return c < s->stage_chunk ? c : s->stage_chunk;
+}
+
 /* Pageable host → device: host threads fill pinned buffer i+1 while the copy engine drains i. */
 static hm_status staged_h2d(hm_context *ctx, hm_cuda_device *d, char *dst, const char *src,
                             size_t bytes, int *chunks)
 {
     hm_cuda_state *s = state(ctx);
     hm_status st = HM_STATUS_SUCCESS;
+    size_t chunk = stage_len(s, bytes);
     int i = 0;
-    for (size_t off = 0; off < bytes; off += s->stage_chunk, i++) {
+    for (size_t off = 0; off < bytes; off += chunk, i++) {
         int b = i % s->stage_count;
-        size_t len = bytes - off < s->stage_chunk ? bytes - off : s->stage_chunk;
+        size_t len = bytes - off < chunk ? bytes - off : chunk;
         if (i >= s->stage_count)
             HM_CUDA_TRY(ctx, cudaEventSynchronize(d->stage_done[b]), "waiting for a staged copy");
         hm__parallel_memcpy(ctx, s->stage_buf[b], src + off, len, ctx->cpu_threads);
@@ -304,13 +315,13 @@ fail:
 /* Device → pageable host: the copy engine fills every pinned buffer ahead; host threads empty
  * each one as it lands and hand it back for the chunk a full round later. */
 static hm_status staged_issue(hm_context *ctx, hm_cuda_device *d, const char *src, size_t bytes,
-                              int j)
+                              size_t chunk, int j)
 {
     hm_cuda_state *s = state(ctx);
     hm_status st = HM_STATUS_SUCCESS;
     int b = j % s->stage_count;
-    size_t off = (size_t)j * s->stage_chunk;
-    size_t len = bytes - off < s->stage_chunk ? bytes - off : s->stage_chunk;
+    size_t off = (size_t)j * chunk;
+    size_t len = bytes - off < chunk ? bytes - off : chunk;
     HM_CUDA_TRY(ctx,
                 cudaMemcpyAsync(s->stage_buf[b], src + off, len, cudaMemcpyDeviceToHost, d->stream),
                 "copying a staged chunk of %zu bytes out", len);
@@ -324,17 +335,18 @@ static hm_status staged_d2h(hm_context *ctx, hm_cuda_device *d, char *dst, const
 {
     hm_cuda_state *s = state(ctx);
     hm_status st = HM_STATUS_SUCCESS;
-    size_t chunk = s->stage_chunk;
+    size_t chunk = stage_len(s, bytes);
     int n = (int)((bytes + chunk - 1) / chunk), nb = s->stage_count;
     for (int j = 0; j < n && j < nb; j++)
-        if ((st = staged_issue(ctx, d, src, bytes, j)) != HM_STATUS_SUCCESS)
+        if ((st = staged_issue(ctx, d, src, bytes, chunk, j)) != HM_STATUS_SUCCESS)
             goto fail;
     for (int i = 0; i < n; i++) {
         int b = i % nb;
         size_t off = (size_t)i * chunk, len = bytes - off < chunk ? bytes - off : chunk;
         HM_CUDA_TRY(ctx, cudaEventSynchronize(d->stage_done[b]), "waiting for a staged copy");
         hm__parallel_memcpy(ctx, dst + off, s->stage_buf[b], len, ctx->cpu_threads);
-        if (i + nb < n && (st = staged_issue(ctx, d, src, bytes, i + nb)) != HM_STATUS_SUCCESS)
+        if (i + nb < n &&
+            (st = staged_issue(ctx, d, src, bytes, chunk, i + nb)) != HM_STATUS_SUCCESS)
             goto fail;
     }
     *chunks = n;
