@@ -11,6 +11,8 @@
 
 #define HM_LT_WORKSPACE      ((size_t)32 << 20)
 #define HM_LT_MAX_CANDIDATES 16
+#define HM_LT_TUNE_ROUNDS    3    /* timed rounds of autotuning */
+#define HM_LT_TUNE_MS        10.0 /* a candidate's time in a round, back to back (ms) */
 
 /* The cuBLASLt boundary: in a function with `hm_status st` and a `fail:` label. */
 #define HM_CUBLAS_TRY(ctx, expr, what)                                                             \
@@ -35,6 +37,7 @@ typedef struct lt_plan {
     cublasLtMatmulAlgo_t algo;
     void *workspace;
     size_t workspace_bytes;
+    float waves; /* the heuristic's wave count for the chosen algorithm */
 } lt_plan;
 
 static cudaDataType_t data_type(hm_dtype t)
@@ -199,6 +202,27 @@ static hm_status run_algo(lt_plan *p, cudaStream_t stream, const cublasLtMatmulA
     return HM_STATUS_SUCCESS;
 }
 
+/* The chosen algorithm, as cuBLASLt describes it: what a reader needs to compare two plans. */
+static void log_algo(hm_context *ctx, const cublasLtMatmulAlgo_t *algo, float waves)
+{
+    int32_t id = -1;
+    uint32_t tile = 0, stages = 0, splitk = 1, swizzle = 0;
+    size_t got;
+    cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_ID, &id, sizeof id, &got);
+    cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof tile,
+                                         &got);
+    cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stages,
+                                         sizeof stages, &got);
+    cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &splitk,
+                                         sizeof splitk, &got);
+    cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, &swizzle,
+                                         sizeof swizzle, &got);
+    hm__log(ctx, HM_LOG_INFO,
+            "cuBLASLt algorithm %d: tile id %u, stages id %u, split-K %u, swizzle %u, %.2f waves",
+            (int)id, (unsigned)tile, (unsigned)stages, (unsigned)splitk, (unsigned)swizzle,
+            (double)waves);
+}
+
 static hm_status lt_plan_create(hm_context *ctx, const hm_matmul_desc *d, const void *first,
                                 const void *second, void *out, const void *bias, void **plan)
 {
@@ -269,45 +293,80 @@ static hm_status lt_plan_create(hm_context *ctx, const hm_matmul_desc *d, const 
     }
     p->algo = cand[0].algo;
     if (d->autotune > 1 && got > 1 && first && second && out) {
-        /* Time each candidate on the plan's operands: 1 warm-up, then the best of 3. */
+        /* Time each candidate on the plan's operands: one untimed call each (it also brings the
+         * clocks up and gives a first time), then HM_LT_TUNE_ROUNDS timed rounds, so that a
+         * drift of the clocks or the temperature touches every candidate alike. In a round a
+         * candidate runs back to back for about HM_LT_TUNE_MS, as a long computation would: one
+         * call at a time, between other candidates, misjudged power-hungry algorithms on the
+         * H100 (2026-11-25: at TF32 8192³ it chose one that runs 8% slower in a loop). A
+         * candidate's time is its median over the rounds. */
         HM_CUDA_TRY(ctx, cudaEventCreate(&e0), "hm_matmul: creating an event");
         HM_CUDA_TRY(ctx, cudaEventCreate(&e1), "hm_matmul: creating an event");
+        float times[HM_LT_MAX_CANDIDATES][HM_LT_TUNE_ROUNDS];
+        int reps[HM_LT_MAX_CANDIDATES];
+        bool ok[HM_LT_MAX_CANDIDATES];
+        for (int i = 0; i < got; i++) {
+            cublasStatus_t res;
+            float ms = 0;
+            HM_CUDA_TRY(ctx, cudaEventRecord(e0, dev->stream), "hm_matmul: timing");
+            run_algo(p, dev->stream, &cand[i].algo, first, second, out, &res);
+            HM_CUDA_TRY(ctx, cudaEventRecord(e1, dev->stream), "hm_matmul: timing");
+            HM_CUDA_TRY(ctx, cudaEventSynchronize(e1), "hm_matmul: timing");
+            HM_CUDA_TRY(ctx, cudaEventElapsedTime(&ms, e0, e1), "hm_matmul: timing");
+            ok[i] = res == CUBLAS_STATUS_SUCCESS;
+            reps[i] = ms > 0 ? (int)(HM_LT_TUNE_MS / ms) + 1 : 1;
+            reps[i] = reps[i] > 100 ? 100 : reps[i];
+        }
+        for (int round = 0; round < HM_LT_TUNE_ROUNDS; round++)
+            for (int i = 0; i < got; i++) {
+                if (!ok[i])
+                    continue;
+                cublasStatus_t res = CUBLAS_STATUS_SUCCESS;
+                HM_CUDA_TRY(ctx, cudaEventRecord(e0, dev->stream), "hm_matmul: timing");
+                for (int r = 0; r < reps[i] && res == CUBLAS_STATUS_SUCCESS; r++)
+                    run_algo(p, dev->stream, &cand[i].algo, first, second, out, &res);
+                HM_CUDA_TRY(ctx, cudaEventRecord(e1, dev->stream), "hm_matmul: timing");
+                HM_CUDA_TRY(ctx, cudaEventSynchronize(e1), "hm_matmul: timing");
+                ok[i] = res == CUBLAS_STATUS_SUCCESS;
+                HM_CUDA_TRY(ctx, cudaEventElapsedTime(&times[i][round], e0, e1),
+                            "hm_matmul: timing");
+                times[i][round] /= (float)reps[i];
+            }
         float best = -1;
         int best_i = 0;
         for (int i = 0; i < got; i++) {
-            float ms_best = -1;
-            for (int rep = 0; rep < 4; rep++) {
-                cublasStatus_t res;
-                HM_CUDA_TRY(ctx, cudaEventRecord(e0, dev->stream), "hm_matmul: timing");
-                run_algo(p, dev->stream, &cand[i].algo, first, second, out, &res);
-                HM_CUDA_TRY(ctx, cudaEventRecord(e1, dev->stream), "hm_matmul: timing");
-                HM_CUDA_TRY(ctx, cudaEventSynchronize(e1), "hm_matmul: timing");
-                if (res != CUBLAS_STATUS_SUCCESS) {
-                    ms_best = -1;
-                    break;
-                }
-                float ms;
-                HM_CUDA_TRY(ctx, cudaEventElapsedTime(&ms, e0, e1), "hm_matmul: timing");
-                if (rep > 0 && (ms_best < 0 || ms < ms_best))
-                    ms_best = ms;
+            if (!ok[i]) {
+                hm__log(ctx, HM_LOG_INFO, "autotune: candidate %d of %d failed", i + 1, got);
+                continue;
             }
-            hm__log(ctx, HM_LOG_INFO, "autotune: candidate %d of %d: %s", i + 1, got,
-                    ms_best < 0 ? "failed" : "");
-            if (ms_best >= 0) {
-                hm__log(ctx, HM_LOG_INFO, "autotune: candidate %d: %.4f ms", i + 1, ms_best);
-                if (best < 0 || ms_best < best) {
-                    best = ms_best;
-                    best_i = i;
+            float *t = times[i]; /* median of the rounds: sort the few in place */
+            for (int a = 1; a < HM_LT_TUNE_ROUNDS; a++)
+                for (int b = a; b > 0 && t[b] < t[b - 1]; b--) {
+                    float x = t[b];
+                    t[b] = t[b - 1];
+                    t[b - 1] = x;
                 }
+            float med = t[HM_LT_TUNE_ROUNDS / 2];
+            hm__log(ctx, HM_LOG_INFO, "autotune: candidate %d of %d: %.4f ms (%d calls a round)",
+                    i + 1, got, (double)med, reps[i]);
+            if (best < 0 || med < best) {
+                best = med;
+                best_i = i;
             }
         }
         p->algo = cand[best_i].algo;
         hm__log(ctx, HM_LOG_INFO, "autotune: chose candidate %d of %d (%.4f ms)", best_i + 1, got,
-                best);
+                (double)best);
     } else {
         hm__log(ctx, HM_LOG_INFO, "cuBLASLt: heuristic's first of %d candidate%s", got,
                 got == 1 ? "" : "s");
     }
+    for (int i = 0; i < got; i++)
+        if (memcmp(&cand[i].algo, &p->algo, sizeof p->algo) == 0) {
+            p->waves = cand[i].wavesCount;
+            log_algo(ctx, &p->algo, p->waves);
+            break;
+        }
     cublasLtMatmulPreferenceDestroy(pref);
     if (e0)
         cudaEventDestroy(e0);
