@@ -34,6 +34,17 @@ def wall(fn, sync, repeat, warmup):
     return statistics.median(times)
 
 
+def rounds(mine, peer, n=3):
+    """hetmath and the peer taken in turns, n rounds: on a host whose speed drifts, a ratio of
+    two runs minutes apart measures the drift. Returns each side's median over the rounds and
+    the per-round ratios."""
+    hs, ps = [], []
+    for _ in range(n):
+        hs.append(mine())
+        ps.append(peer())
+    return statistics.median(hs), statistics.median(ps), [h / p for h, p in zip(hs, ps)]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="the hetmath command")
@@ -53,9 +64,10 @@ def main():
     sync = (lambda: cp.cuda.Device().synchronize()) if gpu else nothing
     rows = []
 
-    def add(case, hm, peer_name, peer_s, goal=None, extra=None):
+    def add(case, hm, peer_name, peer_s, goal=None, extra=None, ratios=None):
         row = {"case": case, "hetmath_s": hm, "peer": peer_name, "peer_s": peer_s,
-               "ratio": hm / peer_s if peer_s else None, "goal": goal}
+               "ratio": hm / peer_s if peer_s else None, "goal": goal,
+               "round_ratios": ratios}
         row.update(extra or {})
         rows.append(row)
 
@@ -110,12 +122,13 @@ def main():
         extra_args = ["--axes", axes] if axes else []
         r = 5 if x.size >= 1 << 24 else rep
         # CPU: hetmath on the host (all cores, FFTW measured plans) vs scipy.fft (all workers)
-        hm = hetmath(a.bin, "fft", "--shape", shape, "--memory", "host", "--measure",
-                     "--repeat", str(r), "--warmup", "2", *extra_args)
-        sp = wall(lambda: scipy.fft.fft(x, axis=-1, workers=-1), nothing, r, 2)
+        hm, sp, ratios = rounds(
+            lambda: hetmath(a.bin, "fft", "--shape", shape, "--memory", "host", "--measure",
+                            "--repeat", str(r), "--warmup", "2", *extra_args)["median_s"],
+            lambda: wall(lambda: scipy.fft.fft(x, axis=-1, workers=-1), nothing, r, 2))
         npt = wall(lambda: np.fft.fft(x, axis=-1), nothing, r, 1)
-        add(f"fft c64 {shape} cpu", hm["median_s"], "scipy.fft", sp, goal=0.5,
-            extra={"numpy_s": npt})
+        add(f"fft c64 {shape} cpu", hm, "scipy.fft", sp, goal=0.5, extra={"numpy_s": npt},
+            ratios=ratios)
         if gpu:
             hm = hetmath(a.bin, "fft", "--shape", shape, "--memory", "cuda:0", "--repeat", str(rep),
                          "--warmup", "3", *extra_args)
@@ -146,8 +159,8 @@ def main():
             raw["fft_c64_1024_s"], goal=1.3)
 
     # ---- matmul ----------------------------------------------------------------------------
-    def mm(*args, r=rep):
-        return hetmath(a.bin, "matmul", *args, "--repeat", str(r), "--warmup", "2")
+    def mm(*args, r=rep, w=2):
+        return hetmath(a.bin, "matmul", *args, "--repeat", str(r), "--warmup", str(w))
 
     # CPU: hetmath (CBLAS, all cores) vs NumPy (its OpenBLAS, all cores)
     for dt, npdt in (("f32", np.float32), ("f64", np.float64)):
@@ -155,10 +168,13 @@ def main():
         A = np.random.default_rng(1).random((n, n), dtype=np.float64).astype(npdt)
         B = np.random.default_rng(2).random((n, n), dtype=np.float64).astype(npdt)
         out = np.empty((n, n), dtype=npdt)
-        hm = mm("--m", str(n), "--n", str(n), "--k", str(n), "--dtype", dt, r=5)
-        npt = wall(lambda: np.matmul(A, B, out=out), nothing, 5, 1)
-        add(f"matmul {dt} {n}^3 cpu", hm["median_s"], "numpy", npt, goal=1 / 0.95,
-            extra={"hetmath_tflops": hm["tflops"], "peer_tflops": 2 * n ** 3 / npt / 1e12})
+        hm, npt, ratios = rounds(
+            lambda: mm("--m", str(n), "--n", str(n), "--k", str(n), "--dtype", dt,
+                       r=10)["median_s"],
+            lambda: wall(lambda: np.matmul(A, B, out=out), nothing, 10, 2))
+        add(f"matmul {dt} {n}^3 cpu", hm, "numpy", npt, goal=1 / 0.95,
+            extra={"hetmath_tflops": 2 * n ** 3 / hm / 1e12,
+                   "peer_tflops": 2 * n ** 3 / npt / 1e12}, ratios=ratios)
     if gpu:
         import torch
         M, N, K = 8000, 2000, 4000  # the notebook: A 8000x4000, B 4000x2000, D 8000x2000
@@ -172,13 +188,20 @@ def main():
             extra={"hetmath_tflops": hm["tflops"], "peer_tflops": flops / cps / 1e12})
         gemm_s = hm["median_s"]
         Ah, Bh = cp.asnumpy(A), cp.asnumpy(B)
-        serial = wall(lambda: (cp.asarray(Ah) @ cp.asarray(Bh)).get(), sync, 5, 2)
         for label, args in (("generic, exec cuda:0", ["--exec", "cuda:0"]),
                             ("advanced", ["--advanced"])):
-            hm = mm("--m", str(M), "--n", str(N), "--k", str(K), "--memory", "host", *args, r=5)
-            add(f"matmul f32 notebook, host operands, {label}", hm["median_s"],
-                "cupy serial", serial, goal=0.15, extra={"bytes_h2d": hm["bytes_h2d"],
-                                                         "bytes_d2h": hm["bytes_d2h"]})
+            last = {}
+
+            def mine():
+                last.update(mm("--m", str(M), "--n", str(N), "--k", str(K), "--memory", "host",
+                               *args, r=5))
+                return last["median_s"]
+
+            hm, serial, ratios = rounds(
+                mine, lambda: wall(lambda: (cp.asarray(Ah) @ cp.asarray(Bh)).get(), sync, 5, 2))
+            add(f"matmul f32 notebook, host operands, {label}", hm, "cupy serial", serial,
+                goal=0.15, extra={"bytes_h2d": last["bytes_h2d"], "bytes_d2h": last["bytes_d2h"]},
+                ratios=ratios)
         # pinned operands against the overlap floor: B in + max(A in, GEMM, D out)
         if pinned_gbps:
             gin, gout = pinned_gbps.get("256M", next(iter(pinned_gbps.values())))
@@ -192,32 +215,36 @@ def main():
         cp.get_default_memory_pool().free_all_blocks()
         sizes = [1024, 4096, 8192] if a.quick else [1024, 2048, 4096, 8192, 16384]
         for n in sizes:
-            r = 3 if n >= 16384 else (5 if n >= 8192 else rep)
+            # The long products heat the card and move its clocks: both sides warm up for 10
+            # calls, time 10, and take turns over 3 rounds.
+            r, w = (10, 10) if n >= 8192 else (rep, 2)
+            nr = 3 if n >= 8192 else 1
             flops = 2 * n ** 3
+
+            def row(kind, args, peer_name, peer_fn, peer_sync):
+                hm, pt, ratios = rounds(
+                    lambda: mm("--m", str(n), "--n", str(n), "--k", str(n), "--memory",
+                               "cuda:0", *args, r=r, w=w)["median_s"],
+                    lambda: wall(peer_fn, peer_sync, r, w), nr)
+                add(f"matmul {kind} {n}^3 cuda:0", hm, peer_name, pt, goal=1 / 0.98,
+                    extra={"hetmath_tflops": flops / hm / 1e12, "peer_tflops": flops / pt / 1e12},
+                    ratios=ratios)
+
             A = cp.random.random((n, n), dtype=cp.float32)
             B = cp.random.random((n, n), dtype=cp.float32)
             D = cp.empty((n, n), dtype=cp.float32)
-            hm = mm("--m", str(n), "--n", str(n), "--k", str(n), "--memory", "cuda:0", r=r)
-            cps = wall(lambda: cp.matmul(A, B, out=D), sync, r, 2)
-            add(f"matmul f32 {n}^3 cuda:0", hm["median_s"], "cupy", cps, goal=1 / 0.98,
-                extra={"hetmath_tflops": hm["tflops"], "peer_tflops": flops / cps / 1e12})
+            row("f32", [], "cupy", lambda: cp.matmul(A, B, out=D), sync)
             del A, B, D
             cp.get_default_memory_pool().free_all_blocks()
             ta = torch.rand((n, n), device="cuda")
             tb = torch.rand((n, n), device="cuda")
             torch.backends.cuda.matmul.allow_tf32 = True
-            hm = mm("--m", str(n), "--n", str(n), "--k", str(n), "--memory", "cuda:0",
-                    "--advanced", "--tf32", r=r)
-            tt = wall(lambda: torch.matmul(ta, tb), torch.cuda.synchronize, r, 2)
-            add(f"matmul tf32 {n}^3 cuda:0", hm["median_s"], "torch", tt, goal=1 / 0.98,
-                extra={"hetmath_tflops": hm["tflops"], "peer_tflops": flops / tt / 1e12})
+            row("tf32", ["--advanced", "--tf32"], "torch", lambda: torch.matmul(ta, tb),
+                torch.cuda.synchronize)
             torch.backends.cuda.matmul.allow_tf32 = False
             ta, tb = ta.bfloat16(), tb.bfloat16()
-            hm = mm("--m", str(n), "--n", str(n), "--k", str(n), "--memory", "cuda:0",
-                    "--advanced", "--dtype", "bf16", r=r)
-            tt = wall(lambda: torch.matmul(ta, tb), torch.cuda.synchronize, r, 2)
-            add(f"matmul bf16 {n}^3 cuda:0", hm["median_s"], "torch", tt, goal=1 / 0.98,
-                extra={"hetmath_tflops": hm["tflops"], "peer_tflops": flops / tt / 1e12})
+            row("bf16", ["--advanced", "--dtype", "bf16"], "torch", lambda: torch.matmul(ta, tb),
+                torch.cuda.synchronize)
             del ta, tb
             torch.cuda.empty_cache()
         # small-call overhead: 64x64 f32 on device operands
@@ -234,8 +261,10 @@ def main():
     print(f"{'case':52} {'hetmath':>11} {'peer':>11} {'peer time':>11} {'ratio':>7} {'goal':>7}")
     for r in rows:
         goal = "" if r["goal"] is None else f"<={r['goal']:.3g}"
+        rr = r.get("round_ratios") or []
+        spread = f"  rounds {min(rr):.2f}-{max(rr):.2f}" if len(rr) > 1 else ""
         print(f"{r['case']:52} {r['hetmath_s'] * 1e3:9.3f}ms {r['peer']:>11} "
-              f"{r['peer_s'] * 1e3:9.3f}ms {r['ratio']:7.3f} {goal:>7}")
+              f"{r['peer_s'] * 1e3:9.3f}ms {r['ratio']:7.3f} {goal:>7}{spread}")
 
 
 if __name__ == "__main__":

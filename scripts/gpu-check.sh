@@ -59,15 +59,24 @@ $(grep -cE '(ERROR|RACECHECK) SUMMARY' "$OUT/sanitizer.log") runs clean)"
     > "$OUT/demo.txt" 2>&1 && note "demo, info, estimate-transfer: ok" ||
     note "demo, info, estimate-transfer: FAILED"
 
-# Where the time of a pipelined host-operand matmul goes (the log's overlap line).
-for mem in pinned host; do
-    for timing in none tiles; do
-        echo "## memory $mem, HETMATH_PIPELINE_TIMING=$timing"
-        HETMATH_PIPELINE_TIMING=$timing HETMATH_LOG_LEVEL=info $build/hetmath bench matmul \
-            --m 8000 --n 2000 --k 4000 --memory $mem --advanced --repeat 5 --warmup 1 2>&1 |
-            grep -E 'pipelined|transfer #|matmul f32' | tail -4
+# Diagnostics: where the time of a pipelined host-operand matmul goes (the tiles, the log's
+# overlap line), and what autotuning measures against the heuristic's choice.
+{
+    for mem in pinned host; do
+        for timing in none tiles; do
+            echo "## notebook, memory $mem, HETMATH_PIPELINE_TIMING=$timing"
+            HETMATH_PIPELINE_TIMING=$timing HETMATH_LOG_LEVEL=info $build/hetmath bench matmul \
+                --m 8000 --n 2000 --k 4000 --memory $mem --advanced --repeat 5 --warmup 1 2>&1 |
+                grep -E 'pipelined|transfer #|matmul f32' | tail -5
+        done
     done
-done > "$OUT/pipeline.txt"
+    for tune in 1 8; do
+        echo "## tf32 8192^3, --autotune $tune"
+        HETMATH_LOG_LEVEL=info $build/hetmath bench matmul --m 8192 --n 8192 --k 8192 \
+            --memory cuda:0 --advanced --tf32 --autotune $tune --repeat 10 --warmup 2 2>&1 |
+            grep -E 'autotune|algorithm|^matmul' | tail -12
+    done
+} > "$OUT/diagnostics.txt"
 
 PYTHONUNBUFFERED=1 python3 bench/peers.py --bin $build/hetmath --out "$OUT/peers.json" $quick \
     > "$OUT/peers.log" 2>&1 && note "peers: ok" || note "peers: FAILED (see peers.log)"
