@@ -207,5 +207,43 @@ int main(void)
     run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 20, "cpu");
     run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 24, "cpu");
     hm_context_destroy(ctx);
+
+    /* Row blocks (cpu_fft.c) forced on: the table again on fresh contexts (their own plans), and
+     * a batch of rows that must take them. */
+    setenv("HETMATH_FFT_ROW_BLOCKS", "always", 1);
+    ctx = hm_test_context(&log, HM_LOG_WARN);
+    run_fft_cases(ctx, hm_device_host(), hm_execution_default(), 0, "cpu row blocks");
+    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(3), 0, "cpu row blocks, 3 threads");
+    run_fft_properties(ctx, hm_device_host(), hm_execution_cpu(3), 20, "cpu row blocks");
+    {
+        enum { R = 37, L = 1000 };
+        static float xr[2 * R * L], yr[2 * R * L], ref[2 * R * L];
+        unsigned long long seed = 5;
+        for (int i = 0; i < 2 * R * L; i++)
+            xr[i] = (float)hm_test_rand(&seed);
+        int64_t sh[2] = {R, L};
+        hm_tensor xt, yt;
+        hm_tensor_init(&xt, xr, hm_device_host(), HM_DTYPE_C64, 2, sh, NULL);
+        hm_tensor_init(&yt, yr, hm_device_host(), HM_DTYPE_C64, 2, sh, NULL);
+        hm_fft_options o;
+        hm_fft_options_init(&o);
+        o.num_axes = 1;
+        o.axes[0] = 1;
+        o.norm = HM_FFT_NORM_ORTHO;
+        hm_context_set_log_level(ctx, HM_LOG_INFO);
+        hm_test_log_clear(&log);
+        CHECK_STATUS(hm_fft(ctx, &xt, &yt, &o), HM_STATUS_SUCCESS);
+        CHECK_CONTAINS(log.text, "FFTW: 37 rows in blocks of 16, copied and transformed in place");
+        hm_context_set_log_level(ctx, HM_LOG_WARN);
+        memcpy(ref, yr, sizeof ref);
+        setenv("HETMATH_FFT_ROW_BLOCKS", "never", 1);
+        hm_context *plain = hm_test_context(&log, HM_LOG_WARN);
+        memset(yr, 0, sizeof yr);
+        CHECK_STATUS(hm_fft(plain, &xt, &yt, &o), HM_STATUS_SUCCESS);
+        CHECK_NEAR(rel_l2(ref, yr, 2 * R * L), 1e-6, "row blocks agree with FFTW's plan");
+        hm_context_destroy(plain);
+    }
+    unsetenv("HETMATH_FFT_ROW_BLOCKS");
+    hm_context_destroy(ctx);
     return hm_test_finish("test_fft_cpu");
 }
