@@ -79,6 +79,13 @@ HM_API void hm_fft_options_init(hm_fft_options *opts);
  * asynchronous on the context's stream for that device unless opts->blocking. Stateless calls
  * reuse plans through the context's plan cache.
  * @p x is never modified (except in place).
+ *
+ * Host operands on a GPU: a compact batch of at least 8 transforms over the trailing axes, x at
+ * least 8 MiB, is pipelined over the batch as hm_matmul_advanced() pipelines row tiles (chunks of
+ * the batch go in while earlier ones are transformed and come back). On the CPU with
+ * HM_FFT_MEASURE, a batch of out-of-place 1-D C2C rows may instead be done in cache-sized blocks
+ * of rows, each copied into y and transformed there in place, when that measures at least 5%
+ * faster than FFTW's own plan (the log says which ran).
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, bad options size or enum value
  * @retval (any status of hm_tensor_check(), for x or y)

@@ -77,6 +77,16 @@ HM_API hm_status hm_matmul(hm_context *ctx, const hm_tensor *A, const hm_tensor 
  * TF32 for f32 (opts->tf32), fused epilogs with an optional @p bias (1-D, length N, the dtype
  * of D, in the operands' memory space), and autotuning. Host operands are copied to the execution
  * device (cuda:0 unless named) and D is copied back to host memory.
+ *
+ * Host operands on a GPU (here, or hm_matmul() with a CUDA execution space): when A is 2-D,
+ * compact row-major and at least 8 MiB, D compact row-major, and there is no C (beta 0), the
+ * product is pipelined: B goes in first, then row tiles of A go in while earlier tiles are
+ * multiplied and their rows of D come back, on three streams. The tiles are small at both ends
+ * (their copies overlap nothing) and large between (small products run below the device's rate):
+ * for 8000 rows, 800, 800, 1600, 2000, 2000, 800. Pageable memory goes through the context's
+ * pinned pool (hm_context_options.pinned_pool_bytes, at least 128 MiB for the pipeline); pinned
+ * memory goes direct. The ledger records A in and D out with the pipeline's wall time, and the
+ * log names the tiles.
  * @retval as hm_matmul(), and:
  * @retval HM_STATUS_CUDA_UNAVAILABLE  no CUDA device: this operation needs a CUDA execution space
  * @retval HM_STATUS_INVALID_EXECUTION cpu execution named
