@@ -1,6 +1,10 @@
 /* The CPU backend: host memory, strided host copies, and the CPU operations (FFTW3, CBLAS). */
+#define _DEFAULT_SOURCE /* madvise's MADV_HUGEPAGE, a Linux extension */
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "backends/cpu/cpu.h"
 
@@ -14,12 +18,21 @@ static hm_status cpu_probe(hm_context *ctx, int *count)
 static hm_status cpu_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out)
 {
     (void)device;
-    /* 64-byte alignment suits every dtype, AVX-512 loads and FFTW's SIMD plans. */
-    size_t rounded = (bytes + 63) & ~(size_t)63;
-    void *p = rounded >= bytes ? aligned_alloc(64, rounded) : NULL;
+    /* 64-byte alignment suits every dtype, AVX-512 loads and FFTW's SIMD plans. From 4 MiB up,
+     * 2 MiB alignment and transparent huge pages asked for, as NumPy does for its arrays (where
+     * the kernel gives huge pages only when asked, as on Ubuntu's default): fewer TLB misses for
+     * BLAS and FFTW on large operands, and like for like in the comparisons with NumPy. On the
+     * development machine (2 cores) sgemm 2048³ moved by 1-3%, within its noise. */
+    size_t align = bytes >= ((size_t)4 << 20) ? ((size_t)2 << 20) : 64;
+    size_t rounded = (bytes + align - 1) & ~(align - 1);
+    void *p = rounded >= bytes ? aligned_alloc(align, rounded) : NULL;
     if (!p)
         return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "host allocation of %zu bytes failed",
                         bytes);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (align > 64)
+        (void)madvise(p, rounded, MADV_HUGEPAGE); /* advice only: no huge pages is no error */
+#endif
     *out = p;
     return HM_STATUS_SUCCESS;
 }
