@@ -6,8 +6,9 @@
  * large. The schedule: two tiles of about rows/10, one of twice that, then tiles of about rows/4
  * (at most max_tile, the staging buffer's rows), then one of about rows/10. For the notebook's
  * 8000 rows: 800, 800, 1600, 2000, 2000, 800. A model of the pipeline fitted to tile products
- * measured on an H100 (2026-11-25) put this within 1% of the best six-tile schedule, and 5%
- * under eight equal tiles; docs/PERFORMANCE.md has the figures. */
+ * measured on an H100 (bench/pipeline_model.py, 2026-11-25) ranks this the best of all schedules
+ * of up to six tiles drawn from the measured sizes, 5-7% under equal tiles of 800 to 2000 rows;
+ * measured, 4.00-4.11 ms against 4.13-4.36 (docs/PERFORMANCE.md). */
 #ifndef HETMATH_CORE_TILES_H
 #define HETMATH_CORE_TILES_H
 
