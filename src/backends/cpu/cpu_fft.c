@@ -62,8 +62,8 @@ static void destroy_one(const hm_fft_desc *d, void *plan)
     pthread_mutex_unlock(&planner_lock);
 }
 
-/* Plans on the given arrays (FFTW_MEASURE writes into them). */
-static void *make_plan(const hm_fft_desc *d, void *in, void *out, unsigned flags)
+/* FFTW's planner call for d, on the given arrays (FFTW_MEASURE writes into them). */
+static void *guru_plan(const hm_fft_desc *d, void *in, void *out, unsigned flags)
 {
     fftw_iodim64 dims[HM_FFT_MAX_RANK], batch[HM_MAX_NDIM];
     for (int i = 0; i < d->rank; i++) {
@@ -99,6 +99,22 @@ static void *make_plan(const hm_fft_desc *d, void *in, void *out, unsigned flags
     }
 }
 
+/* A plan with `threads` FFTW threads, made under the planner lock (the thread count is planner
+ * state too). */
+static void *make_plan(const hm_fft_desc *d, int threads, void *in, void *out, unsigned flags)
+{
+    pthread_mutex_lock(&planner_lock);
+    if (threads_ok) {
+        if (d->double_precision)
+            fftw_plan_with_nthreads(threads);
+        else
+            fftwf_plan_with_nthreads(threads);
+    }
+    void *plan = guru_plan(d, in, out, flags);
+    pthread_mutex_unlock(&planner_lock);
+    return plan;
+}
+
 static size_t elem_in(const hm_fft_desc *d)
 {
     size_t real = d->double_precision ? 8 : 4;
@@ -129,15 +145,7 @@ static hm_status plan_with(hm_context *ctx, const hm_fft_desc *d, unsigned extra
                         "hm_fft: no host memory for FFTW's planning arrays (%zu bytes)",
                         in_bytes + out_bytes);
     }
-    pthread_mutex_lock(&planner_lock);
-    if (threads_ok) {
-        if (d->double_precision)
-            fftw_plan_with_nthreads(d->exec.num_threads);
-        else
-            fftwf_plan_with_nthreads(d->exec.num_threads);
-    }
-    void *plan = make_plan(d, in, o, flags);
-    pthread_mutex_unlock(&planner_lock);
+    void *plan = make_plan(d, d->exec.num_threads, in, o, flags);
     fftw_free(in);
     if (o != in)
         fftw_free(o);
@@ -217,16 +225,7 @@ static void *block_plan_on(const hm_fft_desc *d, int64_t rows, void *buf)
     b.batch_n[0] = rows;
     b.batch_in_stride[0] = d->batch_out_stride[0];
     b.in_stride[0] = 1;
-    pthread_mutex_lock(&planner_lock);
-    if (threads_ok) {
-        if (d->double_precision)
-            fftw_plan_with_nthreads(1);
-        else
-            fftwf_plan_with_nthreads(1);
-    }
-    void *plan = make_plan(&b, buf, buf, FFTW_MEASURE);
-    pthread_mutex_unlock(&planner_lock);
-    return plan;
+    return make_plan(&b, 1, buf, buf, FFTW_MEASURE);
 }
 
 /* The best of HM_ROW_BLOCK_TRIES runs of FFTW's plan (t[0]) and of the row blocks (t[1]), taken
