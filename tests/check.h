@@ -135,6 +135,18 @@ static inline void hm_test_require_cuda(hm_context *ctx, const char *name)
     }
 }
 
+/* The ledger's most recent record of @p operand; 0 when there is none. */
+static inline int hm_test_last_record(const hm_context *ctx, const char *operand,
+                                      hm_transfer_record *out)
+{
+    for (size_t i = hm_ledger_count(ctx); i-- > 0;) {
+        hm_ledger_record(ctx, i, out);
+        if (strcmp(out->operand, operand) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Deterministic pseudo-random numbers in [-1, 1) (xorshift), seeded per test. */
 static inline double hm_test_rand(unsigned long long *state)
 {

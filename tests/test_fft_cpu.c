@@ -90,6 +90,15 @@ static void bad_inputs(hm_context *ctx)
     o.size = 3;
     EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_ARGUMENT, "options size");
     hm_fft_options_init(&o);
+    o.register_host = 1;
+    EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_ARGUMENT,
+           "hm_fft: register_host needs a plan (hm_fft_plan_create)");
+    o.register_host = 3;
+    hm_fft_plan *rp = NULL;
+    CHECK_STATUS(hm_fft_plan_create(ctx, &x, &y, &o, &rp), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "register_host 3 is neither 0 nor 1");
+    CHECK(rp == NULL);
+    hm_fft_options_init(&o);
     o.execution = hm_execution_cpu(0);
     EXPECT(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_EXECUTION, "cpu execution with 0 threads");
     if (ndev == 0) {

@@ -118,6 +118,63 @@ int main(void)
             hm_tensor_free(ctx, all[i]);
     }
 
+    /* A plan with register_host over pageable host operands: the second execution on the same
+     * buffers registers x and y and copies them direct; the result is bit-identical; stateless
+     * calls refuse the option. */
+    {
+        int64_t sx[2] = {37, 65536};
+        hm_tensor hx, hy;
+        CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C64, 2, sx, &hx),
+                     HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C64, 2, sx, &hy),
+                     HM_STATUS_SUCCESS);
+        size_t nb = hm_tensor_nbytes(&hx);
+        for (size_t i = 0; i < nb / 4; i++)
+            ((float *)hx.data)[i] = (float)hm_test_rand(&seed);
+        float *first = malloc(nb);
+        hm_fft_options po;
+        hm_fft_options_init(&po);
+        po.num_axes = 1;
+        po.axes[0] = 1;
+        po.execution = hm_execution_cuda(0);
+        po.register_host = 1;
+        hm_ledger_reset(ctx);
+        CHECK_STATUS(hm_fft(ctx, &hx, &hy, &po), HM_STATUS_INVALID_ARGUMENT);
+        CHECK_CONTAINS(hm_context_last_error(ctx), "hm_fft: register_host needs a plan");
+        CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+        hm_fft_plan *rplan = NULL;
+        CHECK_STATUS(hm_fft_plan_create(ctx, &hx, &hy, &po, &rplan), HM_STATUS_SUCCESS);
+        for (int call = 0; call < 2 && rplan; call++) {
+            hm_context_set_log_level(ctx, HM_LOG_INFO);
+            hm_test_log_clear(&log);
+            hm_ledger_reset(ctx);
+            CHECK_STATUS(hm_fft_execute(ctx, rplan, &hx, &hy), HM_STATUS_SUCCESS);
+            hm_context_set_log_level(ctx, HM_LOG_WARN);
+            hm_transfer_record rx, ry;
+            CHECK(hm_test_last_record(ctx, "x", &rx) && hm_test_last_record(ctx, "y", &ry));
+            CHECK_EQ_INT(rx.bytes, nb);
+            CHECK_EQ_INT(ry.bytes, nb);
+            CHECK_EQ_INT(rx.src_pinned, call);
+            CHECK_EQ_INT(ry.dst_pinned, call);
+            CHECK_EQ_INT(rx.path, call ? HM_PATH_DIRECT : HM_PATH_STAGED);
+            if (call == 0) {
+                memcpy(first, hy.data, nb);
+            } else {
+                CHECK_CONTAINS(log.text, "hm_fft: registered operand x (19.4 MB at");
+                CHECK_CONTAINS(log.text, "hm_fft: registered operand y (19.4 MB at");
+                CHECK(memcmp(first, hy.data, nb) == 0);
+            }
+        }
+        hm_context_set_log_level(ctx, HM_LOG_INFO);
+        hm_test_log_clear(&log);
+        hm_fft_plan_destroy(rplan);
+        hm_context_set_log_level(ctx, HM_LOG_WARN);
+        CHECK_CONTAINS(log.text, "unregistered 19.4 MB of host memory");
+        free(first);
+        hm_tensor_free(ctx, &hx);
+        hm_tensor_free(ctx, &hy);
+    }
+
     run_fft_properties(ctx, dev, hm_execution_default(), 20, "cuda");
     if (!getenv("HETMATH_TEST_QUICK")) /* set under compute-sanitizer, where 2^24 is slow */
         run_fft_properties(ctx, dev, hm_execution_default(), 24, "cuda");

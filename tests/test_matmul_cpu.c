@@ -63,6 +63,22 @@ static void bad_inputs(hm_context *ctx)
     o.size = 2;
     EXPECT(hm_matmul(ctx, &A, &B, NULL, &D, &o), HM_STATUS_INVALID_ARGUMENT, "options size");
     hm_matmul_options_init(&o);
+    o.register_host = 1;
+    EXPECT(hm_matmul(ctx, &A, &B, NULL, &D, &o), HM_STATUS_INVALID_ARGUMENT,
+           "hm_matmul: register_host needs a plan (hm_matmul_plan_create)");
+    o.register_host = -1;
+    hm_matmul_plan *rp = NULL;
+    CHECK_STATUS(hm_matmul_plan_create(ctx, HM_OP_GENERIC, &A, &B, NULL, &D, NULL, &o, &rp),
+                 HM_STATUS_INVALID_ARGUMENT);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "register_host -1 is neither 0 nor 1");
+    /* On the CPU nothing is copied, so a plan with the option has nothing to register. */
+    o.register_host = 1;
+    CHECK_STATUS(hm_matmul_plan_create(ctx, HM_OP_GENERIC, &A, &B, NULL, &D, NULL, &o, &rp),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_matmul_execute(ctx, rp, &A, &B, NULL, &D, NULL), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_matmul_execute(ctx, rp, &A, &B, NULL, &D, NULL), HM_STATUS_SUCCESS);
+    hm_matmul_plan_destroy(rp);
+    hm_matmul_options_init(&o);
     o.execution = hm_execution_cpu(-3);
     EXPECT(hm_matmul(ctx, &A, &B, NULL, &D, &o), HM_STATUS_INVALID_EXECUTION,
            "cpu execution with -3 threads");

@@ -104,6 +104,131 @@ static void run_epilogs(hm_context *ctx, hm_device memory, hm_dtype dt)
     free(hbias);
 }
 
+/* A long-lived plan with register_host over pageable host operands (the pipelined case, odd
+ * sizes): the first execution stages A, B and D; the second, on the same buffers, registers them
+ * and copies direct; a new A is staged and the old one unregistered; destroying the plan
+ * unregisters the rest. D is bit-identical across the executions (the same tile plans), and
+ * stateless calls refuse the option. */
+static void run_registration(hm_context *ctx, hm_test_log *log)
+{
+    const int64_t M = 3001, K = 1003, N = 517;
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
+    hm_device host = hm_device_host();
+    hm_tensor A, A2, B, D;
+    CHECK_STATUS(hm_tensor_alloc(ctx, host, HM_DTYPE_F32, 2, sa, &A), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, host, HM_DTYPE_F32, 2, sa, &A2), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, host, HM_DTYPE_F32, 2, sb, &B), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, host, HM_DTYPE_F32, 2, sd, &D), HM_STATUS_SUCCESS);
+    unsigned long long seed = 31;
+    for (int64_t i = 0; i < M * K; i++)
+        ((float *)A.data)[i] = ((float *)A2.data)[i] = (float)hm_test_rand(&seed);
+    for (int64_t i = 0; i < K * N; i++)
+        ((float *)B.data)[i] = (float)hm_test_rand(&seed);
+    size_t dbytes = hm_tensor_nbytes(&D);
+    float *first = malloc(dbytes);
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.register_host = 1;
+
+    /* Stateless calls refuse it, before any work. */
+    memset(D.data, 0x55, dbytes);
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_CONTAINS(hm_context_last_error(ctx),
+                   "hm_matmul_advanced: register_host needs a plan (hm_matmul_plan_create)");
+    CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+    CHECK_EQ_INT(((unsigned char *)D.data)[dbytes - 1], 0x55);
+    o.register_host = 2;
+    hm_matmul_plan *plan = NULL;
+    CHECK_STATUS(hm_matmul_plan_create(ctx, HM_OP_SPECIALIZED, &A, &B, NULL, &D, NULL, &o, &plan),
+                 HM_STATUS_INVALID_ARGUMENT);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "register_host 2 is neither 0 nor 1");
+    CHECK(plan == NULL);
+
+    o.register_host = 1;
+    CHECK_STATUS(hm_matmul_plan_create(ctx, HM_OP_SPECIALIZED, &A, &B, NULL, &D, NULL, &o, &plan),
+                 HM_STATUS_SUCCESS);
+    hm_transfer_record ra, rb, rd;
+    for (int call = 0; call < 4 && plan; call++) {
+        const hm_tensor *a = call == 3 ? &A2 : &A;
+        hm_context_set_log_level(ctx, HM_LOG_INFO);
+        hm_test_log_clear(log);
+        hm_ledger_reset(ctx);
+        CHECK_STATUS(hm_matmul_execute(ctx, plan, a, &B, NULL, &D, NULL), HM_STATUS_SUCCESS);
+        hm_context_set_log_level(ctx, HM_LOG_WARN);
+        CHECK(hm_test_last_record(ctx, "A", &ra) && hm_test_last_record(ctx, "B", &rb) &&
+              hm_test_last_record(ctx, "D", &rd));
+        hm_transfer_totals tot;
+        hm_ledger_totals(ctx, &tot);
+        CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D], (M * K + K * N) * 4);
+        CHECK_EQ_INT(tot.bytes[HM_TRANSFER_D2H], M * N * 4);
+        if (call == 0) { /* first sight of the buffers: staged */
+            CHECK(strstr(log->text, "registered operand") == NULL);
+            CHECK_EQ_INT(ra.path, HM_PATH_STAGED);
+            CHECK_EQ_INT(ra.src_pinned, 0);
+            CHECK_EQ_INT(rd.dst_pinned, 0);
+            memcpy(first, D.data, dbytes);
+        } else if (call == 1) { /* the same buffers again: registered, then direct */
+            CHECK_CONTAINS(log->text, "hm_matmul_advanced: registered operand A (12.0 MB at");
+            CHECK_CONTAINS(log->text, "registered operand B (");
+            CHECK_CONTAINS(log->text, "registered operand D (");
+            CHECK_CONTAINS(log->text, "host (registered) -> cuda:0");
+            CHECK_EQ_INT(ra.path, HM_PATH_DIRECT);
+            CHECK_EQ_INT(ra.src_pinned, 1);
+            CHECK_EQ_INT(rb.src_pinned, 1);
+            CHECK_EQ_INT(rd.dst_pinned, 1);
+            CHECK_EQ_INT(rd.path, HM_PATH_DIRECT);
+        } else if (call == 2) { /* still registered: nothing to do */
+            CHECK(strstr(log->text, "registered operand") == NULL);
+            CHECK_EQ_INT(ra.src_pinned, 1);
+        } else { /* another A: the old one unregistered, the new one staged; B and D stay */
+            CHECK_CONTAINS(log->text, "unregistered 12.0 MB of host memory");
+            CHECK_EQ_INT(ra.path, HM_PATH_STAGED);
+            CHECK_EQ_INT(ra.src_pinned, 0);
+            CHECK_EQ_INT(rb.src_pinned, 1);
+            CHECK_EQ_INT(rd.dst_pinned, 1);
+        }
+        CHECK(memcmp(first, D.data, dbytes) == 0);
+    }
+    /* The old A is pageable again; destroying the plan unpins B. */
+    hm_tensor Ad;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F32, 2, sa, &Ad),
+                 HM_STATUS_SUCCESS);
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_copy(ctx, &A, &Ad), HM_STATUS_SUCCESS);
+    CHECK(hm_test_last_record(ctx, "src", &ra));
+    CHECK_EQ_INT(ra.src_pinned, 0);
+    hm_matmul_plan_destroy(plan);
+    hm_tensor Bd;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F32, 2, sb, &Bd),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_copy(ctx, &B, &Bd), HM_STATUS_SUCCESS);
+    CHECK(hm_test_last_record(ctx, "src", &rb));
+    CHECK_EQ_INT(rb.src_pinned, 0);
+
+    /* Pinned operands are left alone: nothing registered, copies direct as always. */
+    hm_tensor P;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_pinned(), HM_DTYPE_F32, 2, sa, &P),
+                 HM_STATUS_SUCCESS);
+    memcpy(P.data, A.data, hm_tensor_nbytes(&A));
+    CHECK_STATUS(hm_matmul_plan_create(ctx, HM_OP_SPECIALIZED, &P, &B, NULL, &D, NULL, &o, &plan),
+                 HM_STATUS_SUCCESS);
+    for (int call = 0; call < 2 && plan; call++) {
+        hm_context_set_log_level(ctx, HM_LOG_INFO);
+        hm_test_log_clear(log);
+        CHECK_STATUS(hm_matmul_execute(ctx, plan, &P, &B, NULL, &D, NULL), HM_STATUS_SUCCESS);
+        hm_context_set_log_level(ctx, HM_LOG_WARN);
+        CHECK(strstr(log->text, "registered operand A") == NULL);
+    }
+    CHECK_CONTAINS(log->text, "registered operand B (");
+    CHECK(memcmp(first, D.data, dbytes) == 0);
+    hm_matmul_plan_destroy(plan);
+    free(first);
+    hm_tensor *all[] = {&A, &A2, &B, &D, &Ad, &Bd, &P};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        hm_tensor_free(ctx, all[i]);
+}
+
 int main(void)
 {
     static hm_test_log log;
@@ -209,6 +334,8 @@ int main(void)
             hm_tensor_free(ctx, &A);
         }
     }
+
+    run_registration(ctx, &log);
 
     /* The guard refuses the advanced matmul of host operands before any work. */
     enum { M = 64 };

@@ -61,6 +61,8 @@ typedef struct hm_fft_options {
     hm_fft_effort effort;       /**< default HM_FFT_ESTIMATE */
     int blocking;               /**< device operands: 1 waits for the result; 0 (default)
                                      returns with the work queued on the context's stream */
+    int register_host;          /**< plans only (hm_fft_plan_create, which says what it does);
+                                     0 (default) */
 } hm_fft_options;
 
 /** Sets @p opts to the defaults listed above. */
@@ -87,7 +89,8 @@ HM_API void hm_fft_options_init(hm_fft_options *opts);
  * of rows, each copied into y and transformed there in place, when that measures at least 5%
  * faster than FFTW's own plan (the log says which ran).
  * @retval HM_STATUS_SUCCESS
- * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, bad options size or enum value
+ * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, bad options size or enum value, or
+ *                                     register_host (plans only)
  * @retval (any status of hm_tensor_check(), for x or y)
  * @retval HM_STATUS_INVALID_AXES      more than 3 axes, a repeated or out-of-range axis, or
  *                                     num_axes 0 on a tensor of more than 3 dimensions
@@ -115,7 +118,14 @@ typedef struct hm_fft_plan hm_fft_plan;
  * Specifies and plans a transform of inputs laid out like @p x into outputs laid out like @p y
  * (their data pointers are not used and may be NULL; @p y with ndim 0 and NULL data means "a
  * row-major output allocated at each execution"). Logs the specification and planning phases.
- * @retval as hm_fft(), without the pointer checks
+ *
+ * opts->register_host = 1 does for x and y what it does for a matmul plan's operands
+ * (hm_matmul_plan_create() has the rule): a pageable host operand of at least 1 MiB copied to or
+ * from a GPU is page-locked in place when two executions in a row get the same pointer for it,
+ * and stays so until the plan is destroyed or given another pointer for it; keep the buffer
+ * allocated until then.
+ * @retval as hm_fft(), without the pointer checks, and:
+ * @retval HM_STATUS_INVALID_ARGUMENT  register_host other than 0 or 1
  */
 HM_API hm_status hm_fft_plan_create(hm_context *ctx, const hm_tensor *x, const hm_tensor *y,
                                     const hm_fft_options *opts, hm_fft_plan **out);

@@ -30,6 +30,13 @@ typedef struct hm_backend_ops {
      * pointer) and *pinned. Optional: default host, not pinned. */
     hm_status (*locate)(hm_context *ctx, const void *ptr, hm_device *space, int *pinned);
 
+    /* Page-locks host memory the caller owns (cudaHostRegister), so that copies of it go direct;
+     * false, with the reason in why, when it cannot (the call is not failed for it, nor the
+     * context's error set). host_unregister undoes it. Optional: without them nothing is
+     * registered (core/registration.h has the rule). */
+    bool (*host_register)(hm_context *ctx, void *ptr, size_t bytes, char *why, size_t why_size);
+    void (*host_unregister)(hm_context *ctx, void *ptr);
+
     /* A contiguous copy of `bytes` between two spaces, at least one of them owned by this
      * backend. Blocking. Sets *path and *chunks. Required for backends owning device memory. */
     hm_status (*copy_bytes)(hm_context *ctx, void *dst, hm_device dst_space, const void *src,

@@ -8,6 +8,7 @@
 
 #include "core/backend.h"
 #include "core/plan_cache.h"
+#include "core/registration.h"
 
 static const char *const FFT_OP = "hm_fft";
 
@@ -30,6 +31,7 @@ struct hm_fft_plan {
     void *be_tile_plan[HM_TILE_SIZES]; /* a plan for each chunk size */
     int64_t n_total;                   /* product of the transform lengths */
     int64_t batch;
+    hm_host_pin pin_x, pin_y; /* host operands registered (opts.register_host) */
 };
 
 void hm_fft_options_init(hm_fft_options *opts)
@@ -167,6 +169,9 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
     if ((int)o->effort < HM_FFT_ESTIMATE || o->effort > HM_FFT_MEASURE)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: effort %d is not an hm_fft_effort",
                         fn, (int)o->effort);
+    if (o->register_host != 0 && o->register_host != 1)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: register_host %d is neither 0 nor 1",
+                        fn, o->register_host);
     if (o->type == HM_FFT_R2C && o->direction != HM_FFT_FORWARD)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
                         "%s: a real-to-complex transform is forward; use c2r for the inverse", fn);
@@ -461,6 +466,10 @@ static hm_status plan_backend(hm_context *ctx, hm_fft_plan *p, bool in_place)
 static void plan_free(void *v)
 {
     hm_fft_plan *p = v;
+    if (p) {
+        hm__host_pin_release(p->ctx, &p->pin_x);
+        hm__host_pin_release(p->ctx, &p->pin_y);
+    }
     if (p && p->be && p->be_plan)
         p->be->destroy(p->be_plan);
     for (int i = 0; p && p->be && i < HM_TILE_SIZES; i++)
@@ -487,6 +496,12 @@ static hm_status run(hm_context *ctx, hm_fft_plan *p, const hm_tensor *x, hm_ten
             HM_STATUS_SUCCESS)
             return st;
         allocated_y = true;
+    }
+    if (p->opts.register_host && p->exec.kind == HM_EXEC_CUDA) {
+        if (p->stage_in && hm__device_is_host(x->device))
+            hm__host_pin_update(ctx, FFT_OP, "x", &p->pin_x, x);
+        if (p->stage_out && hm__device_is_host(out.device) && out.data != x->data)
+            hm__host_pin_update(ctx, FFT_OP, "y", &p->pin_y, &out);
     }
     if (p->stage_in) {
         if ((st = hm__alloc(ctx, p->exec_space, hm_tensor_nbytes(&xin), &xin.data)) !=
@@ -587,6 +602,11 @@ hm_status hm_fft(hm_context *ctx, const hm_tensor *x, hm_tensor *y, const hm_fft
     hm_status st = specify(ctx, FFT_OP, x, y, opts, true, &spec);
     if (st != HM_STATUS_SUCCESS)
         return st;
+    if (spec.opts.register_host)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "%s: register_host needs a plan (hm_fft_plan_create): a stateless call "
+                        "cannot keep host memory registered past its return",
+                        FFT_OP);
     log_specification(ctx, &spec);
     if ((st = guard_copies(ctx, &spec)) != HM_STATUS_SUCCESS)
         return st;

@@ -7,6 +7,7 @@
 
 #include "core/backend.h"
 #include "core/plan_cache.h"
+#include "core/registration.h"
 
 enum { OP_A, OP_B, OP_C, OP_D, OP_BIAS, OP_COUNT };
 static const char *const OP_NAMES[OP_COUNT] = {"A", "B", "C", "D", "bias"};
@@ -32,6 +33,7 @@ struct hm_matmul_plan {
     bool pipelined;                    /* host operands pipelined over row tiles of A and D */
     hm_tiles tiles;                    /* those row tiles */
     void *be_tile_plan[HM_TILE_SIZES]; /* a plan for each tile size */
+    hm_host_pin pin[OP_COUNT];         /* host operands registered (opts.register_host) */
 };
 
 void hm_matmul_options_init(hm_matmul_options *opts)
@@ -103,6 +105,8 @@ static void plan_release(hm_matmul_plan *p)
 {
     if (!p)
         return;
+    for (int i = 0; i < OP_COUNT; i++)
+        hm__host_pin_release(p->ctx, &p->pin[i]);
     if (p->be && p->be_plan)
         p->be->destroy(p->be_plan);
     for (int i = 0; p->be && i < HM_TILE_SIZES; i++)
@@ -151,6 +155,9 @@ static hm_status specify(hm_context *ctx, const char *fn, hm_op_class kind,
     if (o->autotune < 0)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: autotune %d is negative", fn,
                         o->autotune);
+    if (o->register_host != 0 && o->register_host != 1)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: register_host %d is neither 0 nor 1",
+                        fn, o->register_host);
 
     for (int i = 0; i < OP_COUNT; i++) {
         const hm_tensor *t = in[i];
@@ -538,6 +545,14 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
     }
     if (!p->stage[OP_D])
         ex[OP_D].data = out.data;
+    bool c_used = p->present[OP_C] && p->opts.beta != 0.0;
+    if (p->opts.register_host && p->exec.kind == HM_EXEC_CUDA)
+        for (int i = 0; i < OP_COUNT; i++) {
+            const hm_tensor *t = i == OP_D ? &out : in[i];
+            bool moved = i == OP_C ? c_used : p->present[i] && p->stage[i];
+            if (moved && hm__device_is_host(t->device))
+                hm__host_pin_update(ctx, p->fn, OP_NAMES[i], &p->pin[i], t);
+        }
     for (int i = 0; i < OP_COUNT; i++) {
         if (!p->present[i] || !p->stage[i])
             continue;
@@ -550,7 +565,6 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
             goto fail;
     }
     /* C goes into the execution-side D (unless it is D itself); or D's old values, for beta. */
-    bool c_used = p->present[OP_C] && p->opts.beta != 0.0;
     if (c_used && in[OP_C]->data != out.data) {
         if ((st = hm__transfer(ctx, in[OP_C], &ex[OP_D], p->fn, "C", true)) != HM_STATUS_SUCCESS)
             goto fail;
@@ -653,6 +667,11 @@ static hm_status stateless(hm_context *ctx, const char *fn, hm_op_class kind,
     hm_status st = specify(ctx, fn, kind, in, opts, true, &spec);
     if (st != HM_STATUS_SUCCESS)
         return st;
+    if (spec.opts.register_host)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "%s: register_host needs a plan (hm_matmul_plan_create): a stateless "
+                        "call cannot keep host memory registered past its return",
+                        fn);
     log_specification(ctx, &spec);
     if ((st = guard_copies(ctx, &spec)) != HM_STATUS_SUCCESS)
         return st;

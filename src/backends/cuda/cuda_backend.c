@@ -207,6 +207,27 @@ static hm_status cuda_locate(hm_context *ctx, const void *ptr, hm_device *space,
     return HM_STATUS_SUCCESS;
 }
 
+/* A caller's host range page-locked for a plan (core/registration.h). The driver tracks it
+ * beside cudaHostAlloc's memory, so cuda_locate reports it pinned and copies of it go direct. */
+static bool cuda_host_register(hm_context *ctx, void *ptr, size_t bytes, char *why, size_t why_size)
+{
+    (void)ctx;
+    cudaError_t e = cudaHostRegister(ptr, bytes, cudaHostRegisterDefault);
+    if (e == cudaSuccess)
+        return true;
+    (void)cudaGetLastError();
+    snprintf(why, why_size, "cudaHostRegister: %s (%s)", cudaGetErrorString(e),
+             cudaGetErrorName(e));
+    return false;
+}
+
+static void cuda_host_unregister(hm_context *ctx, void *ptr)
+{
+    (void)ctx;
+    if (cudaHostUnregister(ptr) != cudaSuccess)
+        (void)cudaGetLastError(); /* not registered any more: nothing to undo */
+}
+
 /* The pinned staging buffers and this device's events for them, made on first use. The pool
  * holds at most ctx->pinned_pool_bytes. */
 static hm_status stage_setup(hm_context *ctx, hm_cuda_device *d, int device)
@@ -574,6 +595,8 @@ const hm_backend_ops hm__cuda_backend = {
     .alloc = cuda_alloc,
     .free = cuda_free,
     .locate = cuda_locate,
+    .host_register = cuda_host_register,
+    .host_unregister = cuda_host_unregister,
     .copy_bytes = cuda_copy_bytes,
     .copy_strided = cuda_copy_strided,
     .synchronize = cuda_synchronize,
