@@ -70,6 +70,10 @@ $(grep -cE '(ERROR|RACECHECK) SUMMARY' "$OUT/sanitizer.log") runs clean)"
                 grep -E 'pipelined|transfer #|matmul f32' | tail -5
         done
     done
+    echo "## notebook, memory host, a plan that registers its operands (--register)"
+    HETMATH_LOG_LEVEL=info $build/hetmath bench matmul --m 8000 --n 2000 --k 4000 --memory host \
+        --advanced --register --repeat 5 --warmup 1 2>&1 |
+        grep -E 'registered|pipelined|matmul f32' | head -4
     for tune in 1 8; do
         echo "## tf32 8192^3, --autotune $tune"
         HETMATH_LOG_LEVEL=info $build/hetmath bench matmul --m 8192 --n 8192 --k 8192 \

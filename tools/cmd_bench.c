@@ -195,11 +195,14 @@ typedef struct matmul_job {
     hm_tensor A, B, D;
     hm_matmul_options o;
     int advanced;
+    hm_matmul_plan *plan; /* --register: a long-lived plan instead of stateless calls */
 } matmul_job;
 
 static hm_status run_matmul(hm_context *ctx, void *user)
 {
     matmul_job *j = user;
+    if (j->plan)
+        return hm_matmul_execute(ctx, j->plan, &j->A, &j->B, NULL, &j->D, NULL);
     return j->advanced ? hm_matmul_advanced(ctx, &j->A, &j->B, NULL, &j->D, NULL, &j->o)
                        : hm_matmul(ctx, &j->A, &j->B, NULL, &j->D, &j->o);
 }
@@ -210,11 +213,13 @@ static int bench_matmul(args *a)
         printf("usage: hetmath bench matmul [--m M --n N --k K] [--batch B]\n"
                "                            [--dtype f16|bf16|f32|f64|c64|c128] [--advanced] "
                "[--tf32]\n"
-               "                            [--autotune N] [--memory host|pinned|cuda:N]\n"
+               "                            [--autotune N] [--memory host|pinned|cuda:N] "
+               "[--register]\n"
                "                            [--exec cpu|cpu:T|cuda:N] [--repeat R] [--warmup W] "
                "[--json]\n"
                "  D = A·B with A (B, M, K) and B (B, K, N) (no batch dimension when B is 1).\n"
-               "  Default: 1024 x 1024 x 1024 f32 in host memory.\n");
+               "  Default: 1024 x 1024 x 1024 f32 in host memory. --register: a plan that\n"
+               "  registers its host operands (register_host), executed on the same buffers.\n");
         return 0;
     }
     hm_bench_options b;
@@ -245,6 +250,7 @@ static int bench_matmul(args *a)
     j.advanced = arg_flag(a, "--advanced");
     j.o.tf32 = arg_flag(a, "--tf32");
     j.o.autotune = (int)tune;
+    j.o.register_host = arg_flag(a, "--register");
     if (arg_leftover(a))
         return usage_error("bench matmul", "unknown argument", arg_leftover(a));
     if (memory.type == HM_DEVICE_CUDA)
@@ -254,6 +260,13 @@ static int bench_matmul(args *a)
     hm_status st = random_tensor(memory, dtype, nd, sa + (3 - nd), 1, &j.A);
     if (st == HM_STATUS_SUCCESS)
         st = random_tensor(memory, dtype, nd, sb + (3 - nd), 2, &j.B);
+    int64_t sd[3] = {batch, m, n};
+    if (st == HM_STATUS_SUCCESS && j.o.register_host) {
+        st = hm_tensor_alloc(g_ctx, memory, dtype, nd, sd + (3 - nd), &j.D);
+        if (st == HM_STATUS_SUCCESS)
+            st = hm_matmul_plan_create(g_ctx, j.advanced ? HM_OP_SPECIALIZED : HM_OP_GENERIC, &j.A,
+                                       &j.B, NULL, &j.D, NULL, &j.o, &j.plan);
+    }
     if (st == HM_STATUS_SUCCESS) /* the first call plans and allocates D; the timed ones reuse */
         st = run_matmul(g_ctx, &j);
     double t0 = now();
@@ -272,14 +285,17 @@ static int bench_matmul(args *a)
         snprintf(hj, sizeof hj,
                  "\"operation\": \"matmul\", \"m\": %lld, \"n\": %lld, \"k\": %lld, "
                  "\"batch\": %lld, \"dtype\": \"%s\", \"advanced\": %d, \"tf32\": %d, "
-                 "\"memory\": \"%s\", \"execution\": \"%s\"",
-                 m, n, k, batch, hm_dtype_name(dtype), j.advanced, j.o.tf32, ms, es);
-        snprintf(ht, sizeof ht, "matmul %s %lldx%lldx%lld batch %lld%s%s, memory %s, execution %s",
+                 "\"registered\": %d, \"memory\": \"%s\", \"execution\": \"%s\"",
+                 m, n, k, batch, hm_dtype_name(dtype), j.advanced, j.o.tf32, j.o.register_host, ms,
+                 es);
+        snprintf(ht, sizeof ht,
+                 "matmul %s %lldx%lldx%lld batch %lld%s%s, memory %s%s, execution %s",
                  hm_dtype_name(dtype), m, n, k, batch, j.advanced ? " advanced" : "",
-                 j.o.tf32 ? " tf32" : "", ms, es);
+                 j.o.tf32 ? " tf32" : "", ms, j.o.register_host ? " (registered)" : "", es);
         print_bench(hj, ht, &r, "tflops", flops / 1e12, json);
         hm_bench_result_free(&r);
     }
+    hm_matmul_plan_destroy(j.plan); /* unregisters A, B and D before they are freed */
     hm_tensor_free(g_ctx, &j.D);
     hm_tensor_free(g_ctx, &j.B);
     hm_tensor_free(g_ctx, &j.A);
