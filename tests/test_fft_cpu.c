@@ -174,6 +174,16 @@ static void plans_and_log(hm_context *ctx, hm_test_log *log)
     CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
     /* another algorithm, perhaps, but the same transform as the estimated plan's (y2) */
     CHECK_NEAR(rel_l2(yb, y2, 2 * N * B), 1e-6, "measured plan agrees with the estimated one");
+    /* With 8 threads or more, measuring also times FFTW's plan on three quarters of them
+     * (cpu_fft.c); whichever it keeps computes the same transform. */
+    o.execution = hm_execution_cpu(8);
+    hm_context_set_log_level(ctx, HM_LOG_INFO);
+    hm_test_log_clear(log);
+    memset(yb, 0, sizeof yb);
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
+    CHECK_CONTAINS(log->text, "FFTW: timed 6 threads (");
+    CHECK_NEAR(rel_l2(yb, y2, 2 * N * B), 1e-6, "the measured 8-thread plan agrees");
+    o.execution = hm_execution_default();
     const char *path = "test_fft_cpu.wisdom";
     CHECK_STATUS(hm_fft_wisdom_export(ctx, path), HM_STATUS_SUCCESS);
     CHECK_STATUS(hm_fft_wisdom_import(ctx, path), HM_STATUS_SUCCESS);
@@ -217,8 +227,8 @@ int main(void)
     run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 24, "cpu");
     hm_context_destroy(ctx);
 
-    /* Row blocks (cpu_fft.c) forced on: the table again on fresh contexts (their own plans), and
-     * a batch of rows that must take them. */
+    /* Row blocks (cpu_fft.c) forced on, in y: the table again on fresh contexts (their own
+     * plans), and a batch of rows that must take them. */
     setenv("HETMATH_FFT_ROW_BLOCKS", "always", 1);
     ctx = hm_test_context(&log, HM_LOG_WARN);
     run_fft_cases(ctx, hm_device_host(), hm_execution_default(), 0, "cpu row blocks");
@@ -251,7 +261,21 @@ int main(void)
         CHECK_STATUS(hm_fft(plain, &xt, &yt, &o), HM_STATUS_SUCCESS);
         CHECK_NEAR(rel_l2(ref, yr, 2 * R * L), 1e-6, "row blocks agree with FFTW's plan");
         hm_context_destroy(plain);
+        /* The streamed variant: the same transform, bit for bit (the same block plans). */
+        setenv("HETMATH_FFT_ROW_BLOCKS", "stream", 1);
+        hm_context *streamed = hm_test_context(&log, HM_LOG_INFO);
+        memset(yr, 0, sizeof yr);
+        CHECK_STATUS(hm_fft(streamed, &xt, &yt, &o), HM_STATUS_SUCCESS);
+        CHECK_CONTAINS(log.text, "FFTW: 37 rows in blocks of 16, streamed out of a scratch block");
+        CHECK(memcmp(ref, yr, sizeof ref) == 0);
+        hm_context_destroy(streamed);
     }
+    hm_context_destroy(ctx);
+    /* And the streamed row blocks forced on, over the table. */
+    setenv("HETMATH_FFT_ROW_BLOCKS", "stream", 1);
+    ctx = hm_test_context(&log, HM_LOG_WARN);
+    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(3), 0, "cpu streamed row blocks");
+    run_fft_properties(ctx, hm_device_host(), hm_execution_cpu(3), 20, "cpu streamed row blocks");
     unsetenv("HETMATH_FFT_ROW_BLOCKS");
     hm_context_destroy(ctx);
     return hm_test_finish("test_fft_cpu");

@@ -195,8 +195,10 @@ typedef struct memcpy_job {
 /* memcpy with non-temporal stores: the destination is not read first (no read-for-ownership)
  * and does not evict the cache, which matters when the copy engine reads the same memory bus.
  * glibc switches to such stores only past a threshold larger than our per-thread slices. */
-static void stream_copy(char *dst, const char *src, size_t len)
+void hm__stream_copy(void *to, const void *from, size_t len)
 {
+    char *dst = to;
+    const char *src = from;
 #if defined(__SSE2__)
     size_t head = (16 - ((uintptr_t)dst & 15)) & 15;
     if (head > len)
@@ -232,7 +234,7 @@ static void memcpy_slice(void *v, int i, int n)
     if (lo >= j->bytes)
         return;
     size_t len = j->bytes - lo < per ? j->bytes - lo : per;
-    stream_copy(j->dst + lo, j->src + lo, len);
+    hm__stream_copy(j->dst + lo, j->src + lo, len);
 }
 
 void hm__parallel_memcpy(hm_context *ctx, void *dst, const void *src, size_t bytes, int threads)
@@ -244,7 +246,7 @@ void hm__parallel_memcpy(hm_context *ctx, void *dst, const void *src, size_t byt
     if ((size_t)threads > max_threads)
         threads = max_threads < 1 ? 1 : (int)max_threads;
     if (threads <= 1) {
-        stream_copy(dst, src, bytes);
+        hm__stream_copy(dst, src, bytes);
         return;
     }
     memcpy_job j = {dst, src, bytes};

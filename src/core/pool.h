@@ -10,7 +10,12 @@
  * started, everything runs on the calling thread (slower, never wrong). */
 void hm__pool_run(hm_context *ctx, int n, void (*fn)(void *arg, int i, int n), void *arg);
 
-/* Copies bytes with up to `threads` threads (slices of at least 256 KiB each). */
+/* memcpy with non-temporal (streaming) stores: dst's lines are not read first and do not fill
+ * the cache. For memory written once and read later by something else. */
+void hm__stream_copy(void *dst, const void *src, size_t bytes);
+
+/* Copies bytes with up to `threads` threads (slices of at least 256 KiB each), by
+ * hm__stream_copy. */
 void hm__parallel_memcpy(hm_context *ctx, void *dst, const void *src, size_t bytes, int threads);
 
 /* Stops and joins the workers (context destruction). */
