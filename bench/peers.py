@@ -85,12 +85,17 @@ def main():
     sync = (lambda: cp.cuda.Device().synchronize()) if gpu else nothing
     rows = []
 
+    started = time.perf_counter()
+
     def add(case, hm, peer_name, peer_s, goal=None, extra=None, ratios=None):
         row = {"case": case, "hetmath_s": hm, "peer": peer_name, "peer_s": peer_s,
                "ratio": hm / peer_s if peer_s else None, "goal": goal,
                "round_ratios": ratios}
         row.update(extra or {})
         rows.append(row)
+        # progress, so that a run cut short still says how far it got
+        print(f"[{time.perf_counter() - started:6.0f} s] {case}: {hm * 1e3:.3f} ms, "
+              f"{peer_name} {peer_s * 1e3:.3f} ms", file=sys.stderr, flush=True)
 
     rep = 5 if a.quick else 20
     pinned_gbps = {}

@@ -87,8 +87,9 @@ HM_API void hm_fft_options_init(hm_fft_options *opts);
  * the batch go in while earlier ones are transformed and come back). On the CPU with
  * HM_FFT_MEASURE, a batch of out-of-place 1-D C2C rows may instead be done in cache-sized blocks
  * of rows, each copied into y and transformed there in place, when that measures at least 5%
- * faster than FFTW's own plan (the log says which ran); and with 8 threads or more, FFTW's plan
- * on three quarters of them is measured too and kept when at least 5% faster.
+ * faster than FFTW's own plan (the log says which ran); and with 8 threads or more and arrays
+ * of at most 32 MiB, FFTW's plan on three quarters of them is measured too and kept when at
+ * least 5% faster.
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, bad options size or enum value, or
  *                                     register_host (plans only)

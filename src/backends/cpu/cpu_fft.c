@@ -13,9 +13,9 @@
  * Xeon (16 threads, memory-bound there) it won by 0-23% for 4096 rows of 4096. So it is timed
  * against FFTW's plan on the planning arrays and kept only when it is at least 5% faster.
  *
- * And with 8 threads or more the measuring planner also times FFTW's plan on three quarters of
- * them (below: "fewer threads"); on 16 threads of that Xeon a 2^20-point transform ran faster on
- * 12. */
+ * And with 8 threads or more and arrays of at most 32 MiB, the measuring planner also times
+ * FFTW's plan on three quarters of the threads (below: "fewer threads"); on 16 threads of that
+ * Xeon a 2^20-point transform ran faster on 12. */
 #include <fftw3.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -408,18 +408,23 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
 
 /* ---- fewer threads ------------------------------------------------------------------------- */
 
-/* FFTW divides a transform among all the threads it is given. Past some count their
- * synchronisation and the shared memory bandwidth cost more than they give: on the H100
- * machine's 16 threads (2026-11-25) a 2^20-point c64 transform took 1.33-1.50 ms on 12 threads
- * and 1.53-1.99 ms on 16. So when the planner measures and has at least 8 threads, FFTW's plan
- * for three quarters of them is timed against the plan for all of them, in turns, and kept when
- * at least 5% faster. Not for c2r, whose input FFTW overwrites while it runs. */
-#define HM_FEWER_THREADS_MIN 8
+/* FFTW divides a transform among all the threads it is given. When the data fits the cache,
+ * past some count the threads' synchronisation costs more than they give: on the H100 machine's
+ * 16 threads (2026-11-25) a 2^20-point c64 transform (16 MiB in and out) took 1.33-1.50 ms on 12
+ * threads and 1.53-1.99 ms on 16. So when the planner measures, has at least 8 threads and the
+ * arrays are at most 32 MiB, FFTW's plan for three quarters of the threads is timed against the
+ * plan for all of them, in turns, and kept when at least 5% faster. Not beyond: memory-bound
+ * transforms want every thread, and measuring a plan of 2^24 points again took minutes there.
+ * Not for c2r, whose input FFTW overwrites while it runs. */
+#define HM_FEWER_THREADS_MIN       8
+#define HM_FEWER_THREADS_MAX_BYTES ((size_t)32 << 20)
 static void try_fewer_threads(hm_context *ctx, fftw_backend_plan *p)
 {
     const hm_fft_desc *d = &p->d;
     int all = p->threads, fewer = all * 3 / 4;
-    if (d->effort != HM_FFT_MEASURE || d->type == HM_FFT_C2R || all < HM_FEWER_THREADS_MIN)
+    size_t bytes = (size_t)d->in_span * elem_in(d) + (size_t)d->out_span * elem_out(d);
+    if (d->effort != HM_FFT_MEASURE || d->type == HM_FFT_C2R || all < HM_FEWER_THREADS_MIN ||
+        bytes > HM_FEWER_THREADS_MAX_BYTES)
         return;
     void *in, *out, *plan = NULL;
     if (timing_arrays(d, &in, &out) && (plan = make_plan(d, fewer, in, out, FFTW_MEASURE))) {
