@@ -122,6 +122,7 @@ MUT(fo_dir, f->fo.direction = (hm_fft_direction)3)
 MUT(fo_norm, f->fo.norm = (hm_fft_norm)-1)
 MUT(fo_effort, f->fo.effort = (hm_fft_effort)5)
 MUT(fo_size, f->fo.size = 1)
+MUT(fo_register, f->fo.register_host = 1)
 MUT(fo_r2c_inverse, (f->fo.type = HM_FFT_R2C, f->fo.direction = HM_FFT_INVERSE))
 MUT(fo_c2r_forward, f->fo.type = HM_FFT_C2R)
 MUT(fo_c2r_len, (f->fo.type = HM_FFT_C2R, f->fo.direction = HM_FFT_INVERSE, f->fo.num_axes = 1,
@@ -157,6 +158,8 @@ MUT(mm_tf32_generic, f->mo.tf32 = 1)
 MUT(mm_epilog_range, f->mo.epilog = (hm_matmul_epilog)6)
 MUT(mm_opts_size, f->mo.size = 3)
 MUT(mm_autotune_neg, f->mo.autotune = -2)
+MUT(mm_register, f->mo.register_host = 1)
+MUT(mm_register_2, f->mo.register_host = 2)
 MUT(mm_exec_threads, f->mo.execution = hm_execution_cpu(-7))
 MUT(mm_spec_cpu, f->mo.execution = hm_execution_cpu(HM_AUTO))
 MUT(mm_bias_no_epilog, f->pbias = &f->bias)
@@ -286,6 +289,8 @@ static const bad_case cases[] = {
      "hm_fft: effort 5"},
     {"fft: options size 1", CALL_FFT, fo_size, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
      "hm_fft: options size 1"},
+    {"fft: register_host on a stateless call", CALL_FFT, fo_register, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_fft: register_host needs a plan"},
     {"fft: inverse r2c", CALL_FFT, fo_r2c_inverse, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
      "hm_fft: a real-to-complex transform is forward"},
     {"fft: forward c2r", CALL_FFT, fo_c2r_forward, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
@@ -359,6 +364,10 @@ static const bad_case cases[] = {
      S(INVALID_ARGUMENT), "hm_matmul_advanced: epilog 6"},
     {"advanced: autotune -2", CALL_MATMUL_ADV, mm_autotune_neg, S(INVALID_ARGUMENT),
      S(INVALID_ARGUMENT), "hm_matmul_advanced: autotune -2"},
+    {"matmul: register_host on a stateless call", CALL_MATMUL, mm_register, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_matmul: register_host needs a plan"},
+    {"advanced: register_host 2", CALL_MATMUL_ADV, mm_register_2, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_matmul_advanced: register_host 2 is neither 0 nor 1"},
     {"advanced: bias without a bias epilog", CALL_MATMUL_ADV, mm_bias_no_epilog,
      S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
      "hm_matmul_advanced: a bias was given but the epilog adds none"},
