@@ -190,7 +190,16 @@ static void run_registration(hm_context *ctx, hm_test_log *log)
         }
         CHECK(memcmp(first, D.data, dbytes) == 0);
     }
-    /* The old A is pageable again; destroying the plan unpins B. */
+    /* Registration and unregistration, 50 times over: A twice (registered at the second), then
+     * A2 twice (A unregistered at the first, A2 registered at the second). D stays right. */
+    for (int cycle = 0; cycle < 50 && plan; cycle++) {
+        CHECK_STATUS(hm_matmul_execute(ctx, plan, &A, &B, NULL, &D, NULL), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_matmul_execute(ctx, plan, &A, &B, NULL, &D, NULL), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_matmul_execute(ctx, plan, &A2, &B, NULL, &D, NULL), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_matmul_execute(ctx, plan, &A2, &B, NULL, &D, NULL), HM_STATUS_SUCCESS);
+    }
+    CHECK(memcmp(first, D.data, dbytes) == 0);
+    /* The old A is pageable again; destroying the plan unpins B and A2. */
     hm_tensor Ad;
     CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F32, 2, sa, &Ad),
                  HM_STATUS_SUCCESS);
@@ -205,6 +214,9 @@ static void run_registration(hm_context *ctx, hm_test_log *log)
     CHECK_STATUS(hm_copy(ctx, &B, &Bd), HM_STATUS_SUCCESS);
     CHECK(hm_test_last_record(ctx, "src", &rb));
     CHECK_EQ_INT(rb.src_pinned, 0);
+    CHECK_STATUS(hm_copy(ctx, &A2, &Ad), HM_STATUS_SUCCESS);
+    CHECK(hm_test_last_record(ctx, "src", &ra));
+    CHECK_EQ_INT(ra.src_pinned, 0);
 
     /* Pinned operands are left alone: nothing registered, copies direct as always. */
     hm_tensor P;
