@@ -220,11 +220,13 @@ static size_t row_block_bytes(void)
 enum { ROWS_NONE, ROWS_TIMED, ROWS_IN_Y, ROWS_STREAM };
 
 /* Rows transformed in place in y need y's rows contiguous and each row's start as aligned as
- * the block plan's buffer (when y itself is: see cpu_fft_execute). */
+ * the block plan's buffer, fftw_malloc'ed (when y itself is: see cpu_fft_execute). Rows of a
+ * multiple of 64 bytes keep y's alignment whatever SIMD alignment this FFTW build wants. */
 static bool in_y_possible(const hm_fft_desc *d)
 {
-    return d->batch_out_stride[0] == d->n[0] && ((size_t)d->n[0] * elem_out(d)) % 16 == 0;
+    return d->batch_out_stride[0] == d->n[0] && ((size_t)d->n[0] * elem_out(d)) % 64 == 0;
 }
+
 static int row_blocks_wanted(const hm_fft_desc *d)
 {
     size_t e = elem_out(d);
