@@ -125,7 +125,7 @@ typedef struct hm_fft_plan hm_fft_plan;
  * (hm_matmul_plan_create() has the rule): a pageable host operand of at least 1 MiB copied to or
  * from a GPU is page-locked in place when two executions in a row get the same pointer for it,
  * and stays so until the plan is destroyed or given another pointer for it; keep the buffer
- * allocated until then.
+ * allocated until then. A y the plan allocates is never registered.
  * @retval as hm_fft(), without the pointer checks, and:
  * @retval HM_STATUS_INVALID_ARGUMENT  register_host other than 0 or 1
  */

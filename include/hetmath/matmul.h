@@ -122,9 +122,9 @@ typedef struct hm_matmul_plan hm_matmul_plan;
  * the ledger marks the copies "(registered)". The registration is undone when the plan is
  * destroyed or executed with another pointer for that operand. While registered, the buffer
  * must stay allocated: free it only after hm_matmul_plan_destroy() (or after executing the
- * plan on another buffer). Memory already page-locked is left alone; a registration that fails
- * is logged as a warning and the operand staged. Stateless calls refuse the option: they could
- * not undo it before returning.
+ * plan on another buffer); a D the plan allocates is never registered. Memory already page-locked
+ * is left alone; a registration that fails is logged as a warning and the operand staged. Stateless
+ * calls refuse the option: they could not undo it before returning.
  * @retval as hm_matmul() / hm_matmul_advanced(), without the pointer checks, and:
  * @retval HM_STATUS_INVALID_ARGUMENT  register_host other than 0 or 1
  */

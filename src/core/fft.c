@@ -500,7 +500,8 @@ static hm_status run(hm_context *ctx, hm_fft_plan *p, const hm_tensor *x, hm_ten
     if (p->opts.register_host && p->exec.kind == HM_EXEC_CUDA) {
         if (p->stage_in && hm__device_is_host(x->device))
             hm__host_pin_update(ctx, FFT_OP, "x", &p->pin_x, x);
-        if (p->stage_out && hm__device_is_host(out.device) && out.data != x->data)
+        /* Never a y the plan allocates: the caller frees it (see matmul.c). */
+        if (p->stage_out && !p->y_alloc && hm__device_is_host(out.device) && out.data != x->data)
             hm__host_pin_update(ctx, FFT_OP, "y", &p->pin_y, &out);
     }
     if (p->stage_in) {

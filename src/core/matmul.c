@@ -546,11 +546,13 @@ static hm_status run(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const 
     if (!p->stage[OP_D])
         ex[OP_D].data = out.data;
     bool c_used = p->present[OP_C] && p->opts.beta != 0.0;
+    /* Never a D the plan allocates: it is the caller's to free once returned, and a later
+     * allocation at the same address would look like the same buffer. */
     if (p->opts.register_host && p->exec.kind == HM_EXEC_CUDA)
         for (int i = 0; i < OP_COUNT; i++) {
             const hm_tensor *t = i == OP_D ? &out : in[i];
             bool moved = i == OP_C ? c_used : p->present[i] && p->stage[i];
-            if (moved && hm__device_is_host(t->device))
+            if (moved && !(i == OP_D && p->d_alloc) && hm__device_is_host(t->device))
                 hm__host_pin_update(ctx, p->fn, OP_NAMES[i], &p->pin[i], t);
         }
     for (int i = 0; i < OP_COUNT; i++) {

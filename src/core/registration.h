@@ -11,7 +11,8 @@
  * HM_REGISTER_MIN_BYTES that it copies to or from a GPU when an execution sees the same pointer
  * for that operand as the execution before (the second call on the same buffer), and keeps it
  * registered until the plan is destroyed or executed with another pointer for that operand
- * (then it unregisters it). Operands already page-locked (pinned allocations, or ranges the
+ * (then it unregisters it). An output the plan allocates is never registered: it is the
+ * caller's once returned. Operands already page-locked (pinned allocations, or ranges the
  * caller registered) are left as they are. Registration that fails is logged as a warning and the
  * operand is staged as before: it is an optimisation, never a reason to fail a call. */
 #ifndef HETMATH_CORE_REGISTRATION_H
