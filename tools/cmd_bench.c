@@ -267,7 +267,9 @@ static int bench_matmul(args *a)
             st = hm_matmul_plan_create(g_ctx, j.advanced ? HM_OP_SPECIALIZED : HM_OP_GENERIC, &j.A,
                                        &j.B, NULL, &j.D, NULL, &j.o, &j.plan);
     }
-    if (st == HM_STATUS_SUCCESS) /* the first call plans and allocates D; the timed ones reuse */
+    /* The first call plans and allocates D (with --register: stages, D being the caller's);
+     * the timed ones reuse both. */
+    if (st == HM_STATUS_SUCCESS)
         st = run_matmul(g_ctx, &j);
     double t0 = now();
     if (st == HM_STATUS_SUCCESS) /* the second gives the progress estimate */

@@ -392,18 +392,18 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
     }
     static const char *const how[3] = {"", "streamed out of a scratch block",
                                        "copied and transformed in place in y"};
-    if (best && want != ROWS_TIMED) {
+    if (best) {
         p->stream = c[best].stream;
-        hm__log(ctx, HM_LOG_INFO,
-                "FFTW: %lld rows in blocks of %lld, %s, as HETMATH_FFT_ROW_BLOCKS "
-                "asks (not timed)",
-                (long long)rows, (long long)per_block, how[best]);
-    } else if (best) {
-        p->stream = c[best].stream;
-        hm__log(ctx, HM_LOG_INFO,
-                "FFTW: %lld rows in blocks of %lld, %s (%.3f ms), rather than FFTW's "
-                "out-of-place plan (%.3f ms)",
-                (long long)rows, (long long)per_block, how[best], t[best] * 1e3, t[0] * 1e3);
+        if (want == ROWS_TIMED)
+            hm__log(ctx, HM_LOG_INFO,
+                    "FFTW: %lld rows in blocks of %lld, %s (%.3f ms), rather than FFTW's "
+                    "out-of-place plan (%.3f ms)",
+                    (long long)rows, (long long)per_block, how[best], t[best] * 1e3, t[0] * 1e3);
+        else
+            hm__log(ctx, HM_LOG_INFO,
+                    "FFTW: %lld rows in blocks of %lld, %s, as HETMATH_FFT_ROW_BLOCKS asks (not "
+                    "timed)",
+                    (long long)rows, (long long)per_block, how[best]);
     } else {
         if (made)
             hm__log(ctx, HM_LOG_DEBUG,
