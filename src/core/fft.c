@@ -169,9 +169,8 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
     if ((int)o->effort < HM_FFT_ESTIMATE || o->effort > HM_FFT_MEASURE)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: effort %d is not an hm_fft_effort",
                         fn, (int)o->effort);
-    if (o->register_host != 0 && o->register_host != 1)
-        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: register_host %d is neither 0 nor 1",
-                        fn, o->register_host);
+    if ((st = hm__host_pin_check(ctx, fn, o->register_host)) != HM_STATUS_SUCCESS)
+        return st;
     if (o->type == HM_FFT_R2C && o->direction != HM_FFT_FORWARD)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
                         "%s: a real-to-complex transform is forward; use c2r for the inverse", fn);
@@ -604,10 +603,7 @@ hm_status hm_fft(hm_context *ctx, const hm_tensor *x, hm_tensor *y, const hm_fft
     if (st != HM_STATUS_SUCCESS)
         return st;
     if (spec.opts.register_host)
-        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
-                        "%s: register_host needs a plan (hm_fft_plan_create): a stateless call "
-                        "cannot keep host memory registered past its return",
-                        FFT_OP);
+        return hm__host_pin_refuse_stateless(ctx, FFT_OP, "hm_fft_plan_create");
     log_specification(ctx, &spec);
     if ((st = guard_copies(ctx, &spec)) != HM_STATUS_SUCCESS)
         return st;

@@ -155,9 +155,8 @@ static hm_status specify(hm_context *ctx, const char *fn, hm_op_class kind,
     if (o->autotune < 0)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: autotune %d is negative", fn,
                         o->autotune);
-    if (o->register_host != 0 && o->register_host != 1)
-        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: register_host %d is neither 0 nor 1",
-                        fn, o->register_host);
+    if ((st = hm__host_pin_check(ctx, fn, o->register_host)) != HM_STATUS_SUCCESS)
+        return st;
 
     for (int i = 0; i < OP_COUNT; i++) {
         const hm_tensor *t = in[i];
@@ -670,10 +669,7 @@ static hm_status stateless(hm_context *ctx, const char *fn, hm_op_class kind,
     if (st != HM_STATUS_SUCCESS)
         return st;
     if (spec.opts.register_host)
-        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
-                        "%s: register_host needs a plan (hm_matmul_plan_create): a stateless "
-                        "call cannot keep host memory registered past its return",
-                        fn);
+        return hm__host_pin_refuse_stateless(ctx, fn, "hm_matmul_plan_create");
     log_specification(ctx, &spec);
     if ((st = guard_copies(ctx, &spec)) != HM_STATUS_SUCCESS)
         return st;

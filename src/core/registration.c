@@ -3,6 +3,22 @@
 
 #include "core/backend.h"
 
+hm_status hm__host_pin_check(hm_context *ctx, const char *fn, int value)
+{
+    if (value == 0 || value == 1)
+        return HM_STATUS_SUCCESS;
+    return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: register_host %d is neither 0 nor 1", fn,
+                    value);
+}
+
+hm_status hm__host_pin_refuse_stateless(hm_context *ctx, const char *fn, const char *plan_fn)
+{
+    return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                    "%s: register_host needs a plan (%s): a stateless call cannot keep host "
+                    "memory registered past its return",
+                    fn, plan_fn);
+}
+
 void hm__host_pin_release(hm_context *ctx, hm_host_pin *pin)
 {
     if (!pin->base)

@@ -30,6 +30,11 @@ typedef struct hm_host_pin {
     size_t bytes;
 } hm_host_pin;
 
+/* The option's checks, one message for both operations: @p value must be 0 or 1 (specification),
+ * and a stateless call refuses 1, naming @p plan_fn, the plan function to use instead. */
+hm_status hm__host_pin_check(hm_context *ctx, const char *fn, int value);
+hm_status hm__host_pin_refuse_stateless(hm_context *ctx, const char *fn, const char *plan_fn);
+
 /* Called at each execution of a plan made with register_host, for an operand @p t in host
  * memory that the execution copies to or from a GPU. Applies the rule above. Never fails. */
 void hm__host_pin_update(hm_context *ctx, const char *fn, const char *operand, hm_host_pin *pin,
