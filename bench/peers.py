@@ -181,6 +181,15 @@ def main():
         serial = wall(lambda: cp.fft.fft(cp.asarray(x), axis=-1).get(), sync, 5, 2)
         add("fft c64 4096,4096 host operands on cuda:0", hm["median_s"], "cupy serial", serial,
             extra={"bytes_h2d": hm["bytes_h2d"], "bytes_d2h": hm["bytes_d2h"]})
+        # the pipeline's chunks as the measured model chose them, against the fixed schedule
+        def fft_tiles(how):
+            return hetmath(a.bin, "fft", "--shape", "4096,4096", "--axes", "1", "--memory",
+                           "host", "--exec", "cuda:0", "--repeat", "5", "--warmup", "2",
+                           "--tiles", how)["median_s"]
+
+        hm, fx, ratios = rounds(lambda: fft_tiles("measured"), lambda: fft_tiles("fixed"))
+        add("fft c64 4096,4096 host operands on cuda:0, measured tiles", hm, "hm fixed tiles", fx,
+            ratios=ratios)
     # small-call overhead
     if gpu:
         hm = hetmath(a.bin, "fft", "--shape", "1024", "--memory", "cuda:0", "--repeat", "200",
@@ -251,6 +260,15 @@ def main():
                     "--advanced", "--register", r=5)
             add("matmul f32 notebook, registered operands (plan), advanced", hm["median_s"],
                 "overlap floor", floor, goal=1.25)
+        # the pipeline's tiles as the measured model chose them, against the fixed schedule
+        for memory in ("pinned", "host"):
+            def nb_tiles(how):
+                return mm("--m", str(M), "--n", str(N), "--k", str(K), "--memory", memory,
+                          "--advanced", "--tiles", how, r=5)["median_s"]
+
+            hm, fx, ratios = rounds(lambda: nb_tiles("measured"), lambda: nb_tiles("fixed"))
+            add(f"matmul f32 notebook, {memory} operands, measured tiles", hm, "hm fixed tiles",
+                fx, ratios=ratios)
         del A, B, D
         cp.get_default_memory_pool().free_all_blocks()
         sizes = [1024, 4096, 8192] if a.quick else [1024, 2048, 4096, 8192, 16384]

@@ -70,6 +70,22 @@ $(grep -cE '(ERROR|RACECHECK) SUMMARY' "$OUT/sanitizer.log") runs clean)"
                 grep -E 'pipelined|transfer #|matmul f32' | tail -5
         done
     done
+    # the pipeline's schedule: what the measured model saw and chose, and the fixed one's time
+    for mem in pinned host; do
+        for tiles in measured fixed; do
+            echo "## notebook, memory $mem, --tiles $tiles"
+            HETMATH_LOG_LEVEL=info $build/hetmath bench matmul --m 8000 --n 2000 --k 4000 \
+                --memory $mem --advanced --tiles $tiles --repeat 5 --warmup 1 2>&1 |
+                grep -E 'link of|model measured|candidate schedules|row tiles of|^matmul f32' |
+                head -6
+        done
+    done
+    for tiles in measured fixed; do
+        echo "## fft c64 4096x4096 (axis 1), memory host, exec cuda:0, --tiles $tiles"
+        HETMATH_LOG_LEVEL=info $build/hetmath bench fft --shape 4096,4096 --axes 1 \
+            --memory host --exec cuda:0 --tiles $tiles --repeat 5 --warmup 1 2>&1 |
+            grep -E 'link of|model measured|candidate schedules|chunks of|^fft' | head -6
+    done
     echo "## notebook, memory host, a plan that registers its operands (--register)"
     HETMATH_LOG_LEVEL=info $build/hetmath bench matmul --m 8000 --n 2000 --k 4000 --memory host \
         --advanced --register --repeat 5 --warmup 1 2>&1 |

@@ -104,11 +104,14 @@ static inline void hm_test_log_clear(hm_test_log *l)
     l->lines = 0;
 }
 
-/* A context that logs into `log` (or nowhere, with NULL) at `level`. */
-static inline hm_context *hm_test_context(hm_test_log *log, hm_log_level level)
+/* A context that logs into `log` (or nowhere, with NULL) at `level`, with pipelines scheduled
+ * as `schedule` says (an hm_pipeline_schedule). */
+static inline hm_context *hm_test_context_scheduled(hm_test_log *log, hm_log_level level,
+                                                    int schedule)
 {
     hm_context_options o;
     hm_context_options_init(&o);
+    o.pipeline_schedule = schedule;
     o.log_fn = hm_test_log_fn;
     static hm_test_log sink;
     o.log_user_data = log ? log : &sink;
@@ -121,6 +124,22 @@ static inline hm_context *hm_test_context(hm_test_log *log, hm_log_level level)
     if (log)
         hm_test_log_clear(log);
     return ctx;
+}
+
+/* A context with the defaults, logging into `log` (or nowhere, with NULL) at `level`. */
+static inline hm_context *hm_test_context(hm_test_log *log, hm_log_level level)
+{
+    return hm_test_context_scheduled(log, level, HM_PIPELINE_MEASURED);
+}
+
+/* The number after `prefix` in the log, or -1 when the log has no such text. */
+static inline long long hm_test_log_number(const hm_test_log *log, const char *prefix)
+{
+    const char *at = strstr(log->text, prefix);
+    long long n = -1;
+    if (!at || sscanf(at + strlen(prefix), "%lld", &n) != 1)
+        return -1;
+    return n;
 }
 
 /* Exits with the skip code when the context sees no CUDA device. */

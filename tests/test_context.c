@@ -28,7 +28,7 @@ int main(void)
     hm_context_destroy(ctx);
     hm_context_destroy(NULL); /* a no-op */
 
-    /* Options: a bad size or level is refused. */
+    /* Options: a bad size, level or pipeline schedule is refused. */
     hm_context_options o;
     hm_context_options_init(&o);
     o.size = 1;
@@ -37,6 +37,10 @@ int main(void)
     hm_context_options_init(&o);
     o.log_level = 9;
     CHECK_STATUS(hm_context_create(&o, &ctx), HM_STATUS_INVALID_ARGUMENT);
+    hm_context_options_init(&o);
+    o.pipeline_schedule = 2;
+    CHECK_STATUS(hm_context_create(&o, &ctx), HM_STATUS_INVALID_ARGUMENT);
+    CHECK(ctx == NULL);
 
     /* HETMATH_LOG_LEVEL sets the level when the options leave it to the environment. */
     setenv("HETMATH_LOG_LEVEL", "debug", 1);

@@ -70,11 +70,14 @@ int main(void)
     hm_tensor_free(ctx, &x);
     hm_tensor_free(ctx, &y);
 
-    /* Host operands pipelined over the batch (x >= 8 MiB, 37 transforms in chunks of 4 to 9),
-     * pageable and pinned, c2c and r2c: within the threshold of the device-operand
-     * result, exactly x in and y out. */
-    for (int variant = 0; variant < 4; variant++) {
-        int pinned = variant & 1, real = variant >> 1;
+    /* Host operands pipelined over the batch (x >= 8 MiB, 37 transforms), pageable and pinned,
+     * c2c and r2c, in chunks the measured model chose, and pageable c2c in a context of fixed
+     * schedules (chunks of 4 to 9): within the threshold of the device-operand result, exactly
+     * x in and y out, in as many chunks as the log says. */
+    hm_context *fixed_ctx = hm_test_context_scheduled(&log, HM_LOG_WARN, HM_PIPELINE_FIXED);
+    for (int variant = 0; variant < 5; variant++) {
+        int pinned = variant & 1, real = (variant >> 1) & 1, fixed = variant == 4;
+        hm_context *c = fixed ? fixed_ctx : ctx;
         const int64_t rows = 37, len = 65536;
         int64_t sx[2] = {rows, len}, sy[2] = {rows, real ? len / 2 + 1 : len};
         hm_dtype xt = real ? HM_DTYPE_F32 : HM_DTYPE_C64;
@@ -99,24 +102,37 @@ int main(void)
         CHECK_STATUS(hm_fft(ctx, &dx, &dy, &po), HM_STATUS_SUCCESS);
         CHECK_STATUS(hm_copy(ctx, &dy, &ref), HM_STATUS_SUCCESS);
         po.execution = hm_execution_cuda(0);
-        hm_context_set_log_level(ctx, HM_LOG_INFO);
+        hm_context_set_log_level(c, HM_LOG_INFO);
         hm_test_log_clear(&log);
-        hm_ledger_reset(ctx);
-        CHECK_STATUS(hm_fft(ctx, &hx, &hy, &po), HM_STATUS_SUCCESS);
-        hm_context_set_log_level(ctx, HM_LOG_WARN);
-        CHECK_CONTAINS(log.text,
-                       "host operands pipelined over 6 chunks of 4, 4, 8, 9, 8, 4 transforms");
+        hm_ledger_reset(c);
+        CHECK_STATUS(hm_fft(c, &hx, &hy, &po), HM_STATUS_SUCCESS);
+        hm_context_set_log_level(c, HM_LOG_WARN);
+        long long chunks = hm_test_log_number(&log, "host operands pipelined over ");
+        if (fixed) {
+            CHECK_CONTAINS(log.text,
+                           "host operands pipelined over 6 chunks of 4, 4, 8, 9, 8, 4 transforms");
+        } else {
+            CHECK_CONTAINS(log.text, "pipeline model measured in ");
+            CHECK_CONTAINS(log.text, "candidate schedules");
+            CHECK(chunks >= 2 && chunks <= rows);
+        }
         CHECK_CONTAINS(log.text, "ms wall: x in, compute and y out overlapped");
         hm_transfer_totals tot;
-        hm_ledger_totals(ctx, &tot);
+        hm_ledger_totals(c, &tot);
         CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D], hm_tensor_nbytes(&hx));
         CHECK_EQ_INT(tot.bytes[HM_TRANSFER_D2H], hm_tensor_nbytes(&hy));
+        for (size_t i = 0; i < hm_ledger_count(c); i++) {
+            hm_transfer_record rec;
+            hm_ledger_record(c, i, &rec);
+            CHECK_EQ_INT(rec.chunks, chunks);
+        }
         CHECK_NEAR(rel_l2(hy.data, ref.data, 2 * rows * sy[1]), 1e-6,
                    real ? "pipelined r2c vs device operands" : "pipelined c2c vs device operands");
         hm_tensor *all[5] = {&hx, &hy, &dx, &dy, &ref};
         for (int i = 0; i < 5; i++)
             hm_tensor_free(ctx, all[i]);
     }
+    hm_context_destroy(fixed_ctx);
 
     /* A plan with register_host over pageable host operands: the second execution on the same
      * buffers registers x and y and copies them direct; the result is bit-identical; stateless

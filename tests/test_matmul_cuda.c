@@ -269,12 +269,17 @@ int main(void)
     run_mm_residual(ctx, hm_device_host(), dflt, 1, 0, 1000, 999, 517, "advanced host f32");
 
     /* Host operands pipelined over row tiles (A ≥ 8 MiB, odd sizes that do not divide into
-     * tiles), pageable and pinned: D within the f32 threshold of the device-operand product,
-     * exactly A and B in and D out. */
+     * tiles), pageable and pinned, with the tiles the measured model chose and, in a context of
+     * fixed schedules, with the tiles from the sizes: D within the f32 threshold of the
+     * device-operand product, exactly A and B in and D out, in as many chunks as the log's
+     * tiles. */
     {
         const int64_t M = 3001, K = 1003, N = 517;
         int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
-        for (int pinned = 0; pinned < 2; pinned++) {
+        hm_context *fixed_ctx = hm_test_context_scheduled(&log, HM_LOG_WARN, HM_PIPELINE_FIXED);
+        for (int variant = 0; variant < 3; variant++) {
+            int pinned = variant == 1, fixed = variant == 2;
+            hm_context *c = fixed ? fixed_ctx : ctx;
             hm_device hostspace = pinned ? hm_device_pinned() : hm_device_host();
             hm_tensor A, B, D, Ad, Bd, Dd;
             CHECK_STATUS(hm_tensor_alloc(ctx, hostspace, HM_DTYPE_F32, 2, sa, &A),
@@ -301,29 +306,39 @@ int main(void)
             hm_tensor href;
             hm_tensor_init(&href, ref, hm_device_host(), HM_DTYPE_F32, 2, sd, NULL);
             CHECK_STATUS(hm_copy(ctx, &Dd, &href), HM_STATUS_SUCCESS);
-            hm_context_set_log_level(ctx, HM_LOG_DEBUG);
+            hm_context_set_log_level(c, HM_LOG_DEBUG);
             hm_test_log_clear(&log);
-            hm_ledger_reset(ctx);
-            hm_status pst = hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &mo);
+            hm_ledger_reset(c);
+            hm_status pst = hm_matmul_advanced(c, &A, &B, NULL, &D, NULL, &mo);
             CHECK_STATUS(pst, HM_STATUS_SUCCESS);
             if (pst != HM_STATUS_SUCCESS)
                 fputs(log.text, stderr);
-            hm_context_set_log_level(ctx, HM_LOG_WARN);
-            CHECK_CONTAINS(log.text,
-                           "host operands pipelined: 6 row tiles of 301, 301, 602, 748, 748, "
-                           "301 rows");
+            hm_context_set_log_level(c, HM_LOG_WARN);
+            long long tiles = hm_test_log_number(&log, "host operands pipelined: ");
+            if (fixed) {
+                CHECK_CONTAINS(log.text, "tiles from the sizes (the context's fixed schedule)");
+                CHECK_CONTAINS(log.text,
+                               "host operands pipelined: 6 row tiles of 301, 301, 602, 748, 748, "
+                               "301 rows");
+            } else {
+                if (!pinned) /* the context's first pipeline */
+                    CHECK_CONTAINS(log.text, "link of cuda:0 measured in ");
+                CHECK_CONTAINS(log.text, "pipeline model measured in ");
+                CHECK_CONTAINS(log.text, "candidate schedules");
+                CHECK(tiles >= 2 && tiles <= M / 16);
+            }
             CHECK_CONTAINS(log.text, "ms wall: A in, compute and D out overlapped");
             hm_transfer_totals tot;
-            hm_ledger_totals(ctx, &tot);
+            hm_ledger_totals(c, &tot);
             CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D], (M * K + K * N) * 4);
             CHECK_EQ_INT(tot.bytes[HM_TRANSFER_D2H], M * N * 4);
             hm_transfer_record rec;
             int found_a = 0;
-            for (size_t i = 0; i < hm_ledger_count(ctx); i++) {
-                hm_ledger_record(ctx, i, &rec);
+            for (size_t i = 0; i < hm_ledger_count(c); i++) {
+                hm_ledger_record(c, i, &rec);
                 if (strcmp(rec.operand, "A") == 0) {
                     found_a = 1;
-                    CHECK_EQ_INT(rec.chunks, 6); /* 301, 301, 602, 748, 748, 301 rows */
+                    CHECK_EQ_INT(rec.chunks, tiles);
                     CHECK_EQ_INT(rec.path, pinned ? HM_PATH_DIRECT : HM_PATH_STAGED);
                 }
             }
@@ -335,8 +350,9 @@ int main(void)
                 den += (double)ref[i] * ref[i];
             }
             CHECK_NEAR(sqrt(num / den), 1e-5,
-                       pinned ? "pipelined pinned vs device operands"
-                              : "pipelined pageable vs device operands");
+                       fixed    ? "pipelined pageable (fixed tiles) vs device operands"
+                       : pinned ? "pipelined pinned vs device operands"
+                                : "pipelined pageable vs device operands");
             free(ref);
             hm_tensor_free(ctx, &Dd);
             hm_tensor_free(ctx, &Bd);
@@ -345,6 +361,7 @@ int main(void)
             hm_tensor_free(ctx, &B);
             hm_tensor_free(ctx, &A);
         }
+        hm_context_destroy(fixed_ctx);
     }
 
     run_registration(ctx, &log);

@@ -1,9 +1,12 @@
 /* The tile schedule of host-operand pipelines (src/core/tiles.h), an internal part tested through
  * the static library: every schedule covers its rows exactly, in tiles of 1 to max_tile rows,
  * small first and last, with at most HM_TILE_SIZES distinct sizes, and the notebook's and the
- * tests' schedules are the ones the GPU tests and the documentation name. */
+ * tests' schedules are the ones the GPU tests and the documentation name; the pipeline model
+ * gives the times worked out by hand, and the choice among candidates follows the link. */
 #include "check.h"
 #include "core/tiles.h"
+
+#include <string.h>
 
 static void check_schedule(int64_t rows, int64_t max_tile)
 {
@@ -47,6 +50,57 @@ static void check_exact(int64_t rows, int64_t max_tile, int64_t count, int n, co
         CHECK_EQ_INT(hm__tile_rows(&t, i), want[i]);
 }
 
+/* Every candidate covers its rows in tiles of min_tile to max_tile rows (the default excepted),
+ * with at most HM_TILE_SIZES sizes, no two alike; the first is the default. */
+static void check_candidates(int64_t rows, int64_t max_tile, int64_t min_tile)
+{
+    hm_tiles cand[HM_TILES_CANDIDATES], dflt;
+    int n = hm__tiles_candidates(rows, max_tile, min_tile, cand);
+    hm__tiles_plan(rows, max_tile, &dflt);
+    const char *wrong = NULL;
+    if (n < 1 || n > HM_TILES_CANDIDATES || memcmp(&cand[0], &dflt, sizeof dflt) != 0)
+        wrong = "the count or the default";
+    for (int c = 1; c < n && !wrong; c++) {
+        int64_t sum = 0;
+        for (int64_t i = 0; i < cand[c].count; i++) {
+            int64_t r = hm__tile_rows(&cand[c], i);
+            if (r < min_tile || r > max_tile || hm__tile_size_index(&cand[c], r) < 0)
+                wrong = "a tile's rows";
+            sum += r;
+        }
+        if (sum != rows || cand[c].count < 2 || cand[c].nsizes > HM_TILE_SIZES)
+            wrong = "the sum, count or sizes";
+        for (int o = 0; o < c; o++)
+            if (memcmp(&cand[o], &cand[c], sizeof cand[c]) == 0)
+                wrong = "a candidate twice";
+    }
+    if (wrong)
+        fprintf(stderr, "candidates for %lld rows (tiles %lld to %lld): %s is wrong\n",
+                (long long)rows, (long long)min_tile, (long long)max_tile, wrong);
+    CHECK(!wrong);
+}
+
+/* The notebook (A 8000×4000, D 8000×2000 f32, pinned) on a link of `gbps` each way (5 us a
+ * copy), with the tile products measured on the H100 (bench/pipeline_model.py). */
+static int pick_notebook(double gbps, hm_tiles *chosen, double *times)
+{
+    static const int64_t rows[] = {500,  571,  667,  728,  800,  889,  960,  1000,
+                                   1024, 1143, 1334, 1600, 2000, 2667, 4000, 8000};
+    static const double ms[] = {.2408, .2991, .3420, .3436, .3350, .3874,  .4297,  .4195,
+                                .4710, .4895, .6154, .6752, .7122, 1.0355, 1.3746, 2.7032};
+    hm_pipe_model m = {0};
+    m.in_fixed = m.out_fixed = 5e-6;
+    m.in_row = 16000 / (gbps * 1e9);
+    m.out_row = 8000 / (gbps * 1e9);
+    for (size_t i = sizeof rows / sizeof rows[0]; i-- > 0;) /* any order: kept ascending */
+        hm__pipe_add_point(&m, rows[i], ms[i] * 1e-3);
+    hm_tiles cand[HM_TILES_CANDIDATES];
+    int n = hm__tiles_candidates(8000, 2097, 16, cand);
+    int k = hm__tiles_pick(&m, cand, n, times);
+    *chosen = cand[k];
+    return k;
+}
+
 int main(void)
 {
     for (int64_t rows = 1; rows <= 400; rows++)
@@ -80,5 +134,71 @@ int main(void)
     hm__tiles_plan(37, 128, &t);
     hm__tiles_describe(&t, text, sizeof text);
     CHECK_CONTAINS(text, "4, 4, 8, 9, 8, 4");
+
+    /* The computation between and beyond measured sizes. */
+    hm_pipe_model m = {0};
+    CHECK_NEAR(hm__pipe_compute(&m, 7), 0, "nothing measured");
+    hm__pipe_add_point(&m, 10, 23);
+    hm__pipe_add_point(&m, 5, 13);
+    hm__pipe_add_point(&m, 5, 99); /* a size already there: kept as it was */
+    CHECK_EQ_INT(m.points, 2);
+    CHECK_EQ_INT(m.rows[0], 5);
+    CHECK_NEAR(fabs(hm__pipe_compute(&m, 5) - 13), 1e-12, "a measured size");
+    CHECK_NEAR(fabs(hm__pipe_compute(&m, 7) - 17), 1e-12, "between");
+    CHECK_NEAR(fabs(hm__pipe_compute(&m, 20) - 46), 1e-12, "beyond, proportional");
+    CHECK_NEAR(fabs(hm__pipe_compute(&m, 1) - 2.6), 1e-12, "below, proportional");
+
+    /* The pipeline, against times worked out by hand: a row in 1, out 1 (and 0.5 a copy where
+     * said); a tile of 5 computed in 13, of 10 in 23. One tile: in, compute, out in a row. */
+    m.in_row = m.out_row = 1;
+    hm__tiles_shape(10, 10, 10, &t);
+    CHECK_EQ_INT(t.count, 1);
+    CHECK_NEAR(fabs(hm__tiles_time(&m, &t) - (10 + 23 + 10)), 1e-12, "one tile");
+    /* Two tiles of 5, compute-bound: in 0-5, 5-10; compute 5-18, 18-31; out 18-23, 31-36. */
+    hm__tiles_shape(10, 5, 5, &t);
+    CHECK_EQ_INT(t.count, 2);
+    CHECK_NEAR(fabs(hm__tiles_time(&m, &t) - 36), 1e-12, "two tiles");
+    /* With 0.5 a copy each way: in 0-5.5, 5.5-11; compute 5.5-18.5, 18.5-31.5; out to 37. */
+    m.in_fixed = m.out_fixed = 0.5;
+    CHECK_NEAR(fabs(hm__tiles_time(&m, &t) - 37), 1e-12, "two tiles, fixed costs");
+    /* Staged both ways (a row 1 each way on the host, 0.5 a copy), a tile of 5 computed in 5,
+     * direct copies of 1 a row: the host fills buffer 0 by 5.5 and buffer 1 by 11; in 5.5-10.5,
+     * 11-16; compute 10.5-15.5, 16-21; out 15.5-20.5, 21-26; the host empties tile 0 at
+     * 20.5-26 and tile 1 at 26-31.5. */
+    hm_pipe_model staged = {0};
+    staged.in_row = staged.out_row = 1;
+    staged.stage_fixed = 0.5;
+    staged.stage_in_row = staged.stage_out_row = 1;
+    hm__pipe_add_point(&staged, 5, 5);
+    CHECK_NEAR(fabs(hm__tiles_time(&staged, &t) - 31.5), 1e-12, "two staged tiles");
+    /* A faster link is never slower. */
+    hm_pipe_model fast = m;
+    fast.in_row = fast.out_row = 0.5;
+    hm__tiles_plan(8000, 2097, &t);
+    CHECK(hm__tiles_time(&fast, &t) <= hm__tiles_time(&m, &t));
+
+    for (int64_t rows = 1; rows <= 300; rows += 7)
+        for (int64_t max_tile = 1; max_tile <= rows + 1; max_tile += 1 + max_tile / 2)
+            for (int64_t min_tile = 1; min_tile <= 33; min_tile += 16)
+                check_candidates(rows, max_tile, min_tile);
+    check_candidates(8000, 2097, 16);
+    check_candidates(1000000, 2097, 16);
+
+    /* The choice follows the link. On the H100's (54 GB/s each way) the default is kept: it is
+     * the model's best there (bench/pipeline_model.py). On PCIe gen3 (12 GB/s) the copies
+     * dominate, and more, smaller tiles hide more of them than the default's 6. */
+    hm_tiles chosen;
+    double times[HM_TILES_CANDIDATES];
+    CHECK_EQ_INT(pick_notebook(54, &chosen, times), 0);
+    CHECK_EQ_INT(chosen.count, 6);
+    CHECK(pick_notebook(12, &chosen, times) != 0);
+    CHECK(chosen.count > 6);
+    CHECK(times[pick_notebook(12, &chosen, times)] < (1 - HM_TILES_GAIN) * times[0]);
+    /* Equal times everywhere (nothing moves, nothing to compute): the default. */
+    hm_pipe_model none = {0};
+    hm_tiles cand[HM_TILES_CANDIDATES];
+    int n = hm__tiles_candidates(8000, 2097, 16, cand);
+    CHECK(n > 10);
+    CHECK_EQ_INT(hm__tiles_pick(&none, cand, n, times), 0);
     return hm_test_finish("test_tiles");
 }

@@ -292,5 +292,19 @@ int bench_common(args *a, const char *cmd, hm_bench_options *b, int *json)
             return usage_error(cmd, "--warmup takes a count", s);
         b->warmup = (int)v;
     }
+    if ((s = arg_value(a, "--tiles"))) {
+        if (strcmp(s, "fixed") != 0 && strcmp(s, "measured") != 0)
+            return usage_error(cmd, "--tiles takes fixed or measured", s);
+        /* the schedule is the context's: a fresh one with it, before any work */
+        hm_context_options o;
+        hm_context_options_init(&o);
+        o.pipeline_schedule = s[0] == 'f' ? HM_PIPELINE_FIXED : HM_PIPELINE_MEASURED;
+        hm_context *c = NULL;
+        hm_status st = hm_context_create(&o, &c);
+        if (st != HM_STATUS_SUCCESS)
+            return op_failed("creating a context", st);
+        hm_context_destroy(g_ctx);
+        g_ctx = c;
+    }
     return 0;
 }

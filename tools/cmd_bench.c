@@ -98,9 +98,10 @@ static int bench_fft(args *a)
             "usage: hetmath bench fft [--shape N1,N2,..] [--axes A,..] [--dtype c64|c128|f32|f64]\n"
             "                         [--inverse] [--real] [--memory host|pinned|cuda:N]\n"
             "                         [--exec cpu|cpu:T|cuda:N] [--measure] [--repeat R]\n"
-            "                         [--warmup W] [--json]\n"
+            "                         [--warmup W] [--tiles fixed|measured] [--json]\n"
             "  Default: --shape 1048576 --dtype c64 --memory host. --real makes it r2c (f32/f64\n"
-            "  input), or c2r with --inverse. GFLOP/s by 5·N·log2(N) per transform.\n");
+            "  input), or c2r with --inverse. GFLOP/s by 5·N·log2(N) per transform. --tiles:\n"
+            "  how a pipeline of host operands on a GPU cuts the batch (hm_pipeline_schedule).\n");
         return 0;
     }
     hm_bench_options b;
@@ -217,9 +218,12 @@ static int bench_matmul(args *a)
                "[--register]\n"
                "                            [--exec cpu|cpu:T|cuda:N] [--repeat R] [--warmup W] "
                "[--json]\n"
+               "                            [--tiles fixed|measured]\n"
                "  D = A·B with A (B, M, K) and B (B, K, N) (no batch dimension when B is 1).\n"
                "  Default: 1024 x 1024 x 1024 f32 in host memory. --register: a plan that\n"
-               "  registers its host operands (register_host), executed on the same buffers.\n");
+               "  registers its host operands (register_host), executed on the same buffers.\n"
+               "  --tiles: how a pipeline of host operands on a GPU cuts A's rows\n"
+               "  (hm_pipeline_schedule; default measured).\n");
         return 0;
     }
     hm_bench_options b;

@@ -154,6 +154,20 @@ typedef struct hm_context hm_context;
 /** Value of hm_context_options.log_level that means "HETMATH_LOG_LEVEL, else WARN". */
 #define HM_LOG_LEVEL_FROM_ENV (-1)
 
+/** How the pipelines of host operands on a GPU (hm_matmul_advanced(), hm_fft()) cut their rows
+ *  into tiles. */
+typedef enum hm_pipeline_schedule {
+    /** From a model of the pipeline measured at planning: the host-device link (once per context
+     *  and device) and one tile's computation at two sizes. The default shape is kept unless
+     *  another is modelled 3% faster, so tiles differ only where that pays; where they do, and
+     *  so between runs or machines, the low bits of matmul results may differ (cuBLASLt may pick
+     *  another algorithm for another tile size). */
+    HM_PIPELINE_MEASURED = 0,
+    /** From the sizes alone (rows/10 at the ends, rows/4 between): the same tiles, and
+     *  bit-identical results, in every run on every machine; no measurement at planning. */
+    HM_PIPELINE_FIXED = 1
+} hm_pipeline_schedule;
+
 /** Options for hm_context_create(). Initialise with hm_context_options_init(). */
 typedef struct hm_context_options {
     size_t size;              /**< sizeof(hm_context_options), so the struct can grow */
@@ -161,6 +175,7 @@ typedef struct hm_context_options {
     void *log_user_data;      /**< passed to log_fn */
     int log_level;            /**< an hm_log_level, or HM_LOG_LEVEL_FROM_ENV (default) */
     size_t pinned_pool_bytes; /**< bound of the pinned staging pool; 0: the default (256 MiB) */
+    int pipeline_schedule;    /**< an hm_pipeline_schedule; default HM_PIPELINE_MEASURED */
 } hm_context_options;
 
 /** Sets @p opts to the defaults. */
@@ -171,7 +186,8 @@ HM_API void hm_context_options_init(hm_context_options *opts);
  * no GPU is not an error: the context then has 0 devices). Per-device state (stream, library
  * handles) is created lazily, on first use of each device.
  * @retval HM_STATUS_SUCCESS
- * @retval HM_STATUS_INVALID_ARGUMENT  @p out is NULL, or @p opts has a bad size or log level
+ * @retval HM_STATUS_INVALID_ARGUMENT  @p out is NULL, or @p opts has a bad size, log level or
+ *                                     pipeline schedule
  * @retval HM_STATUS_OUT_OF_HOST_MEMORY
  */
 HM_API hm_status hm_context_create(const hm_context_options *opts, hm_context **out);

@@ -12,6 +12,14 @@
 #include "core/fft_backend.h"
 #include "core/matmul_backend.h"
 
+/* A host-device link as measured: a copy of b bytes takes fixed + b / bps seconds. */
+typedef struct hm_link {
+    double in_fixed, in_bps;     /* pinned host memory to the device */
+    double out_fixed, out_bps;   /* and back (measured with the other direction running) */
+    double host_fixed, host_bps; /* the host's threads copying pageable memory into pinned memory
+                                    (the staging of pageable operands) */
+} hm_link;
+
 typedef struct hm_backend_ops {
     const char *name;
 
@@ -59,6 +67,10 @@ typedef struct hm_backend_ops {
      * sets *state; otherwise records the end, waits for it, sets *seconds and frees *state
      * (setting it NULL). Optional. */
     hm_status (*timer)(hm_context *ctx, int device, void **state, double *seconds);
+
+    /* The link between host memory and `device`, measured on the first call for each context
+     * and device, then remembered. Optional: pipelines without it use the fixed schedule. */
+    hm_status (*link)(hm_context *ctx, int device, hm_link *out);
 
     /* Adds this backend's library versions to out. Optional. */
     void (*versions)(hm_library_versions *out);

@@ -68,6 +68,8 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
         if (o.log_level != HM_LOG_LEVEL_FROM_ENV &&
             (o.log_level < HM_LOG_OFF || o.log_level > HM_LOG_DEBUG))
             return HM_STATUS_INVALID_ARGUMENT;
+        if (o.pipeline_schedule != HM_PIPELINE_MEASURED && o.pipeline_schedule != HM_PIPELINE_FIXED)
+            return HM_STATUS_INVALID_ARGUMENT;
     }
 
     hm_context *ctx = calloc(1, sizeof *ctx);
@@ -85,6 +87,7 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
     ctx->cpu_threads = hm__cpu_count();
     ctx->pinned_pool_bytes =
         o.pinned_pool_bytes ? o.pinned_pool_bytes : HM_DEFAULT_PINNED_POOL_BYTES;
+    ctx->pipeline_schedule = (hm_pipeline_schedule)o.pipeline_schedule;
 
     const hm_backend_ops *cuda = hm__backend(HM_BACKEND_CUDA);
     if (cuda) {

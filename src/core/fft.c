@@ -24,10 +24,11 @@ struct hm_fft_plan {
     hm_tensor xin, yout;  /* the layouts the backend sees */
     const hm_fft_backend *be;
     void *be_plan;
-    bool one_buffer; /* planned with x and y the same buffer (the caller's in place) */
-    bool in_place;   /* the backend plan transforms in place (one buffer, nothing staged) */
-    bool pipelined;  /* host operands pipelined over chunks of the batch */
-    hm_tiles tiles;  /* those chunks */
+    bool one_buffer;  /* planned with x and y the same buffer (the caller's in place) */
+    bool in_place;    /* the backend plan transforms in place (one buffer, nothing staged) */
+    bool pipelined;   /* host operands pipelined over chunks of the batch */
+    hm_tiles tiles;   /* those chunks */
+    int64_t tile_max; /* batch entries of x and of y a staging buffer holds */
     void *be_tile_plan[HM_TILE_SIZES]; /* a plan for each chunk size */
     int64_t n_total;                   /* product of the transform lengths */
     int64_t batch;
@@ -355,7 +356,8 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
         int64_t max_in = (int64_t)(HM_STAGE_CHUNK / (xb / (size_t)rows)),
                 max_out = (int64_t)(HM_STAGE_CHUNK / (yb / (size_t)rows));
         if (max_in >= 1 && max_out >= 1) {
-            hm__tiles_plan(rows, max_in < max_out ? max_in : max_out, &p->tiles);
+            p->tile_max = max_in < max_out ? max_in : max_out;
+            hm__tiles_plan(rows, p->tile_max, &p->tiles);
             p->pipelined = p->tiles.count > 1;
         }
     }
@@ -401,9 +403,57 @@ static hm_status guard_copies(hm_context *ctx, const hm_fft_plan *p)
     return st;
 }
 
+/* What a pipeline chunk's transform is timed with. */
+typedef struct chunk_probe {
+    hm_fft_plan *p;
+    hm_fft_desc d; /* the transform, with the batch folded into one dimension */
+    int64_t in_row, out_row;
+} chunk_probe;
+
+/* The transform of a chunk of `rows` batch entries on device temporaries, for the pipeline's
+ * model: one untimed call, then three timed back to back. */
+static hm_status time_chunk(hm_context *ctx, void *user, int64_t rows, double *seconds)
+{
+    chunk_probe *c = user;
+    const hm_backend_ops *b = hm__backend_for_execution(c->p->exec.kind);
+    hm_fft_desc d = c->d;
+    d.batch_n[0] = rows;
+    d.in_span = rows * c->in_row;
+    d.out_span = rows * c->out_row;
+    const size_t bytes[2] = {(size_t)d.in_span * hm_dtype_size(c->p->xin.dtype),
+                             (size_t)d.out_span * hm_dtype_size(c->p->yout.dtype)};
+    void *buf[2] = {NULL, NULL}, *plan = NULL, *timer = NULL;
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int i = 0; i < 2 && st == HM_STATUS_SUCCESS; i++)
+        st = hm__alloc(ctx, c->p->exec_space, bytes[i], &buf[i]);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__fault(ctx, HM_FAULT_BACKEND_CALL)
+                 ? hm__fail(ctx, HM_STATUS_CUFFT_ERROR, "hm_fft: timing a chunk failed (injected)")
+                 : c->p->be->plan(ctx, &d, &plan);
+    if (st == HM_STATUS_SUCCESS)
+        st = c->p->be->execute(ctx, plan, buf[0], buf[1]);
+    if (st == HM_STATUS_SUCCESS)
+        st = b->timer(ctx, c->p->exec.device_id, &timer, NULL);
+    for (int r = 0; r < 3 && st == HM_STATUS_SUCCESS; r++)
+        st = c->p->be->execute(ctx, plan, buf[0], buf[1]);
+    if (timer) {
+        double sec = 0;
+        hm_status ts = b->timer(ctx, c->p->exec.device_id, &timer, &sec);
+        st = st == HM_STATUS_SUCCESS ? ts : st;
+        *seconds = sec / 3;
+    }
+    if (plan)
+        c->p->be->destroy(plan);
+    for (int i = 0; i < 2; i++)
+        hm__free(ctx, c->p->exec_space, buf[i]);
+    return st;
+}
+
 /* The pipeline's plans: d (the whole transform, canonical layouts) with the batch folded into one
- * dimension, for each chunk size. */
-static hm_status plan_pipeline(hm_context *ctx, hm_fft_plan *p, hm_fft_desc *d)
+ * dimension, for each chunk of the schedule chosen (x_data, y_data: the operands at planning, or
+ * NULL; pinned ones go direct). */
+static hm_status plan_pipeline(hm_context *ctx, hm_fft_plan *p, hm_fft_desc *d, const void *x_data,
+                               const void *y_data)
 {
     int64_t rows = 1;
     for (int i = 0; i < d->batch_rank; i++)
@@ -412,16 +462,35 @@ static hm_status plan_pipeline(hm_context *ctx, hm_fft_plan *p, hm_fft_desc *d)
     d->batch_rank = 1;
     d->batch_in_stride[0] = in_row;
     d->batch_out_stride[0] = out_row;
+    int x_pinned = 0, y_pinned = 0;
+    hm_device where;
+    if (x_data)
+        (void)hm__backend_locate(ctx, x_data, &where, &x_pinned);
+    if (y_data)
+        (void)hm__backend_locate(ctx, y_data, &where, &y_pinned);
+    chunk_probe probe = {p, *d, in_row, out_row};
+    const hm_pipe_shape shape = {FFT_OP,
+                                 "transform",
+                                 p->exec.device_id,
+                                 rows,
+                                 p->tile_max,
+                                 1,
+                                 (size_t)in_row * hm_dtype_size(p->xin.dtype),
+                                 (size_t)out_row * hm_dtype_size(p->yout.dtype),
+                                 !x_pinned,
+                                 !y_pinned};
+    hm_status st = hm__tiles_measured(ctx, &shape, time_chunk, &probe, &p->tiles);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
     double t0 = hm__now();
     for (int k = 0; k < p->tiles.nsizes; k++) {
         int64_t n = p->tiles.size[k];
         d->batch_n[0] = n;
         d->in_span = n * in_row;
         d->out_span = n * out_row;
-        hm_status st =
-            hm__fault(ctx, HM_FAULT_BACKEND_CALL)
-                ? hm__fail(ctx, HM_STATUS_CUFFT_ERROR, "hm_fft: planning failed (injected)")
-                : p->be->plan(ctx, d, &p->be_tile_plan[k]);
+        st = hm__fault(ctx, HM_FAULT_BACKEND_CALL)
+                 ? hm__fail(ctx, HM_STATUS_CUFFT_ERROR, "hm_fft: planning failed (injected)")
+                 : p->be->plan(ctx, d, &p->be_tile_plan[k]);
         if (st != HM_STATUS_SUCCESS)
             return st;
     }
@@ -435,8 +504,9 @@ static hm_status plan_pipeline(hm_context *ctx, hm_fft_plan *p, hm_fft_desc *d)
 }
 
 /* Plans the backend's transform; in_place: x and y will be one buffer (honoured where neither is
- * staged). */
-static hm_status plan_backend(hm_context *ctx, hm_fft_plan *p, bool in_place)
+ * staged); x_data, y_data: the operands at planning, or NULL. */
+static hm_status plan_backend(hm_context *ctx, hm_fft_plan *p, bool in_place, const void *x_data,
+                              const void *y_data)
 {
     hm__log_phase(ctx, HM_PHASE_PLANNING);
     p->one_buffer = in_place;
@@ -444,7 +514,7 @@ static hm_status plan_backend(hm_context *ctx, hm_fft_plan *p, bool in_place)
     hm_fft_desc d;
     build_desc(p, &p->xin, &p->yout, &d);
     if (p->pipelined)
-        return plan_pipeline(ctx, p, &d);
+        return plan_pipeline(ctx, p, &d, x_data, y_data);
     double t0 = hm__now();
     hm_status st =
         hm__fault(ctx, HM_FAULT_BACKEND_CALL)
@@ -622,7 +692,7 @@ hm_status hm_fft(hm_context *ctx, const hm_tensor *x, hm_tensor *y, const hm_fft
         if (!p)
             return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for a plan", FFT_OP);
         *p = spec;
-        st = plan_backend(ctx, p, key.in_place);
+        st = plan_backend(ctx, p, key.in_place, x->data, spec.y_alloc ? NULL : y->data);
         if (st != HM_STATUS_SUCCESS) {
             free(p);
             return st;
@@ -652,7 +722,8 @@ hm_status hm_fft_plan_create(hm_context *ctx, const hm_tensor *x, const hm_tenso
     hm_status st = specify(ctx, "hm_fft_plan_create", x, y, opts, false, p);
     if (st == HM_STATUS_SUCCESS) {
         log_specification(ctx, p);
-        st = plan_backend(ctx, p, y && x && !p->y_alloc && x->data && x->data == y->data);
+        st = plan_backend(ctx, p, y && x && !p->y_alloc && x->data && x->data == y->data,
+                          x ? x->data : NULL, y && !p->y_alloc ? y->data : NULL);
     }
     if (st != HM_STATUS_SUCCESS) {
         free(p);

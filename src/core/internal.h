@@ -49,6 +49,7 @@ struct hm_context {
     int cpu_threads;  /* cores this process may use */
     size_t pinned_pool_bytes;
     size_t pinned_held; /* bytes the staging pool holds now (≤ pinned_pool_bytes) */
+    hm_pipeline_schedule pipeline_schedule;
 
     void *backend_state[HM_BACKEND_SLOTS]; /* owned by each backend, released by it */
     struct hm_plan_cache *plans;           /* stateless calls' plan cache */

@@ -9,6 +9,9 @@
 #include "core/plan_cache.h"
 #include "core/registration.h"
 
+/* The fewest rows a pipelined row tile may have: thinner products waste the device. */
+#define HM_MIN_TILE_ROWS 16
+
 enum { OP_A, OP_B, OP_C, OP_D, OP_BIAS, OP_COUNT };
 static const char *const OP_NAMES[OP_COUNT] = {"A", "B", "C", "D", "bias"};
 
@@ -32,6 +35,7 @@ struct hm_matmul_plan {
     void *be_plan;                     /* the whole product (none when pipelined) */
     bool pipelined;                    /* host operands pipelined over row tiles of A and D */
     hm_tiles tiles;                    /* those row tiles */
+    int64_t tile_max;                  /* rows of A and of D a staging buffer holds */
     void *be_tile_plan[HM_TILE_SIZES]; /* a plan for each tile size */
     hm_host_pin pin[OP_COUNT];         /* host operands registered (opts.register_host) */
 };
@@ -328,8 +332,9 @@ static hm_status specify(hm_context *ctx, const char *fn, hm_op_class kind,
         ctx->pinned_pool_bytes >= 4 * HM_STAGE_CHUNK) {
         int64_t max_rows_a = (int64_t)(HM_STAGE_CHUNK / (es * (size_t)p->k));
         int64_t max_rows_d = (int64_t)(HM_STAGE_CHUNK / (es * (size_t)p->n));
-        hm__tiles_plan(p->m, max_rows_a < max_rows_d ? max_rows_a : max_rows_d, &p->tiles);
-        p->pipelined = p->tiles.count > 1 && p->tiles.head[0] >= 16;
+        p->tile_max = max_rows_a < max_rows_d ? max_rows_a : max_rows_d;
+        hm__tiles_plan(p->m, p->tile_max, &p->tiles);
+        p->pipelined = p->tiles.count > 1 && p->tiles.head[0] >= HM_MIN_TILE_ROWS;
     }
     return HM_STATUS_SUCCESS;
 }
@@ -472,6 +477,48 @@ static hm_status guard_copies(hm_context *ctx, const hm_matmul_plan *p)
     return st;
 }
 
+/* One row tile's product of `rows` rows on device temporaries, for the pipeline's model: one
+ * untimed call, then three timed back to back. */
+static hm_status time_tile(hm_context *ctx, void *user, int64_t rows, double *seconds)
+{
+    hm_matmul_plan *p = user;
+    const hm_backend_ops *b = hm__backend_for_execution(p->exec.kind);
+    hm_matmul_desc tile = p->desc;
+    tile.n = rows;
+    size_t es = hm_dtype_size(p->t[OP_A].dtype);
+    /* the column-major call's B, A's tile, D's tile, bias */
+    const size_t bytes[4] = {(size_t)p->k * (size_t)p->n * es, (size_t)rows * (size_t)p->k * es,
+                             (size_t)rows * (size_t)p->n * es,
+                             p->present[OP_BIAS] ? (size_t)p->n * es : 0};
+    void *buf[4] = {NULL, NULL, NULL, NULL}, *plan = NULL, *timer = NULL;
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int i = 0; i < 4 && st == HM_STATUS_SUCCESS; i++)
+        if (bytes[i])
+            st = hm__alloc(ctx, p->exec_space, bytes[i], &buf[i]);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__fault(ctx, HM_FAULT_BACKEND_CALL)
+                 ? hm__fail(ctx, HM_STATUS_CUBLAS_ERROR, "%s: timing a tile failed (injected)",
+                            p->fn)
+                 : p->be->plan(ctx, &tile, NULL, NULL, NULL, NULL, &plan);
+    if (st == HM_STATUS_SUCCESS)
+        st = p->be->execute(ctx, plan, buf[0], buf[1], buf[2], buf[3]);
+    if (st == HM_STATUS_SUCCESS)
+        st = b->timer(ctx, p->exec.device_id, &timer, NULL);
+    for (int r = 0; r < 3 && st == HM_STATUS_SUCCESS; r++)
+        st = p->be->execute(ctx, plan, buf[0], buf[1], buf[2], buf[3]);
+    if (timer) {
+        double sec = 0;
+        hm_status ts = b->timer(ctx, p->exec.device_id, &timer, &sec);
+        st = st == HM_STATUS_SUCCESS ? ts : st;
+        *seconds = sec / 3;
+    }
+    if (plan)
+        p->be->destroy(plan);
+    for (int i = 0; i < 4; i++)
+        hm__free(ctx, p->exec_space, buf[i]);
+    return st;
+}
+
 static hm_status plan_backend(hm_context *ctx, hm_matmul_plan *p, const hm_tensor *const in[])
 {
     hm__log_phase(ctx, HM_PHASE_PLANNING);
@@ -498,6 +545,19 @@ static hm_status plan_backend(hm_context *ctx, hm_matmul_plan *p, const hm_tenso
         /* Row tiles of a row-major D are column blocks of the column-major call's output. */
         hm_matmul_desc tile = p->desc;
         char sizes[128];
+        size_t es = hm_dtype_size(p->t[OP_A].dtype);
+        int a_pinned = 0, d_pinned = 0;
+        hm_device where;
+        if (in && in[OP_A]->data)
+            (void)hm__backend_locate(ctx, in[OP_A]->data, &where, &a_pinned);
+        if (in && !p->d_alloc && in[OP_D]->data)
+            (void)hm__backend_locate(ctx, in[OP_D]->data, &where, &d_pinned);
+        const hm_pipe_shape shape = {
+            p->fn,       "product",        p->exec.device_id, p->m,
+            p->tile_max, HM_MIN_TILE_ROWS, (size_t)p->k * es, (size_t)p->n * es,
+            !a_pinned,   !d_pinned};
+        if ((st = hm__tiles_measured(ctx, &shape, time_tile, p, &p->tiles)) != HM_STATUS_SUCCESS)
+            return st;
         for (int i = 0; i < p->tiles.nsizes; i++) {
             tile.n = p->tiles.size[i];
             if ((st = p->be->plan(ctx, &tile, NULL, NULL, NULL, NULL, &p->be_tile_plan[i])) !=

@@ -24,6 +24,8 @@ typedef struct hm_cuda_device {
     void *lt_handle; /* cublasLtHandle_t, created by the matmul on first use */
     void *workspace; /* device workspace shared by the device's plans (cuBLASLt) */
     size_t workspace_bytes;
+    hm_link link; /* measured on first use (the link op) */
+    bool link_known;
 } hm_cuda_device;
 
 typedef struct hm_cuda_state {

@@ -377,6 +377,102 @@ fail:
     return st;
 }
 
+/* Fixed and per-byte parts of a copy from the best times of a small and a large one. */
+static void fit_copy(double small_s, double large_s, size_t small, size_t large, double *fixed,
+                     double *bps)
+{
+    double per_byte = (large_s - small_s) / (double)(large - small);
+    if (per_byte <= 0) /* noise: all of it per byte */
+        per_byte = large_s / (double)large;
+    *bps = 1.0 / per_byte;
+    *fixed = small_s - per_byte * (double)small;
+    *fixed = *fixed > 0 ? *fixed : 0;
+}
+
+/* The link, as a pipeline uses it: a copy in and a copy out at once (on the two copy streams),
+ * of 1 MiB and of a staging buffer's size, the best of three rounds each after an untimed one;
+ * and the host's threads copying pageable memory into a staging buffer, the same sizes. About
+ * 20 ms, once per context and device; the copies move no caller data, so they are logged but
+ * not ledgered. */
+static hm_status cuda_link(hm_context *ctx, int id, hm_link *out)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    hm_cuda_device *d = NULL;
+    if ((st = hm__cuda_device_streams(ctx, id, &d)) != HM_STATUS_SUCCESS)
+        return st;
+    if (d->link_known) {
+        *out = d->link;
+        return HM_STATUS_SUCCESS;
+    }
+    void *in[2] = {NULL, NULL}, *outb[2] = {NULL, NULL}, *dev[2] = {NULL, NULL};
+    char *pageable = NULL;
+    cudaEvent_t ev[4] = {NULL, NULL, NULL, NULL};
+    int made = 0;
+    if ((st = hm__cuda_stage_buffers(ctx, d, id, 4, in, outb)) != HM_STATUS_SUCCESS)
+        return st;
+    const size_t size[2] = {(size_t)1 << 20, state(ctx)->stage_chunk};
+    for (int i = 0; i < 2; i++)
+        if ((st = cuda_alloc(ctx, hm_device_cuda(id), size[1], &dev[i])) != HM_STATUS_SUCCESS)
+            goto fail;
+    if (!(pageable = malloc(size[1]))) {
+        st = hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "measuring the link: no host memory");
+        goto fail;
+    }
+    memset(pageable, 1, size[1]);
+    for (; made < 4; made++)
+        HM_CUDA_TRY(ctx, cudaEventCreate(&ev[made]), "measuring the link of cuda:%d", id);
+    double t0 = hm__now(), best[3][2] = {{0}}; /* in, out, host × small, large */
+    for (int z = 0; z < 2; z++)
+        for (int round = 0; round < 4; round++) {
+            size_t bytes = size[z];
+            HM_CUDA_TRY(ctx, cudaEventRecord(ev[0], d->stream_in), "measuring the link");
+            HM_CUDA_TRY(ctx,
+                        cudaMemcpyAsync(dev[0], in[0], bytes, cudaMemcpyHostToDevice, d->stream_in),
+                        "measuring the link of cuda:%d", id);
+            HM_CUDA_TRY(ctx, cudaEventRecord(ev[1], d->stream_in), "measuring the link");
+            HM_CUDA_TRY(ctx, cudaEventRecord(ev[2], d->stream_out), "measuring the link");
+            HM_CUDA_TRY(
+                ctx, cudaMemcpyAsync(outb[0], dev[1], bytes, cudaMemcpyDeviceToHost, d->stream_out),
+                "measuring the link of cuda:%d", id);
+            HM_CUDA_TRY(ctx, cudaEventRecord(ev[3], d->stream_out), "measuring the link");
+            float ms[2] = {0, 0};
+            HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[1]), "measuring the link");
+            HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[3]), "measuring the link");
+            HM_CUDA_TRY(ctx, cudaEventElapsedTime(&ms[0], ev[0], ev[1]), "measuring the link");
+            HM_CUDA_TRY(ctx, cudaEventElapsedTime(&ms[1], ev[2], ev[3]), "measuring the link");
+            double h = hm__now();
+            hm__parallel_memcpy(ctx, in[1], pageable, bytes, ctx->cpu_threads);
+            h = hm__now() - h;
+            const double sec[3] = {ms[0] / 1e3, ms[1] / 1e3, h};
+            for (int k = 0; k < 3 && round > 0; k++)
+                best[k][z] = round == 1 || sec[k] < best[k][z] ? sec[k] : best[k][z];
+        }
+    hm_link *l = &d->link;
+    fit_copy(best[0][0], best[0][1], size[0], size[1], &l->in_fixed, &l->in_bps);
+    fit_copy(best[1][0], best[1][1], size[0], size[1], &l->out_fixed, &l->out_bps);
+    fit_copy(best[2][0], best[2][1], size[0], size[1], &l->host_fixed, &l->host_bps);
+    d->link_known = true;
+    *out = *l;
+    hm__log(ctx, HM_LOG_INFO,
+            "link of cuda:%d measured in %.1f ms: %.1f GB/s in and %.1f GB/s out at once (pinned; "
+            "%.1f and %.1f us a copy), host copies of pageable memory into pinned %.1f GB/s "
+            "(%.1f us a copy, %d threads)",
+            id, (hm__now() - t0) * 1e3, l->in_bps / 1e9, l->out_bps / 1e9, l->in_fixed * 1e6,
+            l->out_fixed * 1e6, l->host_bps / 1e9, l->host_fixed * 1e6, ctx->cpu_threads);
+fail:
+    if (st != HM_STATUS_SUCCESS) {
+        (void)cudaStreamSynchronize(d->stream_in);
+        (void)cudaStreamSynchronize(d->stream_out);
+    }
+    for (int i = 0; i < made; i++)
+        cudaEventDestroy(ev[i]);
+    for (int i = 0; i < 2; i++)
+        if (dev[i])
+            cuda_free(ctx, hm_device_cuda(id), dev[i]);
+    free(pageable);
+    return st;
+}
+
 static hm_status cuda_copy_bytes(hm_context *ctx, void *dst, hm_device dst_space, const void *src,
                                  hm_device src_space, size_t bytes, hm_transfer_path *path,
                                  int *chunks)
@@ -603,6 +699,7 @@ const hm_backend_ops hm__cuda_backend = {
     .synchronize_device = cuda_synchronize_device,
     .device_info = cuda_device_info,
     .timer = cuda_timer,
+    .link = cuda_link,
     .versions = cuda_versions,
     .fft = &hm__cuda_fft,
     .matmul = &hm__cuda_matmul,
