@@ -233,7 +233,14 @@ static void run_registration(hm_context *ctx, hm_test_log *log)
         CHECK(strstr(log->text, "registered operand A") == NULL);
     }
     CHECK_CONTAINS(log->text, "registered operand B (");
-    CHECK(memcmp(first, D.data, dbytes) == 0);
+    /* another plan: its measured tiles may differ, and so D's low bits */
+    double num = 0, den = 0;
+    for (size_t i = 0; i < dbytes / 4; i++) {
+        double diff = (double)((float *)D.data)[i] - first[i];
+        num += diff * diff;
+        den += (double)first[i] * first[i];
+    }
+    CHECK_NEAR(sqrt(num / den), 1e-5, "pinned operands' plan vs the registered plan");
     hm_matmul_plan_destroy(plan);
     free(first);
     hm_tensor *all[] = {&A, &A2, &B, &D, &Ad, &Bd, &P};

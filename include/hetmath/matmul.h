@@ -88,10 +88,12 @@ HM_API hm_status hm_matmul(hm_context *ctx, const hm_tensor *A, const hm_tensor 
  * product is pipelined: B goes in first, then row tiles of A go in while earlier tiles are
  * multiplied and their rows of D come back, on three streams. The tiles are small at both ends
  * (their copies overlap nothing) and large between (small products run below the device's rate):
- * for 8000 rows, 800, 800, 1600, 2000, 2000, 800. Pageable memory goes through the context's
- * pinned pool (hm_context_options.pinned_pool_bytes, at least 128 MiB for the pipeline); pinned
- * memory goes direct. The ledger records A in and D out with the pipeline's wall time, and the
- * log names the tiles.
+ * for 8000 rows, 800, 800, 1600, 2000, 2000, 800, unless a model measured at planning (the link,
+ * the tile products) finds another shape clearly faster (hm_context_options.pipeline_schedule
+ * says which, and can fix the tiles for bit-identical results). Pageable memory goes through the
+ * context's pinned pool (hm_context_options.pinned_pool_bytes, at least 128 MiB for the pipeline);
+ * pinned memory goes direct. The ledger records A in and D out with the pipeline's wall time, and
+ * the log names the tiles.
  * @retval as hm_matmul(), and:
  * @retval HM_STATUS_CUDA_UNAVAILABLE  no CUDA device: this operation needs a CUDA execution space
  * @retval HM_STATUS_INVALID_EXECUTION cpu execution named

@@ -75,7 +75,7 @@ double hm__pipe_compute(const hm_pipe_model *m, int64_t rows);
 double hm__tiles_time(const hm_pipe_model *m, const hm_tiles *t);
 
 #define HM_TILES_CANDIDATES 32
-#define HM_TILES_GAIN       0.03 /* another shape replaces the default when modelled 3% faster */
+#define HM_TILES_GAIN       0.10 /* another shape replaces the default when modelled 10% faster */
 #define HM_TILES_TIE                                                                               \
     0.01 /* candidates within 1% of the fastest are as fast: the fewest                            \
             tiles among them is taken */
