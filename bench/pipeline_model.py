@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""The model behind the host-operand pipeline's tile schedule (src/core/tiles.h).
+"""The model behind the host-operand pipeline's default tile schedule (src/core/tiles.h).
+
+The library now runs this model itself at planning (hm__tiles_time in src/core/tiles.c), on the
+link and tile computations it measures there; this script keeps the offline version, on the
+figures below, that chose the default shape.
 
 Inputs, measured on the H100 test machine on 2026-11-25: the notebook's tile products
 (rows x 2000 x 4000 f32 on device operands, cuBLASLt's heuristic; `hetmath bench matmul
