@@ -220,7 +220,8 @@ hm_status hm__tiles_measured(hm_context *ctx, const hm_pipe_shape *sh, hm_tile_t
     if (ctx->pipeline_schedule == HM_PIPELINE_FIXED || n < 2 || !b || !b->link) {
         hm__log(ctx, HM_LOG_INFO, "%s: tiles from the sizes (%s)", sh->op,
                 ctx->pipeline_schedule == HM_PIPELINE_FIXED ? "the context's fixed schedule"
-                                                            : "no other candidate");
+                : n < 2                                     ? "no other candidate"
+                                                            : "the link cannot be measured");
         return HM_STATUS_SUCCESS;
     }
     double t0 = hm__now();
