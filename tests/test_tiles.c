@@ -197,6 +197,25 @@ int main(void)
     CHECK(k != 0);
     CHECK(chosen.count > 6);
     CHECK(times[k] < (1 - HM_TILES_GAIN) * times[0]);
+    /* The rule itself, on the notebook over links from 8 to 400 GB/s: of the candidates within
+     * HM_TILES_TIE of the fastest, the first with the fewest tiles; taken only when
+     * HM_TILES_GAIN faster than the default. */
+    static const double links[] = {8, 12, 16, 25, 40, 54, 100, 400};
+    for (size_t l = 0; l < sizeof links / sizeof links[0]; l++) {
+        hm_tiles all[HM_TILES_CANDIDATES];
+        int n_all = hm__tiles_candidates(8000, 2097, 16, all);
+        int got = pick_notebook(links[l], &chosen, times);
+        int fastest = 0, want = -1;
+        for (int i = 0; i < n_all; i++)
+            fastest = times[i] < times[fastest] ? i : fastest;
+        for (int i = 0; i < n_all; i++)
+            if (times[i] <= (1 + HM_TILES_TIE) * times[fastest] &&
+                (want < 0 || all[i].count < all[want].count))
+                want = i;
+        if (times[want] >= (1 - HM_TILES_GAIN) * times[0])
+            want = 0;
+        CHECK_EQ_INT(got, want);
+    }
     /* Equal times everywhere (nothing moves, nothing to compute): the default. */
     hm_pipe_model none = {0};
     hm_tiles cand[HM_TILES_CANDIDATES];
