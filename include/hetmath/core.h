@@ -158,12 +158,13 @@ typedef struct hm_context hm_context;
  *  into tiles. */
 typedef enum hm_pipeline_schedule {
     /** From a model of the pipeline measured at planning: the host-device link (once per context
-     *  and device, ~8 ms) and a tile's computation at the sizes the candidates use (a few ms to
-     *  ~20 ms a plan on an H100). The default shape is kept unless another is modelled 10%
-     *  faster, so tiles differ only where that clearly pays; where they do, and so between runs
-     *  or machines, the low bits of matmul results may differ (cuBLASLt may pick another
-     *  algorithm for another tile size). The model assumes the operands' memory kind (pageable
-     *  or pinned) seen at planning. */
+     *  and device, ~8 ms) and a tile's computation at the sizes the candidates use (5-20 ms a
+     *  plan on an H100; the first plan of a process 250-450 ms, most of it the first use of the
+     *  libraries' kernels, which a fixed schedule's first call pays too). The default shape is
+     *  kept unless another is modelled 10% faster, so tiles differ only where that clearly pays;
+     *  where they do, and so between runs or machines, the low bits of matmul results may differ
+     *  (cuBLASLt may pick another algorithm for another tile size). The model assumes the
+     *  operands' memory kind (pageable or pinned) seen at planning. */
     HM_PIPELINE_MEASURED = 0,
     /** From the sizes alone (rows/10 at the ends, rows/4 between): the same tiles, and
      *  bit-identical results, in every run on every machine; no measurement at planning. */
