@@ -174,14 +174,17 @@ static void plans_and_log(hm_context *ctx, hm_test_log *log)
     CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
     /* another algorithm, perhaps, but the same transform as the estimated plan's (y2) */
     CHECK_NEAR(rel_l2(yb, y2, 2 * N * B), 1e-6, "measured plan agrees with the estimated one");
-    /* With 8 threads or more, measuring also times FFTW's plan on three quarters of them
-     * (cpu_fft.c); whichever it keeps computes the same transform. */
+    /* With 8 threads or more, measuring also times FFTW's plan on three quarters of them, and
+     * for arrays of at most 1 MiB on one (cpu_fft.c); whichever it keeps computes the same
+     * transform. */
     o.execution = hm_execution_cpu(8);
     hm_context_set_log_level(ctx, HM_LOG_INFO);
     hm_test_log_clear(log);
     memset(yb, 0, sizeof yb);
     CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
-    CHECK_CONTAINS(log->text, "FFTW: timed 6 threads (");
+    CHECK_CONTAINS(log->text, "FFTW: its plan timed on 6 (");
+    CHECK_CONTAINS(log->text, " and on 1 (");
+    CHECK_CONTAINS(log->text, " threads against all 8 (");
     CHECK_NEAR(rel_l2(yb, y2, 2 * N * B), 1e-6, "the measured 8-thread plan agrees");
     o.execution = hm_execution_default();
     const char *path = "test_fft_cpu.wisdom";
@@ -213,6 +216,52 @@ static void plans_and_log(hm_context *ctx, hm_test_log *log)
     CHECK_CONTAINS(log->text, "implicit copy of operand x");
     hm_transfer_set_guard(ctx, HM_TRANSFER_H2H, HM_GUARD_ALLOW);
     hm_context_set_log_level(ctx, HM_LOG_WARN);
+}
+
+/* 2^20 points split 1024 x 1024 (the log says so) against FFTW's own plan: the same transform
+ * to f32 rounding, forward and inverse with 1/N; the input untouched; the result the same bit for
+ * bit when run again. Needs HETMATH_FFT_SPLIT=always. */
+static void split_against_fftw(hm_test_log *log)
+{
+    enum { N = 1 << 20 };
+    hm_context *ctx = hm_test_context(log, HM_LOG_WARN);
+    float *x = malloc(sizeof(float) * 2 * N), *xs = malloc(sizeof(float) * 2 * N);
+    float *ys = malloc(sizeof(float) * 2 * N), *yf = malloc(sizeof(float) * 2 * N);
+    unsigned long long seed = 77;
+    for (int i = 0; i < 2 * N; i++)
+        x[i] = xs[i] = (float)hm_test_rand(&seed);
+    int64_t n = N;
+    hm_tensor tx, ty;
+    hm_tensor_init(&tx, x, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
+    for (int dir = 0; dir < 2; dir++) {
+        hm_fft_options o;
+        hm_fft_options_init(&o);
+        o.direction = dir ? HM_FFT_INVERSE : HM_FFT_FORWARD;
+        hm_tensor_init(&ty, ys, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
+        hm_context_set_log_level(ctx, HM_LOG_INFO);
+        hm_test_log_clear(log);
+        CHECK_STATUS(hm_fft(ctx, &tx, &ty, &o), HM_STATUS_SUCCESS);
+        hm_context_set_log_level(ctx, HM_LOG_WARN);
+        if (!dir)
+            CHECK_CONTAINS(log->text, "FFTW: 1048576 points split 1024 x 1024, two passes");
+        CHECK(memcmp(x, xs, sizeof(float) * 2 * N) == 0);
+        setenv("HETMATH_FFT_SPLIT", "never", 1);
+        hm_context *plain = hm_test_context(log, HM_LOG_WARN);
+        hm_tensor_init(&ty, yf, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
+        CHECK_STATUS(hm_fft(plain, &tx, &ty, &o), HM_STATUS_SUCCESS);
+        hm_context_destroy(plain);
+        setenv("HETMATH_FFT_SPLIT", "always", 1);
+        CHECK_NEAR(rel_l2(ys, yf, 2 * N), 1e-6, dir ? "split inverse vs FFTW" : "split vs FFTW");
+        memcpy(yf, ys, sizeof(float) * 2 * N);
+        hm_tensor_init(&ty, ys, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
+        CHECK_STATUS(hm_fft(ctx, &tx, &ty, &o), HM_STATUS_SUCCESS);
+        CHECK(memcmp(ys, yf, sizeof(float) * 2 * N) == 0);
+    }
+    hm_context_destroy(ctx);
+    free(x);
+    free(xs);
+    free(ys);
+    free(yf);
 }
 
 int main(void)
@@ -270,6 +319,21 @@ int main(void)
         CHECK(memcmp(ref, yr, sizeof ref) == 0);
         hm_context_destroy(streamed);
     }
+    hm_context_destroy(ctx);
+    /* The split of long 1-D transforms (cpu_fft_split.c) forced on: the table, whose 1-D c2c
+     * cases of 360 points and more split (the others go to FFTW's plans), on 3 threads and on
+     * 1, and the properties at 2^20 and 2^24. Row blocks off: they would take the batch of
+     * rows short enough for them. */
+    setenv("HETMATH_FFT_SPLIT", "always", 1);
+    setenv("HETMATH_FFT_ROW_BLOCKS", "never", 1);
+    ctx = hm_test_context(&log, HM_LOG_WARN);
+    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(3), 0, "cpu split, 3 threads");
+    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(1), 0, "cpu split, 1 thread");
+    run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 20, "cpu split");
+    run_fft_properties(ctx, hm_device_host(), hm_execution_cpu(3), 24, "cpu split");
+    split_against_fftw(&log);
+    unsetenv("HETMATH_FFT_SPLIT");
+    unsetenv("HETMATH_FFT_ROW_BLOCKS");
     hm_context_destroy(ctx);
     /* And the streamed row blocks forced on, over the table. */
     setenv("HETMATH_FFT_ROW_BLOCKS", "stream", 1);

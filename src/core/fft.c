@@ -308,8 +308,10 @@ static hm_status specify(hm_context *ctx, const char *fn, const hm_tensor *x, co
         return st;
     p->exec_space =
         p->exec.kind == HM_EXEC_CPU ? hm_device_host() : hm_device_cuda(p->exec.device_id);
-    if (p->exec.kind == HM_EXEC_CPU && o->execution.num_threads == HM_AUTO) {
-        /* Threads cost more than they give below ~32k elements each. */
+    if (p->exec.kind == HM_EXEC_CPU && o->execution.num_threads == HM_AUTO &&
+        o->effort != HM_FFT_MEASURE) {
+        /* Threads cost more than they give below ~32k elements each, unless the planner
+         * measures: then the CPU backend times its plans on one thread, on fewer and on all. */
         int64_t useful = hm_tensor_numel(&p->x) / 32768;
         if (useful < p->exec.num_threads)
             p->exec.num_threads = useful < 1 ? 1 : (int)useful;

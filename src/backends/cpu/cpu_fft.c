@@ -4,25 +4,26 @@
  * count it reads) is serialised behind one mutex; execution with the new-array functions is
  * thread-safe.
  *
- * One algorithm of our own joins FFTW's when the planner measures: a batch of out-of-place 1-D
- * c2c rows done in blocks of rows that fit the cache, each block copied into the output and
- * transformed there in place by a one-thread FFTW plan, the blocks shared among the context's
- * host workers. On the development machine (AMD EPYC, 2 threads, 2026-11-25) FFTW's best
- * out-of-place plan for 4096 rows of 4096 c64 took 22.7 ms and the blocks 15.3; for rows of 1024
- * it won by 1.33x, for rows of 256 or of 16384 and more it lost by 3-7%. On the H100 machine's
- * Xeon (16 threads, memory-bound there) it won by 0-23% for 4096 rows of 4096. So it is timed
- * against FFTW's plan on the planning arrays and kept only when it is at least 5% faster.
- *
- * And with 8 threads or more and arrays of at most 32 MiB, the measuring planner also times
- * FFTW's plan on three quarters of the threads (below: "fewer threads"); on 16 threads of that
- * Xeon a 2^20-point transform ran faster on 12. */
+ * When the planner measures, three alternatives are timed against FFTW's plan on the planning
+ * arrays, in turns, and one is kept only when at least 5% faster:
+ * - fewer threads: FFTW's plan on three quarters of the threads, and for small arrays on one
+ *   (below); on 16 threads of the H100 machine's Xeon a 2^20-point transform ran faster on 12.
+ * - row blocks: a batch of out-of-place 1-D c2c rows done in blocks of rows that fit the cache,
+ *   each block copied into the output and transformed there in place by a one-thread FFTW plan,
+ *   the blocks shared among the context's host workers. On the development machine (AMD EPYC,
+ *   2 threads, 2026-11-25) FFTW's best out-of-place plan for 4096 rows of 4096 c64 took 22.7 ms
+ *   and the blocks 15.3; for rows of 1024 it won by 1.33x, for rows of 256 or of 16384 and more
+ *   it lost by 3-7%. On the Xeon (16 threads, memory-bound there) it won by 0-23%.
+ * - the split (cpu_fft_split.c): one long 1-D transform in two passes of blocks of short ones. */
 #include <fftw3.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/cpu/cpu.h"
+#include "backends/cpu/cpu_fft.h"
 #include "core/pool.h"
 
 /* A block of rows: a quarter to a half of a core's L2. On the H100 machine's Xeon (16 threads,
@@ -52,8 +53,9 @@ typedef struct fftw_backend_plan {
     void *block_plan, *tail_plan;
     int64_t block_rows;
     char *scratch;
-    bool stream; /* rows go through the scratch and out by streaming stores (else into y) */
-    int threads; /* FFTW's threads for plan and plan_unaligned (fewer threads, below) */
+    bool stream;         /* rows go through the scratch and out by streaming stores (else into y) */
+    hm_fft_split *split; /* a long 1-D transform in two passes (cpu_fft_split.c), when faster */
+    int threads;         /* FFTW's threads for plan and plan_unaligned (fewer threads, below) */
 } fftw_backend_plan;
 
 static bool cpu_expressible(const hm_fft_desc *d)
@@ -62,7 +64,7 @@ static bool cpu_expressible(const hm_fft_desc *d)
     return true;
 }
 
-static void destroy_one(const hm_fft_desc *d, void *plan)
+void hm__fftw_destroy(const hm_fft_desc *d, void *plan)
 {
     if (!plan)
         return;
@@ -111,9 +113,8 @@ static void *guru_plan(const hm_fft_desc *d, void *in, void *out, unsigned flags
     }
 }
 
-/* A plan with `threads` FFTW threads, made under the planner lock (the thread count is planner
- * state too). */
-static void *make_plan(const hm_fft_desc *d, int threads, void *in, void *out, unsigned flags)
+/* The thread count is planner state too, so it is set under the same lock. */
+void *hm__fftw_plan(const hm_fft_desc *d, int threads, void *in, void *out, unsigned flags)
 {
     pthread_mutex_lock(&planner_lock);
     if (threads_ok) {
@@ -157,13 +158,13 @@ static void run_fftw(const hm_fft_desc *d, void *plan, void *in, void *out)
     }
 }
 
-static size_t elem_in(const hm_fft_desc *d)
+size_t hm__fftw_elem_in(const hm_fft_desc *d)
 {
     size_t real = d->double_precision ? 8 : 4;
     return d->type == HM_FFT_R2C ? real : 2 * real;
 }
 
-static size_t elem_out(const hm_fft_desc *d)
+size_t hm__fftw_elem_out(const hm_fft_desc *d)
 {
     size_t real = d->double_precision ? 8 : 4;
     return d->type == HM_FFT_C2R ? real : 2 * real;
@@ -176,8 +177,8 @@ static hm_status plan_with(hm_context *ctx, const hm_fft_desc *d, int threads, u
     /* c2r overwrites its input; the core hands it a private copy, so allow it. */
     if (d->type == HM_FFT_C2R)
         flags |= FFTW_DESTROY_INPUT;
-    size_t in_bytes = (size_t)d->in_span * elem_in(d),
-           out_bytes = (size_t)d->out_span * elem_out(d);
+    size_t in_bytes = (size_t)d->in_span * hm__fftw_elem_in(d),
+           out_bytes = (size_t)d->out_span * hm__fftw_elem_out(d);
     void *in = fftw_malloc(d->in_place ? (in_bytes > out_bytes ? in_bytes : out_bytes) : in_bytes);
     void *o = d->in_place ? in : fftw_malloc(out_bytes);
     if (!in || !o) {
@@ -188,7 +189,7 @@ static hm_status plan_with(hm_context *ctx, const hm_fft_desc *d, int threads, u
                         "hm_fft: no host memory for FFTW's planning arrays (%zu bytes)",
                         in_bytes + out_bytes);
     }
-    void *plan = make_plan(d, threads, in, o, flags);
+    void *plan = hm__fftw_plan(d, threads, in, o, flags);
     fftw_free(in);
     if (o != in)
         fftw_free(o);
@@ -224,12 +225,12 @@ enum { ROWS_NONE, ROWS_TIMED, ROWS_IN_Y, ROWS_STREAM };
  * multiple of 64 bytes keep y's alignment whatever SIMD alignment this FFTW build wants. */
 static bool in_y_possible(const hm_fft_desc *d)
 {
-    return d->batch_out_stride[0] == d->n[0] && ((size_t)d->n[0] * elem_out(d)) % 64 == 0;
+    return d->batch_out_stride[0] == d->n[0] && ((size_t)d->n[0] * hm__fftw_elem_out(d)) % 64 == 0;
 }
 
 static int row_blocks_wanted(const hm_fft_desc *d)
 {
-    size_t e = elem_out(d);
+    size_t e = hm__fftw_elem_out(d);
     if (d->type != HM_FFT_C2C || d->in_place || d->rank != 1 || d->batch_rank != 1 ||
         d->in_stride[0] != 1 || d->out_stride[0] != 1 || d->batch_n[0] < 2 ||
         d->batch_in_stride[0] < d->n[0] || d->batch_out_stride[0] < d->n[0] ||
@@ -251,16 +252,19 @@ typedef struct rows_job {
     char *out;
     int64_t blocks;
     bool stream;
+    atomic_llong next; /* the next block to claim: a delayed thread holds up one block, no more */
 } rows_job;
 
 static void rows_slice(void *v, int i, int n)
 {
-    const rows_job *j = v;
+    (void)n;
+    rows_job *j = v;
     const fftw_backend_plan *p = j->p;
     const hm_fft_desc *d = &p->d;
-    size_t e = elem_out(d), row = (size_t)d->n[0] * e;
-    int64_t per = (j->blocks + n - 1) / n, rows = d->batch_n[0];
-    for (int64_t b = per * i; b < per * (i + 1) && b < j->blocks; b++) {
+    size_t e = hm__fftw_elem_out(d), row = (size_t)d->n[0] * e;
+    int64_t rows = d->batch_n[0];
+    for (long long b;
+         (b = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->blocks;) {
         int64_t r0 = b * p->block_rows;
         int64_t count = rows - r0 < p->block_rows ? rows - r0 : p->block_rows;
         char *to = j->out + (size_t)(r0 * d->batch_out_stride[0]) * e;
@@ -269,10 +273,7 @@ static void rows_slice(void *v, int i, int n)
             memcpy(blk + (size_t)r * row, j->in + (size_t)((r0 + r) * d->batch_in_stride[0]) * e,
                    row);
         void *plan = count == p->block_rows ? p->block_plan : p->tail_plan;
-        if (d->double_precision)
-            fftw_execute_dft(plan, (fftw_complex *)blk, (fftw_complex *)blk);
-        else
-            fftwf_execute_dft(plan, (fftwf_complex *)blk, (fftwf_complex *)blk);
+        hm__fftw_run_c2c(d, plan, blk, blk);
         if (!j->stream)
             continue;
         /* Streaming stores: y's lines are written, not read first, and do not fill the cache. */
@@ -289,26 +290,40 @@ static void run_row_blocks(hm_context *ctx, const fftw_backend_plan *p, const vo
                            bool stream)
 {
     int64_t blocks = (p->d.batch_n[0] + p->block_rows - 1) / p->block_rows;
-    rows_job j = {p, in, out, blocks, stream};
+    rows_job j = {p, in, out, blocks, stream, 0};
     int threads = p->d.exec.num_threads > 0 ? p->d.exec.num_threads : 1;
     hm__pool_run(ctx, threads < blocks ? threads : (int)blocks, rows_slice, &j);
 }
 
-/* An in-place one-thread plan for `rows` contiguous rows, on buf. */
-static void *block_plan_on(const hm_fft_desc *d, int64_t rows, void *buf)
+void *hm__fftw_rows_plan(const hm_fft_desc *d, int64_t n, int64_t rows, int64_t dist, void *in,
+                         void *out)
 {
     hm_fft_desc b = *d;
-    b.batch_n[0] = rows;
-    b.batch_in_stride[0] = b.batch_out_stride[0] = d->n[0];
+    b.type = HM_FFT_C2C;
+    b.rank = 1;
+    b.n[0] = n;
     b.in_stride[0] = b.out_stride[0] = 1;
-    return make_plan(&b, 1, buf, buf, FFTW_MEASURE);
+    b.batch_rank = 1;
+    b.batch_n[0] = rows;
+    b.batch_in_stride[0] = b.batch_out_stride[0] = dist;
+    b.in_place = in == out;
+    return hm__fftw_plan(&b, 1, in, out,
+                         d->effort == HM_FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE);
+}
+
+void hm__fftw_run_c2c(const hm_fft_desc *d, void *plan, void *in, void *out)
+{
+    if (d->double_precision)
+        fftw_execute_dft(plan, in, out);
+    else
+        fftwf_execute_dft(plan, in, out);
 }
 
 /* Arrays of the operands' layout for timing candidates (free both with fftw_free). */
 static bool timing_arrays(const hm_fft_desc *d, void **in, void **out)
 {
-    *in = fftw_malloc((size_t)d->in_span * elem_in(d));
-    *out = fftw_malloc((size_t)d->out_span * elem_out(d));
+    *in = fftw_malloc((size_t)d->in_span * hm__fftw_elem_in(d));
+    *out = fftw_malloc((size_t)d->out_span * hm__fftw_elem_out(d));
     return *in && *out;
 }
 
@@ -316,7 +331,7 @@ static bool timing_arrays(const hm_fft_desc *d, void **in, void **out)
  * arrays when it measures. */
 static void fill_timing_input(const hm_fft_desc *d, void *in)
 {
-    size_t reals = (size_t)d->in_span * elem_in(d) / (d->double_precision ? 8 : 4);
+    size_t reals = (size_t)d->in_span * hm__fftw_elem_in(d) / (d->double_precision ? 8 : 4);
     for (size_t k = 0; k < reals; k++) {
         double v = (double)((k * 2654435761u) % 2003) / 1001.0 - 1.0;
         if (d->double_precision)
@@ -326,10 +341,11 @@ static void fill_timing_input(const hm_fft_desc *d, void *in)
     }
 }
 
-/* A candidate of the measuring planner: an FFTW plan of p->d, or (plan NULL) p's row blocks, in
- * y or streamed. */
+/* A candidate of the measuring planner: an FFTW plan of p->d, a split of it, or (both NULL) p's
+ * row blocks, in y or streamed. */
 typedef struct candidate {
     void *plan;
+    const hm_fft_split *split;
     bool stream;
 } candidate;
 
@@ -344,7 +360,9 @@ static void time_candidates(hm_context *ctx, const fftw_backend_plan *p, const c
     for (int r = 0; r < count * HM_TIMING_TRIES; r++) {
         int k = r % count;
         double t0 = hm__now();
-        if (c[k].plan)
+        if (c[k].split)
+            hm__fft_split_run(ctx, c[k].split, in, out);
+        else if (c[k].plan)
             run_fftw(&p->d, c[k].plan, in, out);
         else
             run_row_blocks(ctx, p, in, out, c[k].stream);
@@ -362,7 +380,7 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
     if (want == ROWS_NONE)
         return;
     const hm_fft_desc *d = &p->d;
-    size_t e = elem_out(d);
+    size_t e = hm__fftw_elem_out(d);
     int64_t rows = d->batch_n[0], per_block = (int64_t)(row_block_bytes() / ((size_t)d->n[0] * e));
     per_block = per_block < 1 ? 1 : per_block;
     per_block = per_block > rows ? rows : per_block;
@@ -371,13 +389,14 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
     p->scratch = fftw_malloc((size_t)threads * (size_t)per_block * (size_t)d->n[0] * e);
     if (timing_arrays(d, &in, &out) && p->scratch) {
         p->block_rows = per_block;
-        p->block_plan = block_plan_on(d, per_block, p->scratch);
+        p->block_plan = hm__fftw_rows_plan(d, d->n[0], per_block, d->n[0], p->scratch, p->scratch);
         if (p->block_plan && rows % per_block)
-            p->tail_plan = block_plan_on(d, rows % per_block, p->scratch);
+            p->tail_plan =
+                hm__fftw_rows_plan(d, d->n[0], rows % per_block, d->n[0], p->scratch, p->scratch);
         fill_timing_input(d, in);
     }
     bool made = p->block_plan && (rows % per_block == 0 || p->tail_plan);
-    candidate c[3] = {{p->plan, false}, {NULL, true}, {NULL, false}};
+    candidate c[3] = {{p->plan, NULL, false}, {NULL, NULL, true}, {NULL, NULL, false}};
     int count = in_y_possible(d) ? 3 : 2, best = 0;
     double t[3] = {0, 0, 0};
     if (made && want == ROWS_TIMED) {
@@ -410,8 +429,8 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
                     "FFTW: its out-of-place plan (%.3f ms) beat rows in blocks of %lld (%.3f ms "
                     "streamed, %.3f in y)",
                     t[0] * 1e3, (long long)per_block, t[1] * 1e3, t[2] * 1e3);
-        destroy_one(d, p->block_plan);
-        destroy_one(d, p->tail_plan);
+        hm__fftw_destroy(d, p->block_plan);
+        hm__fftw_destroy(d, p->tail_plan);
         p->block_plan = p->tail_plan = NULL;
         fftw_free(p->scratch);
         p->scratch = NULL;
@@ -425,41 +444,128 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
 /* FFTW divides a transform among all the threads it is given. When the data fits the cache,
  * past some count the threads' synchronisation costs more than they give: on the H100 machine's
  * 16 threads (2026-11-25) a 2^20-point c64 transform (16 MiB in and out) took 1.33-1.50 ms on 12
- * threads and 1.53-1.99 ms on 16. So when the planner measures, has at least 8 threads and the
- * arrays are at most 32 MiB, FFTW's plan for three quarters of the threads is timed against the
- * plan for all of them, in turns, and kept when at least 5% faster. Not beyond: memory-bound
- * transforms want every thread, and measuring a plan of 2^24 points again took minutes there.
- * Not for c2r, whose input FFTW overwrites while it runs. */
+ * threads and 1.53-1.99 ms on 16; and 10^4 points (160 KB) took 28-50 us on 16 threads against
+ * 16 us for FFTW's one-thread plan on the development machine. So when the planner measures and
+ * the arrays are at most 32 MiB, FFTW's plans for three quarters of the threads (given 8 or
+ * more) and, for arrays of at most 1 MiB, for one thread are timed against the plan for all,
+ * in turns, and the fastest kept when at least 5% faster. Not beyond: memory-bound transforms
+ * want every thread, and measuring a plan of 2^24 points again took minutes there. Not for c2r,
+ * whose input FFTW overwrites while it runs. */
 #define HM_FEWER_THREADS_MIN       8
 #define HM_FEWER_THREADS_MAX_BYTES ((size_t)32 << 20)
+#define HM_ONE_THREAD_MAX_BYTES    ((size_t)1 << 20)
 static void try_fewer_threads(hm_context *ctx, fftw_backend_plan *p)
 {
     const hm_fft_desc *d = &p->d;
-    int all = p->threads, fewer = all * 3 / 4;
-    size_t bytes = (size_t)d->in_span * elem_in(d) + (size_t)d->out_span * elem_out(d);
-    if (d->effort != HM_FFT_MEASURE || d->type == HM_FFT_C2R || all < HM_FEWER_THREADS_MIN ||
+    int all = p->threads, counts[3] = {all, all * 3 / 4, 1}, n = 1;
+    size_t bytes =
+        (size_t)d->in_span * hm__fftw_elem_in(d) + (size_t)d->out_span * hm__fftw_elem_out(d);
+    if (d->effort != HM_FFT_MEASURE || d->type == HM_FFT_C2R || all < 2 ||
         bytes > HM_FEWER_THREADS_MAX_BYTES)
         return;
-    void *in, *out, *plan = NULL;
-    if (timing_arrays(d, &in, &out) && (plan = make_plan(d, fewer, in, out, FFTW_MEASURE))) {
+    if (all >= HM_FEWER_THREADS_MIN)
+        counts[n++] = all * 3 / 4;
+    if (bytes <= HM_ONE_THREAD_MAX_BYTES)
+        counts[n++] = 1;
+    if (n == 1)
+        return;
+    void *in, *out;
+    candidate c[3] = {{p->plan, NULL, false}, {NULL, NULL, false}, {NULL, NULL, false}};
+    bool made = timing_arrays(d, &in, &out);
+    for (int k = 1; k < n && made; k++)
+        made = (c[k].plan = hm__fftw_plan(d, counts[k], in, out, FFTW_MEASURE)) != NULL;
+    if (made) {
         fill_timing_input(d, in);
-        double t[2];
-        candidate c[2] = {{p->plan, false}, {plan, false}};
-        time_candidates(ctx, p, c, 2, in, out, t);
-        bool keep = t[1] < 0.95 * t[0];
-        hm__log(ctx, HM_LOG_INFO, "FFTW: timed %d threads (%.3f ms) against %d (%.3f ms): %s",
-                fewer, t[1] * 1e3, all, t[0] * 1e3,
-                keep ? "the plan runs on the fewer" : "the plan keeps all");
-        if (keep) {
-            destroy_one(d, p->plan);
-            p->plan = plan;
-            p->threads = fewer;
-            plan = NULL;
+        double t[3];
+        time_candidates(ctx, p, c, n, in, out, t);
+        int best = 0;
+        for (int k = 1; k < n; k++)
+            best = t[k] < 0.95 * t[0] && t[k] < t[best] ? k : best;
+        char said[96];
+        int len = 0;
+        for (int k = 1; k < n; k++)
+            len += snprintf(said + len, sizeof said - (size_t)len, "%s%d (%.3f ms)",
+                            k > 1 ? " and on " : "", counts[k], t[k] * 1e3);
+        hm__log(ctx, HM_LOG_INFO, "FFTW: its plan timed on %s threads against all %d (%.3f ms): %s",
+                said, all, t[0] * 1e3, best ? "it runs on the fastest" : "it keeps all");
+        if (best) {
+            hm__fftw_destroy(d, p->plan);
+            p->plan = c[best].plan;
+            p->threads = counts[best];
+            c[best].plan = NULL;
         }
     }
-    destroy_one(d, plan);
+    for (int k = 1; k < n; k++)
+        hm__fftw_destroy(d, c[k].plan);
     fftw_free(in);
     fftw_free(out);
+}
+
+/* ---- the split of a long transform ------------------------------------------------------- */
+
+/* Wanted for a 1-D c2c transform of at least HM_SPLIT_MIN_POINTS that row blocks do not take,
+ * on two threads or more, when the planner measures; HETMATH_FFT_SPLIT=never|always overrides
+ * (tests and diagnosis only). hm__fft_split_create refuses what it cannot split. */
+#define HM_SPLIT_MIN_POINTS 4096
+enum { SPLIT_NONE, SPLIT_TIMED, SPLIT_FORCED };
+static int split_wanted(const fftw_backend_plan *p)
+{
+    const hm_fft_desc *d = &p->d;
+    const char *force = getenv("HETMATH_FFT_SPLIT");
+    if (p->block_plan || d->type != HM_FFT_C2C || d->rank != 1 || d->batch_rank > 1 ||
+        (force && strcmp(force, "never") == 0))
+        return SPLIT_NONE;
+    if (force && strcmp(force, "always") == 0)
+        return SPLIT_FORCED;
+    return d->effort == HM_FFT_MEASURE && d->exec.num_threads >= 2 && d->n[0] >= HM_SPLIT_MIN_POINTS
+               ? SPLIT_TIMED
+               : SPLIT_NONE;
+}
+
+/* Makes the split and keeps it if wanted and, unless forced, 5% faster than the plan so far
+ * (FFTW's, on all threads or fewer), timed in turns on arrays of the operands' layout. */
+static void try_split(hm_context *ctx, fftw_backend_plan *p)
+{
+    int want = split_wanted(p);
+    if (want == SPLIT_NONE)
+        return;
+    const hm_fft_desc *d = &p->d;
+    hm_fft_split *split =
+        hm__fft_split_create(d, d->exec.num_threads > 0 ? d->exec.num_threads : 1);
+    if (!split)
+        return;
+    int64_t n1, n2;
+    size_t bytes;
+    hm__fft_split_shape(split, &n1, &n2, &bytes);
+    double t[2] = {0, 0};
+    if (want == SPLIT_TIMED) {
+        void *in, *out;
+        if (timing_arrays(d, &in, &out)) {
+            fill_timing_input(d, in);
+            candidate c[2] = {{p->plan, NULL, false}, {NULL, split, false}};
+            time_candidates(ctx, p, c, 2, in, out, t);
+        }
+        fftw_free(in);
+        fftw_free(out);
+        if (!(t[1] > 0 && t[1] < 0.95 * t[0])) {
+            hm__log(ctx, HM_LOG_DEBUG,
+                    "FFTW: its plan (%.3f ms) beat %lld points split %lld x %lld (%.3f ms)",
+                    t[0] * 1e3, (long long)d->n[0], (long long)n1, (long long)n2, t[1] * 1e3);
+            hm__fft_split_destroy(split);
+            return;
+        }
+        hm__log(ctx, HM_LOG_INFO,
+                "FFTW: %lld points split %lld x %lld, two passes of blocks over %d threads "
+                "(%.3f ms), rather than FFTW's plan (%.3f ms); the split holds %.1f MB",
+                (long long)d->n[0], (long long)n1, (long long)n2, d->exec.num_threads, t[1] * 1e3,
+                t[0] * 1e3, (double)bytes / 1e6);
+    } else {
+        hm__log(ctx, HM_LOG_INFO,
+                "FFTW: %lld points split %lld x %lld, two passes of blocks, as HETMATH_FFT_SPLIT "
+                "asks (not timed); the split holds %.1f MB",
+                (long long)d->n[0], (long long)n1, (long long)n2, (double)bytes / 1e6);
+    }
+    p->split = split;
 }
 
 static hm_status cpu_fft_plan(hm_context *ctx, const hm_fft_desc *d, void **out)
@@ -477,6 +583,7 @@ static hm_status cpu_fft_plan(hm_context *ctx, const hm_fft_desc *d, void **out)
     }
     try_fewer_threads(ctx, p);
     try_row_blocks(ctx, p);
+    try_split(ctx, p);
     *out = p;
     return HM_STATUS_SUCCESS;
 }
@@ -525,6 +632,10 @@ static hm_status cpu_fft_execute(hm_context *ctx, void *plan, const void *in, vo
     void *run = p->plan;
     void *vin = (void *)in; /* FFTW's prototypes are not const; it writes only for c2r */
     bool aligned = fftw_alignment_of((double *)vin) == 0 && fftw_alignment_of((double *)out) == 0;
+    if (p->split) { /* the normalisation is in its twiddles */
+        hm__fft_split_run(ctx, p->split, in, out);
+        return HM_STATUS_SUCCESS;
+    }
     if (p->block_plan && (p->stream || fftw_alignment_of((double *)out) == 0)) {
         run_row_blocks(ctx, p, in, out, p->stream);
         if (p->d.scale != 1.0)
@@ -550,10 +661,11 @@ static void cpu_fft_destroy(void *plan)
     fftw_backend_plan *p = plan;
     if (!p)
         return;
-    destroy_one(&p->d, p->plan);
-    destroy_one(&p->d, p->plan_unaligned);
-    destroy_one(&p->d, p->block_plan);
-    destroy_one(&p->d, p->tail_plan);
+    hm__fftw_destroy(&p->d, p->plan);
+    hm__fftw_destroy(&p->d, p->plan_unaligned);
+    hm__fftw_destroy(&p->d, p->block_plan);
+    hm__fftw_destroy(&p->d, p->tail_plan);
+    hm__fft_split_destroy(p->split);
     fftw_free(p->scratch);
     free(p);
 }
