@@ -96,6 +96,11 @@ $(grep -cE '(ERROR|RACECHECK) SUMMARY' "$OUT/sanitizer.log") runs clean)"
             --memory cuda:0 --advanced --tf32 --autotune $tune --repeat 10 --warmup 2 2>&1 |
             grep -E 'autotune|algorithm|^matmul' | tail -12
     done
+    for shape in 10000 1048576; do
+        echo "## fft c64 $shape, memory host, --measure: what the CPU planner kept"
+        HETMATH_LOG_LEVEL=info $build/hetmath bench fft --shape $shape --memory host --measure \
+            --repeat 20 --warmup 2 2>&1 | grep -E 'FFTW:|^fft' | head -4
+    done
 } > "$OUT/diagnostics.txt"
 
 PYTHONUNBUFFERED=1 python3 bench/peers.py --bin $build/hetmath --out "$OUT/peers.json" $quick \
