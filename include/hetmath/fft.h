@@ -84,12 +84,16 @@ HM_API void hm_fft_options_init(hm_fft_options *opts);
  *
  * Host operands on a GPU: a compact batch of at least 8 transforms over the trailing axes, x at
  * least 8 MiB, is pipelined over the batch as hm_matmul_advanced() pipelines row tiles (chunks of
- * the batch go in while earlier ones are transformed and come back). On the CPU with
- * HM_FFT_MEASURE, a batch of out-of-place 1-D C2C rows may instead be done in cache-sized blocks
- * of rows, each copied into y and transformed there in place, when that measures at least 5%
- * faster than FFTW's own plan (the log says which ran); and with 8 threads or more and arrays
- * of at most 32 MiB, FFTW's plan on three quarters of them is measured too and kept when at
- * least 5% faster.
+ * the batch go in while earlier ones are transformed and come back).
+ *
+ * On the CPU, an execution space with HM_AUTO threads gives HM_FFT_ESTIMATE transforms one thread
+ * per 32768 elements (at least one), and HM_FFT_MEASURE transforms all of them: the planner then
+ * times, against FFTW's own plan, FFTW's plan on fewer threads (three quarters of 8 or more, for
+ * arrays of at most 32 MiB; one, for arrays of at most 1 MiB), a batch of out-of-place 1-D C2C
+ * rows done in cache-sized blocks of rows, and one 1-D C2C transform of N = n1 x n2 points split
+ * into two passes of blocks of short transforms (it then holds a work array of N elements and
+ * twiddle tables until the plan is destroyed). An alternative is kept only when it measures at
+ * least 5% faster; the log says which ran and what each took.
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, bad options size or enum value, or
  *                                     register_host (plans only)
