@@ -1,7 +1,8 @@
 /* The host worker pool (src/core/pool.h), an internal part tested through the static library:
  * every index of every round runs exactly once, rounds come back to back (the spinning hand-off)
- * and after pauses (the sleeping one), and the parallel copy is byte-exact at sizes that do not
- * divide among the threads. Run under ThreadSanitizer by hand (docs/RELIABILITY.md). */
+ * and after pauses (the sleeping one), blocks claimed as threads go are each run once on a
+ * thread in range, and the parallel copy is byte-exact at sizes that do not divide among the
+ * threads. Run under ThreadSanitizer by hand (docs/RELIABILITY.md). */
 #include <stdatomic.h>
 #include <time.h>
 
@@ -19,6 +20,23 @@ static void count(void *arg, int i, int n)
     round_job *j = arg;
     if (i >= 0 && i < n && i < MAX_N)
         atomic_fetch_add(&j->hits[i], 1);
+}
+
+enum { MAX_BLOCKS = 1000 };
+
+typedef struct blocks_job {
+    _Atomic int hits[MAX_BLOCKS];
+    _Atomic int bad_thread;
+    int n; /* threads asked for */
+} blocks_job;
+
+static void count_block(void *arg, int i, int64_t b)
+{
+    blocks_job *j = arg;
+    if (i < 0 || i >= j->n)
+        atomic_fetch_add(&j->bad_thread, 1);
+    if (b >= 0 && b < MAX_BLOCKS)
+        atomic_fetch_add(&j->hits[b], 1);
 }
 
 int main(void)
@@ -46,6 +64,25 @@ int main(void)
         }
     }
     CHECK_EQ_INT(bad_rounds, 0);
+
+    /* blocks claimed as the threads go: more blocks than threads, fewer, none */
+    int64_t block_counts[] = {0, 1, 5, 999};
+    int bad_blocks = 0, bad_threads = 0;
+    for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++)
+        for (size_t k = 0; k < sizeof block_counts / sizeof block_counts[0]; k++)
+            for (int round = 0; round < 20; round++) {
+                static blocks_job j;
+                for (int b = 0; b < MAX_BLOCKS; b++)
+                    atomic_init(&j.hits[b], 0);
+                atomic_init(&j.bad_thread, 0);
+                j.n = threads[t];
+                hm__pool_run_blocks(ctx, threads[t], block_counts[k], count_block, &j);
+                for (int b = 0; b < MAX_BLOCKS; b++)
+                    bad_blocks += atomic_load(&j.hits[b]) != (b < block_counts[k] ? 1 : 0);
+                bad_threads += atomic_load(&j.bad_thread);
+            }
+    CHECK_EQ_INT(bad_blocks, 0);
+    CHECK_EQ_INT(bad_threads, 0);
 
     /* parallel copies: odd sizes, odd offsets, every thread count */
     size_t sizes[] = {

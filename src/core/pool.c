@@ -3,12 +3,11 @@
  *
  * Staged copies hand out rounds of a few tens of microseconds each, back to back, and waking
  * sleeping threads one by one through a mutex costs microseconds each: a worker that finishes a
- * round, and the caller waiting for a round to finish, first spin for up to HM_POOL_SPIN_NS on
+ * round, and the caller waiting for a round to finish, first spin for up to HM_POOL_SPIN_S on
  * the atomic counters, and only then sleep on the condition variables. (Not timed apart from
  * the other changes of 2026-11-25; test_pool checks it, also under ThreadSanitizer.) */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <time.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -17,7 +16,7 @@
 
 #include "core/pool.h"
 
-#define HM_POOL_SPIN_NS 50000 /* 50 µs */
+#define HM_POOL_SPIN_S 50e-6
 
 struct hm_pool {
     int workers;
@@ -35,13 +34,6 @@ struct hm_pool {
     int n;
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 static void relax(void)
 {
 #if defined(__SSE2__)
@@ -52,15 +44,15 @@ static void relax(void)
 /* Spins until *v differs from `old` (true) or the spin time is over (false). */
 static bool spin_until_changed(_Atomic uint64_t *v, uint64_t old)
 {
-    uint64_t t0 = 0;
+    double t0 = 0;
     for (unsigned i = 0;; i++) {
         if (atomic_load_explicit(v, memory_order_acquire) != old)
             return true;
         if ((i & 63) == 63) {
-            uint64_t t = now_ns();
+            double t = hm__now();
             if (!t0)
                 t0 = t;
-            else if (t - t0 > HM_POOL_SPIN_NS)
+            else if (t - t0 > HM_POOL_SPIN_S)
                 return false;
         }
         relax();
@@ -176,14 +168,37 @@ void hm__pool_run(hm_context *ctx, int n, void (*fn)(void *arg, int i, int n), v
         pthread_cond_broadcast(&p->start);
     pthread_mutex_unlock(&p->mu);
     fn(arg, 0, n);
-    uint64_t t0 = now_ns();
+    double t0 = hm__now();
     while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0 &&
-           now_ns() - t0 < HM_POOL_SPIN_NS)
+           hm__now() - t0 < HM_POOL_SPIN_S)
         relax();
     pthread_mutex_lock(&p->mu);
     while (atomic_load(&p->pending) > 0)
         pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
+}
+
+typedef struct blocks_job {
+    void (*fn)(void *arg, int i, int64_t block);
+    void *arg;
+    int64_t blocks;
+    atomic_llong next; /* the next block to claim */
+} blocks_job;
+
+static void blocks_slice(void *v, int i, int n)
+{
+    (void)n;
+    blocks_job *j = v;
+    for (long long b;
+         (b = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->blocks;)
+        j->fn(j->arg, i, b);
+}
+
+void hm__pool_run_blocks(hm_context *ctx, int n, int64_t blocks,
+                         void (*fn)(void *arg, int i, int64_t block), void *arg)
+{
+    blocks_job j = {fn, arg, blocks, 0};
+    hm__pool_run(ctx, (int64_t)n < blocks ? n : (int)blocks, blocks_slice, &j);
 }
 
 typedef struct memcpy_job {

@@ -10,6 +10,12 @@
  * started, everything runs on the calling thread (slower, never wrong). */
 void hm__pool_run(hm_context *ctx, int n, void (*fn)(void *arg, int i, int n), void *arg);
 
+/* Runs fn(arg, i, b) once for every block b in 0..blocks-1, on up to n threads at once (i: the
+ * thread, 0 the calling one), each thread claiming the next unclaimed block as it finishes one:
+ * a thread the host delays holds up one block, not a fixed share. Returns when all are done. */
+void hm__pool_run_blocks(hm_context *ctx, int n, int64_t blocks,
+                         void (*fn)(void *arg, int i, int64_t block), void *arg);
+
 /* memcpy with non-temporal (streaming) stores: dst's lines are not read first and do not fill
  * the cache. For memory written once and read later by something else. */
 void hm__stream_copy(void *dst, const void *src, size_t bytes);

@@ -17,7 +17,6 @@
  * - the split (cpu_fft_split.c): one long 1-D transform in two passes of blocks of short ones. */
 #include <fftw3.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +127,7 @@ void *hm__fftw_plan(const hm_fft_desc *d, int threads, void *in, void *out, unsi
     return plan;
 }
 
-/* Executes an FFTW plan of d on new arrays (FFTW's new-array functions: thread-safe). */
-static void run_fftw(const hm_fft_desc *d, void *plan, void *in, void *out)
+void hm__fftw_run(const hm_fft_desc *d, void *plan, void *in, void *out)
 {
     if (d->double_precision) {
         switch (d->type) {
@@ -250,49 +248,41 @@ typedef struct rows_job {
     const fftw_backend_plan *p;
     const char *in;
     char *out;
-    int64_t blocks;
     bool stream;
-    atomic_llong next; /* the next block to claim: a delayed thread holds up one block, no more */
 } rows_job;
 
-static void rows_slice(void *v, int i, int n)
+/* Block b of the rows, on thread i (whose scratch block it uses when streaming). */
+static void rows_block(void *v, int i, int64_t b)
 {
-    (void)n;
-    rows_job *j = v;
+    const rows_job *j = v;
     const fftw_backend_plan *p = j->p;
     const hm_fft_desc *d = &p->d;
     size_t e = hm__fftw_elem_out(d), row = (size_t)d->n[0] * e;
-    int64_t rows = d->batch_n[0];
-    for (long long b;
-         (b = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->blocks;) {
-        int64_t r0 = b * p->block_rows;
-        int64_t count = rows - r0 < p->block_rows ? rows - r0 : p->block_rows;
-        char *to = j->out + (size_t)(r0 * d->batch_out_stride[0]) * e;
-        char *blk = j->stream ? p->scratch + (size_t)i * (size_t)p->block_rows * row : to;
+    int64_t r0 = b * p->block_rows, rows = d->batch_n[0];
+    int64_t count = rows - r0 < p->block_rows ? rows - r0 : p->block_rows;
+    char *to = j->out + (size_t)(r0 * d->batch_out_stride[0]) * e;
+    char *blk = j->stream ? p->scratch + (size_t)i * (size_t)p->block_rows * row : to;
+    for (int64_t r = 0; r < count; r++)
+        memcpy(blk + (size_t)r * row, j->in + (size_t)((r0 + r) * d->batch_in_stride[0]) * e, row);
+    hm__fftw_run(d, count == p->block_rows ? p->block_plan : p->tail_plan, blk, blk);
+    if (!j->stream)
+        return;
+    /* Streaming stores: y's lines are written, not read first, and do not fill the cache. */
+    if (d->batch_out_stride[0] == d->n[0])
+        hm__stream_copy(to, blk, (size_t)count * row);
+    else
         for (int64_t r = 0; r < count; r++)
-            memcpy(blk + (size_t)r * row, j->in + (size_t)((r0 + r) * d->batch_in_stride[0]) * e,
-                   row);
-        void *plan = count == p->block_rows ? p->block_plan : p->tail_plan;
-        hm__fftw_run_c2c(d, plan, blk, blk);
-        if (!j->stream)
-            continue;
-        /* Streaming stores: y's lines are written, not read first, and do not fill the cache. */
-        if (d->batch_out_stride[0] == d->n[0])
-            hm__stream_copy(to, blk, (size_t)count * row);
-        else
-            for (int64_t r = 0; r < count; r++)
-                hm__stream_copy(to + (size_t)(r * d->batch_out_stride[0]) * e,
-                                blk + (size_t)r * row, row);
-    }
+            hm__stream_copy(to + (size_t)(r * d->batch_out_stride[0]) * e, blk + (size_t)r * row,
+                            row);
 }
 
 static void run_row_blocks(hm_context *ctx, const fftw_backend_plan *p, const void *in, void *out,
                            bool stream)
 {
-    int64_t blocks = (p->d.batch_n[0] + p->block_rows - 1) / p->block_rows;
-    rows_job j = {p, in, out, blocks, stream, 0};
+    rows_job j = {p, in, out, stream};
     int threads = p->d.exec.num_threads > 0 ? p->d.exec.num_threads : 1;
-    hm__pool_run(ctx, threads < blocks ? threads : (int)blocks, rows_slice, &j);
+    hm__pool_run_blocks(ctx, threads, (p->d.batch_n[0] + p->block_rows - 1) / p->block_rows,
+                        rows_block, &j);
 }
 
 void *hm__fftw_rows_plan(const hm_fft_desc *d, int64_t n, int64_t rows, int64_t dist, void *in,
@@ -309,14 +299,6 @@ void *hm__fftw_rows_plan(const hm_fft_desc *d, int64_t n, int64_t rows, int64_t 
     b.in_place = in == out;
     return hm__fftw_plan(&b, 1, in, out,
                          d->effort == HM_FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE);
-}
-
-void hm__fftw_run_c2c(const hm_fft_desc *d, void *plan, void *in, void *out)
-{
-    if (d->double_precision)
-        fftw_execute_dft(plan, in, out);
-    else
-        fftwf_execute_dft(plan, in, out);
 }
 
 /* Arrays of the operands' layout for timing candidates (free both with fftw_free). */
@@ -363,7 +345,7 @@ static void time_candidates(hm_context *ctx, const fftw_backend_plan *p, const c
         if (c[k].split)
             hm__fft_split_run(ctx, c[k].split, in, out);
         else if (c[k].plan)
-            run_fftw(&p->d, c[k].plan, in, out);
+            hm__fftw_run(&p->d, c[k].plan, in, out);
         else
             run_row_blocks(ctx, p, in, out, c[k].stream);
         double dt = hm__now() - t0;
@@ -631,11 +613,11 @@ static hm_status cpu_fft_execute(hm_context *ctx, void *plan, const void *in, vo
     fftw_backend_plan *p = plan;
     void *run = p->plan;
     void *vin = (void *)in; /* FFTW's prototypes are not const; it writes only for c2r */
-    bool aligned = fftw_alignment_of((double *)vin) == 0 && fftw_alignment_of((double *)out) == 0;
-    if (p->split) { /* the normalisation is in its twiddles */
+    if (p->split) {         /* the normalisation is in its twiddles */
         hm__fft_split_run(ctx, p->split, in, out);
         return HM_STATUS_SUCCESS;
     }
+    bool aligned = fftw_alignment_of((double *)vin) == 0 && fftw_alignment_of((double *)out) == 0;
     if (p->block_plan && (p->stream || fftw_alignment_of((double *)out) == 0)) {
         run_row_blocks(ctx, p, in, out, p->stream);
         if (p->d.scale != 1.0)
@@ -650,7 +632,7 @@ static hm_status cpu_fft_execute(hm_context *ctx, void *plan, const void *in, vo
         }
         run = p->plan_unaligned;
     }
-    run_fftw(&p->d, run, vin, out);
+    hm__fftw_run(&p->d, run, vin, out);
     if (p->d.scale != 1.0)
         scale_output(&p->d, out);
     return HM_STATUS_SUCCESS;

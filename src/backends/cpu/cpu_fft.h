@@ -19,8 +19,9 @@ void *hm__fftw_plan(const hm_fft_desc *d, int threads, void *in, void *out, unsi
 void *hm__fftw_rows_plan(const hm_fft_desc *d, int64_t n, int64_t rows, int64_t dist, void *in,
                          void *out);
 
-/* Runs a c2c plan (hm__fftw_rows_plan's) on new arrays. */
-void hm__fftw_run_c2c(const hm_fft_desc *d, void *plan, void *in, void *out);
+/* Runs a plan of d's type and precision (or hm__fftw_rows_plan's, for a c2c d) on new arrays
+ * (FFTW's new-array functions: thread-safe). */
+void hm__fftw_run(const hm_fft_desc *d, void *plan, void *in, void *out);
 
 /* Destroys a plan of d's precision (NULL: nothing), under the planner's lock. */
 void hm__fftw_destroy(const hm_fft_desc *d, void *plan);

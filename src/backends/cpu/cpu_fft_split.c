@@ -15,7 +15,6 @@
  * Blocks are claimed from a shared counter, so a thread the host delays holds up one block,
  * not a fixed share. The planner keeps the split only when it times faster than FFTW's plan. */
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,7 +250,7 @@ static void column_block(const hm_fft_split *s, const char *x, char *s1, char *s
     int64_t n1 = s->n1, n2 = s->n2, c = blk_i * s->block_a;
     int64_t count = n2 - c < s->block_a ? n2 - c : s->block_a;
     move_block(s1, e, row1, x + (size_t)c * sx, (size_t)n2 * sx, sx, n1, count, e, 1);
-    hm__fftw_run_c2c(d, count == s->block_a ? s->plan_a : s->tail_a, s1, s2);
+    hm__fftw_run(d, count == s->block_a ? s->plan_a : s->tail_a, s1, s2);
     apply_twiddles(s, s2, c, count);
     move_block(s->work + (size_t)c * e, (size_t)s->n2p * e, e, s2, e, row1, n1, count, e, 2);
 }
@@ -264,8 +263,7 @@ static void row_block(const hm_fft_split *s, char *y, char *s1, int64_t blk_i)
     size_t e = hm__fftw_elem_out(d), sy = (size_t)d->out_stride[0] * e, row2 = (size_t)s->n2p * e;
     int64_t n1 = s->n1, r = blk_i * s->block_b;
     int64_t count = n1 - r < s->block_b ? n1 - r : s->block_b;
-    hm__fftw_run_c2c(d, count == s->block_b ? s->plan_b : s->tail_b, s->work + (size_t)r * row2,
-                     s1);
+    hm__fftw_run(d, count == s->block_b ? s->plan_b : s->tail_b, s->work + (size_t)r * row2, s1);
     move_block(y + (size_t)r * sy, (size_t)n1 * sy, sy, s1, e, row2, s->n2, count, e, 2);
 }
 
@@ -273,33 +271,25 @@ typedef struct split_job {
     const hm_fft_split *s;
     const char *x;
     char *y;
-    bool pass_b;
-    int64_t blocks;
-    atomic_llong next; /* the next block to claim */
 } split_job;
 
-static void split_worker(void *v, int i, int n)
+/* Thread i's two scratch blocks. */
+static char *scratch_of(const hm_fft_split *s, int i)
 {
-    (void)n;
-    split_job *j = v;
-    char *s1 = j->s->scratch + (size_t)(2 * i) * j->s->scratch_stride;
-    char *s2 = s1 + j->s->scratch_stride;
-    for (long long b;
-         (b = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->blocks;) {
-        if (j->pass_b)
-            row_block(j->s, j->y, s1, b);
-        else
-            column_block(j->s, j->x, s1, s2, b);
-    }
+    return s->scratch + (size_t)(2 * i) * s->scratch_stride;
 }
 
-static void run_pass(hm_context *ctx, const hm_fft_split *s, split_job *j, bool pass_b)
+static void pass_a(void *v, int i, int64_t b)
 {
-    j->pass_b = pass_b;
-    j->blocks =
-        pass_b ? (s->n1 + s->block_b - 1) / s->block_b : (s->n2 + s->block_a - 1) / s->block_a;
-    atomic_store(&j->next, 0);
-    hm__pool_run(ctx, s->threads < j->blocks ? s->threads : (int)j->blocks, split_worker, j);
+    const split_job *j = v;
+    char *s1 = scratch_of(j->s, i);
+    column_block(j->s, j->x, s1, s1 + j->s->scratch_stride, b);
+}
+
+static void pass_b(void *v, int i, int64_t b)
+{
+    const split_job *j = v;
+    row_block(j->s, j->y, scratch_of(j->s, i), b);
 }
 
 void hm__fft_split_run(hm_context *ctx, const hm_fft_split *s, const void *in, void *out)
@@ -308,11 +298,11 @@ void hm__fft_split_run(hm_context *ctx, const hm_fft_split *s, const void *in, v
     size_t e = hm__fftw_elem_out(d);
     int64_t entries = d->batch_rank ? d->batch_n[0] : 1;
     for (int64_t b = 0; b < entries; b++) {
-        split_job j = {.s = s};
-        j.x = (const char *)in + (size_t)(d->batch_rank ? b * d->batch_in_stride[0] : 0) * e;
-        j.y = (char *)out + (size_t)(d->batch_rank ? b * d->batch_out_stride[0] : 0) * e;
+        size_t in_off = (size_t)(d->batch_rank ? b * d->batch_in_stride[0] : 0) * e;
+        size_t out_off = (size_t)(d->batch_rank ? b * d->batch_out_stride[0] : 0) * e;
+        split_job j = {s, (const char *)in + in_off, (char *)out + out_off};
         /* In place, pass A has read all of x into T before pass B writes y. */
-        run_pass(ctx, s, &j, false);
-        run_pass(ctx, s, &j, true);
+        hm__pool_run_blocks(ctx, s->threads, (s->n2 + s->block_a - 1) / s->block_a, pass_a, &j);
+        hm__pool_run_blocks(ctx, s->threads, (s->n1 + s->block_b - 1) / s->block_b, pass_b, &j);
     }
 }
