@@ -326,8 +326,16 @@ int main(void)
      * rows short enough for them. */
     setenv("HETMATH_FFT_SPLIT", "always", 1);
     setenv("HETMATH_FFT_ROW_BLOCKS", "never", 1);
-    ctx = hm_test_context(&log, HM_LOG_WARN);
+    ctx = hm_test_context(&log, HM_LOG_INFO);
     run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(3), 0, "cpu split, 3 threads");
+    /* the cases that split did (n1: a multiple of a cache line's elements near the root) */
+    CHECK_CONTAINS(log.text, "FFTW: 360 points split 18 x 20, two passes");
+    CHECK_CONTAINS(log.text, "FFTW: 4096 points split 64 x 64, two passes");
+    CHECK_CONTAINS(log.text, "FFTW: 1000 points split 20 x 50, two passes");
+    CHECK_CONTAINS(log.text, "FFTW: 2304 points split 48 x 48, two passes");
+    CHECK_CONTAINS(log.text, "FFTW: 1024 points split 32 x 32, two passes");
+    CHECK_CONTAINS(log.text, "FFTW: 576 points split 24 x 24, two passes");
+    hm_context_set_log_level(ctx, HM_LOG_WARN);
     run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(1), 0, "cpu split, 1 thread");
     run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 20, "cpu split");
     run_fft_properties(ctx, hm_device_host(), hm_execution_cpu(3), 24, "cpu split");

@@ -51,15 +51,16 @@ struct hm_fft_split {
     size_t bytes; /* work + tables + scratch */
 };
 
-/* n1: the divisor of n closest to sqrt(n) from below, or, when one lies within a quarter of that,
- * the closest multiple of `line` elements. Pass B writes blocks of the output's rows of n1
- * points, so with rows of whole cache lines no two threads write one line. */
+/* n1: the divisor of n closest to sqrt(n) from below, or, when one of at least
+ * HM_SPLIT_MIN_FACTOR lies within a quarter of that, the closest multiple of `line` elements.
+ * Pass B writes blocks of the output's rows of n1 points, so with rows of whole cache lines no
+ * two threads write one line. */
 static int64_t inner_factor(int64_t n, int64_t line)
 {
     int64_t root = (int64_t)sqrt((double)n), f = root;
     while (f > 1 && n % f)
         f--;
-    for (int64_t g = root - root % line; g >= line && 4 * g >= root; g -= line)
+    for (int64_t g = root - root % line; g >= HM_SPLIT_MIN_FACTOR && 4 * g >= root; g -= line)
         if (n % g == 0)
             return g;
     return f;
