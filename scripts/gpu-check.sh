@@ -2,13 +2,17 @@
 # The GPU check, run on the H100 test machine (through the device tool): build with CUDA, run the
 # whole ctest suite (the cuda label included), run compute-sanitizer over the CUDA tests, run the
 # peer benchmarks, and print a short table last. Logs and JSON go under $OUT.
-#   scripts/gpu-check.sh [--quick]      (--quick: fewer benchmark sizes)
+#   scripts/gpu-check.sh [--quick|--tests]
+#   (--quick: fewer benchmark sizes; --tests: build, tests, compute-sanitizer and demo only, for
+#   a round of changes that moves no figure)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 quick=""
 [ "${1:-}" = "--quick" ] && quick="--quick"
+tests_only=""
+[ "${1:-}" = "--tests" ] && tests_only=1
 build=build-gpu
 summary=()
 note() { summary+=("$1"); echo "== $1"; }
@@ -61,6 +65,11 @@ $(grep -cE '(ERROR|RACECHECK) SUMMARY' "$OUT/sanitizer.log") runs clean)"
 
 # Diagnostics: where the time of a pipelined host-operand matmul goes (the tiles, the log's
 # overlap line), and what autotuning measures against the heuristic's choice.
+if [ -n "$tests_only" ]; then
+    printf '%s\n' "${summary[@]}"
+    exit 0
+fi
+
 {
     for mem in pinned host; do
         for timing in none tiles; do
