@@ -75,10 +75,10 @@ double hm__pipe_compute(const hm_pipe_model *m, int64_t rows);
 double hm__tiles_time(const hm_pipe_model *m, const hm_tiles *t);
 
 #define HM_TILES_CANDIDATES 32
-#define HM_TILES_GAIN       0.10 /* another shape replaces the default when modelled 10% faster */
-#define HM_TILES_TIE                                                                               \
-    0.01 /* candidates within 1% of the fastest are as fast: the fewest                            \
-            tiles among them is taken */
+/* Another shape replaces the default when modelled HM_TILES_GAIN faster; candidates within
+ * HM_TILES_TIE of the fastest are as fast, and the fewest tiles among them is taken. */
+#define HM_TILES_GAIN 0.10
+#define HM_TILES_TIE  0.01
 
 /* The candidate schedules: middle tiles of rows/q (q = 2, 3, 4, 5, 6, 8, 12, 16; at most
  * max_tile) with end tiles of 1, 1/2, 2/5 or 1/4 of that; only those whose tiles all have at least
