@@ -15,5 +15,6 @@
 #include "hetmath/fft.h"
 #include "hetmath/matmul.h"
 #include "hetmath/bench.h"
+#include "hetmath/cpu.h"
 
 #endif

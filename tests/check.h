@@ -80,6 +80,46 @@ static inline int hm_test_finish(const char *name)
     return 0;
 }
 
+/* A named case of a test program (libuv's test-list.h): tests/CMakeLists.txt registers each
+ * `HM_TEST_CASE(name),` line of a test's case table as the ctest test `program.name`. */
+typedef struct hm_test_case {
+    const char *name;
+    void (*fn)(void);
+} hm_test_case;
+#define HM_TEST_CASE(fn)                                                                           \
+    {                                                                                              \
+#fn, fn                                                                                    \
+    }
+#define HM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* main() of a test program: runs every case, or only the one named in argv[1] (`--list`
+ * prints the names). A failing case names the command that runs it alone. */
+static inline int hm_test_main(int argc, char **argv, const char *program,
+                               const hm_test_case *cases, int count)
+{
+    if (argc > 1 && strcmp(argv[1], "--list") == 0) {
+        for (int i = 0; i < count; i++)
+            printf("%s\n", cases[i].name);
+        return 0;
+    }
+    int ran = 0;
+    for (int i = 0; i < count; i++) {
+        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
+            continue;
+        int before = hm_test_failures;
+        cases[i].fn();
+        ran++;
+        if (hm_test_failures > before)
+            printf("%s: case %s FAILED (run it alone: tests/%s %s)\n", program, cases[i].name,
+                   program, cases[i].name);
+    }
+    if (ran == 0) {
+        fprintf(stderr, "%s: no case named %s (--list lists them)\n", program, argv[1]);
+        return 2;
+    }
+    return hm_test_finish(program);
+}
+
 /* A logger that keeps everything it is given, for assertions on the log. */
 typedef struct hm_test_log {
     char text[1 << 16];

@@ -528,4 +528,208 @@ static void run_mm_residual(hm_context *ctx, hm_device memory, hm_execution exec
     free(bx);
 }
 
+/* ---- values a cached plan must take from each call ---------------------------------------- */
+
+/* Relative L2 distance of n values at got from ref (row-major f32). */
+static double mm_rel_f32(const float *got, const double *ref, int64_t n)
+{
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        num += (got[i] - ref[i]) * (got[i] - ref[i]);
+        den += ref[i] * ref[i];
+    }
+    return sqrt(num / (den > 0 ? den : 1));
+}
+
+/* ref = alpha·A·B + beta·C (+ bias), f32 row-major A (m×k), B (k×n); C and bias may be NULL. */
+static void mm_ref_f32(const float *a, const float *b, const float *c, const float *bias,
+                       double alpha, double beta, int64_t m, int64_t n, int64_t k, double *ref)
+{
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = 0;
+            for (int64_t q = 0; q < k; q++)
+                s += (double)a[i * k + q] * b[q * n + j];
+            ref[i * n + j] = alpha * s + (c ? beta * c[i * n + j] : 0) + (bias ? bias[j] : 0);
+        }
+}
+
+/* Stateless calls of one layout, one after the other, so that all but the first reuse the
+ * cached plan: each must compute with its own alpha, beta, C, bias and operand pointers. */
+static void run_mm_call_values(hm_context *ctx, hm_device memory, hm_execution exec, int advanced,
+                               const char *label)
+{
+    enum { M = 7, N = 5, K = 3 };
+    static float a1[M * K], a2[M * K], b[K * N], c1[M * N], c2[M * N], bias1[N], bias2[N];
+    static float d[M * N];
+    static double ref[M * N];
+    unsigned long long seed = 4242;
+    float *fill[] = {a1, a2, b, c1, c2, bias1, bias2};
+    int count[] = {M * K, M * K, K * N, M * N, M * N, N, N};
+    for (int v = 0; v < 7; v++)
+        for (int i = 0; i < count[v]; i++)
+            fill[v][i] = (float)hm_test_rand(&seed);
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N}, sn[1] = {N};
+    hm_tensor h[7], t[7];
+    void *dev[7];
+    const int64_t *shapes[7] = {sa, sa, sb, sd, sd, sn, sn};
+    for (int v = 0; v < 7; v++) {
+        hm_tensor_init(&h[v], fill[v], hm_device_host(), HM_DTYPE_F32, v >= 5 ? 1 : 2, shapes[v],
+                       NULL);
+        t[v] = mm_place(ctx, &h[v], memory, &dev[v]);
+    }
+    hm_tensor hd, D;
+    void *ddev;
+    hm_tensor_init(&hd, d, hm_device_host(), HM_DTYPE_F32, 2, sd, NULL);
+    D = mm_place(ctx, &hd, memory, &ddev);
+    struct {
+        int a, c, bias; /* indices into t (c, bias: -1 for none) */
+        double alpha, beta;
+    } calls[] = {{0, -1, -1, 1, 0}, {0, -1, -1, 2, 0},  {0, 3, -1, -1, 0.5},
+                 {0, 3, -1, 1, 3},  {1, 4, -1, 0.5, 2}, {1, 4, -1, 0.5, 0}};
+    struct {
+        int bias;
+        double alpha;
+    } bias_calls[] = {{5, 1}, {6, 1}, {5, -2}};
+    char what[160];
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        hm_matmul_options o;
+        hm_matmul_options_init(&o);
+        o.alpha = calls[i].alpha;
+        o.beta = calls[i].beta;
+        o.execution = exec;
+        o.blocking = 1;
+        const hm_tensor *C = calls[i].c >= 0 ? &t[calls[i].c] : NULL;
+        hm_status st = advanced ? hm_matmul_advanced(ctx, &t[calls[i].a], &t[2], C, &D, NULL, &o)
+                                : hm_matmul(ctx, &t[calls[i].a], &t[2], C, &D, &o);
+        CHECK_STATUS(st, HM_STATUS_SUCCESS);
+        if (memory.type == HM_DEVICE_CUDA)
+            CHECK_STATUS(hm_copy(ctx, &D, &hd), HM_STATUS_SUCCESS);
+        mm_ref_f32(fill[calls[i].a], b, calls[i].c >= 0 ? fill[calls[i].c] : NULL, NULL,
+                   calls[i].alpha, calls[i].beta, M, N, K, ref);
+        snprintf(what, sizeof what, "[%s] call %zu (alpha %g, beta %g, %s)", label, i + 1,
+                 calls[i].alpha, calls[i].beta, calls[i].c >= 0 ? "C" : "no C");
+        CHECK_NEAR(mm_rel_f32(d, ref, M * N), 2e-5, what);
+    }
+    for (size_t i = 0; advanced && i < sizeof bias_calls / sizeof bias_calls[0]; i++) {
+        hm_matmul_options o;
+        hm_matmul_options_init(&o);
+        o.alpha = bias_calls[i].alpha;
+        o.epilog = HM_EPILOG_BIAS;
+        o.execution = exec;
+        o.blocking = 1;
+        CHECK_STATUS(hm_matmul_advanced(ctx, &t[0], &t[2], NULL, &D, &t[bias_calls[i].bias], &o),
+                     HM_STATUS_SUCCESS);
+        if (memory.type == HM_DEVICE_CUDA)
+            CHECK_STATUS(hm_copy(ctx, &D, &hd), HM_STATUS_SUCCESS);
+        mm_ref_f32(a1, b, NULL, fill[bias_calls[i].bias], bias_calls[i].alpha, 0, M, N, K, ref);
+        snprintf(what, sizeof what, "[%s] bias call %zu (bias %d, alpha %g)", label, i + 1,
+                 bias_calls[i].bias - 4, bias_calls[i].alpha);
+        CHECK_NEAR(mm_rel_f32(d, ref, M * N), 2e-5, what);
+    }
+    for (int v = 0; v < 7; v++)
+        mm_free(ctx, memory, dev[v]);
+    mm_free(ctx, memory, ddev);
+}
+
+/* ---- empty products and K = 0 --------------------------------------------------------------- */
+
+/* BLAS's edges, for one dtype: an empty D (M = 0, N = 0, an empty batch) is a successful no-op
+ * that moves no byte and writes nothing; K = 0 makes D = beta·C (D zeroed for beta 0, whatever it
+ * held; beta·D's old values without C). */
+static void run_mm_edges(hm_context *ctx, hm_device memory, hm_execution exec, int advanced,
+                         hm_dtype dt, const char *label)
+{
+    enum { M = 6, N = 4 };
+    int cplx = dt == HM_DTYPE_C64 || dt == HM_DTYPE_C128;
+    size_t es = hm_dtype_size(dt);
+    char what[160];
+    struct {
+        int64_t a[3], b[3];
+        int nd;
+    } empties[] = {
+        {{0, 3}, {3, N}, 2}, {{M, 3}, {3, 0}, 2}, {{0, M, 3}, {3, N}, 3}, {{0, 0}, {0, 0}, 2}};
+    for (size_t e = 0; e < sizeof empties / sizeof empties[0]; e++) {
+        void *ha, *hb, *da, *db;
+        hm_tensor ta = mm_host(dt, empties[e].nd, empties[e].a, MM_ROW, NULL, &ha);
+        hm_tensor tb = mm_host(dt, 2, empties[e].b, MM_ROW, NULL, &hb);
+        hm_tensor A = mm_place(ctx, &ta, memory, &da), B = mm_place(ctx, &tb, memory, &db);
+        hm_tensor D;
+        memset(&D, 0, sizeof D);
+        hm_matmul_options o;
+        hm_matmul_options_init(&o);
+        o.execution = exec;
+        hm_ledger_reset(ctx);
+        hm_status st = advanced ? hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o)
+                                : hm_matmul(ctx, &A, &B, NULL, &D, &o);
+        snprintf(what, sizeof what, "[%s] %s empty product %zu", label, hm_dtype_name(dt), e);
+        if (st != HM_STATUS_SUCCESS)
+            fprintf(stderr, "%s: %s\n", what, hm_context_last_error(ctx));
+        CHECK_STATUS(st, HM_STATUS_SUCCESS);
+        CHECK_EQ_INT(hm_tensor_numel(&D), 0);
+        CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+        hm_tensor_free(ctx, &D);
+        mm_free(ctx, memory, da);
+        mm_free(ctx, memory, db);
+        free(ha);
+        free(hb);
+    }
+    /* K = 0: beta 0 (D poisoned with NaN first), beta·C, and beta·D without C. */
+    int64_t sa[2] = {M, 0}, sb[2] = {0, N}, sd[2] = {M, N};
+    double complex cv[M * N], dv[M * N];
+    unsigned long long seed = 99;
+    for (int i = 0; i < M * N; i++) {
+        unsigned char cell[16];
+        mm_put(cell, dt, 0, hm_test_rand(&seed) + (cplx ? I * hm_test_rand(&seed) : 0));
+        cv[i] = mm_get(cell, dt, 0);
+        mm_put(cell, dt, 0, hm_test_rand(&seed) + (cplx ? I * hm_test_rand(&seed) : 0));
+        dv[i] = mm_get(cell, dt, 0);
+    }
+    for (int mode = 0; mode < 3; mode++) {
+        double beta = mode == 0 ? 0 : 2;
+        void *ha, *hb, *hc, *hd, *da, *db, *dc = NULL, *dd;
+        hm_tensor ta = mm_host(dt, 2, sa, MM_ROW, NULL, &ha),
+                  tb = mm_host(dt, 2, sb, MM_ROW, NULL, &hb);
+        hm_tensor tc = mm_host(dt, 2, sd, MM_ROW, cv, &hc),
+                  td = mm_host(dt, 2, sd, MM_ROW, dv, &hd);
+        if (mode == 0)
+            memset(hd, 0xff, (size_t)(M * N) * es); /* NaN in every float format */
+        hm_tensor A = mm_place(ctx, &ta, memory, &da), B = mm_place(ctx, &tb, memory, &db);
+        hm_tensor C = mode == 1 ? mm_place(ctx, &tc, memory, &dc) : tc;
+        hm_tensor D = mm_place(ctx, &td, memory, &dd);
+        hm_matmul_options o;
+        hm_matmul_options_init(&o);
+        o.execution = exec;
+        o.beta = beta;
+        o.alpha = 3;
+        hm_status st = advanced
+                           ? hm_matmul_advanced(ctx, &A, &B, mode == 1 ? &C : NULL, &D, NULL, &o)
+                           : hm_matmul(ctx, &A, &B, mode == 1 ? &C : NULL, &D, &o);
+        snprintf(what, sizeof what, "[%s] %s K = 0, %s", label, hm_dtype_name(dt),
+                 mode == 0   ? "beta 0"
+                 : mode == 1 ? "beta C"
+                             : "beta D");
+        if (st != HM_STATUS_SUCCESS)
+            fprintf(stderr, "%s: %s\n", what, hm_context_last_error(ctx));
+        CHECK_STATUS(st, HM_STATUS_SUCCESS);
+        double complex *got = mm_fetch(ctx, &D);
+        double num = 0, den = 0;
+        for (int i = 0; i < M * N; i++) {
+            double complex want = mode == 0 ? 0 : beta * (mode == 1 ? cv[i] : dv[i]);
+            num += creal((got[i] - want) * conj(got[i] - want));
+            den += creal(want * conj(want));
+        }
+        CHECK_NEAR(mode == 0 ? sqrt(num) : sqrt(num / den), mm_tolerance(dt, 0), what);
+        free(got);
+        mm_free(ctx, memory, da);
+        mm_free(ctx, memory, db);
+        mm_free(ctx, memory, dc);
+        mm_free(ctx, memory, dd);
+        free(ha);
+        free(hb);
+        free(hc);
+        free(hd);
+    }
+}
+
 #endif

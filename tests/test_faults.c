@@ -1,7 +1,9 @@
 /* Injected failures: for each operation, each failure site (host, pinned and device allocation,
  * backend call) and each event N at that site, make the N-th event fail and check a clean status
- * naming the injection (or a graceful fallback with the right result), and that the context then
- * still gives the right result. Run under ASan in CI, which also checks that nothing leaks.
+ * naming the injection (or a graceful fallback with the right result), that every backend plan
+ * the call made was released (hm_debug_live_plans once the plan cache is emptied), and that the
+ * context then still gives the right result. Run under ASan in CI, which also checks that nothing
+ * else leaks.
  * Built twice: test_faults (CPU operations) and test_faults_cuda (GPU operations; skipped, 77,
  * without a device). */
 #include "check.h"
@@ -110,6 +112,25 @@ static hm_status op_pipelined(hm_context *ctx, void *st, void *out)
     return hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o);
 }
 
+/* 8. FFT of batched host data pipelined on cuda:0 (x of 16 MiB, 64 transforms): the link and
+ * chunk timings, a cuFFT plan per chunk size, the pipeline's copies. */
+enum { FB = 64, FN = 32768 };
+static float *big_x;
+static hm_status op_fft_pipelined(hm_context *ctx, void *st, void *out)
+{
+    (void)st;
+    int64_t shape[2] = {FB, FN};
+    hm_tensor x, y;
+    hm_tensor_init(&x, big_x, hm_device_host(), HM_DTYPE_C64, 2, shape, NULL);
+    hm_tensor_init(&y, out, hm_device_host(), HM_DTYPE_C64, 2, shape, NULL);
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    o.num_axes = 1;
+    o.axes[0] = 1;
+    o.execution = hm_execution_cuda(0);
+    return hm_fft(ctx, &x, &y, &o);
+}
+
 /* 7. a device tensor allocated, filled from pageable memory (staged), read back. */
 static hm_status op_roundtrip(hm_context *ctx, void *st, void *out)
 {
@@ -186,6 +207,9 @@ static void walk(const char *label, op_fn op, size_t out_bytes, int *points_tota
                       st == HM_STATUS_INTERNAL);
                 CHECK_CONTAINS(hm_context_last_error(ctx), "(injected)");
             }
+            /* every backend plan the call made is released or cached */
+            CHECK_STATUS(hm_context_clear_plan_cache(ctx), HM_STATUS_SUCCESS);
+            CHECK_EQ_INT(hm_debug_live_plans(ctx), 0);
             /* the same context, disarmed, works */
             CHECK_STATUS(hm_debug_inject_failure(ctx, (hm_fault_site)s, 0), HM_STATUS_SUCCESS);
             memset(got, 0, out_bytes);
@@ -201,35 +225,80 @@ static void walk(const char *label, op_fn op, size_t out_bytes, int *points_tota
     free(got);
 }
 
-int main(void)
+static void fill(float *v, size_t n, unsigned long long *seed)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)hm_test_rand(seed);
+}
+
+static void fill_small(void)
 {
     unsigned long long seed = 8;
-    for (size_t i = 0; i < sizeof xbuf / sizeof xbuf[0]; i++)
-        xbuf[i] = (float)hm_test_rand(&seed);
-    for (size_t i = 0; i < sizeof cbuf / sizeof cbuf[0]; i++)
-        cbuf[i] = (float)hm_test_rand(&seed);
-    for (size_t i = 0; i < sizeof amat / sizeof amat[0]; i++)
-        amat[i] = (float)hm_test_rand(&seed);
-    for (size_t i = 0; i < sizeof bmat / sizeof bmat[0]; i++)
-        bmat[i] = (float)hm_test_rand(&seed);
+    fill(xbuf, sizeof xbuf / sizeof xbuf[0], &seed);
+    fill(cbuf, sizeof cbuf / sizeof cbuf[0], &seed);
+    fill(amat, sizeof amat / sizeof amat[0], &seed);
+    fill(bmat, sizeof bmat / sizeof bmat[0], &seed);
+}
+
+/* The hooks' own arguments. */
+static void hook_arguments(void)
+{
     CHECK_STATUS(hm_debug_inject_failure(NULL, HM_FAULT_HOST_ALLOC, 1), HM_STATUS_INVALID_ARGUMENT);
     hm_context *c = quiet_context();
     CHECK_STATUS(hm_debug_inject_failure(c, (hm_fault_site)9, 1), HM_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(hm_debug_inject_failure(c, HM_FAULT_HOST_ALLOC, -1), HM_STATUS_INVALID_ARGUMENT);
     CHECK_EQ_INT(hm_debug_site_count(c, (hm_fault_site)9), -1);
-    int points = 0;
-#ifdef HM_FAULTS_CUDA
-    hm_test_require_cuda(c, "test_faults_cuda");
+    CHECK_EQ_INT(hm_debug_live_plans(NULL), -1);
+    CHECK_EQ_INT(hm_debug_live_plans(c), 0);
+    CHECK_STATUS(hm_debug_set_pipeline_timing(c, 2), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(hm_debug_set_pipeline_timing(c, 1), HM_STATUS_SUCCESS);
     hm_context_destroy(c);
+}
+
+#ifdef HM_FAULTS_CUDA
+#define PROGRAM "test_faults_cuda"
+static void require_cuda(void)
+{
+    hm_context *c = quiet_context();
+    hm_test_require_cuda(c, PROGRAM);
+    hm_context_destroy(c);
+}
+
+static void cuda_fft_on_gpu(void)
+{
+    require_cuda();
+    fill_small();
+    int points = 0;
+    walk("fft of host data on cuda:0", op_fft_on_gpu, sizeof xbuf, &points);
+}
+
+static void cuda_fft_pipelined(void)
+{
+    require_cuda();
+    unsigned long long seed = 9;
+    big_x = malloc(sizeof(float) * 2 * FB * FN);
+    fill(big_x, (size_t)2 * FB * FN, &seed);
+    int points = 0;
+    walk("fft of host data, pipelined", op_fft_pipelined, sizeof(float) * 2 * FB * FN, &points);
+    g_schedule = HM_PIPELINE_MEASURED; /* the measurement's failure points too */
+    g_tolerance = 1e-5;
+    walk("fft pipelined, measured chunks", op_fft_pipelined, sizeof(float) * 2 * FB * FN, &points);
+    g_schedule = HM_PIPELINE_FIXED;
+    g_tolerance = 0;
+    free(big_x);
+}
+
+static void cuda_matmul_pipelined(void)
+{
+    require_cuda();
+    unsigned long long seed = 10;
     big_a = malloc(sizeof(float) * BM * BK);
     big_b = malloc(sizeof(float) * BK * BN);
-    for (size_t i = 0; i < (size_t)BM * BK; i++)
-        big_a[i] = (float)hm_test_rand(&seed);
-    for (size_t i = 0; i < (size_t)BK * BN; i++)
-        big_b[i] = (float)hm_test_rand(&seed);
-    walk("fft of host data on cuda:0", op_fft_on_gpu, sizeof xbuf, &points);
+    fill(big_a, (size_t)BM * BK, &seed);
+    fill(big_b, (size_t)BK * BN, &seed);
+    int points = 0;
     walk("advanced matmul, pipelined", op_pipelined, sizeof(float) * BM * BN, &points);
-    g_schedule = HM_PIPELINE_MEASURED; /* the measurement's failure points too */
+    g_schedule = HM_PIPELINE_MEASURED;
     g_tolerance = 1e-5;
     walk("advanced matmul, measured tiles", op_pipelined, sizeof(float) * BM * BN, &points);
     g_schedule = HM_PIPELINE_FIXED;
@@ -237,15 +306,51 @@ int main(void)
     walk("staged round trip", op_roundtrip, sizeof(float) * BM * BK, &points);
     free(big_a);
     free(big_b);
-    printf("%d failure points walked\n", points);
-    return hm_test_finish("test_faults_cuda");
+}
+
+static const hm_test_case cases[] = {
+    HM_TEST_CASE(hook_arguments),
+    HM_TEST_CASE(cuda_fft_on_gpu),
+    HM_TEST_CASE(cuda_fft_pipelined),
+    HM_TEST_CASE(cuda_matmul_pipelined),
+};
 #else
-    hm_context_destroy(c);
+#define PROGRAM "test_faults"
+static void fft_c2c(void)
+{
+    fill_small();
+    int points = 0;
     walk("fft c2c, allocated output", op_fft, sizeof xbuf, &points);
+}
+
+static void fft_c2r(void)
+{
+    fill_small();
+    int points = 0;
     walk("fft c2r (staged input)", op_c2r, sizeof(float) * N, &points);
+}
+
+static void matmul_plan_with_c(void)
+{
+    fill_small();
+    int points = 0;
     walk("matmul plan with C and beta", op_matmul_plan, sizeof(float) * 32 * 16, &points);
+}
+
+static void strided_copy(void)
+{
+    fill_small();
+    int points = 0;
     walk("strided copy", op_copy, sizeof amat, &points);
-    printf("%d failure points walked\n", points);
-    return hm_test_finish("test_faults");
+}
+
+static const hm_test_case cases[] = {
+    HM_TEST_CASE(hook_arguments),     HM_TEST_CASE(fft_c2c),      HM_TEST_CASE(fft_c2r),
+    HM_TEST_CASE(matmul_plan_with_c), HM_TEST_CASE(strided_copy),
+};
 #endif
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, PROGRAM, cases, (int)HM_ARRAY_LEN(cases));
 }

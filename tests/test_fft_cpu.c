@@ -218,13 +218,128 @@ static void plans_and_log(hm_context *ctx, hm_test_log *log)
     hm_context_set_log_level(ctx, HM_LOG_WARN);
 }
 
+/* A context logging into log at level, with the CPU FFT's strategies forced or forbidden. */
+static hm_context *strategy_context(hm_test_log *log, hm_log_level level, int split, int row_blocks)
+{
+    hm_context *ctx = hm_test_context(log, level);
+    hm_cpu_fft_options o;
+    hm_cpu_fft_options_init(&o);
+    o.split = split;
+    o.row_blocks = row_blocks;
+    CHECK_STATUS(hm_context_set_cpu_fft_options(ctx, &o), HM_STATUS_SUCCESS);
+    return ctx;
+}
+
+static hm_test_log g_log;
+
+/* The case table, on the default execution space and on one thread. */
+static void cases_default(void)
+{
+    hm_context *ctx = hm_test_context(&g_log, HM_LOG_WARN);
+    run_fft_cases(ctx, hm_device_host(), hm_execution_default(), 0, "cpu default");
+    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(1), 0, "cpu 1 thread");
+    hm_context_destroy(ctx);
+}
+
+static void bad_input_statuses(void)
+{
+    hm_context *ctx = hm_test_context(&g_log, HM_LOG_WARN);
+    bad_inputs(ctx);
+    hm_context_destroy(ctx);
+}
+
+static void plans_cache_and_log(void)
+{
+    hm_context *ctx = hm_test_context(&g_log, HM_LOG_WARN);
+    plans_and_log(ctx, &g_log);
+    hm_context_destroy(ctx);
+}
+
+/* Linearity, impulse and shift at 2^20 and 2^24 points. */
+static void properties_large(void)
+{
+    hm_context *ctx = hm_test_context(&g_log, HM_LOG_WARN);
+    run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 20, "cpu");
+    run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 24, "cpu");
+    hm_context_destroy(ctx);
+}
+
+/* Row blocks (cpu_fft.c) forced on, in y: the table again, and the properties. */
+static void row_blocks_forced(void)
+{
+    hm_context *ctx = strategy_context(&g_log, HM_LOG_WARN, HM_CPU_FFT_AUTO, HM_CPU_FFT_ALWAYS);
+    run_fft_cases(ctx, hm_device_host(), hm_execution_default(), 0, "cpu row blocks");
+    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(3), 0, "cpu row blocks, 3 threads");
+    run_fft_properties(ctx, hm_device_host(), hm_execution_cpu(3), 20, "cpu row blocks");
+    hm_context_destroy(ctx);
+}
+
+/* A batch of rows that must take row blocks: in y, against FFTW's plan, and streamed (bit for
+ * bit the same: the same block plans). */
+static void row_blocks_against_fftw(void)
+{
+    enum { R = 37, L = 1000 };
+    static float xr[2 * R * L], yr[2 * R * L], ref[2 * R * L];
+    unsigned long long seed = 5;
+    for (int i = 0; i < 2 * R * L; i++)
+        xr[i] = (float)hm_test_rand(&seed);
+    int64_t sh[2] = {R, L};
+    hm_tensor xt, yt;
+    hm_tensor_init(&xt, xr, hm_device_host(), HM_DTYPE_C64, 2, sh, NULL);
+    hm_tensor_init(&yt, yr, hm_device_host(), HM_DTYPE_C64, 2, sh, NULL);
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    o.num_axes = 1;
+    o.axes[0] = 1;
+    o.norm = HM_FFT_NORM_ORTHO;
+    hm_context *ctx = strategy_context(&g_log, HM_LOG_INFO, HM_CPU_FFT_AUTO, HM_CPU_FFT_ALWAYS);
+    CHECK_STATUS(hm_fft(ctx, &xt, &yt, &o), HM_STATUS_SUCCESS);
+    CHECK_CONTAINS(g_log.text, "FFTW: 37 rows in blocks of 32, copied and transformed in place");
+    hm_context_destroy(ctx);
+    memcpy(ref, yr, sizeof ref);
+    hm_context *plain = strategy_context(&g_log, HM_LOG_WARN, HM_CPU_FFT_AUTO, HM_CPU_FFT_NEVER);
+    memset(yr, 0, sizeof yr);
+    CHECK_STATUS(hm_fft(plain, &xt, &yt, &o), HM_STATUS_SUCCESS);
+    CHECK_NEAR(rel_l2(ref, yr, 2 * R * L), 1e-6, "row blocks agree with FFTW's plan");
+    hm_context_destroy(plain);
+    hm_context *streamed =
+        strategy_context(&g_log, HM_LOG_INFO, HM_CPU_FFT_AUTO, HM_CPU_FFT_STREAM);
+    memset(yr, 0, sizeof yr);
+    CHECK_STATUS(hm_fft(streamed, &xt, &yt, &o), HM_STATUS_SUCCESS);
+    CHECK_CONTAINS(g_log.text, "FFTW: 37 rows in blocks of 32, streamed out of a scratch block");
+    CHECK(memcmp(ref, yr, sizeof ref) == 0);
+    hm_context_destroy(streamed);
+}
+
+/* The split of long 1-D transforms (cpu_fft_split.c) forced on: the table, whose 1-D c2c cases
+ * of 360 points and more split (the others go to FFTW's plans), on 3 threads and on 1, and the
+ * properties at 2^20 and 2^24. Row blocks off: they would take the batch of rows short enough
+ * for them. */
+static void split_forced(void)
+{
+    hm_context *ctx = strategy_context(&g_log, HM_LOG_INFO, HM_CPU_FFT_ALWAYS, HM_CPU_FFT_NEVER);
+    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(3), 0, "cpu split, 3 threads");
+    /* the cases that split did (n1: a multiple of a cache line's elements near the root) */
+    CHECK_CONTAINS(g_log.text, "FFTW: 360 points split 18 x 20, two passes");
+    CHECK_CONTAINS(g_log.text, "FFTW: 4096 points split 64 x 64, two passes");
+    CHECK_CONTAINS(g_log.text, "FFTW: 1000 points split 20 x 50, two passes");
+    CHECK_CONTAINS(g_log.text, "FFTW: 2304 points split 48 x 48, two passes");
+    CHECK_CONTAINS(g_log.text, "FFTW: 1024 points split 32 x 32, two passes");
+    CHECK_CONTAINS(g_log.text, "FFTW: 576 points split 24 x 24, two passes");
+    hm_context_set_log_level(ctx, HM_LOG_WARN);
+    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(1), 0, "cpu split, 1 thread");
+    run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 20, "cpu split");
+    run_fft_properties(ctx, hm_device_host(), hm_execution_cpu(3), 24, "cpu split");
+    hm_context_destroy(ctx);
+}
+
 /* 2^20 points split 1024 x 1024 (the log says so) against FFTW's own plan: the same transform
  * to f32 rounding, forward and inverse with 1/N; the input untouched; the result the same bit for
- * bit when run again. Needs HETMATH_FFT_SPLIT=always. */
-static void split_against_fftw(hm_test_log *log)
+ * bit when run again. */
+static void split_against_fftw(void)
 {
     enum { N = 1 << 20 };
-    hm_context *ctx = hm_test_context(log, HM_LOG_WARN);
+    hm_context *ctx = strategy_context(&g_log, HM_LOG_WARN, HM_CPU_FFT_ALWAYS, HM_CPU_FFT_NEVER);
     float *x = malloc(sizeof(float) * 2 * N), *xs = malloc(sizeof(float) * 2 * N);
     float *ys = malloc(sizeof(float) * 2 * N), *yf = malloc(sizeof(float) * 2 * N);
     unsigned long long seed = 77;
@@ -239,18 +354,17 @@ static void split_against_fftw(hm_test_log *log)
         o.direction = dir ? HM_FFT_INVERSE : HM_FFT_FORWARD;
         hm_tensor_init(&ty, ys, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
         hm_context_set_log_level(ctx, HM_LOG_INFO);
-        hm_test_log_clear(log);
+        hm_test_log_clear(&g_log);
         CHECK_STATUS(hm_fft(ctx, &tx, &ty, &o), HM_STATUS_SUCCESS);
         hm_context_set_log_level(ctx, HM_LOG_WARN);
         if (!dir)
-            CHECK_CONTAINS(log->text, "FFTW: 1048576 points split 1024 x 1024, two passes");
+            CHECK_CONTAINS(g_log.text, "FFTW: 1048576 points split 1024 x 1024, two passes");
         CHECK(memcmp(x, xs, sizeof(float) * 2 * N) == 0);
-        setenv("HETMATH_FFT_SPLIT", "never", 1);
-        hm_context *plain = hm_test_context(log, HM_LOG_WARN);
+        hm_context *plain =
+            strategy_context(&g_log, HM_LOG_WARN, HM_CPU_FFT_NEVER, HM_CPU_FFT_NEVER);
         hm_tensor_init(&ty, yf, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
         CHECK_STATUS(hm_fft(plain, &tx, &ty, &o), HM_STATUS_SUCCESS);
         hm_context_destroy(plain);
-        setenv("HETMATH_FFT_SPLIT", "always", 1);
         CHECK_NEAR(rel_l2(ys, yf, 2 * N), 1e-6, dir ? "split inverse vs FFTW" : "split vs FFTW");
         memcpy(yf, ys, sizeof(float) * 2 * N);
         hm_tensor_init(&ty, ys, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
@@ -264,91 +378,49 @@ static void split_against_fftw(hm_test_log *log)
     free(yf);
 }
 
-int main(void)
+/* The streamed row blocks forced on, over the table. */
+static void row_blocks_streamed(void)
 {
-    static hm_test_log log;
-    hm_context *ctx = hm_test_context(&log, HM_LOG_WARN);
-    run_fft_cases(ctx, hm_device_host(), hm_execution_default(), 0, "cpu default");
-    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(1), 0, "cpu 1 thread");
-    bad_inputs(ctx);
-    plans_and_log(ctx, &log);
-    run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 20, "cpu");
-    run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 24, "cpu");
-    hm_context_destroy(ctx);
-
-    /* Row blocks (cpu_fft.c) forced on, in y: the table again on fresh contexts (their own
-     * plans), and a batch of rows that must take them. */
-    setenv("HETMATH_FFT_ROW_BLOCKS", "always", 1);
-    ctx = hm_test_context(&log, HM_LOG_WARN);
-    run_fft_cases(ctx, hm_device_host(), hm_execution_default(), 0, "cpu row blocks");
-    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(3), 0, "cpu row blocks, 3 threads");
-    run_fft_properties(ctx, hm_device_host(), hm_execution_cpu(3), 20, "cpu row blocks");
-    {
-        enum { R = 37, L = 1000 };
-        static float xr[2 * R * L], yr[2 * R * L], ref[2 * R * L];
-        unsigned long long seed = 5;
-        for (int i = 0; i < 2 * R * L; i++)
-            xr[i] = (float)hm_test_rand(&seed);
-        int64_t sh[2] = {R, L};
-        hm_tensor xt, yt;
-        hm_tensor_init(&xt, xr, hm_device_host(), HM_DTYPE_C64, 2, sh, NULL);
-        hm_tensor_init(&yt, yr, hm_device_host(), HM_DTYPE_C64, 2, sh, NULL);
-        hm_fft_options o;
-        hm_fft_options_init(&o);
-        o.num_axes = 1;
-        o.axes[0] = 1;
-        o.norm = HM_FFT_NORM_ORTHO;
-        hm_context_set_log_level(ctx, HM_LOG_INFO);
-        hm_test_log_clear(&log);
-        CHECK_STATUS(hm_fft(ctx, &xt, &yt, &o), HM_STATUS_SUCCESS);
-        CHECK_CONTAINS(log.text, "FFTW: 37 rows in blocks of 32, copied and transformed in place");
-        hm_context_set_log_level(ctx, HM_LOG_WARN);
-        memcpy(ref, yr, sizeof ref);
-        setenv("HETMATH_FFT_ROW_BLOCKS", "never", 1);
-        hm_context *plain = hm_test_context(&log, HM_LOG_WARN);
-        memset(yr, 0, sizeof yr);
-        CHECK_STATUS(hm_fft(plain, &xt, &yt, &o), HM_STATUS_SUCCESS);
-        CHECK_NEAR(rel_l2(ref, yr, 2 * R * L), 1e-6, "row blocks agree with FFTW's plan");
-        hm_context_destroy(plain);
-        /* The streamed variant: the same transform, bit for bit (the same block plans). */
-        setenv("HETMATH_FFT_ROW_BLOCKS", "stream", 1);
-        hm_context *streamed = hm_test_context(&log, HM_LOG_INFO);
-        memset(yr, 0, sizeof yr);
-        CHECK_STATUS(hm_fft(streamed, &xt, &yt, &o), HM_STATUS_SUCCESS);
-        CHECK_CONTAINS(log.text, "FFTW: 37 rows in blocks of 32, streamed out of a scratch block");
-        CHECK(memcmp(ref, yr, sizeof ref) == 0);
-        hm_context_destroy(streamed);
-    }
-    hm_context_destroy(ctx);
-    /* The split of long 1-D transforms (cpu_fft_split.c) forced on: the table, whose 1-D c2c
-     * cases of 360 points and more split (the others go to FFTW's plans), on 3 threads and on
-     * 1, and the properties at 2^20 and 2^24. Row blocks off: they would take the batch of
-     * rows short enough for them. */
-    setenv("HETMATH_FFT_SPLIT", "always", 1);
-    setenv("HETMATH_FFT_ROW_BLOCKS", "never", 1);
-    ctx = hm_test_context(&log, HM_LOG_INFO);
-    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(3), 0, "cpu split, 3 threads");
-    /* the cases that split did (n1: a multiple of a cache line's elements near the root) */
-    CHECK_CONTAINS(log.text, "FFTW: 360 points split 18 x 20, two passes");
-    CHECK_CONTAINS(log.text, "FFTW: 4096 points split 64 x 64, two passes");
-    CHECK_CONTAINS(log.text, "FFTW: 1000 points split 20 x 50, two passes");
-    CHECK_CONTAINS(log.text, "FFTW: 2304 points split 48 x 48, two passes");
-    CHECK_CONTAINS(log.text, "FFTW: 1024 points split 32 x 32, two passes");
-    CHECK_CONTAINS(log.text, "FFTW: 576 points split 24 x 24, two passes");
-    hm_context_set_log_level(ctx, HM_LOG_WARN);
-    run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(1), 0, "cpu split, 1 thread");
-    run_fft_properties(ctx, hm_device_host(), hm_execution_default(), 20, "cpu split");
-    run_fft_properties(ctx, hm_device_host(), hm_execution_cpu(3), 24, "cpu split");
-    split_against_fftw(&log);
-    unsetenv("HETMATH_FFT_SPLIT");
-    unsetenv("HETMATH_FFT_ROW_BLOCKS");
-    hm_context_destroy(ctx);
-    /* And the streamed row blocks forced on, over the table. */
-    setenv("HETMATH_FFT_ROW_BLOCKS", "stream", 1);
-    ctx = hm_test_context(&log, HM_LOG_WARN);
+    hm_context *ctx = strategy_context(&g_log, HM_LOG_WARN, HM_CPU_FFT_AUTO, HM_CPU_FFT_STREAM);
     run_fft_cases(ctx, hm_device_host(), hm_execution_cpu(3), 0, "cpu streamed row blocks");
     run_fft_properties(ctx, hm_device_host(), hm_execution_cpu(3), 20, "cpu streamed row blocks");
-    unsetenv("HETMATH_FFT_ROW_BLOCKS");
     hm_context_destroy(ctx);
-    return hm_test_finish("test_fft_cpu");
+}
+
+/* The CPU FFT's options: statuses and messages. */
+static void cpu_fft_options(void)
+{
+    hm_context *ctx = hm_test_context(NULL, HM_LOG_OFF);
+    hm_cpu_fft_options o;
+    hm_cpu_fft_options_init(&o);
+    CHECK_STATUS(hm_context_set_cpu_fft_options(NULL, &o), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(hm_context_set_cpu_fft_options(ctx, NULL), HM_STATUS_INVALID_ARGUMENT);
+    o.split = HM_CPU_FFT_STREAM;
+    CHECK_STATUS(hm_context_set_cpu_fft_options(ctx, &o), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "split 3 is not auto, never or always");
+    hm_cpu_fft_options_init(&o);
+    o.row_blocks = 9;
+    CHECK_STATUS(hm_context_set_cpu_fft_options(ctx, &o), HM_STATUS_INVALID_ARGUMENT);
+    hm_cpu_fft_options_init(&o);
+    o.row_block_bytes = (size_t)2 << 30;
+    CHECK_STATUS(hm_context_set_cpu_fft_options(ctx, &o), HM_STATUS_INVALID_ARGUMENT);
+    o.size = 3;
+    CHECK_STATUS(hm_context_set_cpu_fft_options(ctx, &o), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "options size 3");
+    hm_cpu_fft_options_init(&o);
+    CHECK_STATUS(hm_context_set_cpu_fft_options(ctx, &o), HM_STATUS_SUCCESS);
+    hm_context_destroy(ctx);
+}
+
+static const hm_test_case cases[] = {
+    HM_TEST_CASE(cases_default),       HM_TEST_CASE(bad_input_statuses),
+    HM_TEST_CASE(plans_cache_and_log), HM_TEST_CASE(properties_large),
+    HM_TEST_CASE(row_blocks_forced),   HM_TEST_CASE(row_blocks_against_fftw),
+    HM_TEST_CASE(split_forced),        HM_TEST_CASE(split_against_fftw),
+    HM_TEST_CASE(row_blocks_streamed), HM_TEST_CASE(cpu_fft_options),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_fft_cpu", cases, (int)HM_ARRAY_LEN(cases));
 }

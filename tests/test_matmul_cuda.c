@@ -248,11 +248,21 @@ static void run_registration(hm_context *ctx, hm_test_log *log)
         hm_tensor_free(ctx, all[i]);
 }
 
-int main(void)
+static hm_test_log g_log;
+
+/* A context with a device, or the skip. */
+static hm_context *gpu_context(void)
 {
-    static hm_test_log log;
-    hm_context *ctx = hm_test_context(&log, HM_LOG_WARN);
+    hm_context *ctx = hm_test_context(&g_log, HM_LOG_WARN);
     hm_test_require_cuda(ctx, "test_matmul_cuda");
+    return ctx;
+}
+
+/* The case table on device operands, host operands on cuda:0, device operands on the CPU, and
+ * the advanced matmul of both. */
+static void cases_all_spaces(void)
+{
+    hm_context *ctx = gpu_context();
     hm_device dev = hm_device_cuda(0);
     hm_execution dflt = hm_execution_default(), cuda0 = hm_execution_cuda(0),
                  cpu = hm_execution_cpu(HM_AUTO);
@@ -265,16 +275,40 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
         run_mm_cases(ctx, &runs[i]);
+    hm_context_destroy(ctx);
+}
+
+static void epilogs(void)
+{
+    hm_context *ctx = gpu_context();
     static const hm_dtype eps_dtypes[] = {HM_DTYPE_F32, HM_DTYPE_F16, HM_DTYPE_BF16};
     for (size_t i = 0; i < 3; i++) {
-        run_epilogs(ctx, dev, eps_dtypes[i]);
+        run_epilogs(ctx, hm_device_cuda(0), eps_dtypes[i]);
         run_epilogs(ctx, hm_device_host(), eps_dtypes[i]);
     }
+    hm_context_destroy(ctx);
+}
+
+static void residuals(void)
+{
+    hm_context *ctx = gpu_context();
+    hm_device dev = hm_device_cuda(0);
+    hm_execution dflt = hm_execution_default();
     int64_t big = getenv("HETMATH_TEST_QUICK") ? 512 : 2048; /* quick under compute-sanitizer */
     run_mm_residual(ctx, dev, dflt, 0, 0, big, big * 3 / 4, big / 2, "cuda f32");
     run_mm_residual(ctx, dev, dflt, 1, 1, big, big * 3 / 4, big / 2, "cuda tf32");
     run_mm_residual(ctx, hm_device_host(), dflt, 1, 0, 1000, 999, 517, "advanced host f32");
+    hm_context_destroy(ctx);
+}
 
+/* Host operands pipelined over row tiles (A ≥ 8 MiB, odd sizes that do not divide into tiles),
+ * pageable and pinned, with the tiles the measured model chose and, in a context of fixed
+ * schedules, with the tiles from the sizes: D within the f32 threshold of the device-operand
+ * product, exactly A and B in and D out, in as many chunks as the log's tiles. */
+static void pipelined_host_operands(void)
+{
+    hm_context *ctx = gpu_context();
+    hm_device dev = hm_device_cuda(0);
     /* Host operands pipelined over row tiles (A ≥ 8 MiB, odd sizes that do not divide into
      * tiles), pageable and pinned, with the tiles the measured model chose and, in a context of
      * fixed schedules, with the tiles from the sizes: D within the f32 threshold of the
@@ -283,7 +317,7 @@ int main(void)
     {
         const int64_t M = 3001, K = 1003, N = 517;
         int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
-        hm_context *fixed_ctx = hm_test_context_scheduled(&log, HM_LOG_WARN, HM_PIPELINE_FIXED);
+        hm_context *fixed_ctx = hm_test_context_scheduled(&g_log, HM_LOG_WARN, HM_PIPELINE_FIXED);
         for (int variant = 0; variant < 3; variant++) {
             int pinned = variant == 1, fixed = variant == 2;
             hm_context *c = fixed ? fixed_ctx : ctx;
@@ -314,27 +348,27 @@ int main(void)
             hm_tensor_init(&href, ref, hm_device_host(), HM_DTYPE_F32, 2, sd, NULL);
             CHECK_STATUS(hm_copy(ctx, &Dd, &href), HM_STATUS_SUCCESS);
             hm_context_set_log_level(c, HM_LOG_DEBUG);
-            hm_test_log_clear(&log);
+            hm_test_log_clear(&g_log);
             hm_ledger_reset(c);
             hm_status pst = hm_matmul_advanced(c, &A, &B, NULL, &D, NULL, &mo);
             CHECK_STATUS(pst, HM_STATUS_SUCCESS);
             if (pst != HM_STATUS_SUCCESS)
-                fputs(log.text, stderr);
+                fputs(g_log.text, stderr);
             hm_context_set_log_level(c, HM_LOG_WARN);
-            long long tiles = hm_test_log_number(&log, "host operands pipelined: ");
+            long long tiles = hm_test_log_number(&g_log, "host operands pipelined over ");
             if (fixed) {
-                CHECK_CONTAINS(log.text, "tiles from the sizes (the context's fixed schedule)");
-                CHECK_CONTAINS(log.text,
-                               "host operands pipelined: 6 row tiles of 301, 301, 602, 748, 748, "
+                CHECK_CONTAINS(g_log.text, "tiles from the sizes (the context's fixed schedule)");
+                CHECK_CONTAINS(g_log.text,
+                               "host operands pipelined over 6 tiles of 301, 301, 602, 748, 748, "
                                "301 rows");
             } else {
                 if (!pinned) /* the context's first pipeline */
-                    CHECK_CONTAINS(log.text, "link of cuda:0 measured in ");
-                CHECK_CONTAINS(log.text, "pipeline model measured in ");
-                CHECK_CONTAINS(log.text, "candidate schedules");
+                    CHECK_CONTAINS(g_log.text, "link of cuda:0 measured in ");
+                CHECK_CONTAINS(g_log.text, "pipeline model measured in ");
+                CHECK_CONTAINS(g_log.text, "candidate schedules");
                 CHECK(tiles >= 2 && tiles <= M / 16);
             }
-            CHECK_CONTAINS(log.text, "ms wall: A in, compute and D out overlapped");
+            CHECK_CONTAINS(g_log.text, "ms wall: A in, compute and D out overlapped");
             hm_transfer_totals tot;
             hm_ledger_totals(c, &tot);
             CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D], (M * K + K * N) * 4);
@@ -371,8 +405,21 @@ int main(void)
         hm_context_destroy(fixed_ctx);
     }
 
-    run_registration(ctx, &log);
+    hm_context_destroy(ctx);
+}
 
+static void registration(void)
+{
+    hm_context *ctx = gpu_context();
+    run_registration(ctx, &g_log);
+    hm_context_destroy(ctx);
+}
+
+/* The guard, operands on two spaces, a bias in another space. */
+static void guard_and_spaces(void)
+{
+    hm_context *ctx = gpu_context();
+    hm_device dev = hm_device_cuda(0);
     /* The guard refuses the advanced matmul of host operands before any work. */
     enum { M = 64 };
     static float a[M * M], d[M * M];
@@ -408,5 +455,63 @@ int main(void)
     hm_tensor_free(ctx, &Dd);
     hm_tensor_free(ctx, &Ad);
     hm_context_destroy(ctx);
-    return hm_test_finish("test_matmul_cuda");
+}
+
+/* The cached plan of a stateless call computes with each call's alpha, beta, C, bias and
+ * pointers: device operands, host operands on cuda:0, generic and advanced. */
+static void cached_plan_takes_call_values(void)
+{
+    hm_context *ctx = gpu_context();
+    run_mm_call_values(ctx, hm_device_cuda(0), hm_execution_default(), 0, "cuda generic");
+    run_mm_call_values(ctx, hm_device_cuda(0), hm_execution_default(), 1, "cuda advanced");
+    run_mm_call_values(ctx, hm_device_host(), hm_execution_cuda(0), 0, "host on cuda:0");
+    run_mm_call_values(ctx, hm_device_host(), hm_execution_default(), 1, "host advanced");
+    hm_context_destroy(ctx);
+}
+
+/* Empty products and K = 0 on the GPU: every dtype, device and host operands, generic and
+ * advanced; and an empty D of host operands large enough to be pipelined. */
+static void empty_and_k0(void)
+{
+    hm_context *ctx = gpu_context();
+    static const hm_dtype dts[] = {HM_DTYPE_F32,  HM_DTYPE_F64, HM_DTYPE_C64,
+                                   HM_DTYPE_C128, HM_DTYPE_F16, HM_DTYPE_BF16};
+    for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++) {
+        run_mm_edges(ctx, hm_device_cuda(0), hm_execution_default(), 0, dts[i], "cuda generic");
+        run_mm_edges(ctx, hm_device_cuda(0), hm_execution_default(), 1, dts[i], "cuda advanced");
+        run_mm_edges(ctx, hm_device_host(), hm_execution_cuda(0), 0, dts[i], "host on cuda:0");
+        run_mm_edges(ctx, hm_device_host(), hm_execution_default(), 1, dts[i], "host advanced");
+    }
+    const int64_t M = 4096, K = 1024;
+    int64_t sa[2] = {M, K}, sb[2] = {K, 0};
+    float *a = calloc((size_t)(M * K), sizeof(float));
+    hm_tensor A, B, D;
+    hm_tensor_init(&A, a, hm_device_host(), HM_DTYPE_F32, 2, sa, NULL);
+    hm_tensor_init(&B, a, hm_device_host(), HM_DTYPE_F32, 2, sb, NULL);
+    memset(&D, 0, sizeof D);
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
+    CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+    CHECK_EQ_INT(hm_tensor_numel(&D), 0);
+    hm_tensor_free(ctx, &D);
+    free(a);
+    hm_context_destroy(ctx);
+}
+
+static const hm_test_case cases[] = {
+    HM_TEST_CASE(cases_all_spaces),
+    HM_TEST_CASE(epilogs),
+    HM_TEST_CASE(residuals),
+    HM_TEST_CASE(pipelined_host_operands),
+    HM_TEST_CASE(registration),
+    HM_TEST_CASE(guard_and_spaces),
+    HM_TEST_CASE(cached_plan_takes_call_values),
+    HM_TEST_CASE(empty_and_k0),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_matmul_cuda", cases, (int)HM_ARRAY_LEN(cases));
 }

@@ -247,6 +247,11 @@ HM_API hm_status hm_context_device_info(hm_context *ctx, int id, hm_device_info 
  */
 HM_API hm_status hm_context_synchronize(hm_context *ctx);
 
+/** Destroys every plan in the context's plan cache (the stateless calls' plans), releasing
+ *  their backend plans and workspaces. The next stateless calls plan again.
+ *  @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT ctx is NULL */
+HM_API hm_status hm_context_clear_plan_cache(hm_context *ctx);
+
 /** Bytes of pinned memory the context's staging pool holds now: 0 until the first staged copy,
  *  then fixed (the pool is reused, never grown past hm_context_options.pinned_pool_bytes). */
 HM_API size_t hm_context_pinned_pool_held(const hm_context *ctx);

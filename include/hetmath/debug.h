@@ -1,8 +1,12 @@
 /**
  * @file hetmath/debug.h
- * @brief Testing hooks: make the n-th next host, pinned or device allocation, or backend call,
- * of one context fail, to check that every failure path returns a clean status, leaks nothing
- * and leaves the context usable. Not for production use; per context, no global state.
+ * @brief Testing and diagnosis hooks, per context (no global state). Not for production use.
+ *
+ * - Injected failures: make the n-th next host, pinned or device allocation, or backend call,
+ *   of one context fail, to check that every failure path returns a clean status, leaks nothing
+ *   and leaves the context usable.
+ * - The count of backend plans a context holds, to check that failures release theirs.
+ * - Per-tile timing of host-operand pipelines, for a timeline in the log.
  */
 #ifndef HETMATH_DEBUG_H
 #define HETMATH_DEBUG_H
@@ -18,7 +22,7 @@ typedef enum hm_fault_site {
     HM_FAULT_HOST_ALLOC = 0,   /**< host memory for operands, temporaries and staging */
     HM_FAULT_PINNED_ALLOC = 1, /**< page-locked host memory */
     HM_FAULT_DEVICE_ALLOC = 2, /**< device memory */
-    HM_FAULT_BACKEND_CALL = 3, /**< a backend's plan, execute or copy call */
+    HM_FAULT_BACKEND_CALL = 3, /**< a backend's plan, computation or copy */
     HM_FAULT_SITE_COUNT = 4
 } hm_fault_site;
 
@@ -33,6 +37,20 @@ HM_API hm_status hm_debug_inject_failure(hm_context *ctx, hm_fault_site site, lo
 /** Events seen at @p site since the context was created (-1 for a bad argument): a test reads
  *  it around a call to know how many failure points the call has. */
 HM_API long hm_debug_site_count(const hm_context *ctx, hm_fault_site site);
+
+/** Backend plans (FFTW and cuFFT plans, cuBLASLt descriptors, …) that @p ctx holds now: those of
+ *  live hetmath plans and of its plan cache. A failed call leaves it as it found it, unless the
+ *  call cached a plan. -1 for NULL. */
+HM_API long hm_debug_live_plans(const hm_context *ctx);
+
+/**
+ * With @p per_tile 1, host-operand pipelines record a timing event around every tile's copies
+ * and computation and log a timeline at DEBUG and the busy times at INFO. Diagnosis only: the
+ * events serialise copies and computation (seen to make the notebook's pipeline 1.6× slower).
+ * 0 (the default) records only ordering events.
+ * @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT NULL ctx or per_tile not 0 or 1
+ */
+HM_API hm_status hm_debug_set_pipeline_timing(hm_context *ctx, int per_tile);
 
 #ifdef __cplusplus
 }

@@ -150,19 +150,6 @@ HM_API hm_status hm_fft_execute(hm_context *ctx, hm_fft_plan *plan, const hm_ten
 /** Releases the plan. NULL is a no-op. Destroy plans before their context. */
 HM_API void hm_fft_plan_destroy(hm_fft_plan *plan);
 
-/**
- * Writes the FFTW wisdom gathered so far (double and single precision) to @p path, so that a
- * long-lived program's next run plans HM_FFT_MEASURE transforms instantly.
- * @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT
- * @retval HM_STATUS_FFTW_ERROR  the file could not be written
- */
-HM_API hm_status hm_fft_wisdom_export(hm_context *ctx, const char *path);
-
-/** Reads wisdom written by hm_fft_wisdom_export().
- * @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT
- * @retval HM_STATUS_FFTW_ERROR  the file is missing or not FFTW wisdom */
-HM_API hm_status hm_fft_wisdom_import(hm_context *ctx, const char *path);
-
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,8 @@
-/* The backend registry and the wrappers core code calls backends through. */
+/* The backend registry and the wrappers core code calls backends through: the defaults of empty
+ * slots, the testing hooks and the count of live backend plans live here and nowhere else. */
 #include "core/backend.h"
+
+#include <stdio.h>
 
 extern const hm_backend_ops hm__cpu_backend;
 #ifdef HETMATH_HAVE_CUDA
@@ -8,11 +11,9 @@ extern const hm_backend_ops hm__cuda_backend;
 
 /* Indexed by HM_BACKEND_*: the CPU first, then CUDA where it was built. */
 static const hm_backend_ops *const registry[HM_BACKEND_SLOTS] = {
-    &hm__cpu_backend,
+    [HM_BACKEND_CPU] = &hm__cpu_backend,
 #ifdef HETMATH_HAVE_CUDA
-    &hm__cuda_backend,
-#else
-    NULL,
+    [HM_BACKEND_CUDA] = &hm__cuda_backend,
 #endif
 };
 
@@ -36,22 +37,175 @@ const hm_backend_ops *hm__backend_for_memory(hm_device device)
 
 const hm_backend_ops *hm__backend_for_execution(hm_execution_kind kind)
 {
-    switch (kind) {
-    case HM_EXEC_CPU:
-        return registry[HM_BACKEND_CPU];
-    case HM_EXEC_CUDA:
-        return registry[HM_BACKEND_CUDA];
-    default:
-        return NULL;
-    }
+    for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++)
+        if (registry[slot] && registry[slot]->exec_kind == kind)
+            return registry[slot];
+    return NULL;
+}
+
+const hm_backend_ops *hm__backend_mover(void)
+{
+    return hm__backend_for_memory(hm_device_cuda(0));
 }
 
 hm_status hm__backend_locate(hm_context *ctx, const void *ptr, hm_device *space, int *pinned)
 {
     *space = hm_device_host();
     *pinned = 0;
-    const hm_backend_ops *cuda = registry[HM_BACKEND_CUDA];
-    if (!cuda || !cuda->locate || ctx->device_count == 0)
+    const hm_backend_ops *b = hm__backend_mover();
+    if (!b || !b->locate || ctx->device_count == 0)
         return HM_STATUS_SUCCESS;
-    return cuda->locate(ctx, ptr, space, pinned);
+    return b->locate(ctx, ptr, space, pinned);
+}
+
+bool hm__backend_supports(const hm_backend_ops *b, hm_op_id op, const void *desc, char *why,
+                          size_t why_size)
+{
+    const hm_op_backend *o = b ? b->op[op] : NULL;
+    if (!o) {
+        snprintf(why, why_size, "the %s backend has no such operation", b ? b->name : "requested");
+        return false;
+    }
+    return !o->supports || o->supports(desc, why, why_size);
+}
+
+hm_status hm__backend_plan(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, const char *fn,
+                           const void *desc, const void *args, void **plan)
+{
+    const hm_op_backend *o = b->op[op];
+    *plan = NULL;
+    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
+        return hm__fail(ctx, o->error, "%s: planning on the %s backend failed (injected)", fn,
+                        b->name);
+    hm_status st = o->plan(ctx, desc, args, plan);
+    if (st == HM_STATUS_SUCCESS)
+        ctx->live_plans++;
+    return st;
+}
+
+hm_status hm__backend_execute(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, const char *fn,
+                              void *plan, const void *args)
+{
+    const hm_op_backend *o = b->op[op];
+    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
+        return hm__fail(ctx, o->error, "%s: computing on the %s backend failed (injected)", fn,
+                        b->name);
+    return o->execute(ctx, plan, args);
+}
+
+void hm__backend_destroy(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, void *plan)
+{
+    if (!plan)
+        return;
+    b->op[op]->destroy(plan);
+    ctx->live_plans--;
+}
+
+bool hm__backend_can_pipeline(const hm_backend_ops *b)
+{
+    return b && b->pipeline;
+}
+
+hm_status hm__backend_pipeline(hm_context *ctx, const hm_backend_ops *b, const hm_pipeline_job *job)
+{
+    if (!hm__backend_can_pipeline(b))
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "%s: the %s backend has no pipeline", job->op,
+                        b ? b->name : "requested");
+    return b->pipeline(ctx, job);
+}
+
+hm_status hm__backend_wait(hm_context *ctx, const hm_execution *exec)
+{
+    const hm_backend_ops *b = hm__backend_for_execution(exec->kind);
+    if (!b || !b->synchronize_device || exec->kind == HM_EXEC_CPU)
+        return HM_STATUS_SUCCESS;
+    return b->synchronize_device(ctx, exec->device_id);
+}
+
+void hm__backend_drain(hm_context *ctx)
+{
+    for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++)
+        if (registry[slot] && registry[slot]->synchronize && ctx->backend_state[slot])
+            (void)registry[slot]->synchronize(ctx);
+}
+
+hm_status hm__backend_timer(hm_context *ctx, const hm_backend_ops *b, int device, void **state,
+                            double *seconds)
+{
+    if (!b || !b->timer)
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "the %s backend has no device timer",
+                        b ? b->name : "requested");
+    return b->timer(ctx, device, state, seconds);
+}
+
+bool hm__backend_has_link(const hm_backend_ops *b)
+{
+    return b && b->link;
+}
+
+hm_status hm__backend_link(hm_context *ctx, const hm_backend_ops *b, int device, hm_link *out)
+{
+    if (!hm__backend_has_link(b))
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "the %s backend cannot measure a link",
+                        b ? b->name : "requested");
+    return b->link(ctx, device, out);
+}
+
+hm_status hm__backend_copy_bytes(hm_context *ctx, const char *operand, void *dst,
+                                 hm_device dst_space, const void *src, hm_device src_space,
+                                 size_t bytes, hm_transfer_path *path, int *chunks)
+{
+    const hm_backend_ops *b = hm__backend_mover();
+    if (!b || !b->copy_bytes)
+        return hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
+                        "copying operand %s needs CUDA, which is not built in", operand);
+    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
+        return hm__fail(ctx, HM_STATUS_CUDA_ERROR, "copying operand %s failed (injected)", operand);
+    return b->copy_bytes(ctx, dst, dst_space, src, src_space, bytes, path, chunks);
+}
+
+/* The backend that computes on memory of `space` in place: pinned memory is host memory. */
+static const hm_backend_ops *local_backend(hm_device space)
+{
+    return hm__backend_for_memory(space.type == HM_DEVICE_CUDA_HOST ? hm_device_host() : space);
+}
+
+hm_status hm__backend_copy_strided(hm_context *ctx, hm_device space, void *dst,
+                                   const int64_t *dst_strides, const void *src,
+                                   const int64_t *src_strides, const hm_tensor *shape_of)
+{
+    const hm_backend_ops *b = local_backend(space);
+    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
+        return hm__fail(ctx,
+                        space.type == HM_DEVICE_CUDA ? HM_STATUS_CUDA_ERROR : HM_STATUS_INTERNAL,
+                        "a strided copy failed (injected)");
+    return b->copy_strided(ctx, space, dst, dst_strides, src, src_strides, shape_of->shape,
+                           shape_of->ndim, hm_dtype_size(shape_of->dtype));
+}
+
+hm_status hm__backend_scale(hm_context *ctx, const hm_tensor *t, double factor)
+{
+    const hm_backend_ops *b = local_backend(t->device);
+    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
+        return hm__fail(
+            ctx, t->device.type == HM_DEVICE_CUDA ? HM_STATUS_CUDA_ERROR : HM_STATUS_INTERNAL,
+            "scaling a result failed (injected)");
+    return b->scale(ctx, t, factor);
+}
+
+bool hm__backend_host_register(hm_context *ctx, void *ptr, size_t bytes, char *why, size_t why_size)
+{
+    const hm_backend_ops *b = hm__backend_for_memory(hm_device_pinned());
+    if (!b || !b->host_register) {
+        snprintf(why, why_size, "no backend page-locks host memory");
+        return false;
+    }
+    return b->host_register(ctx, ptr, bytes, why, why_size);
+}
+
+void hm__backend_host_unregister(hm_context *ctx, void *ptr)
+{
+    const hm_backend_ops *b = hm__backend_for_memory(hm_device_pinned());
+    if (b && b->host_unregister)
+        b->host_unregister(ctx, ptr);
 }

@@ -1,16 +1,15 @@
 /* The backend interface: each backend is one `static const struct hm_backend_ops` table.
  *
- * Core code never calls a backend's functions directly; it goes through the hm__backend_*
- * wrappers in backend.c, which look the backend up in the registry, supply the default for an
- * empty slot (HM_STATUS_NOT_SUPPORTED, or a no-op for release/synchronize) and keep the error
- * message naming the caller. Adding a backend means a folder under src/backends and a row in
- * the registry. */
+ * Core code never calls a backend's slots directly; it goes through the hm__backend_* wrappers
+ * (backend.c), which find the backend, supply the default of an empty slot, check the testing
+ * hooks (hetmath/debug.h) and count the backend plans a context holds. A slot documented as
+ * optional may be NULL. Adding a backend means a folder under src/backends and a row in the
+ * registry; adding an operation means a slot in hm_backend_ops.op (docs/ARCHITECTURE.md). */
 #ifndef HETMATH_BACKEND_H
 #define HETMATH_BACKEND_H
 
 #include "core/internal.h"
-#include "core/fft_backend.h"
-#include "core/matmul_backend.h"
+#include "core/tiles.h"
 
 /* A host-device link as measured: a copy of b bytes takes fixed + b / bps seconds. */
 typedef struct hm_link {
@@ -20,8 +19,55 @@ typedef struct hm_link {
                                     (the staging of pageable operands) */
 } hm_link;
 
+/* The operations a backend may compute: indices into hm_backend_ops.op. */
+typedef enum hm_op_id {
+    HM_OP_FFT = 0,    /* desc: hm_fft_desc, args: hm_fft_args (core/fft_backend.h) */
+    HM_OP_MATMUL = 1, /* desc: hm_matmul_desc, args: hm_mm_args (core/matmul_backend.h) */
+    HM_OP_COUNT = 2
+} hm_op_id;
+
+/* One operation as a backend computes it, on operands already in its execution space. `desc`
+ * and `args` are the operation's own types (the comment of hm_op_id names them). */
+typedef struct hm_op_backend {
+    /* The status a failure of this library maps to (used for injected failures too). */
+    hm_status error;
+    /* Whether the backend runs desc as described; why not, in why. Optional: everything. */
+    bool (*supports)(const void *desc, char *why, size_t why_size);
+    /* Plans desc. args: the operands at planning (autotuning may run on them), or NULL. */
+    hm_status (*plan)(hm_context *ctx, const void *desc, const void *args, void **plan);
+    /* Computes on new operands (CPU: blocking; a device: queued on its stream). Every value the
+     * caller may change between executions of one plan arrives here, in args. */
+    hm_status (*execute)(hm_context *ctx, void *plan, const void *args);
+    void (*destroy)(void *plan);
+} hm_op_backend;
+
+/* A host-operand pipeline (core/op_pipeline.c makes it): `rows` rows of in_row_bytes each,
+ * copied from in_host (host or pinned) to in_dev tile by tile (core/tiles.h) while the tiles
+ * already there are computed into out_dev and the results of earlier ones come back,
+ * out_row_bytes a row, to out_host. Blocking; records the two copies in the ledger, named
+ * in_name and out_name, with the pipeline's wall time. */
+typedef struct hm_pipeline_job {
+    int device;
+    const hm_tiles *tiles;
+    int64_t rows;
+    size_t in_row_bytes, out_row_bytes;
+    const void *in_host;
+    hm_device in_space;
+    void *out_host;
+    hm_device out_space;
+    void *in_dev, *out_dev;
+    /* One tile's computation, queued on the device's stream: rows of the input at in_tile into
+     * out_tile. */
+    hm_status (*compute)(hm_context *ctx, void *user, int64_t rows, const void *in_tile,
+                         void *out_tile);
+    void *user;
+    const char *op, *in_name, *out_name;
+} hm_pipeline_job;
+
 typedef struct hm_backend_ops {
     const char *name;
+    /* The execution kind this backend computes for. */
+    hm_execution_kind exec_kind;
 
     /* Number of devices this backend computes on (the CPU: 1). "No driver" or "no GPU" is
      * not an error: count 0. Required. */
@@ -38,10 +84,10 @@ typedef struct hm_backend_ops {
      * pointer) and *pinned. Optional: default host, not pinned. */
     hm_status (*locate)(hm_context *ctx, const void *ptr, hm_device *space, int *pinned);
 
-    /* Page-locks host memory the caller owns (cudaHostRegister), so that copies of it go direct;
-     * false, with the reason in why, when it cannot (the call is not failed for it, nor the
-     * context's error set). host_unregister undoes it. Optional: without them nothing is
-     * registered (core/registration.h has the rule). */
+    /* Page-locks host memory the caller owns, so that copies of it go direct; false, with the
+     * reason in why, when it cannot (neither the call nor the context's error is touched).
+     * host_unregister undoes it. Optional: without them nothing is registered
+     * (core/registration.h has the rule). */
     bool (*host_register)(hm_context *ctx, void *ptr, size_t bytes, char *why, size_t why_size);
     void (*host_unregister)(hm_context *ctx, void *ptr);
 
@@ -57,20 +103,29 @@ typedef struct hm_backend_ops {
                               const int64_t *src_strides, const int64_t *shape, int ndim,
                               size_t elem_size);
 
-    /* Waits for all queued work of this context. Optional. */
+    /* Multiplies every element of the view t (data in a space this backend owns, real dtypes
+     * and the real and imaginary parts of complex ones) by factor; factor 0 writes zeros,
+     * whatever was there (NaN included). Blocking. Required. */
+    hm_status (*scale)(hm_context *ctx, const hm_tensor *t, double factor);
+
+    /* Waits for all queued work of this context. Optional: nothing to wait for. */
     hm_status (*synchronize)(hm_context *ctx);
 
-    /* Waits for the work queued on one device's main stream (a blocking call's own work). */
+    /* Waits for the work queued on one device's main stream (a blocking call's own work).
+     * Optional: nothing to wait for. */
     hm_status (*synchronize_device)(hm_context *ctx, int device);
 
-    /* GPU timing on the context's stream of `device`: with *state NULL, records a start and
-     * sets *state; otherwise records the end, waits for it, sets *seconds and frees *state
-     * (setting it NULL). Optional. */
+    /* Timing on the stream of `device`: with *state NULL, records a start and sets *state;
+     * otherwise records the end, waits for it, sets *seconds and frees *state (setting it
+     * NULL). Optional: host wall time. */
     hm_status (*timer)(hm_context *ctx, int device, void **state, double *seconds);
 
     /* The link between host memory and `device`, measured on the first call for each context
      * and device, then remembered. Optional: pipelines without it use the fixed schedule. */
     hm_status (*link)(hm_context *ctx, int device, hm_link *out);
+
+    /* Runs a host-operand pipeline. Optional: operations then copy whole operands. */
+    hm_status (*pipeline)(hm_context *ctx, const hm_pipeline_job *job);
 
     /* Adds this backend's library versions to out. Optional. */
     void (*versions)(hm_library_versions *out);
@@ -78,12 +133,13 @@ typedef struct hm_backend_ops {
     /* Describes device id. Optional. */
     hm_status (*device_info)(hm_context *ctx, int id, hm_device_info *out);
 
-    /* Operations. NULL when the backend has none. */
-    const struct hm_fft_backend *fft;
-    const struct hm_matmul_backend *matmul;
+    /* The operations, by hm_op_id. NULL where the backend has none. */
+    const hm_op_backend *op[HM_OP_COUNT];
 } hm_backend_ops;
 
-/* The registry (backend.c): slot → table, NULL where not built. */
+/* ---- the registry ------------------------------------------------------------------------- */
+
+/* Slot → table, NULL where not built (for loops over every backend). */
 const hm_backend_ops *hm__backend(int slot);
 
 /* The backend owning memory of this type (host → CPU; pinned, cuda → CUDA), or NULL. */
@@ -92,7 +148,64 @@ const hm_backend_ops *hm__backend_for_memory(hm_device device);
 /* The backend of an execution kind (cpu → CPU, cuda → CUDA), or NULL. */
 const hm_backend_ops *hm__backend_for_execution(hm_execution_kind kind);
 
-/* Wrappers with defaults. */
+/* The backend that moves bytes between host and device memory, or NULL without one. */
+const hm_backend_ops *hm__backend_mover(void);
+
+/* ---- wrappers: defaults, testing hooks, counts ------------------------------------------- */
+
+/* Where ptr lives, asked of the backend that owns device memory (host, not pinned, without). */
 hm_status hm__backend_locate(hm_context *ctx, const void *ptr, hm_device *space, int *pinned);
+
+/* Whether b computes operation op as desc describes (false with why when b has no such op). */
+bool hm__backend_supports(const hm_backend_ops *b, hm_op_id op, const void *desc, char *why,
+                          size_t why_size);
+
+/* b's plan / execution / destruction of operation op. Plan and execute are failure points
+ * (HM_FAULT_BACKEND_CALL); destroy accepts NULL. `fn` names the caller in messages. */
+hm_status hm__backend_plan(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, const char *fn,
+                           const void *desc, const void *args, void **plan);
+hm_status hm__backend_execute(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, const char *fn,
+                              void *plan, const void *args);
+void hm__backend_destroy(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, void *plan);
+
+/* Whether b can pipeline host operands (it has the slot). */
+bool hm__backend_can_pipeline(const hm_backend_ops *b);
+hm_status hm__backend_pipeline(hm_context *ctx, const hm_backend_ops *b,
+                               const hm_pipeline_job *job);
+
+/* Waits for the work of execution space exec (nothing on the CPU). */
+hm_status hm__backend_wait(hm_context *ctx, const hm_execution *exec);
+
+/* After a failure: waits for everything the context queued, ignoring errors, so that freeing
+ * the call's temporaries is safe. */
+void hm__backend_drain(hm_context *ctx);
+
+/* Timing on the stream of `device` of b (see hm_backend_ops.timer); HM_STATUS_NOT_SUPPORTED
+ * without the slot. */
+hm_status hm__backend_timer(hm_context *ctx, const hm_backend_ops *b, int device, void **state,
+                            double *seconds);
+
+/* The link of `device` (see hm_backend_ops.link); HM_STATUS_NOT_SUPPORTED without the slot. */
+bool hm__backend_has_link(const hm_backend_ops *b);
+hm_status hm__backend_link(hm_context *ctx, const hm_backend_ops *b, int device, hm_link *out);
+
+/* Moves bytes between two spaces of which at least one is a device's (a failure point). */
+hm_status hm__backend_copy_bytes(hm_context *ctx, const char *operand, void *dst,
+                                 hm_device dst_space, const void *src, hm_device src_space,
+                                 size_t bytes, hm_transfer_path *path, int *chunks);
+
+/* A strided copy inside one space (pinned memory counts as host memory here); a failure
+ * point. */
+hm_status hm__backend_copy_strided(hm_context *ctx, hm_device space, void *dst,
+                                   const int64_t *dst_strides, const void *src,
+                                   const int64_t *src_strides, const hm_tensor *shape_of);
+
+/* t *= factor in t's own space (pinned memory counts as host memory); a failure point. */
+hm_status hm__backend_scale(hm_context *ctx, const hm_tensor *t, double factor);
+
+/* Host registration through the backend owning pinned memory; false (with why) without one. */
+bool hm__backend_host_register(hm_context *ctx, void *ptr, size_t bytes, char *why,
+                               size_t why_size);
+void hm__backend_host_unregister(hm_context *ctx, void *ptr);
 
 #endif

@@ -55,9 +55,9 @@ hm_status hm_bench_run(hm_context *ctx, hm_bench_fn fn, void *user_data,
                         : !out ? "the result pointer is NULL"
                                : "repeat must be at least 1 and warmup at least 0");
     memset(out, 0, sizeof *out);
-    const hm_backend_ops *cuda = hm__backend(HM_BACKEND_CUDA);
+    const hm_backend_ops *cuda = hm__backend_for_execution(HM_EXEC_CUDA);
     bool gpu = o.device != HM_AUTO;
-    if (gpu && (!cuda || !cuda->timer || ctx->device_count == 0))
+    if (gpu && (!cuda || ctx->device_count == 0))
         return hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE, "%s: GPU timing of cuda:%d without CUDA",
                         name, o.device);
     if (gpu && (o.device < 0 || o.device >= ctx->device_count))
@@ -77,18 +77,17 @@ hm_status hm_bench_run(hm_context *ctx, hm_bench_fn fn, void *user_data,
         if (i == o.warmup)
             hm_ledger_totals(ctx, &before);
         void *timer = NULL;
-        if (timed && gpu && (st = cuda->timer(ctx, o.device, &timer, NULL)) != HM_STATUS_SUCCESS)
+        if (timed && gpu &&
+            (st = hm__backend_timer(ctx, cuda, o.device, &timer, NULL)) != HM_STATUS_SUCCESS)
             break;
         double t0 = hm__now();
         st = fn(ctx, user_data);
-        if (st == HM_STATUS_SUCCESS && gpu) {
-            const hm_backend_ops *b = cuda;
-            st = b->synchronize(ctx);
-        }
+        if (st == HM_STATUS_SUCCESS && gpu)
+            st = hm_context_synchronize(ctx);
         double t1 = hm__now();
         if (timer) {
             double g = 0;
-            hm_status ts = cuda->timer(ctx, o.device, &timer, &g);
+            hm_status ts = hm__backend_timer(ctx, cuda, o.device, &timer, &g);
             if (st == HM_STATUS_SUCCESS)
                 st = ts;
             if (timed)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdbool.h>
 
 #include "core/backend.h"
 #include "core/plan_cache.h"
@@ -29,9 +30,12 @@ int hm__cpu_count(void)
     return 1;
 }
 
-static int level_from_env(void)
+/* HETMATH_LOG_LEVEL, read at context creation (the one environment variable hetmath reads);
+ * *bad is set when it holds something else than a level's name. */
+static int level_from_env(bool *bad)
 {
     const char *v = getenv("HETMATH_LOG_LEVEL");
+    *bad = false;
     if (!v || !*v)
         return HM_LOG_WARN;
     static const struct {
@@ -42,6 +46,7 @@ static int level_from_env(void)
     for (size_t i = 0; i < HM_ARRAY_LEN(names); i++)
         if (strcasecmp(v, names[i].name) == 0)
             return names[i].level;
+    *bad = true;
     return HM_LOG_WARN;
 }
 
@@ -82,22 +87,31 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
     }
     ctx->log_fn = o.log_fn ? o.log_fn : hm_log_stderr;
     ctx->log_user_data = o.log_user_data;
+    bool bad_level = false;
     ctx->log_level =
-        (hm_log_level)(o.log_level == HM_LOG_LEVEL_FROM_ENV ? level_from_env() : o.log_level);
+        (hm_log_level)(o.log_level == HM_LOG_LEVEL_FROM_ENV ? level_from_env(&bad_level)
+                                                            : o.log_level);
+    if (bad_level)
+        hm__log(ctx, HM_LOG_WARN,
+                "hm_context_create: HETMATH_LOG_LEVEL=%.32s is not off, error, warn, info or "
+                "debug; the level is warn",
+                getenv("HETMATH_LOG_LEVEL"));
     ctx->cpu_threads = hm__cpu_count();
     ctx->pinned_pool_bytes =
         o.pinned_pool_bytes ? o.pinned_pool_bytes : HM_DEFAULT_PINNED_POOL_BYTES;
     ctx->pipeline_schedule = (hm_pipeline_schedule)o.pipeline_schedule;
+    hm_cpu_fft_options_init(&ctx->cpu_fft);
 
-    const hm_backend_ops *cuda = hm__backend(HM_BACKEND_CUDA);
-    if (cuda) {
+    for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++) {
+        const hm_backend_ops *b = hm__backend(slot);
         int count = 0;
-        hm_status st = cuda->probe(ctx, &count);
+        hm_status st = b ? b->probe(ctx, &count) : HM_STATUS_SUCCESS;
         if (st != HM_STATUS_SUCCESS) {
             hm_context_destroy(ctx);
             return st;
         }
-        ctx->device_count = count;
+        if (b && b->exec_kind == HM_EXEC_CUDA)
+            ctx->device_count = count;
     }
     hm__log(ctx, HM_LOG_DEBUG, "hm_context_create: hetmath %s, %d CUDA device(s), %d CPU thread(s)",
             HETMATH_VERSION_STRING, ctx->device_count, ctx->cpu_threads);
@@ -120,52 +134,6 @@ void hm_context_destroy(hm_context *ctx)
     hm__pool_destroy(ctx);
     free(ctx->ledger.ring);
     free(ctx);
-}
-
-const char *hm_context_last_error(const hm_context *ctx)
-{
-    return ctx ? ctx->last_error : "hm_context_last_error: the context is NULL";
-}
-
-hm_status hm_context_last_status(const hm_context *ctx)
-{
-    return ctx ? ctx->last_status : HM_STATUS_INVALID_ARGUMENT;
-}
-
-void hm__clear_error(hm_context *ctx)
-{
-    ctx->last_status = HM_STATUS_SUCCESS;
-    ctx->last_error[0] = '\0';
-}
-
-static bool is_runtime_failure(hm_status st)
-{
-    switch (st) {
-    case HM_STATUS_OUT_OF_HOST_MEMORY:
-    case HM_STATUS_OUT_OF_DEVICE_MEMORY:
-    case HM_STATUS_CUDA_ERROR:
-    case HM_STATUS_CUBLAS_ERROR:
-    case HM_STATUS_CUFFT_ERROR:
-    case HM_STATUS_FFTW_ERROR:
-    case HM_STATUS_INTERNAL:
-        return true;
-    default:
-        return false;
-    }
-}
-
-hm_status hm__fail(hm_context *ctx, hm_status status, const char *fmt, ...)
-{
-    if (!ctx)
-        return status;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
-    va_end(ap);
-    ctx->last_status = status;
-    hm__log(ctx, is_runtime_failure(status) ? HM_LOG_ERROR : HM_LOG_DEBUG, "%s [%s]",
-            ctx->last_error, hm_status_name(status));
-    return status;
 }
 
 hm_status hm_context_set_logger(hm_context *ctx, hm_log_fn fn, void *user_data)
@@ -193,8 +161,11 @@ hm_log_level hm_context_log_level(const hm_context *ctx)
 
 hm_status hm_context_device_count(const hm_context *ctx, int *count)
 {
-    if (!ctx || !count)
+    if (!ctx)
         return HM_STATUS_INVALID_ARGUMENT;
+    if (!count)
+        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT,
+                              "hm_context_device_count: the count pointer is NULL");
     *count = ctx->device_count;
     return HM_STATUS_SUCCESS;
 }
@@ -205,7 +176,7 @@ hm_status hm_context_device_info(hm_context *ctx, int id, hm_device_info *out)
     if (!out)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
                         "hm_context_device_info: the output pointer is NULL");
-    const hm_backend_ops *cuda = hm__backend(HM_BACKEND_CUDA);
+    const hm_backend_ops *cuda = hm__backend_for_execution(HM_EXEC_CUDA);
     if (!cuda || ctx->device_count == 0)
         return hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
                         "hm_context_device_info: no CUDA device (%s)",
@@ -230,24 +201,6 @@ hm_status hm_context_library_versions(hm_context *ctx, hm_library_versions *out)
             b->versions(out);
     }
     return HM_STATUS_SUCCESS;
-}
-
-hm_status hm_debug_inject_failure(hm_context *ctx, hm_fault_site site, long n)
-{
-    HM_ENTER(ctx, "hm_debug_inject_failure");
-    if ((int)site < 0 || site >= HM_FAULT_SITE_COUNT || n < 0)
-        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
-                        "hm_debug_inject_failure: site %d or count %ld is out of range", (int)site,
-                        n);
-    ctx->fault_countdown[site] = n;
-    return HM_STATUS_SUCCESS;
-}
-
-long hm_debug_site_count(const hm_context *ctx, hm_fault_site site)
-{
-    if (!ctx || (int)site < 0 || site >= HM_FAULT_SITE_COUNT)
-        return -1;
-    return ctx->fault_seen[site];
 }
 
 size_t hm_context_pinned_pool_held(const hm_context *ctx)

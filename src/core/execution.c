@@ -82,12 +82,12 @@ hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execut
     }
 
     /* CUDA execution. */
-    if (!hm__backend(HM_BACKEND_CUDA) || ctx->device_count == 0)
+    const hm_backend_ops *cuda = hm__backend_for_execution(HM_EXEC_CUDA);
+    if (!cuda || ctx->device_count == 0)
         return hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
                         "%s: %s needs a CUDA execution space, but %s", fn,
                         op_class == HM_OP_SPECIALIZED ? "this operation" : "the request",
-                        hm__backend(HM_BACKEND_CUDA) ? "no CUDA device was found"
-                                                     : "hetmath was built without CUDA");
+                        cuda ? "no CUDA device was found" : "hetmath was built without CUDA");
     if (req.device_id == HM_AUTO)
         req.device_id = cuda_dev >= 0 ? cuda_dev : 0;
     if (req.device_id < 0 || req.device_id >= ctx->device_count)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "hetmath.h"
+#include "hetmath/cpu.h"
 #include "hetmath/debug.h"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -41,6 +42,7 @@ struct hm_context {
 
     hm_status last_status;
     char last_error[1024];
+    const char *api_fn; /* the public function running now, for messages (HM_ENTER) */
 
     struct hm_ledger ledger;
     hm_guard_mode guard[HM_TRANSFER_DIRECTION_COUNT];
@@ -50,6 +52,8 @@ struct hm_context {
     size_t pinned_pool_bytes;
     size_t pinned_held; /* bytes the staging pool holds now (≤ pinned_pool_bytes) */
     hm_pipeline_schedule pipeline_schedule;
+    hm_cpu_fft_options cpu_fft; /* the CPU FFT's strategies (hetmath/cpu.h) */
+    bool pipeline_tile_timing;  /* time every pipeline tile (hetmath/debug.h) */
 
     void *backend_state[HM_BACKEND_SLOTS]; /* owned by each backend, released by it */
     struct hm_plan_cache *plans;           /* stateless calls' plan cache */
@@ -57,6 +61,7 @@ struct hm_context {
 
     long fault_countdown[HM_FAULT_SITE_COUNT]; /* testing hooks (hetmath/debug.h) */
     long fault_seen[HM_FAULT_SITE_COUNT];
+    long live_plans; /* backend plans made and not destroyed (core/backend.c counts them) */
 };
 
 /* A testing hook's check at a failure point: counts the event, and true when it must fail. */
@@ -66,13 +71,22 @@ static inline bool hm__fault(hm_context *ctx, hm_fault_site site)
     return ctx->fault_countdown[site] > 0 && --ctx->fault_countdown[site] == 0;
 }
 
-/* ---- errors (src/core/context.c) -------------------------------------------------------- */
+/* ---- errors (src/core/error.c) ---------------------------------------------------------- */
 
-/* Records a failure on ctx ("hm_fn: operand X ...: reason"), logs it, and returns status.
- * Bad input is logged at DEBUG (the caller gets the status); runtime failures at ERROR. */
+/* Records a failure on ctx ("hm_fn: operand X ...: reason"; a message that does not start with
+ * a function's name gets the running public function's), logs it at DEBUG (the caller has the
+ * status) and returns status. */
 hm_status hm__fail(hm_context *ctx, hm_status status, const char *fmt, ...) HM_PRINTF(3, 4);
+hm_status hm__vfail(hm_context *ctx, hm_status status, const char *fmt, va_list ap);
 
-/* Clears the last error: called on entry by every public function that takes a context. */
+/* The same, for the accessors that take a const context. */
+hm_status hm__fail_const(const hm_context *ctx, hm_status status, const char *fmt, ...)
+    HM_PRINTF(3, 4);
+
+/* Clears the last error and names the public function running (HM_ENTER). */
+void hm__enter(hm_context *ctx, const char *fn);
+
+/* Clears the last error inside a call (a failure that was handled). */
 void hm__clear_error(hm_context *ctx);
 
 /* ---- logging (src/core/log.c) ----------------------------------------------------------- */
@@ -90,13 +104,23 @@ typedef enum hm_phase {
 /* "= SPECIFICATION PHASE =" etc., at INFO. */
 void hm__log_phase(hm_context *ctx, hm_phase phase);
 
-/* The one spaces line, at INFO:
+/* A copy an operation will make, as the spaces line reports it. */
+typedef struct hm_planned_copy {
+    const char *operand;
+    size_t bytes;
+    hm_device src, dst;
+    bool back; /* the result, copied back after the computation */
+} hm_planned_copy;
+
+/* The one spaces line, at INFO: both spaces and every copy the call will make, e.g.
  *   "memory space: host; execution space: cuda:0 — operands A, B (160.0 MB) will be copied in,
  *    result D (64.0 MB) copied back"
  *   "memory space: cuda:0; execution space: cuda:0 — no copies"
- * in_names/out_names are comma-separated operand names; bytes are what would cross. */
+ *   "memory space: host; execution space: cpu (2 threads) — no copies between spaces; staged
+ *    within host memory: x (8.2 kB)"
+ * A copy within one space (host and pinned memory, or one device) is "staged". */
 void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec,
-                    const char *in_names, size_t in_bytes, const char *out_names, size_t out_bytes);
+                    const hm_planned_copy *copies, int count);
 
 /* One operand in the specification phase: "operand A: f32 [8000, 2000] strides [2000, 1] host" */
 void hm__log_operand(hm_context *ctx, const char *name, const hm_tensor *t);
@@ -108,7 +132,14 @@ const char *hm__format_execution(const hm_execution *exec, char *buf, size_t siz
 /* Monotonic seconds. */
 double hm__now(void);
 
-/* ---- tensors (src/core/tensor.c) -------------------------------------------------------- */
+/* ---- dtypes and spaces (src/core/types.c) ------------------------------------------------ */
+
+/* The alignment a pointer of this dtype must have: the size of one real component. */
+size_t hm__dtype_alignment(hm_dtype dtype);
+bool hm__device_equal(hm_device a, hm_device b);
+bool hm__device_is_host(hm_device d); /* pageable or pinned */
+
+/* ---- tensor views (src/core/layout.c) and tensors (src/core/tensor.c) ------------------- */
 
 /* Validates a tensor as operand `operand` of function `fn` (hm_tensor_check, with names). */
 hm_status hm__check_operand(hm_context *ctx, const char *fn, const char *operand,
@@ -131,8 +162,6 @@ bool hm__same_shape(const hm_tensor *a, const hm_tensor *b);
 /* Same dtype, shape, memory space and strides (strides of extent-1 dimensions ignored): a plan
  * made for one runs the other. */
 bool hm__same_layout(const hm_tensor *a, const hm_tensor *b);
-bool hm__device_equal(hm_device a, hm_device b);
-bool hm__device_is_host(hm_device d); /* pageable or pinned */
 
 /* Fills `out` with row-major strides for (ndim, shape). */
 void hm__row_major_strides(int ndim, const int64_t *shape, int64_t *out);
@@ -190,7 +219,7 @@ static inline bool hm__mul_size(size_t a, size_t b, size_t *out)
     do {                                                                                           \
         if (!(ctx))                                                                                \
             return HM_STATUS_INVALID_ARGUMENT;                                                     \
-        hm__clear_error(ctx);                                                                      \
+        hm__enter((ctx), (fn));                                                                    \
     } while (0)
 
 #endif

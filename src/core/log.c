@@ -101,28 +101,55 @@ const char *hm__format_execution(const hm_execution *exec, char *buf, size_t siz
     return buf;
 }
 
+/* Appends ", name" (or "name" first) to a list, and its bytes to a total. */
+static void list_add(char *list, size_t size, size_t *len, const char *name)
+{
+    if (*len < size)
+        *len += (size_t)snprintf(list + *len, size - *len, "%s%s", *len ? ", " : "", name);
+}
+
 void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec,
-                    const char *in_names, size_t in_bytes, const char *out_names, size_t out_bytes)
+                    const hm_planned_copy *copies, int count)
 {
     if (!hm__log_enabled(ctx, HM_LOG_INFO))
         return;
-    char mem[32], ex[48], inb[32], outb[32], tail[512];
+    char mem[32], ex[48], tail[512], in[96] = "", back[96] = "", staged[96] = "";
+    char inb[32], backb[32], stagedb[32];
+    size_t nin = 0, nback = 0, nstaged = 0, bin = 0, bback = 0, bstaged = 0;
+    for (int i = 0; i < count; i++) {
+        const hm_planned_copy *c = &copies[i];
+        bool within = (hm__device_is_host(c->src) && hm__device_is_host(c->dst)) ||
+                      hm__device_equal(c->src, c->dst);
+        if (within) {
+            list_add(staged, sizeof staged, &nstaged, c->operand);
+            bstaged += c->bytes;
+        } else if (c->back) {
+            list_add(back, sizeof back, &nback, c->operand);
+            bback += c->bytes;
+        } else {
+            list_add(in, sizeof in, &nin, c->operand);
+            bin += c->bytes;
+        }
+    }
     hm_device_format(memory, mem, sizeof mem);
     hm__format_execution(exec, ex, sizeof ex);
-    if ((!in_names || !*in_names) && (!out_names || !*out_names)) {
-        snprintf(tail, sizeof tail, "no copies");
-    } else if (!out_names || !*out_names) {
-        snprintf(tail, sizeof tail, "operands %s (%s) will be copied in", in_names,
-                 hm__format_bytes(in_bytes, inb, sizeof inb));
-    } else if (!in_names || !*in_names) {
-        snprintf(tail, sizeof tail, "result %s (%s) will be copied back", out_names,
-                 hm__format_bytes(out_bytes, outb, sizeof outb));
-    } else {
-        snprintf(tail, sizeof tail,
-                 "operands %s (%s) will be copied in, result %s (%s) copied back", in_names,
-                 hm__format_bytes(in_bytes, inb, sizeof inb), out_names,
-                 hm__format_bytes(out_bytes, outb, sizeof outb));
-    }
+    hm__format_bytes(bin, inb, sizeof inb);
+    hm__format_bytes(bback, backb, sizeof backb);
+    hm__format_bytes(bstaged, stagedb, sizeof stagedb);
+    size_t n = 0;
+    if (nin && nback)
+        n = (size_t)snprintf(tail, sizeof tail,
+                             "operands %s (%s) will be copied in, result %s (%s) copied back", in,
+                             inb, back, backb);
+    else if (nin)
+        n = (size_t)snprintf(tail, sizeof tail, "operands %s (%s) will be copied in", in, inb);
+    else if (nback)
+        n = (size_t)snprintf(tail, sizeof tail, "result %s (%s) will be copied back", back, backb);
+    else
+        n = (size_t)snprintf(tail, sizeof tail, "no copies%s", nstaged ? " between spaces" : "");
+    if (nstaged && n < sizeof tail)
+        snprintf(tail + n, sizeof tail - n, "; staged within %s memory: %s (%s)",
+                 exec->kind == HM_EXEC_CPU ? "host" : ex, staged, stagedb);
     hm__log(ctx, HM_LOG_INFO, "memory space: %s; execution space: %s \xe2\x80\x94 %s", mem, ex,
             tail);
 }

@@ -96,3 +96,10 @@ void hm__plan_cache_destroy(hm_context *ctx)
     free(c);
     ctx->plans = NULL;
 }
+
+hm_status hm_context_clear_plan_cache(hm_context *ctx)
+{
+    HM_ENTER(ctx, "hm_context_clear_plan_cache");
+    hm__plan_cache_destroy(ctx);
+    return HM_STATUS_SUCCESS;
+}

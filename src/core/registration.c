@@ -23,10 +23,8 @@ void hm__host_pin_release(hm_context *ctx, hm_host_pin *pin)
 {
     if (!pin->base)
         return;
-    const hm_backend_ops *cuda = hm__backend(HM_BACKEND_CUDA);
     char b[32];
-    if (cuda && cuda->host_unregister)
-        cuda->host_unregister(ctx, pin->base);
+    hm__backend_host_unregister(ctx, pin->base);
     hm__log(ctx, HM_LOG_INFO, "unregistered %s of host memory at %p",
             hm__format_bytes(pin->bytes, b, sizeof b), pin->base);
     pin->base = NULL;
@@ -44,9 +42,7 @@ void hm__host_pin_update(hm_context *ctx, const char *fn, const char *operand, h
     if (pin->base == t->data && pin->bytes == bytes)
         return;                     /* registered at an earlier execution */
     hm__host_pin_release(ctx, pin); /* another pointer (or extent) than the registered one */
-    const hm_backend_ops *cuda = hm__backend(HM_BACKEND_CUDA);
-    if (!reused || bytes < HM_REGISTER_MIN_BYTES || t->device.type != HM_DEVICE_HOST || !cuda ||
-        !cuda->host_register)
+    if (!reused || bytes < HM_REGISTER_MIN_BYTES || t->device.type != HM_DEVICE_HOST)
         return;
     hm_device where;
     int pinned = 0;
@@ -57,7 +53,7 @@ void hm__host_pin_update(hm_context *ctx, const char *fn, const char *operand, h
     double t0 = hm__now();
     char why[160];
     hm__format_bytes(bytes, b, sizeof b);
-    if (!cuda->host_register(ctx, t->data, bytes, why, sizeof why)) {
+    if (!hm__backend_host_register(ctx, t->data, bytes, why, sizeof why)) {
         hm__log(ctx, HM_LOG_WARN, "%s: registering operand %s (%s) failed: %s; it stays staged", fn,
                 operand, b, why);
         return;

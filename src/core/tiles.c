@@ -216,8 +216,8 @@ hm_status hm__tiles_measured(hm_context *ctx, const hm_pipe_shape *sh, hm_tile_t
     hm_tiles cand[HM_TILES_CANDIDATES];
     int n = hm__tiles_candidates(sh->rows, sh->max_tile, sh->min_tile, cand);
     *t = cand[0];
-    const hm_backend_ops *b = hm__backend_for_execution(HM_EXEC_CUDA);
-    if (ctx->pipeline_schedule == HM_PIPELINE_FIXED || n < 2 || !b || !b->link) {
+    if (ctx->pipeline_schedule == HM_PIPELINE_FIXED || n < 2 ||
+        !hm__backend_has_link(sh->backend)) {
         hm__log(ctx, HM_LOG_INFO, "%s: tiles from the sizes (%s)", sh->op,
                 ctx->pipeline_schedule == HM_PIPELINE_FIXED ? "the context's fixed schedule"
                 : n < 2                                     ? "no other candidate"
@@ -226,7 +226,7 @@ hm_status hm__tiles_measured(hm_context *ctx, const hm_pipe_shape *sh, hm_tile_t
     }
     double t0 = hm__now();
     hm_link link;
-    hm_status st = b->link(ctx, sh->device, &link);
+    hm_status st = hm__backend_link(ctx, sh->backend, sh->device, &link);
     if (st != HM_STATUS_SUCCESS)
         return st;
     hm_pipe_model m = {0};

@@ -109,11 +109,14 @@ void hm__tiles_describe(const hm_tiles *t, char *buf, size_t size);
  * temporaries); sets *seconds. */
 typedef hm_status (*hm_tile_timer)(hm_context *ctx, void *user, int64_t rows, double *seconds);
 
+struct hm_backend_ops;
+
 /* A pipeline's rows and what moves per row. */
 typedef struct hm_pipe_shape {
-    const char *op;   /* the operation, for the log */
-    const char *work; /* what a tile's computation is: "product", "transform" */
-    int device;       /* the CUDA device it runs on */
+    const char *op;                       /* the operation, for the log */
+    const char *work;                     /* a tile's computation: "product", "transform" */
+    const struct hm_backend_ops *backend; /* the device's, which measures the link */
+    int device;                           /* the device it runs on */
     int64_t rows, max_tile, min_tile;
     size_t in_row_bytes, out_row_bytes;
     bool in_staged, out_staged; /* the host operands are pageable (copied through pinned buffers) */

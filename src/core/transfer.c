@@ -104,21 +104,6 @@ static bool same_compact_layout(const hm_tensor *a, const hm_tensor *b)
     return true;
 }
 
-static hm_status copy_strided(hm_context *ctx, hm_device space, void *dst,
-                              const int64_t *dst_strides, const void *src,
-                              const int64_t *src_strides, const hm_tensor *shape_of)
-{
-    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
-        return hm__fail(ctx,
-                        space.type == HM_DEVICE_CUDA ? HM_STATUS_CUDA_ERROR : HM_STATUS_INTERNAL,
-                        "a strided copy failed (injected)");
-    const hm_backend_ops *b = hm__backend_for_memory(space);
-    if (space.type == HM_DEVICE_CUDA_HOST)
-        b = hm__backend(HM_BACKEND_CPU); /* pinned memory is host memory to the CPU */
-    return b->copy_strided(ctx, space, dst, dst_strides, src, src_strides, shape_of->shape,
-                           shape_of->ndim, hm_dtype_size(shape_of->dtype));
-}
-
 hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst, const char *op,
                        const char *operand, bool implicit)
 {
@@ -150,22 +135,14 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
                       hm__device_equal(src->device, dst->device);
     void *src_buf = NULL, *dst_buf = NULL; /* packed temporaries, when needed */
     if (same_space) {
-        st = copy_strided(ctx, src->device, dst->data, dst->strides, src->data, src->strides, src);
+        st = hm__backend_copy_strided(ctx, src->device, dst->data, dst->strides, src->data,
+                                      src->strides, src);
         if (st != HM_STATUS_SUCCESS)
             goto fail;
     } else {
-        const hm_backend_ops *mover = hm__backend(HM_BACKEND_CUDA);
-        if (!mover) {
-            st = hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
-                          "%s: copying operand %s needs CUDA, which is not built in", op, operand);
-            goto fail;
-        }
         if (same_compact_layout(src, dst)) {
-            st = hm__fault(ctx, HM_FAULT_BACKEND_CALL)
-                     ? hm__fail(ctx, HM_STATUS_CUDA_ERROR, "copying operand %s failed (injected)",
-                                operand)
-                     : mover->copy_bytes(ctx, dst->data, dst->device, src->data, src->device,
-                                         r.bytes, &r.path, &r.chunks);
+            st = hm__backend_copy_bytes(ctx, operand, dst->data, dst->device, src->data,
+                                        src->device, r.bytes, &r.path, &r.chunks);
             if (st != HM_STATUS_SUCCESS)
                 goto fail;
         } else {
@@ -177,7 +154,8 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
                 st = hm__alloc(ctx, src->device, r.bytes, &src_buf);
                 if (st != HM_STATUS_SUCCESS)
                     goto fail;
-                st = copy_strided(ctx, src->device, src_buf, packed, src->data, src->strides, src);
+                st = hm__backend_copy_strided(ctx, src->device, src_buf, packed, src->data,
+                                              src->strides, src);
                 if (st != HM_STATUS_SUCCESS)
                     goto fail;
                 from = src_buf;
@@ -188,15 +166,13 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
                     goto fail;
                 to = dst_buf;
             }
-            st = hm__fault(ctx, HM_FAULT_BACKEND_CALL)
-                     ? hm__fail(ctx, HM_STATUS_CUDA_ERROR, "copying operand %s failed (injected)",
-                                operand)
-                     : mover->copy_bytes(ctx, to, dst->device, from, src->device, r.bytes, &r.path,
-                                         &r.chunks);
+            st = hm__backend_copy_bytes(ctx, operand, to, dst->device, from, src->device, r.bytes,
+                                        &r.path, &r.chunks);
             if (st != HM_STATUS_SUCCESS)
                 goto fail;
             if (dst_buf) {
-                st = copy_strided(ctx, dst->device, dst->data, dst->strides, dst_buf, packed, dst);
+                st = hm__backend_copy_strided(ctx, dst->device, dst->data, dst->strides, dst_buf,
+                                              packed, dst);
                 if (st != HM_STATUS_SUCCESS)
                     goto fail;
             }

@@ -62,9 +62,9 @@ static inline void copy_elem(char *d, const char *s, size_t es)
     }
 }
 
-hm_status hm__cpu_copy_strided(void *dst, const int64_t *dst_strides, const void *src,
-                               const int64_t *src_strides, const int64_t *shape, int ndim,
-                               size_t es)
+static hm_status host_copy_strided(void *dst, const int64_t *dst_strides, const void *src,
+                                   const int64_t *src_strides, const int64_t *shape, int ndim,
+                                   size_t es)
 {
     int64_t numel = 1;
     for (int i = 0; i < ndim; i++)
@@ -109,7 +109,151 @@ static hm_status cpu_copy_strided(hm_context *ctx, hm_device space, void *dst,
 {
     (void)ctx;
     (void)space;
-    return hm__cpu_copy_strided(dst, dst_strides, src, src_strides, shape, ndim, elem_size);
+    return host_copy_strided(dst, dst_strides, src, src_strides, shape, ndim, elem_size);
+}
+
+/* IEEE binary16 and bfloat16 to and from float, rounding to nearest even. */
+static float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (man << 13); /* inf, NaN */
+    } else if (exp) {
+        bits = sign | ((exp + 112) << 23) | (man << 13);
+    } else { /* zero or subnormal: man x 2^-24 */
+        float f = (float)man * 5.9604644775390625e-8f;
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static uint16_t float_to_half(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    uint32_t ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) /* inf or NaN (kept quiet) */
+        return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0));
+    if (ax >= 0x477ff000u) /* rounds past the largest half */
+        return (uint16_t)(sign | 0x7c00);
+    if (ax < 0x38800000u) { /* below the smallest normal half: a multiple of 2^-24 */
+        float v;
+        memcpy(&v, &ax, 4);
+        v = v * 16777216.0f; /* exact in float */
+        uint32_t q = (uint32_t)v;
+        float r = v - (float)q;
+        if (r > 0.5f || (r == 0.5f && (q & 1)))
+            q++;
+        return (uint16_t)(sign | q);
+    }
+    uint32_t man = ax & 0x7fffff, exp = (ax >> 23) - 112;
+    uint32_t h = (exp << 10) | (man >> 13), rest = man & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+        h++; /* may carry into the exponent, which is right */
+    return (uint16_t)(sign | h);
+}
+
+static float bf16_to_float(uint16_t b)
+{
+    uint32_t x = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+static uint16_t float_to_bf16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffffu) > 0x7f800000u)
+        return (uint16_t)((x >> 16) | 0x40); /* NaN stays NaN */
+    x += 0x7fff + ((x >> 16) & 1);
+    return (uint16_t)(x >> 16);
+}
+
+/* One real component times factor; factor 0 writes zero whatever was there. */
+static void scale_component(void *v, hm_dtype dtype, double factor)
+{
+    switch (dtype) {
+    case HM_DTYPE_F16:
+        *(uint16_t *)v =
+            factor == 0 ? 0 : float_to_half(half_to_float(*(uint16_t *)v) * (float)factor);
+        break;
+    case HM_DTYPE_BF16:
+        *(uint16_t *)v =
+            factor == 0 ? 0 : float_to_bf16(bf16_to_float(*(uint16_t *)v) * (float)factor);
+        break;
+    case HM_DTYPE_F32:
+    case HM_DTYPE_C64:
+        *(float *)v = factor == 0 ? 0.0f : *(float *)v * (float)factor;
+        break;
+    default:
+        *(double *)v = factor == 0 ? 0.0 : *(double *)v * factor;
+        break;
+    }
+}
+
+static hm_status cpu_scale(hm_context *ctx, const hm_tensor *t, double factor)
+{
+    (void)ctx;
+    int64_t n = hm_tensor_numel(t), idx[HM_MAX_NDIM] = {0};
+    int comps = t->dtype == HM_DTYPE_C64 || t->dtype == HM_DTYPE_C128 ? 2 : 1;
+    size_t es = hm_dtype_size(t->dtype), part = es / (size_t)comps;
+    for (int64_t e = 0; e < n; e++) {
+        int64_t off = 0;
+        for (int i = 0; i < t->ndim; i++)
+            off += idx[i] * t->strides[i];
+        char *elem = (char *)t->data + off * (int64_t)es;
+        for (int c = 0; c < comps; c++)
+            scale_component(elem + (size_t)c * part, t->dtype, factor);
+        for (int i = t->ndim - 1; i >= 0; i--) {
+            if (++idx[i] < t->shape[i])
+                break;
+            idx[i] = 0;
+        }
+    }
+    return HM_STATUS_SUCCESS;
+}
+
+void hm_cpu_fft_options_init(hm_cpu_fft_options *opts)
+{
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->size = sizeof *opts;
+    opts->split = HM_CPU_FFT_AUTO;
+    opts->row_blocks = HM_CPU_FFT_AUTO;
+}
+
+hm_status hm_context_set_cpu_fft_options(hm_context *ctx, const hm_cpu_fft_options *opts)
+{
+    static const char *const fn = "hm_context_set_cpu_fft_options";
+    HM_ENTER(ctx, fn);
+    hm_cpu_fft_options o;
+    hm_cpu_fft_options_init(&o);
+    if (!opts)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the options are NULL", fn);
+    if (opts->size < sizeof(size_t) || opts->size > sizeof o)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "%s: options size %zu is not that of an hm_cpu_fft_options (%zu)", fn,
+                        opts->size, sizeof o);
+    memcpy(&o, opts, opts->size);
+    if (o.split < HM_CPU_FFT_AUTO || o.split > HM_CPU_FFT_ALWAYS)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "%s: split %d is not auto, never or always", fn, o.split);
+    if (o.row_blocks < HM_CPU_FFT_AUTO || o.row_blocks > HM_CPU_FFT_STREAM)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "%s: row_blocks %d is not auto, never, always or stream", fn, o.row_blocks);
+    if (o.row_block_bytes > ((size_t)1 << 30))
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: a block of %zu bytes is over 1 GiB",
+                        fn, o.row_block_bytes);
+    o.size = sizeof o;
+    ctx->cpu_fft = o;
+    return HM_STATUS_SUCCESS;
 }
 
 static void cpu_versions(hm_library_versions *out)
@@ -120,11 +264,12 @@ static void cpu_versions(hm_library_versions *out)
 
 const hm_backend_ops hm__cpu_backend = {
     .name = "cpu",
+    .exec_kind = HM_EXEC_CPU,
     .probe = cpu_probe,
     .alloc = cpu_alloc,
     .free = cpu_free,
     .copy_strided = cpu_copy_strided,
+    .scale = cpu_scale,
     .versions = cpu_versions,
-    .fft = &hm__cpu_fft,
-    .matmul = &hm__cpu_matmul,
+    .op = {[HM_OP_FFT] = &hm__cpu_fft, [HM_OP_MATMUL] = &hm__cpu_matmul},
 };

@@ -1,22 +1,18 @@
-/* FFT on the CPU with FFTW3's guru64 interface, which takes any strides for both the transform
- * and the batch dimensions, so no layout ever needs copying here. Double and single precision;
- * threads from the execution space. FFTW's planner is global state: planning (and the thread
- * count it reads) is serialised behind one mutex; execution with the new-array functions is
- * thread-safe.
+/* FFT on the CPU with FFTW3's guru64 interface (cpu_fftw.c), which takes any strides for both
+ * the transform and the batch dimensions, so no layout ever needs copying here. Double and
+ * single precision; threads from the execution space.
  *
- * When the planner measures, three alternatives are timed against FFTW's plan on the planning
- * arrays, in turns, and one is kept only when at least 5% faster:
- * - fewer threads: FFTW's plan on three quarters of the threads, and for small arrays on one
- *   (below); on 16 threads of the H100 machine's Xeon a 2^20-point transform ran faster on 12.
+ * Besides FFTW's own plan on all the threads, the planner walks a table of strategies; each
+ * applies to some transforms, and is taken by the context's options (hetmath/cpu.h): forced,
+ * forbidden, or, by default, timed against the plan so far when the planner measures and kept
+ * only when HM_STRATEGY_GAIN faster:
+ * - fewer threads: FFTW's plan on three quarters of the threads, and for small arrays on one;
  * - row blocks: a batch of out-of-place 1-D c2c rows done in blocks of rows that fit the cache,
- *   each block copied into the output and transformed there in place by a one-thread FFTW plan,
- *   the blocks shared among the context's host workers. On the development machine (AMD EPYC,
- *   2 threads, 2026-11-25) FFTW's best out-of-place plan for 4096 rows of 4096 c64 took 22.7 ms
- *   and the blocks 15.3; for rows of 1024 it won by 1.33x, for rows of 256 or of 16384 and more
- *   it lost by 3-7%. On the Xeon (16 threads, memory-bound there) it won by 0-23%.
- * - the split (cpu_fft_split.c): one long 1-D transform in two passes of blocks of short ones. */
+ *   each block copied into the output (or a scratch block) and transformed there in place by a
+ *   one-thread FFTW plan, the blocks shared among the context's host workers;
+ * - the split (cpu_fft_split.c): one long 1-D transform in two passes of blocks of short ones.
+ * docs/TUNING.md has the measurements behind each constant. */
 #include <fftw3.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,155 +21,31 @@
 #include "backends/cpu/cpu_fft.h"
 #include "core/pool.h"
 
-/* A block of rows: a quarter to a half of a core's L2. On the H100 machine's Xeon (16 threads,
- * 2026-11-25 ~15:55 UTC, two rounds) 4096 rows of 4096 c64 streamed through blocks of 64, 128,
- * 256, 512 and 1024 KiB took 4.9-5.0, 4.7-5.2, 3.7-4.5, 4.6-4.7 and 4.4-5.7 ms (FFTW's plan
- * 4.9-5.8, SciPy 9.4-10.2); here (AMD EPYC, 2 threads) 64-512 KiB all took 15.6-16.0 ms. */
+/* A block of rows: a quarter to a half of a core's L2 (docs/TUNING.md). */
 #define HM_ROW_BLOCK_BYTES ((size_t)256 << 10)
-
-static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
-static int threads_ok;
-
-static void init_threads(void)
-{
-    threads_ok = fftw_init_threads() && fftwf_init_threads();
-    fftw_make_planner_thread_safe();
-    fftwf_make_planner_thread_safe();
-}
+/* A strategy replaces the plan so far only when this much faster: closer calls are the host's
+ * noise. */
+#define HM_STRATEGY_GAIN 0.95
 
 typedef struct fftw_backend_plan {
     hm_fft_desc d;
     void *plan;           /* fftw_plan or fftwf_plan, for 16-byte-aligned arrays */
     void *plan_unaligned; /* made on first use with arrays FFTW would not accept */
-    /* Row blocks (see the top of the file), when measured faster: in-place one-thread plans for
-     * a block of block_rows contiguous rows and for the last, shorter block, and a scratch block
-     * for each thread. */
+    /* Row blocks: in-place one-thread plans for a block of block_rows contiguous rows and for
+     * the last, shorter block, and a scratch block for each thread. */
     void *block_plan, *tail_plan;
     int64_t block_rows;
     char *scratch;
     bool stream;         /* rows go through the scratch and out by streaming stores (else into y) */
-    hm_fft_split *split; /* a long 1-D transform in two passes (cpu_fft_split.c), when faster */
-    int threads;         /* FFTW's threads for plan and plan_unaligned (fewer threads, below) */
+    hm_fft_split *split; /* a long 1-D transform in two passes (cpu_fft_split.c) */
+    int threads;         /* FFTW's threads for plan and plan_unaligned */
 } fftw_backend_plan;
-
-static bool cpu_expressible(const hm_fft_desc *d)
-{
-    (void)d;
-    return true;
-}
-
-void hm__fftw_destroy(const hm_fft_desc *d, void *plan)
-{
-    if (!plan)
-        return;
-    pthread_mutex_lock(&planner_lock);
-    if (d->double_precision)
-        fftw_destroy_plan(plan);
-    else
-        fftwf_destroy_plan(plan);
-    pthread_mutex_unlock(&planner_lock);
-}
-
-/* FFTW's planner call for d, on the given arrays (FFTW_MEASURE writes into them). */
-static void *guru_plan(const hm_fft_desc *d, void *in, void *out, unsigned flags)
-{
-    fftw_iodim64 dims[HM_FFT_MAX_RANK], batch[HM_MAX_NDIM];
-    for (int i = 0; i < d->rank; i++) {
-        dims[i].n = d->n[i];
-        dims[i].is = d->in_stride[i];
-        dims[i].os = d->out_stride[i];
-    }
-    for (int i = 0; i < d->batch_rank; i++) {
-        batch[i].n = d->batch_n[i];
-        batch[i].is = d->batch_in_stride[i];
-        batch[i].os = d->batch_out_stride[i];
-    }
-    /* fftwf_iodim64 has the same layout as fftw_iodim64. */
-    if (d->double_precision) {
-        switch (d->type) {
-        case HM_FFT_C2C:
-            return fftw_plan_guru64_dft(d->rank, dims, d->batch_rank, batch, in, out, d->direction,
-                                        flags);
-        case HM_FFT_R2C:
-            return fftw_plan_guru64_dft_r2c(d->rank, dims, d->batch_rank, batch, in, out, flags);
-        default:
-            return fftw_plan_guru64_dft_c2r(d->rank, dims, d->batch_rank, batch, in, out, flags);
-        }
-    }
-    fftwf_iodim64 *fd = (fftwf_iodim64 *)dims, *fb = (fftwf_iodim64 *)batch;
-    switch (d->type) {
-    case HM_FFT_C2C:
-        return fftwf_plan_guru64_dft(d->rank, fd, d->batch_rank, fb, in, out, d->direction, flags);
-    case HM_FFT_R2C:
-        return fftwf_plan_guru64_dft_r2c(d->rank, fd, d->batch_rank, fb, in, out, flags);
-    default:
-        return fftwf_plan_guru64_dft_c2r(d->rank, fd, d->batch_rank, fb, in, out, flags);
-    }
-}
-
-/* The thread count is planner state too, so it is set under the same lock. */
-void *hm__fftw_plan(const hm_fft_desc *d, int threads, void *in, void *out, unsigned flags)
-{
-    pthread_mutex_lock(&planner_lock);
-    if (threads_ok) {
-        if (d->double_precision)
-            fftw_plan_with_nthreads(threads);
-        else
-            fftwf_plan_with_nthreads(threads);
-    }
-    void *plan = guru_plan(d, in, out, flags);
-    pthread_mutex_unlock(&planner_lock);
-    return plan;
-}
-
-void hm__fftw_run(const hm_fft_desc *d, void *plan, void *in, void *out)
-{
-    if (d->double_precision) {
-        switch (d->type) {
-        case HM_FFT_C2C:
-            fftw_execute_dft(plan, in, out);
-            break;
-        case HM_FFT_R2C:
-            fftw_execute_dft_r2c(plan, in, out);
-            break;
-        default:
-            fftw_execute_dft_c2r(plan, in, out);
-            break;
-        }
-    } else {
-        switch (d->type) {
-        case HM_FFT_C2C:
-            fftwf_execute_dft(plan, in, out);
-            break;
-        case HM_FFT_R2C:
-            fftwf_execute_dft_r2c(plan, in, out);
-            break;
-        default:
-            fftwf_execute_dft_c2r(plan, in, out);
-            break;
-        }
-    }
-}
-
-size_t hm__fftw_elem_in(const hm_fft_desc *d)
-{
-    size_t real = d->double_precision ? 8 : 4;
-    return d->type == HM_FFT_R2C ? real : 2 * real;
-}
-
-size_t hm__fftw_elem_out(const hm_fft_desc *d)
-{
-    size_t real = d->double_precision ? 8 : 4;
-    return d->type == HM_FFT_C2R ? real : 2 * real;
-}
 
 static hm_status plan_with(hm_context *ctx, const hm_fft_desc *d, int threads, unsigned extra,
                            void **out)
 {
     unsigned flags = (d->effort == HM_FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE) | extra;
-    /* c2r overwrites its input; the core hands it a private copy, so allow it. */
-    if (d->type == HM_FFT_C2R)
+    if (d->may_overwrite_input)
         flags |= FFTW_DESTROY_INPUT;
     size_t in_bytes = (size_t)d->in_span * hm__fftw_elem_in(d),
            out_bytes = (size_t)d->out_span * hm__fftw_elem_out(d);
@@ -184,7 +56,7 @@ static hm_status plan_with(hm_context *ctx, const hm_fft_desc *d, int threads, u
         if (o != in)
             fftw_free(o);
         return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY,
-                        "hm_fft: no host memory for FFTW's planning arrays (%zu bytes)",
+                        "no host memory for FFTW's planning arrays (%zu bytes)",
                         in_bytes + out_bytes);
     }
     void *plan = hm__fftw_plan(d, threads, in, o, flags);
@@ -193,8 +65,8 @@ static hm_status plan_with(hm_context *ctx, const hm_fft_desc *d, int threads, u
         fftw_free(o);
     if (!plan)
         return hm__fail(ctx, HM_STATUS_FFTW_ERROR,
-                        "hm_fft: FFTW could not plan a %s rank-%d transform of %lld x ... with "
-                        "%d batch dimensions",
+                        "FFTW could not plan a %s rank-%d transform of %lld x ... with %d batch "
+                        "dimensions",
                         d->type == HM_FFT_C2C   ? "c2c"
                         : d->type == HM_FFT_R2C ? "r2c"
                                                 : "c2r",
@@ -203,20 +75,126 @@ static hm_status plan_with(hm_context *ctx, const hm_fft_desc *d, int threads, u
     return HM_STATUS_SUCCESS;
 }
 
-/* ---- row blocks ---------------------------------------------------------------------------- */
+/* ---- timing candidates --------------------------------------------------------------------- */
 
-/* The bytes of a block: HM_ROW_BLOCK_BYTES, or HETMATH_FFT_ROW_BLOCK_KIB (diagnosis only). */
-static size_t row_block_bytes(void)
+/* Arrays of the operands' layout for timing candidates (free both with fftw_free). */
+static bool timing_arrays(const hm_fft_desc *d, void **in, void **out)
 {
-    const char *kib = getenv("HETMATH_FFT_ROW_BLOCK_KIB");
-    long v = kib ? strtol(kib, NULL, 10) : 0;
-    return v > 0 && v <= (1L << 20) ? (size_t)v << 10 : HM_ROW_BLOCK_BYTES;
+    *in = fftw_malloc((size_t)d->in_span * hm__fftw_elem_in(d));
+    *out = fftw_malloc((size_t)d->out_span * hm__fftw_elem_out(d));
+    return *in && *out;
 }
 
-/* Out-of-place c2c rows, contiguous, one batch dimension, a row no larger than a block: what row
- * blocks can do. HETMATH_FFT_ROW_BLOCKS=never|always|stream overrides the timing (tests and
- * diagnosis only): always forces the rows in y, stream the rows streamed out. */
-enum { ROWS_NONE, ROWS_TIMED, ROWS_IN_Y, ROWS_STREAM };
+/* Timing input: not zeros, and nothing subnormal. Filled after planning, which writes over the
+ * arrays when it measures. */
+static void fill_timing_input(const hm_fft_desc *d, void *in)
+{
+    size_t reals = (size_t)d->in_span * hm__fftw_elem_in(d) / (d->double_precision ? 8 : 4);
+    for (size_t k = 0; k < reals; k++) {
+        double v = (double)((k * 2654435761u) % 2003) / 1001.0 - 1.0;
+        if (d->double_precision)
+            ((double *)in)[k] = v;
+        else
+            ((float *)in)[k] = (float)v;
+    }
+}
+
+static void run_row_blocks(hm_context *ctx, const fftw_backend_plan *p, const void *in, void *out,
+                           bool stream);
+
+/* A candidate of the measuring planner: an FFTW plan of p->d, a split of it, or (both NULL) p's
+ * row blocks, in y or streamed. */
+typedef struct candidate {
+    void *plan;
+    const hm_fft_split *split;
+    bool stream;
+} candidate;
+
+/* The best of HM_TIMING_TRIES runs of each candidate, taken in turns so that a drift of the host
+ * touches all alike. */
+#define HM_TIMING_TRIES 5
+static void time_candidates(hm_context *ctx, const fftw_backend_plan *p, const candidate *c,
+                            int count, void *in, void *out, double *t)
+{
+    for (int k = 0; k < count; k++)
+        t[k] = -1;
+    for (int r = 0; r < count * HM_TIMING_TRIES; r++) {
+        int k = r % count;
+        double t0 = hm__now();
+        if (c[k].split)
+            hm__fft_split_run(ctx, c[k].split, in, out);
+        else if (c[k].plan)
+            hm__fftw_run(&p->d, c[k].plan, in, out);
+        else
+            run_row_blocks(ctx, p, in, out, c[k].stream);
+        double dt = hm__now() - t0;
+        t[k] = t[k] < 0 || dt < t[k] ? dt : t[k];
+    }
+}
+
+/* ---- strategy: fewer threads ------------------------------------------------------------- */
+
+/* FFTW divides a transform among all the threads it is given; when the data fits the cache, past
+ * some count their synchronisation costs more than they give. Timed only for arrays of at most
+ * HM_FEWER_THREADS_MAX_BYTES (memory-bound transforms want every thread, and measuring a large
+ * plan again takes minutes); one thread only for at most HM_ONE_THREAD_MAX_BYTES. Not for c2r,
+ * whose input FFTW overwrites while it runs. */
+#define HM_FEWER_THREADS_MIN       8
+#define HM_FEWER_THREADS_MAX_BYTES ((size_t)32 << 20)
+#define HM_ONE_THREAD_MAX_BYTES    ((size_t)1 << 20)
+static void try_fewer_threads(hm_context *ctx, fftw_backend_plan *p)
+{
+    const hm_fft_desc *d = &p->d;
+    int all = p->threads, counts[3] = {all, all * 3 / 4, 1}, n = 1;
+    size_t bytes =
+        (size_t)d->in_span * hm__fftw_elem_in(d) + (size_t)d->out_span * hm__fftw_elem_out(d);
+    if (d->effort != HM_FFT_MEASURE || d->type == HM_FFT_C2R || all < 2 ||
+        bytes > HM_FEWER_THREADS_MAX_BYTES)
+        return;
+    if (all >= HM_FEWER_THREADS_MIN)
+        counts[n++] = all * 3 / 4;
+    if (bytes <= HM_ONE_THREAD_MAX_BYTES)
+        counts[n++] = 1;
+    if (n == 1)
+        return;
+    void *in, *out;
+    candidate c[3] = {{p->plan, NULL, false}, {NULL, NULL, false}, {NULL, NULL, false}};
+    bool made = timing_arrays(d, &in, &out);
+    for (int k = 1; k < n && made; k++)
+        made = (c[k].plan = hm__fftw_plan(d, counts[k], in, out, FFTW_MEASURE)) != NULL;
+    if (made) {
+        fill_timing_input(d, in);
+        double t[3];
+        time_candidates(ctx, p, c, n, in, out, t);
+        int best = 0;
+        for (int k = 1; k < n; k++)
+            best = t[k] < HM_STRATEGY_GAIN * t[0] && t[k] < t[best] ? k : best;
+        char said[96];
+        int len = 0;
+        for (int k = 1; k < n; k++)
+            len += snprintf(said + len, sizeof said - (size_t)len, "%s%d (%.3f ms)",
+                            k > 1 ? " and on " : "", counts[k], t[k] * 1e3);
+        hm__log(ctx, HM_LOG_INFO, "FFTW: its plan timed on %s threads against all %d (%.3f ms): %s",
+                said, all, t[0] * 1e3, best ? "it runs on the fastest" : "it keeps all");
+        if (best) {
+            hm__fftw_destroy(d, p->plan);
+            p->plan = c[best].plan;
+            p->threads = counts[best];
+            c[best].plan = NULL;
+        }
+    }
+    for (int k = 1; k < n; k++)
+        hm__fftw_destroy(d, c[k].plan);
+    fftw_free(in);
+    fftw_free(out);
+}
+
+/* ---- strategy: row blocks ---------------------------------------------------------------- */
+
+static size_t row_block_bytes(const hm_context *ctx)
+{
+    return ctx->cpu_fft.row_block_bytes ? ctx->cpu_fft.row_block_bytes : HM_ROW_BLOCK_BYTES;
+}
 
 /* Rows transformed in place in y need y's rows contiguous and each row's start as aligned as
  * the block plan's buffer, fftw_malloc'ed (when y itself is: see cpu_fft_execute). Rows of a
@@ -226,20 +204,21 @@ static bool in_y_possible(const hm_fft_desc *d)
     return d->batch_out_stride[0] == d->n[0] && ((size_t)d->n[0] * hm__fftw_elem_out(d)) % 64 == 0;
 }
 
-static int row_blocks_wanted(const hm_fft_desc *d)
+/* How row blocks are wanted: not at all, timed, or forced in y or streamed. What they can do:
+ * out-of-place c2c rows, contiguous, one batch dimension, a row no larger than a block. */
+enum { ROWS_NONE, ROWS_TIMED, ROWS_IN_Y, ROWS_STREAM };
+static int row_blocks_wanted(const hm_context *ctx, const hm_fft_desc *d)
 {
     size_t e = hm__fftw_elem_out(d);
+    int mode = ctx->cpu_fft.row_blocks;
     if (d->type != HM_FFT_C2C || d->in_place || d->rank != 1 || d->batch_rank != 1 ||
         d->in_stride[0] != 1 || d->out_stride[0] != 1 || d->batch_n[0] < 2 ||
         d->batch_in_stride[0] < d->n[0] || d->batch_out_stride[0] < d->n[0] ||
-        (size_t)d->n[0] * e > row_block_bytes())
+        (size_t)d->n[0] * e > row_block_bytes(ctx) || mode == HM_CPU_FFT_NEVER)
         return ROWS_NONE;
-    const char *force = getenv("HETMATH_FFT_ROW_BLOCKS");
-    if (force && strcmp(force, "never") == 0)
-        return ROWS_NONE;
-    if (force && strcmp(force, "always") == 0)
+    if (mode == HM_CPU_FFT_ALWAYS)
         return in_y_possible(d) ? ROWS_IN_Y : ROWS_STREAM;
-    if (force && strcmp(force, "stream") == 0)
+    if (mode == HM_CPU_FFT_STREAM)
         return ROWS_STREAM;
     return d->effort == HM_FFT_MEASURE ? ROWS_TIMED : ROWS_NONE;
 }
@@ -285,85 +264,17 @@ static void run_row_blocks(hm_context *ctx, const fftw_backend_plan *p, const vo
                         rows_block, &j);
 }
 
-void *hm__fftw_rows_plan(const hm_fft_desc *d, int64_t n, int64_t rows, int64_t dist, void *in,
-                         void *out)
-{
-    hm_fft_desc b = *d;
-    b.type = HM_FFT_C2C;
-    b.rank = 1;
-    b.n[0] = n;
-    b.in_stride[0] = b.out_stride[0] = 1;
-    b.batch_rank = 1;
-    b.batch_n[0] = rows;
-    b.batch_in_stride[0] = b.batch_out_stride[0] = dist;
-    b.in_place = in == out;
-    return hm__fftw_plan(&b, 1, in, out,
-                         d->effort == HM_FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE);
-}
-
-/* Arrays of the operands' layout for timing candidates (free both with fftw_free). */
-static bool timing_arrays(const hm_fft_desc *d, void **in, void **out)
-{
-    *in = fftw_malloc((size_t)d->in_span * hm__fftw_elem_in(d));
-    *out = fftw_malloc((size_t)d->out_span * hm__fftw_elem_out(d));
-    return *in && *out;
-}
-
-/* Timing input: not zeros, and nothing subnormal. Filled after planning, which writes over the
- * arrays when it measures. */
-static void fill_timing_input(const hm_fft_desc *d, void *in)
-{
-    size_t reals = (size_t)d->in_span * hm__fftw_elem_in(d) / (d->double_precision ? 8 : 4);
-    for (size_t k = 0; k < reals; k++) {
-        double v = (double)((k * 2654435761u) % 2003) / 1001.0 - 1.0;
-        if (d->double_precision)
-            ((double *)in)[k] = v;
-        else
-            ((float *)in)[k] = (float)v;
-    }
-}
-
-/* A candidate of the measuring planner: an FFTW plan of p->d, a split of it, or (both NULL) p's
- * row blocks, in y or streamed. */
-typedef struct candidate {
-    void *plan;
-    const hm_fft_split *split;
-    bool stream;
-} candidate;
-
-/* The best of HM_TIMING_TRIES runs of each candidate, taken in turns so that a drift of the host
- * touches all alike. */
-#define HM_TIMING_TRIES 5
-static void time_candidates(hm_context *ctx, const fftw_backend_plan *p, const candidate *c,
-                            int count, void *in, void *out, double *t)
-{
-    for (int k = 0; k < count; k++)
-        t[k] = -1;
-    for (int r = 0; r < count * HM_TIMING_TRIES; r++) {
-        int k = r % count;
-        double t0 = hm__now();
-        if (c[k].split)
-            hm__fft_split_run(ctx, c[k].split, in, out);
-        else if (c[k].plan)
-            hm__fftw_run(&p->d, c[k].plan, in, out);
-        else
-            run_row_blocks(ctx, p, in, out, c[k].stream);
-        double dt = hm__now() - t0;
-        t[k] = t[k] < 0 || dt < t[k] ? dt : t[k];
-    }
-}
-
-/* Makes the row-block plans and keeps them if they are wanted and, unless forced, the faster
- * variant is faster than FFTW's plan on arrays of the operands' layout. A failure here only
- * leaves FFTW's plan. */
+/* Makes the row-block plans and keeps them if wanted and, when timed, the faster variant beats
+ * FFTW's plan. A failure here only leaves FFTW's plan. */
 static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
 {
-    int want = row_blocks_wanted(&p->d);
+    int want = row_blocks_wanted(ctx, &p->d);
     if (want == ROWS_NONE)
         return;
     const hm_fft_desc *d = &p->d;
     size_t e = hm__fftw_elem_out(d);
-    int64_t rows = d->batch_n[0], per_block = (int64_t)(row_block_bytes() / ((size_t)d->n[0] * e));
+    int64_t rows = d->batch_n[0],
+            per_block = (int64_t)(row_block_bytes(ctx) / ((size_t)d->n[0] * e));
     per_block = per_block < 1 ? 1 : per_block;
     per_block = per_block > rows ? rows : per_block;
     void *in, *out;
@@ -384,10 +295,7 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
     if (made && want == ROWS_TIMED) {
         time_candidates(ctx, p, c, count, in, out, t);
         best = t[2] < t[1] && count == 3 ? 2 : 1;
-        /* Kept only when 5% faster: on the H100 machine's 16 threads the rows and FFTW's plan
-         * came within a few per cent of each other for 16384 rows of 1024, and a closer call
-         * is the host's noise. */
-        best = t[best] < 0.95 * t[0] ? best : 0;
+        best = t[best] < HM_STRATEGY_GAIN * t[0] ? best : 0;
     } else if (made) {
         best = want == ROWS_STREAM ? 1 : 2;
     }
@@ -402,8 +310,8 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
                     (long long)rows, (long long)per_block, how[best], t[best] * 1e3, t[0] * 1e3);
         else
             hm__log(ctx, HM_LOG_INFO,
-                    "FFTW: %lld rows in blocks of %lld, %s, as HETMATH_FFT_ROW_BLOCKS asks (not "
-                    "timed)",
+                    "FFTW: %lld rows in blocks of %lld, %s, as the context's CPU FFT options ask "
+                    "(not timed)",
                     (long long)rows, (long long)per_block, how[best]);
     } else {
         if (made)
@@ -421,94 +329,32 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
     fftw_free(out);
 }
 
-/* ---- fewer threads ------------------------------------------------------------------------- */
-
-/* FFTW divides a transform among all the threads it is given. When the data fits the cache,
- * past some count the threads' synchronisation costs more than they give: on the H100 machine's
- * 16 threads (2026-11-25) a 2^20-point c64 transform (16 MiB in and out) took 1.33-1.50 ms on 12
- * threads and 1.53-1.99 ms on 16; and 10^4 points (160 KB) took 28-50 us on 16 threads against
- * 16 us for FFTW's one-thread plan on the development machine. So when the planner measures and
- * the arrays are at most 32 MiB, FFTW's plans for three quarters of the threads (given 8 or
- * more) and, for arrays of at most 1 MiB, for one thread are timed against the plan for all,
- * in turns, and the fastest kept when at least 5% faster. Not beyond: memory-bound transforms
- * want every thread, and measuring a plan of 2^24 points again took minutes there. Not for c2r,
- * whose input FFTW overwrites while it runs. */
-#define HM_FEWER_THREADS_MIN       8
-#define HM_FEWER_THREADS_MAX_BYTES ((size_t)32 << 20)
-#define HM_ONE_THREAD_MAX_BYTES    ((size_t)1 << 20)
-static void try_fewer_threads(hm_context *ctx, fftw_backend_plan *p)
-{
-    const hm_fft_desc *d = &p->d;
-    int all = p->threads, counts[3] = {all, all * 3 / 4, 1}, n = 1;
-    size_t bytes =
-        (size_t)d->in_span * hm__fftw_elem_in(d) + (size_t)d->out_span * hm__fftw_elem_out(d);
-    if (d->effort != HM_FFT_MEASURE || d->type == HM_FFT_C2R || all < 2 ||
-        bytes > HM_FEWER_THREADS_MAX_BYTES)
-        return;
-    if (all >= HM_FEWER_THREADS_MIN)
-        counts[n++] = all * 3 / 4;
-    if (bytes <= HM_ONE_THREAD_MAX_BYTES)
-        counts[n++] = 1;
-    if (n == 1)
-        return;
-    void *in, *out;
-    candidate c[3] = {{p->plan, NULL, false}, {NULL, NULL, false}, {NULL, NULL, false}};
-    bool made = timing_arrays(d, &in, &out);
-    for (int k = 1; k < n && made; k++)
-        made = (c[k].plan = hm__fftw_plan(d, counts[k], in, out, FFTW_MEASURE)) != NULL;
-    if (made) {
-        fill_timing_input(d, in);
-        double t[3];
-        time_candidates(ctx, p, c, n, in, out, t);
-        int best = 0;
-        for (int k = 1; k < n; k++)
-            best = t[k] < 0.95 * t[0] && t[k] < t[best] ? k : best;
-        char said[96];
-        int len = 0;
-        for (int k = 1; k < n; k++)
-            len += snprintf(said + len, sizeof said - (size_t)len, "%s%d (%.3f ms)",
-                            k > 1 ? " and on " : "", counts[k], t[k] * 1e3);
-        hm__log(ctx, HM_LOG_INFO, "FFTW: its plan timed on %s threads against all %d (%.3f ms): %s",
-                said, all, t[0] * 1e3, best ? "it runs on the fastest" : "it keeps all");
-        if (best) {
-            hm__fftw_destroy(d, p->plan);
-            p->plan = c[best].plan;
-            p->threads = counts[best];
-            c[best].plan = NULL;
-        }
-    }
-    for (int k = 1; k < n; k++)
-        hm__fftw_destroy(d, c[k].plan);
-    fftw_free(in);
-    fftw_free(out);
-}
-
-/* ---- the split of a long transform ------------------------------------------------------- */
+/* ---- strategy: the split of a long transform -------------------------------------------- */
 
 /* Wanted for a 1-D c2c transform of at least HM_SPLIT_MIN_POINTS that row blocks do not take,
- * on two threads or more, when the planner measures; HETMATH_FFT_SPLIT=never|always overrides
- * (tests and diagnosis only). hm__fft_split_create refuses what it cannot split. */
+ * on two threads or more, when the planner measures (or the options force it);
+ * hm__fft_split_create refuses what it cannot split. */
 #define HM_SPLIT_MIN_POINTS 4096
 enum { SPLIT_NONE, SPLIT_TIMED, SPLIT_FORCED };
-static int split_wanted(const fftw_backend_plan *p)
+static int split_wanted(const hm_context *ctx, const fftw_backend_plan *p)
 {
     const hm_fft_desc *d = &p->d;
-    const char *force = getenv("HETMATH_FFT_SPLIT");
+    int mode = ctx->cpu_fft.split;
     if (p->block_plan || d->type != HM_FFT_C2C || d->rank != 1 || d->batch_rank > 1 ||
-        (force && strcmp(force, "never") == 0))
+        mode == HM_CPU_FFT_NEVER)
         return SPLIT_NONE;
-    if (force && strcmp(force, "always") == 0)
+    if (mode == HM_CPU_FFT_ALWAYS)
         return SPLIT_FORCED;
     return d->effort == HM_FFT_MEASURE && d->exec.num_threads >= 2 && d->n[0] >= HM_SPLIT_MIN_POINTS
                ? SPLIT_TIMED
                : SPLIT_NONE;
 }
 
-/* Makes the split and keeps it if wanted and, unless forced, 5% faster than the plan so far
- * (FFTW's, on all threads or fewer), timed in turns on arrays of the operands' layout. */
+/* Makes the split and keeps it if wanted and, when timed, faster than the plan so far (FFTW's,
+ * on all threads or fewer), timed in turns on arrays of the operands' layout. */
 static void try_split(hm_context *ctx, fftw_backend_plan *p)
 {
-    int want = split_wanted(p);
+    int want = split_wanted(ctx, p);
     if (want == SPLIT_NONE)
         return;
     const hm_fft_desc *d = &p->d;
@@ -529,7 +375,7 @@ static void try_split(hm_context *ctx, fftw_backend_plan *p)
         }
         fftw_free(in);
         fftw_free(out);
-        if (!(t[1] > 0 && t[1] < 0.95 * t[0])) {
+        if (!(t[1] > 0 && t[1] < HM_STRATEGY_GAIN * t[0])) {
             hm__log(ctx, HM_LOG_DEBUG,
                     "FFTW: its plan (%.3f ms) beat %lld points split %lld x %lld (%.3f ms)",
                     t[0] * 1e3, (long long)d->n[0], (long long)n1, (long long)n2, t[1] * 1e3);
@@ -543,29 +389,55 @@ static void try_split(hm_context *ctx, fftw_backend_plan *p)
                 t[0] * 1e3, (double)bytes / 1e6);
     } else {
         hm__log(ctx, HM_LOG_INFO,
-                "FFTW: %lld points split %lld x %lld, two passes of blocks, as HETMATH_FFT_SPLIT "
-                "asks (not timed); the split holds %.1f MB",
+                "FFTW: %lld points split %lld x %lld, two passes of blocks, as the context's CPU "
+                "FFT options ask (not timed); the split holds %.1f MB",
                 (long long)d->n[0], (long long)n1, (long long)n2, (double)bytes / 1e6);
     }
     p->split = split;
 }
 
-static hm_status cpu_fft_plan(hm_context *ctx, const hm_fft_desc *d, void **out)
+/* ---- the backend ------------------------------------------------------------------------- */
+
+/* The strategies the planner walks after FFTW's plan, in order: each sees the plan so far. */
+static const struct strategy {
+    const char *name;
+    void (*try_it)(hm_context *ctx, fftw_backend_plan *p);
+} strategies[] = {
+    {"fewer threads", try_fewer_threads},
+    {"row blocks", try_row_blocks},
+    {"split", try_split},
+};
+
+static void cpu_fft_destroy(void *plan)
 {
-    pthread_once(&threads_once, init_threads);
+    fftw_backend_plan *p = plan;
+    if (!p)
+        return;
+    hm__fftw_destroy(&p->d, p->plan);
+    hm__fftw_destroy(&p->d, p->plan_unaligned);
+    hm__fftw_destroy(&p->d, p->block_plan);
+    hm__fftw_destroy(&p->d, p->tail_plan);
+    hm__fft_split_destroy(p->split);
+    fftw_free(p->scratch);
+    free(p);
+}
+
+static hm_status cpu_fft_plan(hm_context *ctx, const void *desc, const void *args, void **out)
+{
+    (void)args;
+    hm__fftw_init();
     fftw_backend_plan *p = calloc(1, sizeof *p);
     if (!p)
-        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "hm_fft: no memory for a plan");
-    p->d = *d;
-    p->threads = d->exec.num_threads;
-    hm_status st = plan_with(ctx, d, p->threads, 0, &p->plan);
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for an FFT plan");
+    p->d = *(const hm_fft_desc *)desc;
+    p->threads = p->d.exec.num_threads;
+    hm_status st = plan_with(ctx, &p->d, p->threads, 0, &p->plan);
     if (st != HM_STATUS_SUCCESS) {
         free(p);
         return st;
     }
-    try_fewer_threads(ctx, p);
-    try_row_blocks(ctx, p);
-    try_split(ctx, p);
+    for (size_t i = 0; i < HM_ARRAY_LEN(strategies); i++)
+        strategies[i].try_it(ctx, p);
     *out = p;
     return HM_STATUS_SUCCESS;
 }
@@ -608,116 +480,39 @@ static void scale_output(const hm_fft_desc *d, void *out)
     }
 }
 
-static hm_status cpu_fft_execute(hm_context *ctx, void *plan, const void *in, void *out)
+static hm_status cpu_fft_execute(hm_context *ctx, void *plan, const void *args)
 {
     fftw_backend_plan *p = plan;
-    void *run = p->plan;
-    void *vin = (void *)in; /* FFTW's prototypes are not const; it writes only for c2r */
-    if (p->split) {         /* the normalisation is in its twiddles */
-        hm__fft_split_run(ctx, p->split, in, out);
+    const hm_fft_args *a = args;
+    void *run = p->plan, *out = a->out;
+    void *vin = (void *)a->in; /* FFTW's prototypes are not const; it writes only for c2r */
+    if (p->split) {            /* the normalisation is in its twiddles */
+        hm__fft_split_run(ctx, p->split, vin, out);
         return HM_STATUS_SUCCESS;
     }
     bool aligned = fftw_alignment_of((double *)vin) == 0 && fftw_alignment_of((double *)out) == 0;
     if (p->block_plan && (p->stream || fftw_alignment_of((double *)out) == 0)) {
-        run_row_blocks(ctx, p, in, out, p->stream);
-        if (p->d.scale != 1.0)
-            scale_output(&p->d, out);
-        return HM_STATUS_SUCCESS;
-    }
-    if (!aligned) {
-        if (!p->plan_unaligned) {
-            hm_status st = plan_with(ctx, &p->d, p->threads, FFTW_UNALIGNED, &p->plan_unaligned);
-            if (st != HM_STATUS_SUCCESS)
-                return st;
+        run_row_blocks(ctx, p, vin, out, p->stream);
+    } else {
+        if (!aligned) {
+            if (!p->plan_unaligned) {
+                hm_status st =
+                    plan_with(ctx, &p->d, p->threads, FFTW_UNALIGNED, &p->plan_unaligned);
+                if (st != HM_STATUS_SUCCESS)
+                    return st;
+            }
+            run = p->plan_unaligned;
         }
-        run = p->plan_unaligned;
+        hm__fftw_run(&p->d, run, vin, out);
     }
-    hm__fftw_run(&p->d, run, vin, out);
     if (p->d.scale != 1.0)
         scale_output(&p->d, out);
     return HM_STATUS_SUCCESS;
 }
 
-static void cpu_fft_destroy(void *plan)
-{
-    fftw_backend_plan *p = plan;
-    if (!p)
-        return;
-    hm__fftw_destroy(&p->d, p->plan);
-    hm__fftw_destroy(&p->d, p->plan_unaligned);
-    hm__fftw_destroy(&p->d, p->block_plan);
-    hm__fftw_destroy(&p->d, p->tail_plan);
-    hm__fft_split_destroy(p->split);
-    fftw_free(p->scratch);
-    free(p);
-}
-
-const hm_fft_backend hm__cpu_fft = {
-    .expressible = cpu_expressible,
+const hm_op_backend hm__cpu_fft = {
+    .error = HM_STATUS_FFTW_ERROR,
     .plan = cpu_fft_plan,
     .execute = cpu_fft_execute,
     .destroy = cpu_fft_destroy,
 };
-
-/* Wisdom: the double and single precision strings, one after the other, in one file. */
-hm_status hm_fft_wisdom_export(hm_context *ctx, const char *path)
-{
-    HM_ENTER(ctx, "hm_fft_wisdom_export");
-    if (!path)
-        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "hm_fft_wisdom_export: path is NULL");
-    pthread_mutex_lock(&planner_lock);
-    char *wd = fftw_export_wisdom_to_string();
-    char *wf = fftwf_export_wisdom_to_string();
-    pthread_mutex_unlock(&planner_lock);
-    hm_status st = HM_STATUS_SUCCESS;
-    FILE *f = fopen(path, "w");
-    if (!wd || !wf || !f || fprintf(f, "%s\n%s", wd, wf) < 0)
-        st = hm__fail(ctx, HM_STATUS_FFTW_ERROR, "hm_fft_wisdom_export: cannot write %s", path);
-    if (f && fclose(f) != 0 && st == HM_STATUS_SUCCESS)
-        st = hm__fail(ctx, HM_STATUS_FFTW_ERROR, "hm_fft_wisdom_export: cannot write %s", path);
-    free(wd);
-    free(wf);
-    return st;
-}
-
-hm_status hm_fft_wisdom_import(hm_context *ctx, const char *path)
-{
-    HM_ENTER(ctx, "hm_fft_wisdom_import");
-    if (!path)
-        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "hm_fft_wisdom_import: path is NULL");
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return hm__fail(ctx, HM_STATUS_FFTW_ERROR, "hm_fft_wisdom_import: cannot open %s", path);
-    char *text = NULL;
-    size_t len = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            text = malloc((size_t)n + 1);
-            if (text) {
-                len = fread(text, 1, (size_t)n, f);
-                text[len] = '\0';
-            }
-        }
-    }
-    fclose(f);
-    /* The float wisdom starts at the second "(fftw-3.3" header. */
-    char *second = text ? strstr(text + 1, "(fftw-") : NULL;
-    int ok = 0;
-    if (second) {
-        second[-1] = '\0';
-        pthread_mutex_lock(&planner_lock);
-        ok = fftw_import_wisdom_from_string(text) && fftwf_import_wisdom_from_string(second);
-        pthread_mutex_unlock(&planner_lock);
-    }
-    free(text);
-    if (!ok)
-        return hm__fail(ctx, HM_STATUS_FFTW_ERROR,
-                        "hm_fft_wisdom_import: %s does not hold hetmath's FFTW wisdom", path);
-    return HM_STATUS_SUCCESS;
-}
-
-void hm__cpu_fft_version(char *buf, size_t size)
-{
-    snprintf(buf, size, "%s", fftw_version);
-}

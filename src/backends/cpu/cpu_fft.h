@@ -1,9 +1,13 @@
-/* The CPU FFT backend's parts shared between its two files: FFTW's plans (cpu_fft.c) and the
- * split of a long 1-D transform into two passes of short ones (cpu_fft_split.c). */
+/* The CPU FFT backend's parts: FFTW's planner and plans (cpu_fftw.c), used by the backend
+ * (cpu_fft.c) and by the split of a long 1-D transform into two passes of short ones
+ * (cpu_fft_split.c). */
 #ifndef HETMATH_CPU_FFT_H
 #define HETMATH_CPU_FFT_H
 
 #include "core/fft_backend.h"
+
+/* Starts FFTW's threads once per process (before any plan). */
+void hm__fftw_init(void);
 
 /* Bytes of an input and an output element of d's transform. */
 size_t hm__fftw_elem_in(const hm_fft_desc *d);

@@ -1,14 +1,16 @@
-/* Matmul on the CPU through CBLAS (OpenBLAS by default), column-major calls with per-operand
- * transposes, one call per batch entry. */
+/* Matmul on the CPU through CBLAS (OpenBLAS by default): column-major calls with per-operand
+ * transposes, one call per batch entry, the scalars of each execution. */
 #include <cblas.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "backends/cpu/cpu.h"
+#include "core/matmul_backend.h"
 
-static bool cpu_supports(const hm_matmul_desc *d, char *why, size_t why_size)
+static bool cpu_supports(const void *desc, char *why, size_t why_size)
 {
+    const hm_matmul_desc *d = desc;
     if (d->dtype == HM_DTYPE_F16 || d->dtype == HM_DTYPE_BF16) {
         snprintf(why, why_size, "%s matmul needs a CUDA execution space (CBLAS has no %s)",
                  hm_dtype_name(d->dtype), hm_dtype_name(d->dtype));
@@ -26,51 +28,50 @@ static bool cpu_supports(const hm_matmul_desc *d, char *why, size_t why_size)
     return true;
 }
 
-static hm_status cpu_plan(hm_context *ctx, const hm_matmul_desc *d, const void *first,
-                          const void *second, void *out, const void *bias, void **plan)
+static hm_status cpu_plan(hm_context *ctx, const void *desc, const void *args, void **plan)
 {
+    (void)args;
     hm_matmul_desc *p = malloc(sizeof *p);
     if (!p)
-        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "hm_matmul: no memory for a plan");
-    *p = *d;
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for a matmul plan");
+    *p = *(const hm_matmul_desc *)desc;
     *plan = p;
     return HM_STATUS_SUCCESS;
 }
 
-static hm_status cpu_execute(hm_context *ctx, void *plan, const void *first, const void *second,
-                             void *out, const void *bias)
+static hm_status cpu_execute(hm_context *ctx, void *plan, const void *args)
 {
     const hm_matmul_desc *d = plan;
+    const hm_mm_args *a = args;
     (void)ctx;
-    (void)bias;
 #ifdef HETMATH_HAVE_OPENBLAS_THREADS
     openblas_set_num_threads(d->exec.num_threads);
 #endif
     enum CBLAS_TRANSPOSE ta = d->first.trans ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE tb = d->second.trans ? CblasTrans : CblasNoTrans;
     size_t es = hm_dtype_size(d->dtype);
-    float fa[2] = {(float)d->alpha[0], (float)d->alpha[1]};
-    float fb[2] = {(float)d->beta[0], (float)d->beta[1]};
+    float fa[2] = {(float)a->alpha[0], (float)a->alpha[1]};
+    float fb[2] = {(float)a->beta[0], (float)a->beta[1]};
+    int m = (int)d->m, n = (int)d->n, k = (int)d->k;
+    int lda = (int)d->first.ld, ldb = (int)d->second.ld, ldc = (int)d->out.ld;
     for (int64_t i = 0; i < d->batch; i++) {
-        const char *a = (const char *)first + i * d->first.batch_stride * (int64_t)es;
-        const char *b = (const char *)second + i * d->second.batch_stride * (int64_t)es;
-        char *c = (char *)out + i * d->out.batch_stride * (int64_t)es;
-        int m = (int)d->m, n = (int)d->n, k = (int)d->k;
-        int lda = (int)d->first.ld, ldb = (int)d->second.ld, ldc = (int)d->out.ld;
+        const char *x = (const char *)a->first + i * d->first.batch_stride * (int64_t)es;
+        const char *y = (const char *)a->second + i * d->second.batch_stride * (int64_t)es;
+        char *c = (char *)a->out + i * d->out.batch_stride * (int64_t)es;
         switch (d->dtype) {
         case HM_DTYPE_F32:
-            cblas_sgemm(CblasColMajor, ta, tb, m, n, k, fa[0], (const float *)a, lda,
-                        (const float *)b, ldb, fb[0], (float *)c, ldc);
+            cblas_sgemm(CblasColMajor, ta, tb, m, n, k, fa[0], (const float *)x, lda,
+                        (const float *)y, ldb, fb[0], (float *)c, ldc);
             break;
         case HM_DTYPE_F64:
-            cblas_dgemm(CblasColMajor, ta, tb, m, n, k, d->alpha[0], (const double *)a, lda,
-                        (const double *)b, ldb, d->beta[0], (double *)c, ldc);
+            cblas_dgemm(CblasColMajor, ta, tb, m, n, k, a->alpha[0], (const double *)x, lda,
+                        (const double *)y, ldb, a->beta[0], (double *)c, ldc);
             break;
         case HM_DTYPE_C64:
-            cblas_cgemm(CblasColMajor, ta, tb, m, n, k, fa, a, lda, b, ldb, fb, c, ldc);
+            cblas_cgemm(CblasColMajor, ta, tb, m, n, k, fa, x, lda, y, ldb, fb, c, ldc);
             break;
         default:
-            cblas_zgemm(CblasColMajor, ta, tb, m, n, k, d->alpha, a, lda, b, ldb, d->beta, c, ldc);
+            cblas_zgemm(CblasColMajor, ta, tb, m, n, k, a->alpha, x, lda, y, ldb, a->beta, c, ldc);
             break;
         }
     }
@@ -82,7 +83,8 @@ static void cpu_destroy(void *plan)
     free(plan);
 }
 
-const hm_matmul_backend hm__cpu_matmul = {
+const hm_op_backend hm__cpu_matmul = {
+    .error = HM_STATUS_INTERNAL,
     .supports = cpu_supports,
     .plan = cpu_plan,
     .execute = cpu_execute,

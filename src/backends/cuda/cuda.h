@@ -1,7 +1,9 @@
-/* The CUDA backend's internal interface: per-device state, error translation, kernel launchers.
- * Compiled only when hetmath is built with CUDA. */
-#ifndef HETMATH_CUDA_H
-#define HETMATH_CUDA_H
+/* The CUDA backend's internal interface: per-device state (cuda_device.c), error translation,
+ * copies and the link (cuda_copy.c), the host-operand pipeline (cuda_pipeline.c), the
+ * operations (cuda_fft.c, cuda_matmul.c), kernel launchers (cuda_kernels.cu); cuda_backend.c
+ * assembles the table. Compiled only when hetmath is built with CUDA. */
+#ifndef HETMATH_BACKENDS_CUDA_H
+#define HETMATH_BACKENDS_CUDA_H
 
 #include <cuda_runtime.h>
 
@@ -36,39 +38,34 @@ typedef struct hm_cuda_state {
     hm_cuda_device dev[]; /* count entries */
 } hm_cuda_state;
 
+/* ---- devices, memory, errors (cuda_device.c) ---------------------------------------------- */
+
+/* The backend's state of ctx (NULL before the probe). */
+hm_cuda_state *hm__cuda_state(hm_context *ctx);
+
+/* Makes the state for `count` devices (the probe). */
+hm_status hm__cuda_state_create(hm_context *ctx, int count);
+
+/* Releases every device's stream, pool, events and buffers, and the state. */
+void hm__cuda_state_destroy(hm_context *ctx);
+
 /* The state of device id for ctx, created (stream) on first use. Sets the current device. */
 hm_status hm__cuda_device(hm_context *ctx, int id, hm_cuda_device **out);
 
 /* As hm__cuda_device, with the device's two copy streams made too. */
 hm_status hm__cuda_device_streams(hm_context *ctx, int id, hm_cuda_device **out);
 
-/* The staging pool (at least `need` buffers of HM_STAGE_CHUNK-or-more bytes, else
- * HM_STATUS_NOT_SUPPORTED): buffers 0 and 1 into in[], 2 and 3 into out[]. */
+/* Device memory from the device's stream-ordered pool; pinned memory; and their release. */
+hm_status hm__cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out);
+void hm__cuda_free(hm_context *ctx, hm_device device, void *ptr);
+
+/* The pinned staging pool and device's events, made on first use (all or nothing). */
+hm_status hm__cuda_stage_setup(hm_context *ctx, hm_cuda_device *d, int device);
+
+/* The staging pool (at least `need` buffers, else HM_STATUS_NOT_SUPPORTED): buffers 0 and 1
+ * into in[], 2 and 3 into out[]. */
 hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device, int need,
                                  void *in[2], void *out[2]);
-
-/* A host-operand pipeline: `rows` rows of in_row_bytes each, from in_host (host or pinned) to
- * in_dev, computed tile by tile (core/tiles.h) into out_dev, and out_row_bytes a row back to
- * out_host. compute runs on the device's main stream with the tile's device pointers. Blocking;
- * records the two copies in the ledger (named in_name and out_name, with the pipeline's wall time).
- */
-typedef struct hm_cuda_pipeline {
-    int device;
-    int64_t rows;
-    const hm_tiles *tiles; /* how many rows each tile has */
-    size_t in_row_bytes, out_row_bytes;
-    const void *in_host;
-    hm_device in_space;
-    void *out_host;
-    hm_device out_space;
-    void *in_dev, *out_dev;
-    hm_status (*compute)(hm_context *ctx, void *user, int64_t rows, const void *in_tile,
-                         void *out_tile);
-    void *user;
-    const char *op, *in_name, *out_name;
-} hm_cuda_pipeline;
-
-hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_cuda_pipeline *p);
 
 /* Translates a CUDA runtime error into a status and a message (out of memory is its own
  * status), clears the sticky-free error state, and returns the status. */
@@ -84,21 +81,49 @@ hm_status hm__cuda_fail(hm_context *ctx, cudaError_t err, const char *fmt, ...) 
         }                                                                                          \
     } while (0)
 
-/* Kernels (cuda_kernels.cu). Asynchronous on stream; return the launch error. */
+/* ---- copies and the link (cuda_copy.c) ---------------------------------------------------- */
+
+hm_status hm__cuda_locate(hm_context *ctx, const void *ptr, hm_device *space, int *pinned);
+bool hm__cuda_host_register(hm_context *ctx, void *ptr, size_t bytes, char *why, size_t why_size);
+void hm__cuda_host_unregister(hm_context *ctx, void *ptr);
+hm_status hm__cuda_copy_bytes(hm_context *ctx, void *dst, hm_device dst_space, const void *src,
+                              hm_device src_space, size_t bytes, hm_transfer_path *path,
+                              int *chunks);
+hm_status hm__cuda_copy_strided(hm_context *ctx, hm_device space, void *dst,
+                                const int64_t *dst_strides, const void *src,
+                                const int64_t *src_strides, const int64_t *shape, int ndim,
+                                size_t elem_size);
+hm_status hm__cuda_scale(hm_context *ctx, const hm_tensor *t, double factor);
+hm_status hm__cuda_link(hm_context *ctx, int id, hm_link *out);
+
+/* ---- the pipeline (cuda_pipeline.c) ------------------------------------------------------- */
+
+hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_pipeline_job *job);
+
+/* ---- kernels (cuda_kernels.cu): asynchronous on stream; return the launch error ----------- */
+
 cudaError_t hm__cuda_launch_strided_copy(cudaStream_t stream, void *dst, const int64_t *dst_strides,
                                          const void *src, const int64_t *src_strides,
                                          const int64_t *shape, int ndim, size_t elem_size);
 
+/* The real type of hm__cuda_launch_scale's components. */
+enum { HM_CUDA_REAL_F16 = 0, HM_CUDA_REAL_BF16 = 1, HM_CUDA_REAL_F32 = 2, HM_CUDA_REAL_F64 = 3 };
+
 /* Multiplies each of the comps real components of every element of a strided view (strides in
- * elements of comps reals, ndim ≤ 8) by factor; float unless is_double. */
+ * elements of comps reals, ndim ≤ 8) by factor; factor 0 writes zeros. */
 cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data, const int64_t *shape,
-                                  const int64_t *strides, int ndim, int is_double, int comps,
+                                  const int64_t *strides, int ndim, int real_type, int comps,
                                   double factor);
 
-extern const hm_fft_backend hm__cuda_fft;
-extern const hm_matmul_backend hm__cuda_matmul;
+/* ---- the operations ----------------------------------------------------------------------- */
+
+extern const hm_op_backend hm__cuda_fft;
+extern const hm_op_backend hm__cuda_matmul;
 
 /* Releases the device's cuBLASLt handle (context destruction). */
 void hm__cuda_matmul_release_device(hm_cuda_device *d);
+
+int hm__cuda_fft_version(void);
+int hm__cuda_lt_version(void);
 
 #endif

@@ -3,10 +3,12 @@
  * inexpressible and the core hands this backend compact canonical copies instead. The plan owns
  * its workspace; execution is queued on the context's stream for the device. */
 #include <cufft.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/cuda/cuda.h"
+#include "core/fft_backend.h"
 
 static const char *cufft_name(cufftResult r)
 {
@@ -40,7 +42,7 @@ static const char *cufft_name(cufftResult r)
             st = hm__fail((ctx),                                                                   \
                           r_ == CUFFT_ALLOC_FAILED ? HM_STATUS_OUT_OF_DEVICE_MEMORY                \
                                                    : HM_STATUS_CUFFT_ERROR,                        \
-                          "hm_fft: %s: %s (%d)", (what), cufft_name(r_), (int)r_);                 \
+                          "cuFFT, %s: %s (%d)", (what), cufft_name(r_), (int)r_);                  \
             goto fail;                                                                             \
         }                                                                                          \
     } while (0)
@@ -113,10 +115,14 @@ static bool layout_of(const hm_fft_desc *d, cufft_layout *l)
     return true;
 }
 
-static bool cuda_expressible(const hm_fft_desc *d)
+/* cuFFT runs embed layouts with one batch distance; the core stages other layouts. */
+static bool cuda_expressible(const void *desc, char *why, size_t why_size)
 {
     cufft_layout l;
-    return layout_of(d, &l);
+    if (layout_of(desc, &l))
+        return true;
+    snprintf(why, why_size, "cuFFT takes embed layouts with one batch distance only");
+    return false;
 }
 
 static cufftType type_of(const hm_fft_desc *d)
@@ -143,18 +149,20 @@ static void cuda_fft_destroy(void *plan)
     free(p);
 }
 
-static hm_status cuda_fft_plan(hm_context *ctx, const hm_fft_desc *d, void **out)
+static hm_status cuda_fft_plan(hm_context *ctx, const void *desc, const void *args, void **out)
 {
+    (void)args;
+    const hm_fft_desc *d = desc;
     hm_status st = HM_STATUS_SUCCESS;
     hm_cuda_device *dev = NULL;
     cufft_layout l;
     if (!layout_of(d, &l))
-        return hm__fail(ctx, HM_STATUS_INTERNAL, "hm_fft: cuFFT was given a layout it cannot run");
+        return hm__fail(ctx, HM_STATUS_INTERNAL, "cuFFT was given a layout it cannot run");
     if ((st = hm__cuda_device(ctx, d->exec.device_id, &dev)) != HM_STATUS_SUCCESS)
         return st;
     cufft_backend_plan *p = calloc(1, sizeof *p);
     if (!p)
-        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "hm_fft: no memory for a plan");
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for an FFT plan");
     p->d = *d;
     p->device = d->exec.device_id;
     size_t work = 0;
@@ -176,15 +184,17 @@ fail:
     return st;
 }
 
-static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *in, void *out)
+static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *args)
 {
     cufft_backend_plan *p = plan;
+    const hm_fft_args *a = args;
+    void *out = a->out;
     const hm_fft_desc *d = &p->d;
     hm_cuda_device *dev = NULL;
     hm_status st = hm__cuda_device(ctx, p->device, &dev);
     if (st != HM_STATUS_SUCCESS)
         return st;
-    void *vin = (void *)in; /* cuFFT's prototypes are not const; only c2r writes its input */
+    void *vin = (void *)a->in; /* cuFFT's prototypes are not const; only c2r writes its input */
     HM_CUFFT_TRY(ctx, cufftSetStream(p->handle, dev->stream), "setting the stream");
     switch (type_of(d)) {
     case CUFFT_C2C:
@@ -220,39 +230,22 @@ static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *in, v
         if (d->type == HM_FFT_R2C)
             shape[nd - 1] = d->n[d->rank - 1] / 2 + 1;
         HM_CUDA_TRY(ctx,
-                    hm__cuda_launch_scale(dev->stream, out, shape, stride, nd, d->double_precision,
+                    hm__cuda_launch_scale(dev->stream, out, shape, stride, nd,
+                                          d->double_precision ? HM_CUDA_REAL_F64 : HM_CUDA_REAL_F32,
                                           d->type == HM_FFT_C2R ? 1 : 2, d->scale),
-                    "hm_fft: normalising the result on cuda:%d", p->device);
+                    "normalising the result on cuda:%d", p->device);
     }
     return HM_STATUS_SUCCESS;
 fail:
     return st;
 }
 
-/* One chunk of the batch, with the plan for its size. */
-static hm_status cuda_fft_chunk(hm_context *ctx, void *user, int64_t rows, const void *in,
-                                void *out)
-{
-    const hm_fft_pipeline *j = user;
-    void *plan = j->plans[hm__tile_size_index(j->tiles, rows)];
-    return cuda_fft_execute(ctx, plan, in, out);
-}
-
-static hm_status cuda_fft_pipelined(hm_context *ctx, const hm_fft_pipeline *j)
-{
-    hm_cuda_pipeline p = {j->device,        j->rows,   j->tiles,   j->in_row_bytes,
-                          j->out_row_bytes, j->x_host, j->x_space, j->y_host,
-                          j->y_space,       j->x_dev,  j->y_dev,   cuda_fft_chunk,
-                          (void *)j,        "hm_fft",  "x",        "y"};
-    return hm__cuda_pipeline_run(ctx, &p);
-}
-
-const hm_fft_backend hm__cuda_fft = {
-    .expressible = cuda_expressible,
+const hm_op_backend hm__cuda_fft = {
+    .error = HM_STATUS_CUFFT_ERROR,
+    .supports = cuda_expressible,
     .plan = cuda_fft_plan,
     .execute = cuda_fft_execute,
     .destroy = cuda_fft_destroy,
-    .pipelined = cuda_fft_pipelined,
 };
 
 int hm__cuda_fft_version(void)

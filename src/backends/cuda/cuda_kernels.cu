@@ -1,6 +1,8 @@
 // Small device kernels the CUDA backend needs besides the libraries: strided copies (the
-// transfer layer's pack and unpack, layout changes) and scaling (FFT normalisation).
+// transfer layer's pack and unpack, layout changes) and scaling (FFT normalisation, D = beta·C).
 #include <cstdint>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 namespace
@@ -37,8 +39,44 @@ __global__ void strided_copy(T *__restrict__ dst, const T *__restrict__ src, Lay
     }
 }
 
-// Scales every real component of the elements of a strided view (comps reals per element).
-template <typename T> __global__ void scale(T *data, Layout l, int comps, int64_t numel, T factor)
+// A real component as the arithmetic type, and back.
+__device__ inline float load(const __half *p)
+{
+    return __half2float(*p);
+}
+__device__ inline void store(__half *p, float v)
+{
+    *p = __float2half_rn(v);
+}
+__device__ inline float load(const __nv_bfloat16 *p)
+{
+    return __bfloat162float(*p);
+}
+__device__ inline void store(__nv_bfloat16 *p, float v)
+{
+    *p = __float2bfloat16_rn(v);
+}
+__device__ inline float load(const float *p)
+{
+    return *p;
+}
+__device__ inline void store(float *p, float v)
+{
+    *p = v;
+}
+__device__ inline double load(const double *p)
+{
+    return *p;
+}
+__device__ inline void store(double *p, double v)
+{
+    *p = v;
+}
+
+// Scales every real component of the elements of a strided view (comps reals per element);
+// factor 0 writes zeros, whatever was there (NaN included), as BLAS does for beta 0.
+template <typename T, typename S>
+__global__ void scale(T *data, Layout l, int comps, int64_t numel, S factor)
 {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < numel;
          i += (int64_t)gridDim.x * blockDim.x) {
@@ -48,8 +86,10 @@ template <typename T> __global__ void scale(T *data, Layout l, int comps, int64_
             rem /= l.shape[k];
             off += c * l.dst_strides[k];
         }
-        for (int c = 0; c < comps; c++)
-            data[off * comps + c] *= factor;
+        for (int c = 0; c < comps; c++) {
+            T *p = &data[off * comps + c];
+            store(p, factor == S(0) ? S(0) : load(p) * factor);
+        }
     }
 }
 
@@ -100,7 +140,7 @@ extern "C" cudaError_t hm__cuda_launch_strided_copy(cudaStream_t stream, void *d
 }
 
 extern "C" cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data, const int64_t *shape,
-                                             const int64_t *strides, int ndim, int is_double,
+                                             const int64_t *strides, int ndim, int real_type,
                                              int comps, double factor)
 {
     Layout l;
@@ -116,9 +156,19 @@ extern "C" cudaError_t hm__cuda_launch_scale(cudaStream_t stream, void *data, co
         return cudaSuccess;
     const int block = 256;
     unsigned grid = grid_for(numel, block);
-    if (is_double)
-        scale<<<grid, block, 0, stream>>>((double *)data, l, comps, numel, factor);
-    else
+    switch (real_type) { // HM_CUDA_REAL_* of cuda.h
+    case 0:
+        scale<<<grid, block, 0, stream>>>((__half *)data, l, comps, numel, (float)factor);
+        break;
+    case 1:
+        scale<<<grid, block, 0, stream>>>((__nv_bfloat16 *)data, l, comps, numel, (float)factor);
+        break;
+    case 2:
         scale<<<grid, block, 0, stream>>>((float *)data, l, comps, numel, (float)factor);
+        break;
+    default:
+        scale<<<grid, block, 0, stream>>>((double *)data, l, comps, numel, factor);
+        break;
+    }
     return cudaGetLastError();
 }

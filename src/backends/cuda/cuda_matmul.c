@@ -1,13 +1,15 @@
 /* Matmul on the GPU through cuBLASLt: one handle and one workspace per device and context,
  * descriptors made at planning, the algorithm from cuBLASLt's heuristic or, with autotuning,
  * the fastest of the top candidates timed on the plan's operands. Epilogs (ReLU, GELU, bias) are
- * cuBLASLt's own, fused into the kernel. */
+ * cuBLASLt's own, fused into the kernel. The scalars and the bias pointer arrive with every
+ * execution. */
 #include <cublasLt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/cuda/cuda.h"
+#include "core/matmul_backend.h"
 
 #define HM_LT_WORKSPACE      ((size_t)32 << 20)
 #define HM_LT_MAX_CANDIDATES 16
@@ -22,7 +24,7 @@
             st = hm__fail((ctx),                                                                   \
                           s_ == CUBLAS_STATUS_ALLOC_FAILED ? HM_STATUS_OUT_OF_DEVICE_MEMORY        \
                                                            : HM_STATUS_CUBLAS_ERROR,               \
-                          "hm_matmul: %s: %s (%s)", (what), cublasLtGetStatusString(s_),           \
+                          "cuBLASLt, %s: %s (%s)", (what), cublasLtGetStatusString(s_),            \
                           cublasLtGetStatusName(s_));                                              \
             goto fail;                                                                             \
         }                                                                                          \
@@ -98,29 +100,21 @@ static cublasLtEpilogue_t epilogue(hm_matmul_epilog e)
     }
 }
 
-/* The scalars in the scale type: float, double, or their complex pairs. */
-static void scalars(const lt_plan *p, void *alpha, void *beta)
+/* An execution's scalars in the plan's scale type: float, double, or their complex pairs. */
+static void scalars(const lt_plan *p, const hm_mm_args *a, void *alpha, void *beta)
 {
     cublasComputeType_t ct;
     cudaDataType_t sty;
     compute_types(&p->d, &ct, &sty);
     if (sty == CUDA_R_64F || sty == CUDA_C_64F) {
-        memcpy(alpha, p->d.alpha, sizeof p->d.alpha);
-        memcpy(beta, p->d.beta, sizeof p->d.beta);
+        memcpy(alpha, a->alpha, sizeof a->alpha);
+        memcpy(beta, a->beta, sizeof a->beta);
     } else {
-        float a[2] = {(float)p->d.alpha[0], (float)p->d.alpha[1]};
-        float b[2] = {(float)p->d.beta[0], (float)p->d.beta[1]};
-        memcpy(alpha, a, sizeof a);
-        memcpy(beta, b, sizeof b);
+        float fa[2] = {(float)a->alpha[0], (float)a->alpha[1]};
+        float fb[2] = {(float)a->beta[0], (float)a->beta[1]};
+        memcpy(alpha, fa, sizeof fa);
+        memcpy(beta, fb, sizeof fb);
     }
-}
-
-static bool lt_supports(const hm_matmul_desc *d, char *why, size_t why_size)
-{
-    (void)d;
-    (void)why;
-    (void)why_size;
-    return true;
 }
 
 static hm_status layout(hm_context *ctx, cublasLtMatrixLayout_t *l, hm_dtype t, int64_t rows,
@@ -176,7 +170,7 @@ static hm_status device_lt(hm_context *ctx, int id, hm_cuda_device **out)
     }
     if (!dev->workspace) {
         HM_CUDA_TRY(ctx, cudaMalloc(&dev->workspace, HM_LT_WORKSPACE),
-                    "hm_matmul: allocating the cuBLASLt workspace on cuda:%d", id);
+                    "allocating the cuBLASLt workspace on cuda:%d", id);
         dev->workspace_bytes = HM_LT_WORKSPACE;
     }
     *out = dev;
@@ -192,14 +186,13 @@ void hm__cuda_matmul_release_device(hm_cuda_device *d)
     d->lt_handle = NULL;
 }
 
-static hm_status run_algo(lt_plan *p, cudaStream_t stream, const cublasLtMatmulAlgo_t *algo,
-                          const void *first, const void *second, void *out, cublasStatus_t *res)
+static cublasStatus_t run_algo(const lt_plan *p, cudaStream_t stream,
+                               const cublasLtMatmulAlgo_t *algo, const hm_mm_args *a)
 {
     double alpha[2], beta[2];
-    scalars(p, alpha, beta);
-    *res = cublasLtMatmul(p->handle, p->op, alpha, first, p->la, second, p->lb, beta, out, p->lc,
-                          out, p->lc, algo, p->workspace, p->workspace_bytes, stream);
-    return HM_STATUS_SUCCESS;
+    scalars(p, a, alpha, beta);
+    return cublasLtMatmul(p->handle, p->op, alpha, a->first, p->la, a->second, p->lb, beta, a->out,
+                          p->lc, a->out, p->lc, algo, p->workspace, p->workspace_bytes, stream);
 }
 
 /* The chosen algorithm, as cuBLASLt describes it: what a reader needs to compare two plans. */
@@ -217,29 +210,17 @@ static void log_algo(hm_context *ctx, const cublasLtMatmulAlgo_t *algo, float wa
                                          sizeof splitk, &got);
     cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, &swizzle,
                                          sizeof swizzle, &got);
-    hm__log(ctx, HM_LOG_INFO,
+    hm__log(ctx, HM_LOG_DEBUG,
             "cuBLASLt algorithm %d: tile id %u, stages id %u, split-K %u, swizzle %u, %.2f waves",
             (int)id, (unsigned)tile, (unsigned)stages, (unsigned)splitk, (unsigned)swizzle,
             (double)waves);
 }
 
-static hm_status lt_plan_create(hm_context *ctx, const hm_matmul_desc *d, const void *first,
-                                const void *second, void *out, const void *bias, void **plan)
+/* The operation descriptor and the three matrix layouts of p->d. */
+static hm_status describe(hm_context *ctx, lt_plan *p)
 {
+    const hm_matmul_desc *d = &p->d;
     hm_status st = HM_STATUS_SUCCESS;
-    hm_cuda_device *dev = NULL;
-    cublasLtMatmulPreference_t pref = NULL;
-    cudaEvent_t e0 = NULL, e1 = NULL;
-    if ((st = device_lt(ctx, d->exec.device_id, &dev)) != HM_STATUS_SUCCESS)
-        return st;
-    lt_plan *p = calloc(1, sizeof *p);
-    if (!p)
-        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "hm_matmul: no memory for a plan");
-    p->d = *d;
-    p->device = d->exec.device_id;
-    p->handle = dev->lt_handle;
-    p->workspace = dev->workspace;
-    p->workspace_bytes = dev->workspace_bytes;
     cublasComputeType_t ct;
     cudaDataType_t sty;
     compute_types(d, &ct, &sty);
@@ -258,14 +239,22 @@ static hm_status lt_plan_create(hm_context *ctx, const hm_matmul_desc *d, const 
             ctx,
             cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep),
             "setting the epilog");
-    if ((st = layout(ctx, &p->la, d->dtype, d->m, d->k, &d->first, d->batch)) !=
-            HM_STATUS_SUCCESS ||
-        (st = layout(ctx, &p->lb, d->dtype, d->k, d->n, &d->second, d->batch)) !=
-            HM_STATUS_SUCCESS ||
-        (st = layout(ctx, &p->lc, d->dtype, d->m, d->n, &d->out, d->batch)) != HM_STATUS_SUCCESS)
-        goto fail;
+    if ((st = layout(ctx, &p->la, d->dtype, d->m, d->k, &d->first, d->batch)) ==
+            HM_STATUS_SUCCESS &&
+        (st = layout(ctx, &p->lb, d->dtype, d->k, d->n, &d->second, d->batch)) == HM_STATUS_SUCCESS)
+        st = layout(ctx, &p->lc, d->dtype, d->m, d->n, &d->out, d->batch);
+fail:
+    return st;
+}
 
-    /* Candidates from the heuristic; the bias pointer must be set for the query to match. */
+/* The heuristic's candidates, best first (at least one, or HM_STATUS_NOT_SUPPORTED). */
+static hm_status candidates(hm_context *ctx, lt_plan *p, const void *bias,
+                            cublasLtMatmulHeuristicResult_t *cand, int want, int *got)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    cublasLtMatmulPreference_t pref = NULL;
+    *got = 0;
+    /* The bias pointer must be set for the query to match the executions. */
     if (bias)
         HM_CUBLAS_TRY(ctx,
                       cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
@@ -277,173 +266,162 @@ static hm_status lt_plan_create(hm_context *ctx, const hm_matmul_desc *d, const 
         cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                              &p->workspace_bytes, sizeof p->workspace_bytes),
         "setting the workspace limit");
-    cublasLtMatmulHeuristicResult_t cand[HM_LT_MAX_CANDIDATES];
-    int want = d->autotune > 1 ? d->autotune : 1, got = 0;
-    if (want > HM_LT_MAX_CANDIDATES)
-        want = HM_LT_MAX_CANDIDATES;
     HM_CUBLAS_TRY(ctx,
                   cublasLtMatmulAlgoGetHeuristic(p->handle, p->op, p->la, p->lb, p->lc, p->lc, pref,
-                                                 want, cand, &got),
+                                                 want, cand, got),
                   "asking for an algorithm");
-    if (got == 0) {
-        st = hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
-                      "hm_matmul: cuBLASLt has no algorithm for this %s product",
-                      hm_dtype_name(d->dtype));
-        goto fail;
-    }
-    p->algo = cand[0].algo;
-    if (d->autotune > 1 && got > 1 && first && second && out) {
-        /* Time each candidate on the plan's operands: one untimed call each (it also brings the
-         * clocks up and gives a first time), then HM_LT_TUNE_ROUNDS timed rounds, so that a
-         * drift of the clocks or the temperature touches every candidate alike. In a round a
-         * candidate runs back to back for about HM_LT_TUNE_MS, as a long computation would: one
-         * call at a time, between other candidates, misjudged power-hungry algorithms on the
-         * H100 (2026-11-25: at TF32 8192³ it chose one that runs 8% slower in a loop). A
-         * candidate's time is its median over the rounds. */
-        HM_CUDA_TRY(ctx, cudaEventCreate(&e0), "hm_matmul: creating an event");
-        HM_CUDA_TRY(ctx, cudaEventCreate(&e1), "hm_matmul: creating an event");
-        float times[HM_LT_MAX_CANDIDATES][HM_LT_TUNE_ROUNDS];
-        int reps[HM_LT_MAX_CANDIDATES];
-        bool ok[HM_LT_MAX_CANDIDATES];
-        for (int i = 0; i < got; i++) {
-            cublasStatus_t res;
-            float ms = 0;
-            HM_CUDA_TRY(ctx, cudaEventRecord(e0, dev->stream), "hm_matmul: timing");
-            run_algo(p, dev->stream, &cand[i].algo, first, second, out, &res);
-            HM_CUDA_TRY(ctx, cudaEventRecord(e1, dev->stream), "hm_matmul: timing");
-            HM_CUDA_TRY(ctx, cudaEventSynchronize(e1), "hm_matmul: timing");
-            HM_CUDA_TRY(ctx, cudaEventElapsedTime(&ms, e0, e1), "hm_matmul: timing");
-            ok[i] = res == CUBLAS_STATUS_SUCCESS;
-            reps[i] = ms > 0 ? (int)(HM_LT_TUNE_MS / ms) + 1 : 1;
-            reps[i] = reps[i] > 100 ? 100 : reps[i];
-        }
-        for (int round = 0; round < HM_LT_TUNE_ROUNDS; round++)
-            for (int i = 0; i < got; i++) {
-                if (!ok[i])
-                    continue;
-                cublasStatus_t res = CUBLAS_STATUS_SUCCESS;
-                HM_CUDA_TRY(ctx, cudaEventRecord(e0, dev->stream), "hm_matmul: timing");
-                for (int r = 0; r < reps[i] && res == CUBLAS_STATUS_SUCCESS; r++)
-                    run_algo(p, dev->stream, &cand[i].algo, first, second, out, &res);
-                HM_CUDA_TRY(ctx, cudaEventRecord(e1, dev->stream), "hm_matmul: timing");
-                HM_CUDA_TRY(ctx, cudaEventSynchronize(e1), "hm_matmul: timing");
-                ok[i] = res == CUBLAS_STATUS_SUCCESS;
-                HM_CUDA_TRY(ctx, cudaEventElapsedTime(&times[i][round], e0, e1),
-                            "hm_matmul: timing");
-                times[i][round] /= (float)reps[i];
-            }
-        float best = -1;
-        int best_i = 0;
-        for (int i = 0; i < got; i++) {
-            if (!ok[i]) {
-                hm__log(ctx, HM_LOG_INFO, "autotune: candidate %d of %d failed", i + 1, got);
-                continue;
-            }
-            float *t = times[i]; /* median of the rounds: sort the few in place */
-            for (int a = 1; a < HM_LT_TUNE_ROUNDS; a++)
-                for (int b = a; b > 0 && t[b] < t[b - 1]; b--) {
-                    float x = t[b];
-                    t[b] = t[b - 1];
-                    t[b - 1] = x;
-                }
-            float med = t[HM_LT_TUNE_ROUNDS / 2];
-            hm__log(ctx, HM_LOG_INFO, "autotune: candidate %d of %d: %.4f ms (%d calls a round)",
-                    i + 1, got, (double)med, reps[i]);
-            if (best < 0 || med < best) {
-                best = med;
-                best_i = i;
-            }
-        }
-        p->algo = cand[best_i].algo;
-        hm__log(ctx, HM_LOG_INFO, "autotune: chose candidate %d of %d (%.4f ms)", best_i + 1, got,
-                (double)best);
-    } else {
-        hm__log(ctx, HM_LOG_INFO, "cuBLASLt: heuristic's first of %d candidate%s", got,
-                got == 1 ? "" : "s");
-    }
-    for (int i = 0; i < got; i++)
-        if (memcmp(&cand[i].algo, &p->algo, sizeof p->algo) == 0) {
-            p->waves = cand[i].wavesCount;
-            log_algo(ctx, &p->algo, p->waves);
-            break;
-        }
-    cublasLtMatmulPreferenceDestroy(pref);
-    if (e0)
-        cudaEventDestroy(e0);
-    if (e1)
-        cudaEventDestroy(e1);
-    *plan = p;
-    return HM_STATUS_SUCCESS;
+    if (*got == 0)
+        st = hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "cuBLASLt has no algorithm for this %s product",
+                      hm_dtype_name(p->d.dtype));
 fail:
     if (pref)
         cublasLtMatmulPreferenceDestroy(pref);
-    if (e0)
-        cudaEventDestroy(e0);
-    if (e1)
-        cudaEventDestroy(e1);
-    lt_destroy(p);
     return st;
 }
 
-static hm_status lt_execute(hm_context *ctx, void *plan, const void *first, const void *second,
-                            void *out, const void *bias)
+/* A candidate's time, the median of its rounds (sorted in place). */
+static float median(float *t, int n)
+{
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0 && t[b] < t[b - 1]; b--) {
+            float x = t[b];
+            t[b] = t[b - 1];
+            t[b - 1] = x;
+        }
+    return t[n / 2];
+}
+
+/* Times candidate i: `reps` calls back to back on the plan's operands. */
+static hm_status time_candidate(hm_context *ctx, const lt_plan *p, cudaStream_t stream,
+                                const cublasLtMatmulAlgo_t *algo, const hm_mm_args *a, int reps,
+                                cudaEvent_t e[2], float *ms, bool *ok)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    cublasStatus_t res = CUBLAS_STATUS_SUCCESS;
+    HM_CUDA_TRY(ctx, cudaEventRecord(e[0], stream), "autotuning: timing");
+    for (int r = 0; r < reps && res == CUBLAS_STATUS_SUCCESS; r++)
+        res = run_algo(p, stream, algo, a);
+    HM_CUDA_TRY(ctx, cudaEventRecord(e[1], stream), "autotuning: timing");
+    HM_CUDA_TRY(ctx, cudaEventSynchronize(e[1]), "autotuning: timing");
+    HM_CUDA_TRY(ctx, cudaEventElapsedTime(ms, e[0], e[1]), "autotuning: timing");
+    *ms /= (float)reps;
+    *ok = res == CUBLAS_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
+/* Autotuning: each candidate timed on the plan's operands, one untimed call each (it also brings
+ * the clocks up and sizes a round), then HM_LT_TUNE_ROUNDS rounds in turns, so that a drift of
+ * the clocks or the temperature touches every candidate alike. In a round a candidate runs back
+ * to back for about HM_LT_TUNE_MS, as a long computation would (single calls between other
+ * candidates misjudge power-hungry algorithms: docs/TUNING.md). A candidate's time is its median
+ * over the rounds. Sets *best. */
+static hm_status autotune(hm_context *ctx, const lt_plan *p, cudaStream_t stream,
+                          const cublasLtMatmulHeuristicResult_t *cand, int got, const hm_mm_args *a,
+                          int *best)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    cudaEvent_t e[2] = {NULL, NULL};
+    float times[HM_LT_MAX_CANDIDATES][HM_LT_TUNE_ROUNDS], best_ms = -1;
+    int reps[HM_LT_MAX_CANDIDATES];
+    bool ok[HM_LT_MAX_CANDIDATES];
+    HM_CUDA_TRY(ctx, cudaEventCreate(&e[0]), "autotuning: creating an event");
+    HM_CUDA_TRY(ctx, cudaEventCreate(&e[1]), "autotuning: creating an event");
+    for (int i = 0; i < got && st == HM_STATUS_SUCCESS; i++) {
+        float ms = 0;
+        st = time_candidate(ctx, p, stream, &cand[i].algo, a, 1, e, &ms, &ok[i]);
+        reps[i] = ms > 0 ? (int)(HM_LT_TUNE_MS / ms) + 1 : 1;
+        reps[i] = reps[i] > 100 ? 100 : reps[i];
+    }
+    for (int round = 0; round < HM_LT_TUNE_ROUNDS && st == HM_STATUS_SUCCESS; round++)
+        for (int i = 0; i < got && st == HM_STATUS_SUCCESS; i++)
+            if (ok[i])
+                st = time_candidate(ctx, p, stream, &cand[i].algo, a, reps[i], e, &times[i][round],
+                                    &ok[i]);
+    for (int i = 0; i < got && st == HM_STATUS_SUCCESS; i++) {
+        if (!ok[i]) {
+            hm__log(ctx, HM_LOG_DEBUG, "autotune: candidate %d of %d failed", i + 1, got);
+            continue;
+        }
+        float med = median(times[i], HM_LT_TUNE_ROUNDS);
+        hm__log(ctx, HM_LOG_DEBUG, "autotune: candidate %d of %d: %.4f ms (%d calls a round)",
+                i + 1, got, (double)med, reps[i]);
+        if (best_ms < 0 || med < best_ms) {
+            best_ms = med;
+            *best = i;
+        }
+    }
+    if (st == HM_STATUS_SUCCESS)
+        hm__log(ctx, HM_LOG_INFO, "autotune: of %d cuBLASLt candidates timed, chose %d (%.4f ms)",
+                got, *best + 1, (double)best_ms);
+fail:
+    for (int i = 0; i < 2; i++)
+        if (e[i])
+            cudaEventDestroy(e[i]);
+    return st;
+}
+
+static hm_status lt_plan_create(hm_context *ctx, const void *desc, const void *args, void **plan)
+{
+    const hm_matmul_desc *d = desc;
+    const hm_mm_args *a = args;
+    hm_cuda_device *dev = NULL;
+    hm_status st = device_lt(ctx, d->exec.device_id, &dev);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    lt_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for a matmul plan");
+    p->d = *d;
+    p->device = d->exec.device_id;
+    p->handle = dev->lt_handle;
+    p->workspace = dev->workspace;
+    p->workspace_bytes = dev->workspace_bytes;
+    cublasLtMatmulHeuristicResult_t cand[HM_LT_MAX_CANDIDATES];
+    int want = d->autotune > 1 ? d->autotune : 1, got = 0, best = 0;
+    want = want > HM_LT_MAX_CANDIDATES ? HM_LT_MAX_CANDIDATES : want;
+    if ((st = describe(ctx, p)) == HM_STATUS_SUCCESS)
+        st = candidates(ctx, p, a ? a->bias : NULL, cand, want, &got);
+    if (st == HM_STATUS_SUCCESS && d->autotune > 1 && got > 1 && a)
+        st = autotune(ctx, p, dev->stream, cand, got, a, &best);
+    else if (st == HM_STATUS_SUCCESS)
+        hm__log(ctx, HM_LOG_DEBUG, "cuBLASLt: the heuristic's first of %d candidate%s", got,
+                got == 1 ? "" : "s");
+    if (st != HM_STATUS_SUCCESS) {
+        lt_destroy(p);
+        return st;
+    }
+    p->algo = cand[best].algo;
+    p->waves = cand[best].wavesCount;
+    log_algo(ctx, &p->algo, p->waves);
+    *plan = p;
+    return HM_STATUS_SUCCESS;
+}
+
+static hm_status lt_execute(hm_context *ctx, void *plan, const void *args)
 {
     lt_plan *p = plan;
+    const hm_mm_args *a = args;
     hm_cuda_device *dev = NULL;
     hm_status st = hm__cuda_device(ctx, p->device, &dev);
     if (st != HM_STATUS_SUCCESS)
         return st;
-    if (bias)
+    if (a->bias)
         HM_CUBLAS_TRY(ctx,
                       cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
-                                                     &bias, sizeof bias),
+                                                     &a->bias, sizeof a->bias),
                       "setting the bias");
-    cublasStatus_t res;
-    run_algo(p, dev->stream, &p->algo, first, second, out, &res);
-    HM_CUBLAS_TRY(ctx, res, "executing");
+    HM_CUBLAS_TRY(ctx, run_algo(p, dev->stream, &p->algo, a), "executing");
     return HM_STATUS_SUCCESS;
 fail:
     return st;
 }
 
-/* ---- the pipelined host-operand product ---------------------------------------------------- */
-
-/* One row tile of A and D, with the plan for its size. */
-static hm_status lt_tile(hm_context *ctx, void *user, int64_t rows, const void *a_tile,
-                         void *d_tile)
-{
-    const hm_mm_pipeline *j = user;
-    void *plan = j->plans[hm__tile_size_index(j->tiles, rows)];
-    return lt_execute(ctx, plan, j->b_dev, a_tile, d_tile, j->bias_dev);
-}
-
-static hm_status lt_pipelined(hm_context *ctx, const hm_mm_pipeline *j)
-{
-    hm_cuda_pipeline p = {((const lt_plan *)j->plans[0])->device,
-                          j->rows,
-                          j->tiles,
-                          (size_t)j->k * j->elem_size,
-                          (size_t)j->n * j->elem_size,
-                          j->a_host,
-                          j->a_space,
-                          j->d_host,
-                          j->d_space,
-                          j->a_dev,
-                          j->d_dev,
-                          lt_tile,
-                          (void *)j,
-                          j->op,
-                          "A",
-                          "D"};
-    return hm__cuda_pipeline_run(ctx, &p);
-}
-
-const hm_matmul_backend hm__cuda_matmul = {
-    .supports = lt_supports,
+const hm_op_backend hm__cuda_matmul = {
+    .error = HM_STATUS_CUBLAS_ERROR,
     .plan = lt_plan_create,
     .execute = lt_execute,
     .destroy = lt_destroy,
-    .pipelined = lt_pipelined,
 };
 
 int hm__cuda_lt_version(void)

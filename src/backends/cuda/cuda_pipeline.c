@@ -8,7 +8,7 @@
 #include "backends/cuda/cuda.h"
 #include "core/pool.h"
 
-hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_cuda_pipeline *j)
+hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_pipeline_job *j)
 {
     hm_status st = HM_STATUS_SUCCESS;
     hm_cuda_device *dev = NULL;
@@ -18,21 +18,19 @@ hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_cuda_pipeline *j)
     int tiles = (int)j->tiles->count;
     hm_device where;
     int a_pinned = 0, d_pinned = 0;
-    (void)hm__backend_locate(ctx, j->in_host, &where, &a_pinned);
-    (void)hm__backend_locate(ctx, j->out_host, &where, &d_pinned);
+    (void)hm__cuda_locate(ctx, j->in_host, &where, &a_pinned);
+    (void)hm__cuda_locate(ctx, j->out_host, &where, &d_pinned);
     void *inbuf[2] = {NULL, NULL}, *outbuf[2] = {NULL, NULL};
     if (!a_pinned || !d_pinned) {
         if ((st = hm__cuda_stage_buffers(ctx, dev, id, 4, inbuf, outbuf)) != HM_STATUS_SUCCESS)
             return st;
     }
     /* Per tile, three ordering events (the input's tile in, its computation, the result's tile
-     * out), without timing: any timing event recorded in these streams, even one pair around each
-     * stream's span, was seen (H100, 2026-11-25) to serialise copies and computation: 5.6 ms
-     * instead of 3.55 for the notebook's pipeline. So the ledger gets the pipeline's wall time for
-     * both copies, and HETMATH_PIPELINE_TIMING=tiles (diagnosis only: it costs that serialisation)
-     * times every tile for the timeline at DEBUG. */
-    const char *mode = getenv("HETMATH_PIPELINE_TIMING");
-    bool per_tile = mode && strcmp(mode, "tiles") == 0;
+     * out), without timing: timing events recorded in these streams serialise copies and
+     * computation (docs/TUNING.md). So the ledger gets the pipeline's wall time for both copies,
+     * and only when the context asks (hm_debug_set_pipeline_timing) is every tile timed, for the
+     * timeline at DEBUG. */
+    bool per_tile = ctx->pipeline_tile_timing;
     int nd = 3 * tiles, nt = per_tile ? 6 * tiles : 0;
     cudaEvent_t *ev = calloc((size_t)(nd + nt), sizeof *ev);
     if (!ev)

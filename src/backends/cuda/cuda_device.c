@@ -1,0 +1,240 @@
+/* The CUDA backend's per-context state: each device's stream and memory pool, made on first
+ * use; device and pinned memory; the pinned staging pool; the translation of CUDA errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cuda/cuda.h"
+
+hm_cuda_state *hm__cuda_state(hm_context *ctx)
+{
+    return (hm_cuda_state *)ctx->backend_state[HM_BACKEND_CUDA];
+}
+
+hm_status hm__cuda_state_create(hm_context *ctx, int count)
+{
+    hm_cuda_state *s = calloc(1, sizeof *s + (size_t)count * sizeof s->dev[0]);
+    if (!s)
+        return HM_STATUS_OUT_OF_HOST_MEMORY;
+    s->count = count;
+    ctx->backend_state[HM_BACKEND_CUDA] = s;
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm__cuda_fail(hm_context *ctx, cudaError_t err, const char *fmt, ...)
+{
+    char what[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    (void)cudaGetLastError(); /* clear a non-sticky error so the next call starts clean */
+    hm_status st =
+        err == cudaErrorMemoryAllocation ? HM_STATUS_OUT_OF_DEVICE_MEMORY : HM_STATUS_CUDA_ERROR;
+    return hm__fail(ctx, st, "%s: %s (%s)", what, cudaGetErrorString(err), cudaGetErrorName(err));
+}
+
+hm_status hm__cuda_device(hm_context *ctx, int id, hm_cuda_device **out)
+{
+    hm_cuda_state *s = hm__cuda_state(ctx);
+    hm_status st = HM_STATUS_SUCCESS;
+    if (!s || id < 0 || id >= s->count)
+        return hm__fail(ctx, HM_STATUS_DEVICE_NOT_FOUND, "cuda:%d does not exist", id);
+    hm_cuda_device *d = &s->dev[id];
+    HM_CUDA_TRY(ctx, cudaSetDevice(id), "selecting cuda:%d", id);
+    if (!d->ready) {
+        HM_CUDA_TRY(ctx, cudaStreamCreateWithFlags(&d->stream, cudaStreamNonBlocking),
+                    "creating the stream of cuda:%d", id);
+        d->ready = true;
+        hm__log(ctx, HM_LOG_DEBUG, "cuda:%d: stream created", id);
+    }
+    *out = d;
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
+hm_status hm__cuda_device_streams(hm_context *ctx, int id, hm_cuda_device **out)
+{
+    hm_cuda_device *d = NULL;
+    hm_status st = hm__cuda_device(ctx, id, &d);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (!d->stream_in)
+        HM_CUDA_TRY(ctx, cudaStreamCreateWithFlags(&d->stream_in, cudaStreamNonBlocking),
+                    "creating a copy stream on cuda:%d", id);
+    if (!d->stream_out)
+        HM_CUDA_TRY(ctx, cudaStreamCreateWithFlags(&d->stream_out, cudaStreamNonBlocking),
+                    "creating a copy stream on cuda:%d", id);
+    *out = d;
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
+void hm__cuda_state_destroy(hm_context *ctx)
+{
+    hm_cuda_state *s = hm__cuda_state(ctx);
+    if (!s)
+        return;
+    for (int i = 0; i < s->count; i++) {
+        hm_cuda_device *d = &s->dev[i];
+        if (!d->ready)
+            continue;
+        cudaSetDevice(i);
+        cudaStreamSynchronize(d->stream);
+        for (int b = 0; d->stage_events && b < HM_STAGE_BUFFERS; b++)
+            cudaEventDestroy(d->stage_done[b]);
+        if (d->workspace)
+            cudaFree(d->workspace);
+        if (d->pool_made) {
+            cudaStreamSynchronize(d->stream);
+            cudaMemPoolDestroy(d->pool);
+        }
+        if (d->stream_in)
+            cudaStreamDestroy(d->stream_in);
+        if (d->stream_out)
+            cudaStreamDestroy(d->stream_out);
+        cudaStreamDestroy(d->stream);
+    }
+    for (int b = 0; b < s->stage_count; b++)
+        cudaFreeHost(s->stage_buf[b]);
+    ctx->pinned_held = 0;
+    (void)cudaGetLastError();
+    free(s);
+    ctx->backend_state[HM_BACKEND_CUDA] = NULL;
+}
+
+/* Device memory comes from a per-context, per-device stream-ordered pool that keeps what it
+ * has (release threshold: never), so the temporaries of every call after the first cost no
+ * cudaMalloc/cudaFree, and no implicit device synchronisation. */
+static hm_status device_pool(hm_context *ctx, int id, hm_cuda_device **out)
+{
+    hm_cuda_device *d = NULL;
+    hm_status st = hm__cuda_device(ctx, id, &d);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (!d->pool_made) {
+        struct cudaMemPoolProps props;
+        memset(&props, 0, sizeof props);
+        props.allocType = cudaMemAllocationTypePinned;
+        props.location.type = cudaMemLocationTypeDevice;
+        props.location.id = id;
+        HM_CUDA_TRY(ctx, cudaMemPoolCreate(&d->pool, &props), "creating the memory pool of cuda:%d",
+                    id);
+        d->pool_made = true;
+        uint64_t keep = UINT64_MAX;
+        HM_CUDA_TRY(ctx, cudaMemPoolSetAttribute(d->pool, cudaMemPoolAttrReleaseThreshold, &keep),
+                    "configuring the memory pool of cuda:%d", id);
+    }
+    *out = d;
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
+hm_status hm__cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    void *p = NULL;
+    if (device.type == HM_DEVICE_CUDA_HOST) {
+        HM_CUDA_TRY(ctx, cudaHostAlloc(&p, bytes, cudaHostAllocPortable),
+                    "pinned allocation of %zu bytes", bytes);
+    } else {
+        hm_cuda_device *d = NULL;
+        if ((st = device_pool(ctx, device.id, &d)) != HM_STATUS_SUCCESS)
+            return st;
+        HM_CUDA_TRY(ctx, cudaMallocFromPoolAsync(&p, bytes, d->pool, d->stream),
+                    "allocation of %zu bytes on cuda:%d", bytes, device.id);
+        /* Ready for any stream the caller uses it on, once this returns. */
+        HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "allocation on cuda:%d", device.id);
+    }
+    *out = p;
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
+/* Device memory goes back to the pool in the order of the context's stream: after the work
+ * queued there, which is the last work of hetmath's on it. */
+void hm__cuda_free(hm_context *ctx, hm_device device, void *ptr)
+{
+    if (device.type == HM_DEVICE_CUDA_HOST) {
+        cudaFreeHost(ptr);
+    } else {
+        hm_cuda_state *s = hm__cuda_state(ctx);
+        cudaSetDevice(device.id);
+        if (s && device.id >= 0 && device.id < s->count && s->dev[device.id].pool_made)
+            cudaFreeAsync(ptr, s->dev[device.id].stream);
+        else
+            cudaFree(ptr);
+    }
+    (void)cudaGetLastError();
+}
+
+/* The pinned staging buffers and this device's events for them, made on first use. The pool
+ * holds at most ctx->pinned_pool_bytes. */
+hm_status hm__cuda_stage_setup(hm_context *ctx, hm_cuda_device *d, int device)
+{
+    hm_cuda_state *s = hm__cuda_state(ctx);
+    hm_status st = HM_STATUS_SUCCESS;
+    int events = 0;
+    bool building = s->stage_count == 0;
+    if (building) {
+        size_t chunk = HM_STAGE_CHUNK, bound = ctx->pinned_pool_bytes;
+        if (bound < chunk)
+            chunk = bound < 4096 ? 4096 : bound;
+        int want = (int)(bound / chunk);
+        want = want < 1 ? 1 : (want > HM_STAGE_BUFFERS ? HM_STAGE_BUFFERS : want);
+        for (int b = 0; b < want; b++) {
+            if (hm__fault(ctx, HM_FAULT_PINNED_ALLOC)) {
+                st = hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY,
+                              "allocating a pinned staging buffer failed (injected)");
+                goto fail;
+            }
+            HM_CUDA_TRY(ctx, cudaHostAlloc(&s->stage_buf[b], chunk, cudaHostAllocPortable),
+                        "allocating a %zu-byte pinned staging buffer", chunk);
+            s->stage_count++;
+            ctx->pinned_held += chunk;
+        }
+        s->stage_chunk = chunk;
+        hm__log(ctx, HM_LOG_DEBUG, "pinned staging pool: %d buffers of %zu bytes", s->stage_count,
+                chunk);
+    }
+    if (!d->stage_events) {
+        for (; events < HM_STAGE_BUFFERS; events++)
+            HM_CUDA_TRY(ctx,
+                        cudaEventCreateWithFlags(&d->stage_done[events], cudaEventDisableTiming),
+                        "creating a staging event on cuda:%d", device);
+        d->stage_events = true;
+    }
+    return HM_STATUS_SUCCESS;
+fail:
+    /* All or nothing: a half-made pool is released, so a later call tries again. */
+    for (int b = 0; b < events; b++)
+        cudaEventDestroy(d->stage_done[b]);
+    if (building) {
+        for (int b = 0; b < s->stage_count; b++)
+            cudaFreeHost(s->stage_buf[b]);
+        ctx->pinned_held = 0;
+        s->stage_count = 0;
+    }
+    return st;
+}
+
+hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device, int need,
+                                 void *in[2], void *out[2])
+{
+    hm_status st = hm__cuda_stage_setup(ctx, d, device);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    hm_cuda_state *s = hm__cuda_state(ctx);
+    if (s->stage_count < need)
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
+                        "the pinned pool has %d staging buffers, %d needed", s->stage_count, need);
+    in[0] = s->stage_buf[0];
+    in[1] = s->stage_buf[1];
+    out[0] = s->stage_buf[2];
+    out[1] = s->stage_buf[3];
+    return HM_STATUS_SUCCESS;
+}

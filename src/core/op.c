@@ -1,0 +1,371 @@
+/* The lifecycle of every operation (core/op.h): the four calls the public entry points make,
+ * the operand table's checks, the specification log, the guard, planning (through the plan
+ * cache for stateless calls) and release. */
+#include "core/op.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/plan_cache.h"
+
+void hm__op_plan_destroy(hm_op_plan *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < HM_OP_MAX_OPERANDS; i++)
+        hm__host_pin_release(p->ctx, &p->pin[i]);
+    if (p->backend) {
+        hm__backend_destroy(p->ctx, p->backend, p->def->id, p->be_plan);
+        for (int k = 0; k < HM_TILE_SIZES; k++)
+            hm__backend_destroy(p->ctx, p->backend, p->def->id, p->be_tile_plan[k]);
+    }
+    if (p->def->release)
+        p->def->release(p);
+    free(p);
+}
+
+static void cache_destroy(void *p)
+{
+    hm__op_plan_destroy(p);
+}
+
+static bool same_view(const hm_tensor *a, const hm_tensor *b)
+{
+    return a->data == b->data && hm__device_equal(a->device, b->device) &&
+           memcmp(a->strides, b->strides, sizeof a->strides) == 0;
+}
+
+/* The output may be the very view of an HM_ROLE_OUT_VIEW operand (then p->one_buffer), and
+ * overlap nothing else: the index of an operand it overlaps otherwise, or -1. */
+static int find_aliasing(hm_op_plan *p, const hm_tensor *const in[])
+{
+    const hm_op_def *def = p->def;
+    const hm_tensor *out = in[def->out];
+    for (int i = 0; i < def->count; i++) {
+        if (i == def->out || !in[i] || !hm__tensors_overlap(in[i], out))
+            continue;
+        if ((def->roles[i].flags & HM_ROLE_OUT_VIEW) && same_view(in[i], out)) {
+            p->one_buffer = true;
+            continue;
+        }
+        return i;
+    }
+    return -1;
+}
+
+static hm_status aliasing_failure(hm_context *ctx, const char *fn, const hm_op_def *def, int i)
+{
+    return hm__fail(ctx, HM_STATUS_ALIASING, "%s: operand %s overlaps %s", fn,
+                    def->roles[def->out].name, def->roles[i].name);
+}
+
+/* The operand table: NULLs, each operand's validity (and pointer, where pointers count), the
+ * output to allocate, and which operand the output overlaps (*overlap; -1: none, or a failure
+ * reported after the operation's own checks, which come first). */
+static hm_status check_operands(hm_context *ctx, const char *fn, hm_op_plan *p,
+                                const hm_tensor *const in[], bool pointers, int *overlap)
+{
+    const hm_op_def *def = p->def;
+    char why[160];
+    for (int i = 0; i < def->count; i++) {
+        const char *name = def->roles[i].name;
+        const hm_tensor *t = in[i];
+        hm_status st = HM_STATUS_SUCCESS;
+        if (!t) {
+            if (def->roles[i].flags & HM_ROLE_OPTIONAL)
+                continue;
+            return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: operand %s is NULL", fn, name);
+        }
+        p->present[i] = true;
+        if (i == def->out && !t->data && t->ndim == 0) {
+            p->alloc_out = true;
+            continue;
+        }
+        if (pointers)
+            st = hm__check_operand(ctx, fn, name, t);
+        else if ((st = hm__tensor_validate(t, why, sizeof why)) != HM_STATUS_SUCCESS)
+            return hm__fail(ctx, st, "%s: operand %s is invalid: %s", fn, name, why);
+        if (st != HM_STATUS_SUCCESS)
+            return st;
+        p->t[i] = *t;
+        p->t[i].data = NULL;
+    }
+    if (!p->alloc_out && pointers) {
+        *overlap = find_aliasing(p, in);
+        return HM_STATUS_SUCCESS;
+    }
+    /* Plans see layouts only: one buffer when the caller gave the same pointer for both. */
+    for (int i = 0; i < def->count && !p->alloc_out; i++)
+        if (i != def->out && in[i] && (def->roles[i].flags & HM_ROLE_OUT_VIEW) && in[i]->data &&
+            in[i]->data == in[def->out]->data)
+            p->one_buffer = true;
+    return HM_STATUS_SUCCESS;
+}
+
+/* Options, operands, the operation's own specification: a new plan of def, not yet planned. */
+static hm_status specify(hm_context *ctx, const hm_op_def *def, const char *fn, hm_op_class kind,
+                         const hm_tensor *const in[], const void *opts, bool pointers,
+                         hm_op_plan **out)
+{
+    hm_op_plan *p = calloc(1, def->plan_size);
+    if (!p)
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for a plan", fn);
+    p->def = def;
+    p->ctx = ctx;
+    p->kind = kind;
+    p->fn = def->names[kind];
+    p->api = fn;
+    p->tiled = -1;
+    for (int i = 0; i < HM_OP_MAX_OPERANDS; i++)
+        p->copy_to[i] = -1;
+    int overlap = -1;
+    hm_status st = def->options(ctx, p, opts);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__host_pin_check(ctx, fn, p->register_host);
+    if (st == HM_STATUS_SUCCESS)
+        st = check_operands(ctx, fn, p, in, pointers, &overlap);
+    if (st == HM_STATUS_SUCCESS)
+        st = def->specify(ctx, p, in);
+    if (st == HM_STATUS_SUCCESS && overlap >= 0)
+        st = aliasing_failure(ctx, fn, def, overlap);
+    if (st != HM_STATUS_SUCCESS) {
+        hm__op_plan_destroy(p);
+        return st;
+    }
+    *out = p;
+    return HM_STATUS_SUCCESS;
+}
+
+/* ---- the specification's log and the guard --------------------------------------------- */
+
+static void log_specification(hm_context *ctx, const hm_op_plan *p)
+{
+    if (!hm__log_enabled(ctx, HM_LOG_INFO))
+        return;
+    const hm_op_def *def = p->def;
+    hm__log_phase(ctx, HM_PHASE_SPECIFICATION);
+    for (int i = 0; i < def->count; i++) {
+        if (!p->present[i])
+            continue;
+        if (i == def->out && p->alloc_out)
+            hm__log(ctx, HM_LOG_INFO, "operand %s: %s, allocated row-major in the operands' space",
+                    def->roles[i].name, hm_dtype_name(p->t[i].dtype));
+        else
+            hm__log_operand(ctx, def->roles[i].name, &p->t[i]);
+    }
+    def->describe(ctx, p);
+    hm_planned_copy copies[HM_OP_MAX_OPERANDS + 1];
+    int n = 0;
+    for (int i = 0; i < def->count && !p->empty; i++) {
+        if (!p->present[i] || p->copy_to[i] < 0)
+            continue;
+        copies[n++] = (hm_planned_copy){def->roles[i].name, hm_tensor_nbytes(&p->t[i]),
+                                        p->t[i].device, p->exec_space, false};
+    }
+    if (p->copy_out && !p->empty) {
+        const hm_tensor *o = &p->t[def->out];
+        copies[n++] = (hm_planned_copy){def->roles[def->out].name, hm_tensor_nbytes(o),
+                                        p->exec_space, o->device, true};
+    }
+    hm__log_spaces(ctx, p->t[0].device, &p->exec, copies, n);
+}
+
+/* Every copy an execution will make, asked of the guard before any work. */
+static hm_status guard_copies(hm_context *ctx, const hm_op_plan *p)
+{
+    const hm_op_def *def = p->def;
+    hm_status st = HM_STATUS_SUCCESS;
+    if (p->empty)
+        return st;
+    for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++)
+        if (p->present[i] && p->copy_to[i] >= 0)
+            st = hm__transfer_guard(ctx, p->fn, def->roles[i].name, p->t[i].device, p->exec_space,
+                                    hm_tensor_nbytes(&p->t[i]));
+    if (st == HM_STATUS_SUCCESS && p->copy_out)
+        st = hm__transfer_guard(ctx, p->fn, def->roles[def->out].name, p->exec_space,
+                                p->t[def->out].device, hm_tensor_nbytes(&p->t[def->out]));
+    return st;
+}
+
+/* ---- planning --------------------------------------------------------------------------- */
+
+/* The backend plans: none for an empty or trivial result, a pipeline's, or the whole's.
+ * in: the operands at planning when their pointers may be used (autotuning), else NULL. */
+static hm_status plan(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[])
+{
+    hm__log_phase(ctx, HM_PHASE_PLANNING);
+    if (p->empty || p->trivial) {
+        hm__log(ctx, HM_LOG_INFO, "nothing to plan: %s",
+                p->empty ? "the result is empty" : "the result needs no backend");
+        return HM_STATUS_SUCCESS;
+    }
+    if (p->pipelined)
+        return hm__op_plan_pipeline(ctx, p, in);
+    /* Autotuning may run on the caller's operands when the computation uses them in place. */
+    void *data[HM_OP_MAX_OPERANDS] = {NULL};
+    bool usable = in != NULL;
+    for (int i = 0; i < p->def->count && usable; i++) {
+        usable = !p->present[i] ||
+                 (!p->stage[i] && !(i == p->def->out && p->alloc_out) && in[i] && in[i]->data);
+        if (usable && p->present[i])
+            data[i] = in[i]->data;
+    }
+    double t0 = hm__now();
+    hm_status st = p->def->plan(ctx, p, 0, usable ? data : NULL, &p->be_plan);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    char ex[48], staged[64] = "";
+    size_t n = 0;
+    for (int i = 0; i < p->def->count; i++)
+        if (p->present[i] && p->stage[i] && n < sizeof staged)
+            n += (size_t)snprintf(staged + n, sizeof staged - n, "%s%s", n ? ", " : "",
+                                  p->def->roles[i].name);
+    hm__log(ctx, HM_LOG_INFO, "planned on %s in %.3f ms: %s%s",
+            hm__format_execution(&p->exec, ex, sizeof ex), (hm__now() - t0) * 1e3,
+            n ? "staged in the execution space: " : "every operand used in place", staged);
+    return HM_STATUS_SUCCESS;
+}
+
+/* The plan cache's key of a stateless call: everything that makes two plans differ. */
+typedef struct op_key {
+    hm_op_class kind;
+    hm_tensor t[HM_OP_MAX_OPERANDS];
+    bool present[HM_OP_MAX_OPERANDS];
+    bool alloc_out, one_buffer;
+    hm_execution exec;
+    unsigned char options[HM_OP_KEY_BYTES];
+} op_key;
+
+/* ---- the four calls ------------------------------------------------------------------- */
+
+hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
+                      const hm_tensor *const in[], hm_tensor *out, const void *opts)
+{
+    const char *fn = def->names[kind];
+    hm_op_plan *spec = NULL, *p = NULL;
+    hm_status st = specify(ctx, def, fn, kind, in, opts, true, &spec);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (spec->register_host) {
+        st = hm__host_pin_refuse_stateless(ctx, fn, def->plan_create);
+        goto done;
+    }
+    log_specification(ctx, spec);
+    if ((st = guard_copies(ctx, spec)) != HM_STATUS_SUCCESS)
+        goto done;
+    op_key key;
+    memset(&key, 0, sizeof key);
+    key.kind = kind;
+    memcpy(key.t, spec->t, sizeof key.t);
+    memcpy(key.present, spec->present, sizeof key.present);
+    key.alloc_out = spec->alloc_out;
+    key.one_buffer = spec->one_buffer;
+    key.exec = spec->exec;
+    def->key(spec, key.options);
+    p = hm__plan_cache_get(ctx, fn, &key, sizeof key);
+    if (!p) {
+        if ((st = plan(ctx, spec, in)) != HM_STATUS_SUCCESS)
+            goto done;
+        p = spec;
+        spec = NULL;
+        /* On failure the cache has destroyed the plan. */
+        if ((st = hm__plan_cache_put(ctx, fn, &key, sizeof key, p, cache_destroy)) !=
+            HM_STATUS_SUCCESS)
+            return st;
+    } else {
+        hm__log_phase(ctx, HM_PHASE_PLANNING);
+        hm__log(ctx, HM_LOG_INFO, "plan reused from the context's cache");
+        p->blocking = spec->blocking;
+        if (def->per_call)
+            def->per_call(p, spec);
+    }
+    st = hm__op_run(ctx, p, in, out);
+done:
+    hm__op_plan_destroy(spec);
+    return st;
+}
+
+hm_status hm__op_plan_create(hm_context *ctx, const hm_op_def *def, const char *fn,
+                             hm_op_class kind, const hm_tensor *const in[], const void *opts,
+                             hm_op_plan **out)
+{
+    if (!out)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the output pointer is NULL", fn);
+    *out = NULL;
+    hm_op_plan *p = NULL;
+    hm_status st = specify(ctx, def, fn, kind, in, opts, false, &p);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    log_specification(ctx, p);
+    bool pointers = true;
+    for (int i = 0; i < def->count; i++)
+        pointers &= !in[i] || in[i]->data || (i == def->out && p->alloc_out);
+    if ((st = plan(ctx, p, pointers ? in : NULL)) != HM_STATUS_SUCCESS) {
+        hm__op_plan_destroy(p);
+        return st;
+    }
+    *out = p;
+    return HM_STATUS_SUCCESS;
+}
+
+/* An operand given to a plan's execution against the plan's layout. */
+static hm_status check_planned(hm_context *ctx, const char *fn, const hm_op_plan *p, int i,
+                               const hm_tensor *t)
+{
+    const hm_op_def *def = p->def;
+    const char *name = def->roles[i].name;
+    if (i == def->out && p->alloc_out) {
+        if (!t)
+            return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: operand %s is NULL", fn, name);
+        if (t->data)
+            return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
+                            "%s: the plan allocates %s, but operand %s has data", fn, name, name);
+        return HM_STATUS_SUCCESS;
+    }
+    if (!t && !(def->roles[i].flags & HM_ROLE_OPTIONAL))
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: operand %s is NULL", fn, name);
+    if ((t != NULL) != p->present[i])
+        return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH, "%s: operand %s was %s when planned", fn,
+                        name, p->present[i] ? "given" : "absent");
+    if (!t)
+        return HM_STATUS_SUCCESS;
+    hm_status st = hm__check_operand(ctx, fn, name, t);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (!hm__same_layout(t, &p->t[i]))
+        return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
+                        "%s: operand %s differs from the planned layout (dtype, shape, strides "
+                        "or memory space)",
+                        fn, name);
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm__op_execute(hm_context *ctx, const hm_op_def *def, const char *fn, hm_op_plan *p,
+                         const hm_tensor *const in[], hm_tensor *out)
+{
+    if (!p)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the plan is NULL", fn);
+    if (p->ctx != ctx || p->def != def)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the plan belongs to %s", fn,
+                        p->def != def ? "another operation" : "another context");
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++)
+        st = check_planned(ctx, fn, p, i, in[i]);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (!p->alloc_out) {
+        hm_op_plan seen = {.def = def};
+        int overlap = find_aliasing(&seen, in);
+        if (overlap >= 0)
+            return aliasing_failure(ctx, fn, def, overlap);
+        if (def->plan_in_place && seen.one_buffer != p->one_buffer)
+            return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
+                            "%s: the plan was made %s, but the operands are %s", fn,
+                            p->one_buffer ? "in place" : "out of place",
+                            seen.one_buffer ? "one buffer" : "two buffers");
+    }
+    if ((st = guard_copies(ctx, p)) != HM_STATUS_SUCCESS)
+        return st;
+    return hm__op_run(ctx, p, in, out);
+}

@@ -1,0 +1,193 @@
+/* One lifecycle for every operation (FFTW's mkapiplan idea).
+ *
+ * A public entry point only gathers its operands into a table and calls one of hm__op_call
+ * (stateless), hm__op_plan_create, hm__op_execute or hm__op_plan_destroy with its operation's
+ * definition (hm_op_def). The lifecycle does the rest, the same way for every operation:
+ *
+ *   options        def->options: the options struct copied (its size checked) and checked
+ *   specification  the operand table checked (NULLs, validity, pointers), the output allocated
+ *                  or checked; def->specify: the operation's checks (its *_check.c file), the
+ *                  output's layout, the execution space (hm__op_resolve), what is staged
+ *                  (hm__op_stage), whether host operands are pipelined (hm__op_consider_pipeline)
+ *   guard          every copy the execution will make, asked of the transfer guard
+ *   plan           a cache hit (stateless calls), or def->plan for the whole computation or for
+ *                  each tile size of a pipeline (whose tiles op_pipeline.c chooses)
+ *   execution      output allocated, operands copied in, computed (def->execute, or the
+ *                  backend's pipeline with def->execute per tile), result copied back
+ *   release        backend plans, registrations, def->release
+ *
+ * An operation supplies its operand roles, its options, its checks and its backend calls; see
+ * docs/ARCHITECTURE.md for adding one. */
+#ifndef HETMATH_CORE_OP_H
+#define HETMATH_CORE_OP_H
+
+#include "core/backend.h"
+#include "core/registration.h"
+
+#define HM_OP_MAX_OPERANDS 5
+#define HM_OP_KEY_BYTES    128 /* the options part of a plan cache key */
+
+/* What an operand is to its operation. */
+enum {
+    HM_ROLE_IN = 1u << 0,       /* read */
+    HM_ROLE_OUT = 1u << 1,      /* the result (one per operation); hetmath allocates it when its
+                                   data is NULL and its ndim 0 */
+    HM_ROLE_OPTIONAL = 1u << 2, /* may be NULL */
+    HM_ROLE_OUT_VIEW = 1u << 3, /* may be the output's very view (in place; C = D) */
+    HM_ROLE_TILED = 1u << 4,    /* streamed in row tiles when the operation is pipelined */
+};
+
+typedef struct hm_operand_role {
+    const char *name; /* in messages and the ledger: "A", "x" */
+    unsigned flags;
+} hm_operand_role;
+
+typedef struct hm_op_plan hm_op_plan;
+
+typedef struct hm_op_def {
+    hm_op_id id;             /* the backends' slot for it */
+    const char *names[2];    /* the operation by hm_op_class: messages, ledger, plan cache */
+    const char *plan_create; /* its plan function, named when a stateless call refuses an option */
+    const char *work;        /* one computation, in the log: "transform", "product" */
+    const char *row_unit;    /* what a pipeline's row is, in the log: "transforms", "rows" */
+    int count;               /* operands */
+    int out;                 /* the output's index */
+    const hm_operand_role *roles;
+    size_t plan_size;   /* of the operation's plan, which starts with an hm_op_plan */
+    bool plan_in_place; /* a plan made with the output in an input's view runs only so */
+
+    /* Copies and checks the options (NULL: the defaults) into p. Sets p->blocking and
+     * p->register_host. */
+    hm_status (*options)(hm_context *ctx, hm_op_plan *p, const void *opts);
+    /* The operation's checks and layouts, the operand table already checked (see above). */
+    hm_status (*specify)(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]);
+    /* The operation's line in the specification phase. */
+    void (*describe)(hm_context *ctx, const hm_op_plan *p);
+    /* The options that shape a plan, written into a zeroed key; per-call values left out. */
+    void (*key)(const hm_op_plan *p, unsigned char key[HM_OP_KEY_BYTES]);
+    /* Copies a call's per-call values (those key leaves out) into a cached plan. Optional. */
+    void (*per_call)(hm_op_plan *cached, const hm_op_plan *call);
+    /* The backend plan of the whole computation (rows 0), or of one pipeline tile of `rows`
+     * rows. data: the operands' execution-side pointers at planning (autotuning may run on
+     * them), or NULL. */
+    hm_status (*plan)(hm_context *ctx, hm_op_plan *p, int64_t rows, void *const data[],
+                      void **be_plan);
+    /* Computes with be_plan on execution-side pointers (for a tile: the tiled input's and the
+     * output's tiles, the other operands whole). */
+    hm_status (*execute)(hm_context *ctx, const hm_op_plan *p, void *be_plan, void *const data[]);
+    /* What p->trivial calls need instead of a backend (the result from the inputs alone).
+     * Optional. */
+    hm_status (*trivial)(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
+                         const hm_tensor *out);
+    /* Frees what the operation allocated in its part of the plan. Optional. */
+    void (*release)(hm_op_plan *p);
+} hm_op_def;
+
+/* The part of a plan every operation has: what the lifecycle reads and writes. */
+struct hm_op_plan {
+    const hm_op_def *def;
+    hm_context *ctx;
+    const char *fn;  /* def->names[kind]: the operation, in the log and the ledger */
+    const char *api; /* the public function that specified it, in the specification's messages */
+    hm_op_class kind;
+
+    /* Specification */
+    hm_tensor t[HM_OP_MAX_OPERANDS]; /* the caller's layouts (data NULL) */
+    bool present[HM_OP_MAX_OPERANDS];
+    bool alloc_out;  /* the output is allocated in the operands' space at each execution */
+    bool one_buffer; /* planned with the output in an input's view (HM_ROLE_OUT_VIEW) */
+    bool empty;      /* the result has no element: nothing is computed or copied */
+    bool trivial;    /* def->trivial computes the result, no backend */
+    hm_execution exec;
+    hm_device exec_space;
+    const hm_backend_ops *backend;
+    double flops; /* for the rate in the log */
+
+    /* What moves: operand i is used through a compact temporary in the execution space
+     * (stage[i], layout ex[i]); before computing, its values are copied into the execution
+     * buffer of operand copy_to[i] (-1: not copied); after, the output comes back from its
+     * temporary when copy_out. */
+    bool stage[HM_OP_MAX_OPERANDS];
+    hm_tensor ex[HM_OP_MAX_OPERANDS];
+    int copy_to[HM_OP_MAX_OPERANDS];
+    bool copy_out;
+
+    /* Per call */
+    bool blocking;
+    int register_host;
+    hm_host_pin pin[HM_OP_MAX_OPERANDS];
+
+    /* A pipeline of host operands: the tiled input's and the output's rows, in tiles. */
+    bool pipelined;
+    int tiled;
+    int64_t rows, tile_max, tile_min;
+    size_t in_row_bytes, out_row_bytes;
+    hm_tiles tiles;
+
+    /* Backend plans */
+    void *be_plan;
+    void *be_tile_plan[HM_TILE_SIZES];
+};
+
+/* ---- the public entry points' four calls (op.c) ------------------------------------------ */
+
+/* A stateless call: specification, guard, a cached or new plan, execution. in[] holds the
+ * operands by role (NULL for absent optional ones); *out receives an allocated output. */
+hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
+                      const hm_tensor *const in[], hm_tensor *out, const void *opts);
+
+/* Specifies and plans for operands laid out like in[] (data pointers may be NULL; they are
+ * used for autotuning where all are given). fn names the public function in messages. */
+hm_status hm__op_plan_create(hm_context *ctx, const hm_op_def *def, const char *fn,
+                             hm_op_class kind, const hm_tensor *const in[], const void *opts,
+                             hm_op_plan **out);
+
+/* Executes a plan of def on operands of its layouts. */
+hm_status hm__op_execute(hm_context *ctx, const hm_op_def *def, const char *fn, hm_op_plan *p,
+                         const hm_tensor *const in[], hm_tensor *out);
+
+/* Releases a plan (NULL: nothing). */
+void hm__op_plan_destroy(hm_op_plan *p);
+
+/* ---- helpers for an operation's specification (op_spec.c) ------------------------------- */
+
+/* Copies a caller's options struct of its own size into dst (dst_size bytes, defaults set),
+ * refusing a size that is not one of this struct's. */
+hm_status hm__op_copy_options(hm_context *ctx, const char *fn, const char *type, void *dst,
+                              size_t dst_size, const void *src);
+
+/* Resolves the execution space from the operands present (an allocated output excepted) and
+ * the requested one, and finds its backend (HM_STATUS_NOT_SUPPORTED without the operation). */
+hm_status hm__op_resolve(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[],
+                         const hm_execution *requested);
+
+/* Whether memory of `device` is usable where p computes without a copy. */
+bool hm__op_in_exec_space(const hm_op_plan *p, hm_device device);
+
+/* Where the computation finds operand i: with staged NULL, in the caller's memory (ex[i] =
+ * t[i]); else in a temporary of the execution space laid out as *staged (its data and device
+ * ignored), which an input is copied into and the output copied back from. */
+void hm__op_place(hm_op_plan *p, int i, const hm_tensor *staged);
+
+/* Pipelines the host operands when they are in host memory, computed on a device that can, the
+ * tiled input is at least HM_PIPELINE_MIN_BYTES and the pinned pool holds four chunks: rows of
+ * the tiled input (in_row_bytes each) and of the output (out_row_bytes) in tiles of at least
+ * min_tile rows. */
+#define HM_PIPELINE_MIN_BYTES ((size_t)8 << 20)
+void hm__op_consider_pipeline(hm_context *ctx, hm_op_plan *p, int tiled, int64_t rows,
+                              size_t in_row_bytes, size_t out_row_bytes, int64_t min_tile);
+
+/* ---- execution (op_run.c) and pipelines (op_pipeline.c) ---------------------------------- */
+
+hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[], hm_tensor *out);
+
+/* Plans a pipeline: chooses its tiles (core/tiles.h) from the model measured on device
+ * temporaries, then a backend plan per tile size. data: the operands at planning, or NULL. */
+hm_status hm__op_plan_pipeline(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]);
+
+/* Runs a planned pipeline on execution-side buffers data[] (the tiled input's and the output's
+ * whole device buffers among them). */
+hm_status hm__op_run_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
+                              const hm_tensor *out, void *const data[]);
+
+#endif

@@ -1,0 +1,144 @@
+/* The execution of a planned operation (core/op.h): the output allocated, host operands
+ * registered, operands copied into the execution space, the computation (whole, pipelined or
+ * trivial), the result copied back, the time and rate logged. */
+#include <stdio.h>
+
+#include "core/op.h"
+
+/* A plan made with register_host page-locks the pageable host operands its executions copy
+ * (core/registration.h has the rule); an output the plan allocates is never one of them. */
+static void register_operands(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[],
+                              const hm_tensor *out)
+{
+    const hm_op_def *def = p->def;
+    if (!p->register_host || p->exec.kind == HM_EXEC_CPU)
+        return;
+    for (int i = 0; i < def->count; i++) {
+        bool is_out = i == def->out;
+        const hm_tensor *t = is_out ? out : in[i];
+        bool moved = p->copy_to[i] >= 0 || (is_out && p->copy_out);
+        if (!p->present[i] || !moved || (is_out && (p->alloc_out || p->one_buffer)) ||
+            !hm__device_is_host(t->device))
+            continue;
+        hm__host_pin_update(ctx, p->fn, def->roles[i].name, &p->pin[i], t);
+    }
+}
+
+/* "12.3 GFLOP/s" or "47.10 TFLOP/s". */
+static const char *format_rate(double flops, double seconds, char *buf, size_t size)
+{
+    double r = seconds > 0 ? flops / seconds : 0;
+    if (r >= 1e12)
+        snprintf(buf, size, "%.2f TFLOP/s", r / 1e12);
+    else
+        snprintf(buf, size, "%.1f GFLOP/s", r / 1e9);
+    return buf;
+}
+
+/* Copies every operand whose values the computation needs into its execution-side buffer: a
+ * staged input into its temporary, an input that starts the output (C) into the output's. */
+static hm_status copy_in(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
+                         const hm_tensor *out, void *const data[])
+{
+    const hm_op_def *def = p->def;
+    for (int i = 0; i < def->count; i++) {
+        int j = p->copy_to[i];
+        if (!p->present[i] || j < 0 || (p->pipelined && i == p->tiled))
+            continue;
+        if (i != j && in[i]->data == out->data && !p->stage[j])
+            continue; /* already where the computation reads it */
+        hm_tensor dst = p->ex[j];
+        dst.data = data[j];
+        hm_status st = hm__transfer(ctx, in[i], &dst, p->fn, def->roles[i].name, true);
+        if (st != HM_STATUS_SUCCESS)
+            return st;
+    }
+    return HM_STATUS_SUCCESS;
+}
+
+static void free_staged(hm_context *ctx, const hm_op_plan *p, void *const data[])
+{
+    for (int i = 0; i < p->def->count; i++)
+        if (p->present[i] && p->stage[i])
+            hm__free(ctx, p->exec_space, data[i]);
+}
+
+/* The computation and, for a device, the wait a blocking call needs; logs its time. */
+static hm_status compute(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
+                         const hm_tensor *out, void *const data[], double t0)
+{
+    const hm_op_def *def = p->def;
+    bool staged = false;
+    for (int i = 0; i < def->count; i++)
+        staged |= p->present[i] && p->stage[i];
+    bool device = p->exec.kind != HM_EXEC_CPU;
+    bool wait = !device || p->blocking || staged || p->pipelined;
+    double tc = hm__now();
+    hm_status st = p->pipelined ? hm__op_run_pipeline(ctx, p, in, out, data)
+                                : def->execute(ctx, p, p->be_plan, data);
+    if (st == HM_STATUS_SUCCESS && device && wait)
+        st = hm__backend_wait(ctx, &p->exec);
+    if (st != HM_STATUS_SUCCESS || !hm__log_enabled(ctx, HM_LOG_INFO))
+        return st;
+    char rate[32], ex[48];
+    if (wait)
+        hm__log(ctx, HM_LOG_INFO, "%s %.3f ms (%s), call so far %.3f ms", def->work,
+                (hm__now() - tc) * 1e3, format_rate(p->flops, hm__now() - tc, rate, sizeof rate),
+                (hm__now() - t0) * 1e3);
+    else
+        hm__log(ctx, HM_LOG_INFO, "%s queued on the stream of %s", def->work,
+                hm__format_execution(&p->exec, ex, sizeof ex));
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[], hm_tensor *out)
+{
+    const hm_op_def *def = p->def;
+    int o = def->out;
+    hm__log_phase(ctx, HM_PHASE_EXECUTION);
+    hm_tensor result = p->alloc_out ? p->t[o] : *in[o];
+    void *data[HM_OP_MAX_OPERANDS] = {NULL};
+    hm_status st = HM_STATUS_SUCCESS;
+    double t0 = hm__now();
+    if (p->alloc_out) {
+        result.device = p->t[0].device;
+        if ((st = hm__alloc(ctx, result.device, hm_tensor_nbytes(&result), &result.data)) !=
+            HM_STATUS_SUCCESS)
+            return st;
+    }
+    if (p->empty) {
+        hm__log(ctx, HM_LOG_INFO, "nothing to compute: the result is empty");
+    } else if (p->trivial) {
+        st = def->trivial(ctx, p, in, &result);
+    } else {
+        register_operands(ctx, p, in, &result);
+        for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++) {
+            if (!p->present[i])
+                continue;
+            if (p->stage[i])
+                st = hm__alloc(ctx, p->exec_space, hm_tensor_nbytes(&p->ex[i]), &data[i]);
+            else
+                data[i] = i == o ? result.data : in[i]->data;
+        }
+        if (st == HM_STATUS_SUCCESS)
+            st = copy_in(ctx, p, in, &result, data);
+        if (st == HM_STATUS_SUCCESS)
+            st = compute(ctx, p, in, &result, data, t0);
+        if (st == HM_STATUS_SUCCESS && p->copy_out && !p->pipelined) {
+            hm_tensor from = p->ex[o];
+            from.data = data[o];
+            st = hm__transfer(ctx, &from, &result, p->fn, def->roles[o].name, true);
+        }
+    }
+    if (st != HM_STATUS_SUCCESS && p->exec.kind != HM_EXEC_CPU)
+        hm__backend_drain(ctx); /* nothing queued may still use what is freed below */
+    free_staged(ctx, p, data);
+    if (st != HM_STATUS_SUCCESS) {
+        if (p->alloc_out)
+            hm__free(ctx, result.device, result.data);
+        return st;
+    }
+    if (p->alloc_out)
+        *out = result;
+    return HM_STATUS_SUCCESS;
+}
