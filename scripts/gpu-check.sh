@@ -73,8 +73,8 @@ fi
 {
     for mem in pinned host; do
         for timing in none tiles; do
-            echo "## notebook, memory $mem, HETMATH_PIPELINE_TIMING=$timing"
-            HETMATH_PIPELINE_TIMING=$timing HETMATH_LOG_LEVEL=info $build/hetmath bench matmul \
+            echo "## notebook, memory $mem, --pipeline-timing $timing"
+            HETMATH_LOG_LEVEL=info $build/hetmath bench matmul --pipeline-timing $timing \
                 --m 8000 --n 2000 --k 4000 --memory $mem --advanced --repeat 5 --warmup 1 2>&1 |
                 grep -E 'pipelined|transfer #|matmul f32' | tail -5
         done

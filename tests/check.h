@@ -81,7 +81,7 @@ static inline int hm_test_finish(const char *name)
 }
 
 /* A named case of a test program (libuv's test-list.h): tests/CMakeLists.txt registers each
- * `HM_TEST_CASE(name),` line of a test's case table as the ctest test `program.name`. */
+ * HM_TEST_CASE(name) of a test's case table as the ctest test `program.name`. */
 typedef struct hm_test_case {
     const char *name;
     void (*fn)(void);

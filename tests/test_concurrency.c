@@ -85,7 +85,7 @@ static void *run(void *v)
     return NULL;
 }
 
-int main(void)
+static void threads_with_own_contexts(void)
 {
     hm_context *ctx = hm_test_context(NULL, HM_LOG_OFF);
 #ifdef HM_CONCURRENCY_CUDA
@@ -116,9 +116,18 @@ int main(void)
     }
     CHECK_EQ_INT(failures, 0);
     printf("%d threads x %d calls, each result compared exactly\n", THREADS, CALLS);
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(threads_with_own_contexts),
+};
+
+int main(int argc, char **argv)
+{
 #ifdef HM_CONCURRENCY_CUDA
-    return hm_test_finish("test_concurrency_cuda");
+    const char *program = "test_concurrency_cuda";
 #else
-    return hm_test_finish("test_concurrency");
+    const char *program = "test_concurrency";
 #endif
+    return hm_test_main(argc, argv, program, test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

@@ -3,7 +3,7 @@
 
 #include "check.h"
 
-int main(void)
+static void contexts_and_logger(void)
 {
     hm_context *ctx = NULL;
     CHECK_STATUS(hm_context_create(NULL, NULL), HM_STATUS_INVALID_ARGUMENT);
@@ -89,5 +89,13 @@ int main(void)
 
     CHECK(strlen(hm_version_string()) >= 5);
     CHECK(hm_context_last_error(NULL) != NULL);
-    return hm_test_finish("test_context");
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(contexts_and_logger),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_context", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

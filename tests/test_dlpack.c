@@ -4,7 +4,7 @@
 #include "check.h"
 #include "hetmath/dlpack.h"
 
-int main(void)
+static void dlpack_bridge(void)
 {
     float buf[64];
     int64_t shape[3] = {2, 3, 4}, strides[3] = {1, 2, 6};
@@ -82,5 +82,13 @@ int main(void)
     CHECK_STATUS(hm_tensor_from_dlpack(NULL, &t), HM_STATUS_INVALID_ARGUMENT);
     t.dtype = (hm_dtype)0;
     CHECK_STATUS(hm_tensor_to_dlpack(&t, &dl), HM_STATUS_INVALID_DTYPE);
-    return hm_test_finish("test_dlpack");
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(dlpack_bridge),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_dlpack", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

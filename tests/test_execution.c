@@ -98,7 +98,7 @@ static const exec_case cases[] = {
      HM_EXEC_CUDA},
 };
 
-int main(void)
+static void execution_spaces(void)
 {
     hm_context *ctx = hm_test_context(NULL, HM_LOG_OFF);
     int ndev = 0;
@@ -149,5 +149,13 @@ int main(void)
     hm_execution_resolve(ctx, NULL, HM_OP_GENERIC, sets[2], 2, &out);
     CHECK_CONTAINS(hm_context_last_error(ctx), "operand 1 is on cuda:1 but 0 is on cuda:0");
     hm_context_destroy(ctx);
-    return hm_test_finish("test_execution");
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(execution_spaces),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_execution", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

@@ -308,7 +308,7 @@ static void cuda_matmul_pipelined(void)
     free(big_b);
 }
 
-static const hm_test_case cases[] = {
+static const hm_test_case test_cases[] = {
     HM_TEST_CASE(hook_arguments),
     HM_TEST_CASE(cuda_fft_on_gpu),
     HM_TEST_CASE(cuda_fft_pipelined),
@@ -344,7 +344,7 @@ static void strided_copy(void)
     walk("strided copy", op_copy, sizeof amat, &points);
 }
 
-static const hm_test_case cases[] = {
+static const hm_test_case test_cases[] = {
     HM_TEST_CASE(hook_arguments),     HM_TEST_CASE(fft_c2c),      HM_TEST_CASE(fft_c2r),
     HM_TEST_CASE(matmul_plan_with_c), HM_TEST_CASE(strided_copy),
 };
@@ -352,5 +352,5 @@ static const hm_test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-    return hm_test_main(argc, argv, PROGRAM, cases, (int)HM_ARRAY_LEN(cases));
+    return hm_test_main(argc, argv, PROGRAM, test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

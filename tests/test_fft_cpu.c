@@ -412,7 +412,7 @@ static void cpu_fft_options(void)
     hm_context_destroy(ctx);
 }
 
-static const hm_test_case cases[] = {
+static const hm_test_case test_cases[] = {
     HM_TEST_CASE(cases_default),       HM_TEST_CASE(bad_input_statuses),
     HM_TEST_CASE(plans_cache_and_log), HM_TEST_CASE(properties_large),
     HM_TEST_CASE(row_blocks_forced),   HM_TEST_CASE(row_blocks_against_fftw),
@@ -422,5 +422,5 @@ static const hm_test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-    return hm_test_main(argc, argv, "test_fft_cpu", cases, (int)HM_ARRAY_LEN(cases));
+    return hm_test_main(argc, argv, "test_fft_cpu", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

@@ -3,16 +3,36 @@
  * properties at 2^24. Skipped (77) without a device. */
 #include "fft_cases.h"
 
-int main(void)
+static hm_test_log g_log;
+
+/* A context with a device, or the skip. */
+static hm_context *gpu_context(void)
 {
-    static hm_test_log log;
-    hm_context *ctx = hm_test_context(&log, HM_LOG_WARN);
+    hm_context *ctx = hm_test_context(&g_log, HM_LOG_WARN);
     hm_test_require_cuda(ctx, "test_fft_cuda");
+    return ctx;
+}
+
+/* The case table on device operands, host operands on cuda:0, device operands on the CPU. */
+static void cases_all_spaces(void)
+{
+    hm_context *ctx = gpu_context();
     hm_device dev = hm_device_cuda(0);
+    (void)dev;
     run_fft_cases(ctx, dev, hm_execution_default(), 0, "cuda default");
     run_fft_cases(ctx, hm_device_host(), hm_execution_cuda(0), 1, "host on cuda:0");
     run_fft_cases(ctx, dev, hm_execution_cpu(HM_AUTO), 1, "cuda:0 on cpu");
 
+    hm_context_destroy(ctx);
+}
+
+/* The guard, an asynchronous call, a device plan on several inputs. */
+static void guard_async_and_plans(void)
+{
+    hm_context *ctx = gpu_context();
+    hm_device dev = hm_device_cuda(0);
+    (void)dev;
+    unsigned long long seed = 99;
     /* Guard: device operands on the CPU would copy x d2h; refused before any work. */
     enum { N = 1024 };
     int64_t n = N;
@@ -20,7 +40,6 @@ int main(void)
     CHECK_STATUS(hm_tensor_alloc(ctx, dev, HM_DTYPE_C64, 1, &n, &x), HM_STATUS_SUCCESS);
     CHECK_STATUS(hm_tensor_alloc(ctx, dev, HM_DTYPE_C64, 1, &n, &y), HM_STATUS_SUCCESS);
     static float h[2 * N];
-    unsigned long long seed = 99;
     for (int i = 0; i < 2 * N; i++)
         h[i] = (float)hm_test_rand(&seed);
     hm_tensor ht;
@@ -39,11 +58,11 @@ int main(void)
     /* Asynchronous on the context's stream: queue, synchronise, compare with the CPU. */
     hm_fft_options_init(&o);
     hm_context_set_log_level(ctx, HM_LOG_INFO);
-    hm_test_log_clear(&log);
+    hm_test_log_clear(&g_log);
     CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
-    CHECK_CONTAINS(log.text,
+    CHECK_CONTAINS(g_log.text,
                    "memory space: cuda:0; execution space: cuda:0 \xe2\x80\x94 no copies");
-    CHECK_CONTAINS(log.text, "transform queued on the stream of cuda:0");
+    CHECK_CONTAINS(g_log.text, "transform queued on the stream of cuda:0");
     hm_context_set_log_level(ctx, HM_LOG_WARN);
     CHECK_STATUS(hm_context_synchronize(ctx), HM_STATUS_SUCCESS);
     static float gpu[2 * N], cpu[2 * N];
@@ -70,11 +89,20 @@ int main(void)
     hm_tensor_free(ctx, &x);
     hm_tensor_free(ctx, &y);
 
+    hm_context_destroy(ctx);
+}
+
+static void pipelined_host_operands(void)
+{
+    hm_context *ctx = gpu_context();
+    hm_device dev = hm_device_cuda(0);
+    (void)dev;
+    unsigned long long seed = 99;
     /* Host operands pipelined over the batch (x >= 8 MiB, 37 transforms), pageable and pinned,
      * c2c and r2c, in chunks the measured model chose, and pageable c2c in a context of fixed
      * schedules (chunks of 4 to 9): within the threshold of the device-operand result, exactly
      * x in and y out, in as many chunks as the log says. */
-    hm_context *fixed_ctx = hm_test_context_scheduled(&log, HM_LOG_WARN, HM_PIPELINE_FIXED);
+    hm_context *fixed_ctx = hm_test_context_scheduled(&g_log, HM_LOG_WARN, HM_PIPELINE_FIXED);
     for (int variant = 0; variant < 5; variant++) {
         int pinned = variant & 1, real = (variant >> 1) & 1, fixed = variant == 4;
         hm_context *c = fixed ? fixed_ctx : ctx;
@@ -103,20 +131,20 @@ int main(void)
         CHECK_STATUS(hm_copy(ctx, &dy, &ref), HM_STATUS_SUCCESS);
         po.execution = hm_execution_cuda(0);
         hm_context_set_log_level(c, HM_LOG_INFO);
-        hm_test_log_clear(&log);
+        hm_test_log_clear(&g_log);
         hm_ledger_reset(c);
         CHECK_STATUS(hm_fft(c, &hx, &hy, &po), HM_STATUS_SUCCESS);
         hm_context_set_log_level(c, HM_LOG_WARN);
-        long long chunks = hm_test_log_number(&log, "host operands pipelined over ");
+        long long chunks = hm_test_log_number(&g_log, "host operands pipelined over ");
         if (fixed) {
-            CHECK_CONTAINS(log.text,
-                           "host operands pipelined over 6 chunks of 4, 4, 8, 9, 8, 4 transforms");
+            CHECK_CONTAINS(g_log.text,
+                           "host operands pipelined over 6 tiles of 4, 4, 8, 9, 8, 4 transforms");
         } else {
-            CHECK_CONTAINS(log.text, "pipeline model measured in ");
-            CHECK_CONTAINS(log.text, "candidate schedules");
+            CHECK_CONTAINS(g_log.text, "pipeline model measured in ");
+            CHECK_CONTAINS(g_log.text, "candidate schedules");
             CHECK(chunks >= 2 && chunks <= rows);
         }
-        CHECK_CONTAINS(log.text, "ms wall: x in, compute and y out overlapped");
+        CHECK_CONTAINS(g_log.text, "ms wall: x in, compute and y out overlapped");
         hm_transfer_totals tot;
         hm_ledger_totals(c, &tot);
         CHECK_EQ_INT(tot.bytes[HM_TRANSFER_H2D], hm_tensor_nbytes(&hx));
@@ -134,6 +162,15 @@ int main(void)
     }
     hm_context_destroy(fixed_ctx);
 
+    hm_context_destroy(ctx);
+}
+
+static void registered_plan(void)
+{
+    hm_context *ctx = gpu_context();
+    hm_device dev = hm_device_cuda(0);
+    (void)dev;
+    unsigned long long seed = 99;
     /* A plan with register_host over pageable host operands: the second execution on the same
      * buffers registers x and y and copies them direct; the result is bit-identical; stateless
      * calls refuse the option. */
@@ -162,7 +199,7 @@ int main(void)
         CHECK_STATUS(hm_fft_plan_create(ctx, &hx, &hy, &po, &rplan), HM_STATUS_SUCCESS);
         for (int call = 0; call < 2 && rplan; call++) {
             hm_context_set_log_level(ctx, HM_LOG_INFO);
-            hm_test_log_clear(&log);
+            hm_test_log_clear(&g_log);
             hm_ledger_reset(ctx);
             CHECK_STATUS(hm_fft_execute(ctx, rplan, &hx, &hy), HM_STATUS_SUCCESS);
             hm_context_set_log_level(ctx, HM_LOG_WARN);
@@ -176,24 +213,44 @@ int main(void)
             if (call == 0) {
                 memcpy(first, hy.data, nb);
             } else {
-                CHECK_CONTAINS(log.text, "hm_fft: registered operand x (19.4 MB at");
-                CHECK_CONTAINS(log.text, "hm_fft: registered operand y (19.4 MB at");
+                CHECK_CONTAINS(g_log.text, "hm_fft: registered operand x (19.4 MB at");
+                CHECK_CONTAINS(g_log.text, "hm_fft: registered operand y (19.4 MB at");
                 CHECK(memcmp(first, hy.data, nb) == 0);
             }
         }
         hm_context_set_log_level(ctx, HM_LOG_INFO);
-        hm_test_log_clear(&log);
+        hm_test_log_clear(&g_log);
         hm_fft_plan_destroy(rplan);
         hm_context_set_log_level(ctx, HM_LOG_WARN);
-        CHECK_CONTAINS(log.text, "unregistered 19.4 MB of host memory");
+        CHECK_CONTAINS(g_log.text, "unregistered 19.4 MB of host memory");
         free(first);
         hm_tensor_free(ctx, &hx);
         hm_tensor_free(ctx, &hy);
     }
 
+    hm_context_destroy(ctx);
+}
+
+/* Linearity, impulse and shift at 2^20 and 2^24 points. */
+static void properties_large(void)
+{
+    hm_context *ctx = gpu_context();
+    hm_device dev = hm_device_cuda(0);
+    (void)dev;
     run_fft_properties(ctx, dev, hm_execution_default(), 20, "cuda");
     if (!getenv("HETMATH_TEST_QUICK")) /* set under compute-sanitizer, where 2^24 is slow */
         run_fft_properties(ctx, dev, hm_execution_default(), 24, "cuda");
+
     hm_context_destroy(ctx);
-    return hm_test_finish("test_fft_cuda");
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(cases_all_spaces),        HM_TEST_CASE(guard_async_and_plans),
+    HM_TEST_CASE(pipelined_host_operands), HM_TEST_CASE(registered_plan),
+    HM_TEST_CASE(properties_large),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_fft_cuda", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

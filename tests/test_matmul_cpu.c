@@ -228,7 +228,7 @@ static void empty_and_k0(void)
     hm_context_destroy(ctx);
 }
 
-static const hm_test_case cases[] = {
+static const hm_test_case test_cases[] = {
     HM_TEST_CASE(cases_cpu),
     HM_TEST_CASE(residual_large),
     HM_TEST_CASE(bad_input_statuses),
@@ -239,5 +239,5 @@ static const hm_test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-    return hm_test_main(argc, argv, "test_matmul_cpu", cases, (int)HM_ARRAY_LEN(cases));
+    return hm_test_main(argc, argv, "test_matmul_cpu", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

@@ -500,7 +500,7 @@ static void empty_and_k0(void)
     hm_context_destroy(ctx);
 }
 
-static const hm_test_case cases[] = {
+static const hm_test_case test_cases[] = {
     HM_TEST_CASE(cases_all_spaces),
     HM_TEST_CASE(epilogs),
     HM_TEST_CASE(residuals),
@@ -513,5 +513,5 @@ static const hm_test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-    return hm_test_main(argc, argv, "test_matmul_cuda", cases, (int)HM_ARRAY_LEN(cases));
+    return hm_test_main(argc, argv, "test_matmul_cuda", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

@@ -39,7 +39,7 @@ static void count_block(void *arg, int i, int64_t b)
         atomic_fetch_add(&j->hits[b], 1);
 }
 
-int main(void)
+static void worker_pool(void)
 {
     hm_context_options o;
     hm_context_options_init(&o);
@@ -47,7 +47,7 @@ int main(void)
     hm_context *ctx = NULL;
     CHECK_STATUS(hm_context_create(&o, &ctx), HM_STATUS_SUCCESS);
     if (!ctx)
-        return hm_test_finish("test_pool");
+        return;
     int threads[] = {1, 2, 3, 8, ctx->cpu_threads, 64};
     int bad_rounds = 0;
     for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
@@ -104,5 +104,13 @@ int main(void)
     free(src);
     free(dst);
     hm_context_destroy(ctx); /* joins the workers, sleeping or spinning */
-    return hm_test_finish("test_pool");
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(worker_pool),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_pool", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

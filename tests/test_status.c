@@ -1,7 +1,7 @@
 /* Every status code has a distinct name and a message; unknown codes say so. */
 #include "check.h"
 
-int main(void)
+static void statuses(void)
 {
     static const hm_status codes[] = {
 #define CODE_(name, value, msg) HM_STATUS_##name,
@@ -21,5 +21,13 @@ int main(void)
     CHECK(strcmp(hm_status_name(HM_STATUS_TRANSFER_REFUSED), "TRANSFER_REFUSED") == 0);
     CHECK(strcmp(hm_status_name((hm_status)999), "UNKNOWN") == 0);
     CHECK(strcmp(hm_status_string((hm_status)-1), "unknown status") == 0);
-    return hm_test_finish("test_status");
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(statuses),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_status", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

@@ -38,7 +38,7 @@ static const init_case cases[] = {
     {"stride overflow", HM_DTYPE_F32, 2, {4, 4}, {INT64_MAX / 2, 1}, HM_STATUS_SIZE_OVERFLOW, 0},
 };
 
-int main(void)
+static void views_and_allocation(void)
 {
     static float buf[256];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -149,5 +149,13 @@ int main(void)
     CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 1, too_much, &a),
                  HM_STATUS_OUT_OF_HOST_MEMORY);
     hm_context_destroy(ctx);
-    return hm_test_finish("test_tensor");
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(views_and_allocation),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_tensor", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

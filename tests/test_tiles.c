@@ -101,7 +101,7 @@ static int pick_notebook(double gbps, hm_tiles *chosen, double *times)
     return k;
 }
 
-int main(void)
+static void tile_schedules(void)
 {
     for (int64_t rows = 1; rows <= 400; rows++)
         for (int64_t max_tile = 1; max_tile <= rows + 1; max_tile += 1 + max_tile / 3)
@@ -222,5 +222,13 @@ int main(void)
     int n = hm__tiles_candidates(8000, 2097, 16, cand);
     CHECK(n > 10);
     CHECK_EQ_INT(hm__tiles_pick(&none, cand, n, times), 0);
-    return hm_test_finish("test_tiles");
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(tile_schedules),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_tiles", test_cases, (int)HM_ARRAY_LEN(test_cases));
 }

@@ -9,7 +9,7 @@ static void fill(double *p, int64_t n, double base)
         p[i] = base + (double)i;
 }
 
-int main(void)
+static void copies_across_spaces(void)
 {
     static hm_test_log log;
     hm_context *ctx = hm_test_context(&log, HM_LOG_INFO);
@@ -264,5 +264,14 @@ int main(void)
     hm_tensor_free(ctx, &h);
     CHECK_STATUS(hm_context_synchronize(ctx), HM_STATUS_SUCCESS);
     hm_context_destroy(ctx);
-    return hm_test_finish("test_transfer_cuda");
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(copies_across_spaces),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_transfer_cuda", test_cases,
+                        (int)HM_ARRAY_LEN(test_cases));
 }

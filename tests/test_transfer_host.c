@@ -11,7 +11,7 @@ static void on_copy(const hm_transfer_record *r, void *user)
     callback_bytes += r->bytes;
 }
 
-int main(void)
+static void host_copies_and_ledger(void)
 {
     static hm_test_log log;
     hm_context *ctx = hm_test_context(&log, HM_LOG_INFO);
@@ -136,5 +136,14 @@ int main(void)
     }
     CHECK_STATUS(hm_ledger_set_callback(ctx, NULL, NULL), HM_STATUS_SUCCESS);
     hm_context_destroy(ctx);
-    return hm_test_finish("test_transfer_host");
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(host_copies_and_ledger),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_transfer_host", test_cases,
+                        (int)HM_ARRAY_LEN(test_cases));
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "hetmath/debug.h"
 
 hm_context *g_ctx;
 
@@ -305,6 +306,12 @@ int bench_common(args *a, const char *cmd, hm_bench_options *b, int *json)
             return op_failed("creating a context", st);
         hm_context_destroy(g_ctx);
         g_ctx = c;
+    }
+    if ((s = arg_value(a, "--pipeline-timing"))) {
+        if (strcmp(s, "tiles") != 0 && strcmp(s, "none") != 0)
+            return usage_error(cmd, "--pipeline-timing takes tiles or none", s);
+        TRY("hm_debug_set_pipeline_timing",
+            hm_debug_set_pipeline_timing(g_ctx, strcmp(s, "tiles") == 0));
     }
     return 0;
 }

@@ -101,7 +101,9 @@ static int bench_fft(args *a)
             "                         [--warmup W] [--tiles fixed|measured] [--json]\n"
             "  Default: --shape 1048576 --dtype c64 --memory host. --real makes it r2c (f32/f64\n"
             "  input), or c2r with --inverse. GFLOP/s by 5·N·log2(N) per transform. --tiles:\n"
-            "  how a pipeline of host operands on a GPU cuts the batch (hm_pipeline_schedule).\n");
+            "  how a pipeline of host operands on a GPU cuts the batch (hm_pipeline_schedule).\n"
+            "  --pipeline-timing tiles: time every tile of such a pipeline (diagnosis: it slows\n"
+            "  the pipeline down; the log at INFO gives the busy times).\n");
         return 0;
     }
     hm_bench_options b;
@@ -223,7 +225,8 @@ static int bench_matmul(args *a)
                "  Default: 1024 x 1024 x 1024 f32 in host memory. --register: a plan that\n"
                "  registers its host operands (register_host), executed on the same buffers.\n"
                "  --tiles: how a pipeline of host operands on a GPU cuts A's rows\n"
-               "  (hm_pipeline_schedule; default measured).\n");
+               "  (hm_pipeline_schedule; default measured). --pipeline-timing tiles: time every\n"
+               "  tile of such a pipeline (diagnosis: it slows the pipeline down).\n");
         return 0;
     }
     hm_bench_options b;
