@@ -158,9 +158,8 @@ typedef struct hm_context hm_context;
  *  into tiles. */
 typedef enum hm_pipeline_schedule {
     /** From a model of the pipeline measured at planning: the host-device link (once per context
-     *  and device, ~8 ms) and a tile's computation at the sizes the candidates use (5-20 ms a
-     *  plan on an H100; the first plan of a process 250-450 ms, most of it the first use of the
-     *  libraries' kernels, which a fixed schedule's first call pays too). The default shape is
+     *  and device, milliseconds) and a tile's computation at the sizes the candidates use (tens
+     *  of milliseconds a plan; docs/TUNING.md has the figures). The default shape is
      *  kept unless another is modelled 10% faster, so tiles differ only where that clearly pays;
      *  where they do, and so between runs or machines, the low bits of matmul results may differ
      *  (cuBLASLt may pick another algorithm for another tile size). The model assumes the
@@ -337,7 +336,7 @@ typedef enum hm_op_class {
 } hm_op_class;
 
 /**
- * Resolves where an operation over @p operands would run, by DESIGN.md's rules: a generic op
+ * Resolves where an operation over @p operands would run: a generic op
  * with the default space runs on the CPU for host/pinned operands and on their device for cuda
  * operands; a specialized op runs on CUDA (the operands' device, else device 0); an explicit
  * space is honoured. The result has a concrete kind, device id (CUDA) and thread count (CPU).

@@ -119,8 +119,8 @@ typedef struct hm_matmul_plan hm_matmul_plan;
  * from the GPU is registered with CUDA (cudaHostRegister, page-locked in place) when the
  * execution gets the same pointer for it as the one before, so from the second call on its
  * copies go direct at the link's rate, with no host threads, as pinned memory's do. Registering
- * costs about 56 ms a GiB (H100 test machine): it pays back after a few calls of a large
- * operand (the notebook's 224 MB: 12.5 ms against 3 ms saved a call). The log gives the cost;
+ * costs tens of milliseconds a GiB (docs/TUNING.md has the figures): it pays back after a few
+ * calls of a large operand. The log gives the cost;
  * the ledger marks the copies "(registered)". The registration is undone when the plan is
  * destroyed or executed with another pointer for that operand. While registered, the buffer
  * must stay allocated: free it only after hm_matmul_plan_destroy() (or after executing the

@@ -1,4 +1,4 @@
-/* Resolution of execution spaces (DESIGN.md): generic operations follow their operands,
+/* Resolution of execution spaces (docs/ARCHITECTURE.md): generic operations follow their operands,
  * specialized ones run on CUDA, explicit requests are honoured or refused with a reason. */
 #include <stdio.h>
 

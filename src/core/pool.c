@@ -4,8 +4,7 @@
  * Staged copies hand out rounds of a few tens of microseconds each, back to back, and waking
  * sleeping threads one by one through a mutex costs microseconds each: a worker that finishes a
  * round, and the caller waiting for a round to finish, first spin for up to HM_POOL_SPIN_S on
- * the atomic counters, and only then sleep on the condition variables. (Not timed apart from
- * the other changes of 2026-11-25; test_pool checks it, also under ThreadSanitizer.) */
+ * the atomic counters, and only then sleep on the condition variables (docs/TUNING.md). */
 #include <pthread.h>
 #include <stdatomic.h>
 #if defined(__SSE2__)
@@ -254,9 +253,8 @@ static void memcpy_slice(void *v, int i, int n)
 
 void hm__parallel_memcpy(hm_context *ctx, void *dst, const void *src, size_t bytes, int threads)
 {
-    /* At least 256 KiB a thread: one thread copies only 3-4 GB/s from pageable memory into
-     * pinned memory on the H100 test machine, so a 4 MiB staging chunk held to 4 threads (1 MiB
-     * each) ran at 14-18 GB/s (2026-11-25). */
+    /* At least 256 KiB a thread: more threads on less data cost more than they copy
+     * (docs/TUNING.md). */
     size_t max_threads = bytes >> 18;
     if ((size_t)threads > max_threads)
         threads = max_threads < 1 ? 1 : (int)max_threads;

@@ -4,8 +4,8 @@
  * A copy of pageable host memory to or from a GPU goes through the context's pinned pool: host
  * threads copy it into pinned buffers, then the copy engine moves those. Registered
  * (page-locked) memory skips that: the copy engine reads or writes it in place, at the link's
- * rate and with no host CPU. Registering costs about 56 ms a GiB on the H100 test machine
- * (cudaHostRegister), so it pays only for a plan that runs on the same operands again and again.
+ * rate and with no host CPU. Registering costs tens of milliseconds a GiB (cudaHostRegister;
+ * docs/TUNING.md), so it pays only for a plan that runs on the same operands again and again.
  *
  * The rule: a plan made with register_host registers a pageable host operand of at least
  * HM_REGISTER_MIN_BYTES that it copies to or from a GPU when an execution sees the same pointer

@@ -6,10 +6,8 @@
  * large. A schedule has that shape: two tiles of `small` rows, one of twice that (at most
  * `large`), then tiles of about `large` (at most max_tile, the staging buffer's rows), then one of
  * `small`. The default (rows/4 and rows/10): for the notebook's 8000 rows, 800, 800, 1600, 2000,
- * 2000, 800. A model of the pipeline fitted to tile products measured on an H100
- * (bench/pipeline_model.py, 2026-11-25) ranks this the best of all schedules of up to six tiles
- * drawn from the measured sizes, 5-7% under equal tiles of 800 to 2000 rows; measured, 4.00-4.11
- * ms against 4.13-4.36 (docs/PERFORMANCE.md).
+ * 2000, 800, which a model of the pipeline (bench/pipeline_model.py) ranks the best of all
+ * schedules of up to six tiles (docs/TUNING.md).
  *
  * What is best depends on the link and the device: on a slower link the copies dominate and more,
  * smaller tiles hide more of them; on a faster one the products dominate and fewer, larger tiles

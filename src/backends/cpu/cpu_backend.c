@@ -21,8 +21,7 @@ static hm_status cpu_alloc(hm_context *ctx, hm_device device, size_t bytes, void
     /* 64-byte alignment suits every dtype, AVX-512 loads and FFTW's SIMD plans. From 4 MiB up,
      * 2 MiB alignment and transparent huge pages asked for, as NumPy does for its arrays (where
      * the kernel gives huge pages only when asked, as on Ubuntu's default): fewer TLB misses for
-     * BLAS and FFTW on large operands, and like for like in the comparisons with NumPy. On the
-     * development machine (2 cores) sgemm 2048³ moved by 1-3%, within its noise. */
+     * BLAS and FFTW on large operands, and like for like in the comparisons with NumPy. */
     size_t align = bytes >= ((size_t)4 << 20) ? ((size_t)2 << 20) : 64;
     size_t rounded = (bytes + align - 1) & ~(align - 1);
     void *p = rounded >= bytes ? aligned_alloc(align, rounded) : NULL;

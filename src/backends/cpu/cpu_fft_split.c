@@ -9,9 +9,9 @@
  * rows k1: transforms each (n2 points) into scratch and scatters it to X[k1 + n1 k2].
  *
  * Why: FFTW's threaded plan of one long transform divides it among the threads at every stage
- * and synchronises them in between; on the H100 machine's 16 threads (2026-11-25) a 2^20-point
- * transform ran in 1.1-2.5 ms there, 0.38-0.57x SciPy's one thread. Here each pass reads and
- * writes the data once, the threads meet twice, and every block is a short transform in cache.
+ * and synchronises them in between (docs/TUNING.md has what that costs). Here each pass reads
+ * and writes the data once, the threads meet twice, and every block is a short transform in
+ * cache.
  * Blocks are claimed from a shared counter, so a thread the host delays holds up one block,
  * not a fixed share. The planner keeps the split only when it times faster than FFTW's plan. */
 #include <math.h>
@@ -23,12 +23,10 @@
 #include "backends/cpu/cpu_fft.h"
 #include "core/pool.h"
 
-/* A block takes HM_SPLIT_SEGMENT bytes of every row it gathers or scatters (32 c64 points): on
- * the development machine (AMD EPYC, 2026-11-25, 2^20 points on one thread) blocks of 8, 16, 32
- * and 64 c64 columns took 8.5-9.0, 10.6-11.4, 5.5-6.9 and 6.0-6.8 ms, FFTW's plan 9.4-11.
- * The gathers read rows a whole block apart, which no hardware prefetcher follows, so each
- * thread asks for the row HM_SPLIT_PREFETCH rows ahead (6.5 -> 5.8 ms there). Scratch and work
- * rows are padded by a cache line: rows 2^k bytes apart would share a cache set. */
+/* A block takes HM_SPLIT_SEGMENT bytes of every row it gathers or scatters (32 c64 points). The
+ * gathers read rows a whole block apart, which no hardware prefetcher follows, so each thread
+ * asks for the row HM_SPLIT_PREFETCH rows ahead. Scratch and work rows are padded by a cache
+ * line: rows 2^k bytes apart would share a cache set. docs/TUNING.md has the measurements. */
 #define HM_SPLIT_SEGMENT    256
 #define HM_SPLIT_PREFETCH   16
 #define HM_SPLIT_MIN_FACTOR 16

@@ -56,8 +56,8 @@ hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_pipeline_job *j)
     for (int i = 0; i < tiles + 2; i++) {
         /* 0. empty tile i-2's pinned buffer into the pageable output. Not tile i-1's: its copy
          * out waits for its copy in and its product, longer than the host takes to fill tile
-         * i's buffer, and the host would sit waiting for it (docs/PERFORMANCE.md has the
-         * figures). Tile i's result goes into this buffer next. */
+         * i's buffer, and the host would sit waiting for it (docs/TUNING.md). Tile i's result
+         * goes into this buffer next. */
         if (!d_pinned && i >= 2) {
             int p = i - 2;
             HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[3 * p + 2]), "%s: waiting for a tile", j->op);
