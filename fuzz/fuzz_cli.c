@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t shape[HM_MAX_NDIM];
     int nd;
     hm_dtype dt;
-    (void)parse_long(s, &v);
+    if (parse_int(s, -5, 5, &v) && (v < -5 || v > 5))
+        abort();
     if (parse_bytes(s, &v) && v <= 0)
         abort();
     if (parse_space(s, &dev) && dev.type != HM_DEVICE_HOST && dev.type != HM_DEVICE_CUDA_HOST &&
@@ -34,11 +35,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (parse_dtype(s, &dt) && hm_dtype_size(dt) == 0)
         abort();
-    char *argv[3] = {s, s, NULL};
-    args a = {2, argv, {0}};
-    (void)arg_value(&a, "--m");
-    (void)arg_flag(&a, "--json");
-    (void)arg_leftover(&a);
+    hm_fft_options fo;
+    hm_fft_options_init(&fo);
+    if (parse_axes(s, &fo) && (fo.num_axes < 1 || fo.num_axes > HM_FFT_MAX_RANK))
+        abort();
+    /* The command-line parser on the string cut into words at spaces. */
+    char *argv[ARGS_MAX];
+    int argc = 0;
+    for (char *w = strtok(s, " "); w && argc < ARGS_MAX; w = strtok(NULL, " "))
+        argv[argc++] = w;
+    static const arg_spec spec[] = {{"-o", 1}, {"--m", 1}, {"--json", 0}, {NULL, 0}};
+    args a = {.argc = argc, .argv = argv};
+    if (args_parse(&a, "fuzz", spec, 2) == 0) {
+        const char *m = arg_value(&a, "--m");
+        if ((m && !*m && argc > 0 && strcmp(argv[argc - 1], "--m") == 0) || a.npos > 2)
+            abort(); /* a value was missing or too many words were taken */
+        (void)arg_flag(&a, "--json");
+    }
     free(s);
     return 0;
 }

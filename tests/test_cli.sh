@@ -62,7 +62,47 @@ check "estimate-transfer bad size" 2 "$bin" estimate-transfer --size huge
 check "fft --help" 0 "$bin" fft --help
 check "matmul --help" 0 "$bin" matmul --help
 check "fft without output" 2 "$bin" fft x.npy
+contains "fft without output names -o" cli.err "needs -o OUT.npy"
 check "matmul without B" 2 "$bin" matmul a.npy -o d.npy
+contains "matmul without B" cli.err "needs two input files"
+
+# Versions, help, slips, and what is wrong with which argument.
+for v in --version -V version; do
+    check "$v" 0 "$bin" $v
+    contains "$v" cli.out "^hetmath [0-9]"
+done
+check "help" 0 "$bin" help
+contains "help lists commands" cli.out "estimate-transfer"
+check "help fft" 0 "$bin" help fft
+contains "help fft" cli.out "usage: hetmath fft"
+check "help bench fft" 0 "$bin" help bench fft
+contains "help bench fft" cli.out "usage: hetmath bench fft"
+check "misspelt command" 2 "$bin" fftt
+contains "did you mean the command" cli.err "did you mean 'fft'"
+check "misspelt option" 2 "$bin" fft x.npy -o y.npy --nrom ortho
+contains "unknown option named" cli.err "unknown option --nrom (did you mean --norm?)"
+check "missing value" 2 "$bin" fft x.npy -o y.npy --norm
+contains "missing value" cli.err "option --norm needs a value"
+check "repeated option" 2 "$bin" fft x.npy -o y.npy --norm ortho --norm=forward
+contains "repeated option" cli.err "option --norm is given twice"
+check "value to a flag" 2 "$bin" fft x.npy -o y.npy --inverse=1
+contains "value to a flag" cli.err "option --inverse takes no value"
+check "too many inputs" 2 "$bin" fft x.npy z.npy -o y.npy
+contains "too many inputs" cli.err "unexpected argument: z.npy"
+check "bench misspelt" 2 "$bin" bench mattmul
+contains "bench misspelt" cli.err "did you mean matmul?"
+check "threads overflow" 2 "$bin" bench fft --exec cpu:99999999999
+check "threads zero" 2 "$bin" bench fft --exec cpu:0
+check "axes overflow" 2 "$bin" bench fft --axes 4294967296
+check "repeat overflow" 2 "$bin" bench fft --repeat 99999999999999
+check "matmul sizes overflow" 2 "$bin" bench matmul --m 99999999999999999999
+check "--opt=value" 0 "$bin" bench fft --shape=64 --repeat=2 --warmup=0
+check "beta without C" 2 "$bin" matmul a.npy b.npy -o d.npy --beta 3
+contains "beta without C" cli.err "--beta scales C: give --c C.npy"
+check "bias without advanced" 2 "$bin" matmul a.npy b.npy -o d.npy --bias b.npy
+contains "bias without advanced" cli.err "need --advanced: --bias"
+check "output folder missing" 1 "$bin" fft x.npy -o /nonexistent-folder/y.npy
+contains "output folder missing" cli.err "folder /nonexistent-folder: No such file or directory"
 
 # .npy round trips against NumPy, when a python3 with NumPy is here (CI installs one).
 PY=""
@@ -110,6 +150,37 @@ close("d.npy", 2 * (a @ b) - 0.5 * c, 1e-12)
 d = open("x.npy", "rb").read()
 open("lies.npy", "wb").write(d.replace(b"(3, 8)", b"(3, 9)"))
 '
+    # Output files: written whole then renamed, so a failure leaves an existing file as it was;
+    # -o naming the input reads it first; a device that cannot take the bytes gives the reason.
+    printf 'keep me' > out.npy
+    check "failing call keeps the output" 1 "$bin" fft ai.npy -o out.npy
+    contains "failing call keeps the output" out.npy "keep me"
+    cp x.npy self.npy
+    check "output over the input" 0 "$bin" fft self.npy -o self.npy
+    check "write error" 1 "$bin" fft x.npy -o /dev/full
+    contains "write error has a reason" cli.err "cannot write /dev/full: No space left on device"
+    check "errors printed once" 1 "$bin" fft ai.npy -o out.npy
+    if [ "$(wc -l < cli.err)" -eq 1 ]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: an error printed more than once:"; cat cli.err; fi
+    left=$(ls -a | grep -c '^\.out\.npy\.\|^\.self\.npy\.' || true)
+    if [ "$left" -eq 0 ]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: temporary files left behind"; ls -a; fi
+    "$PY" -c '
+import numpy as np
+np.save("rec.npy", np.zeros(3, dtype=[("a", "<f4"), ("b", "<f8")]))
+np.save("zero_d.npy", np.array(2.5 - 1j))
+np.save("empty_batch.npy", np.zeros((0, 8), dtype=np.complex64))
+'
+    check "structured dtype" 1 "$bin" fft rec.npy -o out.npy
+    contains "structured dtype" cli.err "a structured dtype (a list of fields) is not supported"
+    check "0-d array" 0 "$bin" fft zero_d.npy -o y0.npy
+    check "empty batch" 0 "$bin" fft empty_batch.npy -o ye.npy --axes 1
+    check "numpy agrees on the edges" 0 "$PY" -c '
+import numpy as np
+assert np.allclose(np.load("self.npy"), np.fft.fftn(np.load("x.npy")))
+y0 = np.load("y0.npy"); assert y0.shape == () and y0 == np.fft.fftn(np.array(2.5 - 1j))
+ye = np.load("ye.npy"); assert ye.shape == (0, 8)
+'
     for f in trunc magic ai lies; do
         check "bad file $f" 1 "$bin" fft $f.npy -o out.npy
     done
@@ -119,7 +190,8 @@ open("lies.npy", "wb").write(d.replace(b"(3, 8)", b"(3, 9)"))
     "$bin" fft ai.npy -o out.npy 2>cli.err; contains "int32" cli.err "unsupported dtype '<i4'"
     "$bin" fft lies.npy -o out.npy 2>cli.err; contains "lying header" cli.err "promises"
     rm -f x.npy xf.npy xr.npy xh.npy a.npy b.npy c.npy ai.npy y.npy yf.npy yr.npy yh.npy yi.npy \
-        d.npy trunc.npy magic.npy lies.npy out.npy
+        d.npy trunc.npy magic.npy lies.npy out.npy self.npy rec.npy zero_d.npy empty_batch.npy \
+        y0.npy ye.npy
 else
     echo "test_cli: no python3 with NumPy here; the .npy round trips were not run"
 fi

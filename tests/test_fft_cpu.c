@@ -412,12 +412,85 @@ static void cpu_fft_options(void)
     hm_context_destroy(ctx);
 }
 
+/* A c2r on the CPU copies x (its backend overwrites its input): the spaces line says so, the
+ * ledger has the h2h copy, an h2h guard refuses it; with overwrite_input there is no copy, and
+ * the same result. An empty batch is an empty result; a 0-d x is returned unchanged. */
+static void c2r_copy_and_edges(void)
+{
+    enum { M = 9, L = 16 };
+    static float xh[2 * 4 * M], keep[2 * 4 * M], y1[4 * L], y2[4 * L];
+    unsigned long long seed = 12;
+    for (int i = 0; i < 2 * 4 * M; i++)
+        keep[i] = xh[i] = (float)hm_test_rand(&seed);
+    int64_t sx[2] = {4, M}, sy[2] = {4, L};
+    hm_tensor x, y;
+    hm_tensor_init(&x, xh, hm_device_host(), HM_DTYPE_C64, 2, sx, NULL);
+    hm_tensor_init(&y, y1, hm_device_host(), HM_DTYPE_F32, 2, sy, NULL);
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    o.type = HM_FFT_C2R;
+    o.direction = HM_FFT_INVERSE;
+    o.num_axes = 1;
+    o.axes[0] = 1;
+    hm_context *ctx = hm_test_context(&g_log, HM_LOG_INFO);
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
+    CHECK_CONTAINS(g_log.text, "no copies between spaces; staged within host memory: x (288 B)");
+    CHECK_EQ_INT(hm_ledger_count(ctx), 1);
+    CHECK(memcmp(xh, keep, sizeof xh) == 0);
+    hm_transfer_set_guard(ctx, HM_TRANSFER_H2H, HM_GUARD_ERROR);
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_TRANSFER_REFUSED);
+    o.overwrite_input = 1; /* no copy: the guard has nothing to refuse */
+    hm_test_log_clear(&g_log);
+    hm_ledger_reset(ctx);
+    y.data = y2;
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
+    CHECK_CONTAINS(g_log.text, "execution space: cpu (1 thread) \xe2\x80\x94 no copies\n");
+    CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+    CHECK_NEAR(rel_l2(y1, y2, 4 * L), 1e-6, "c2r overwriting its input agrees");
+    o.overwrite_input = 2;
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "overwrite_input 2 is neither 0 nor 1");
+    hm_transfer_set_guard(ctx, HM_TRANSFER_H2H, HM_GUARD_ALLOW);
+
+    /* An empty batch (NumPy: fft of a (0, 8) array over axis 1 is (0, 8)). */
+    int64_t se[2] = {0, 8};
+    hm_tensor xe, ye = {0};
+    hm_tensor_init(&xe, xh, hm_device_host(), HM_DTYPE_C64, 2, se, NULL);
+    hm_fft_options_init(&o);
+    o.num_axes = 1;
+    o.axes[0] = 1;
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_fft(ctx, &xe, &ye, &o), HM_STATUS_SUCCESS);
+    CHECK_EQ_INT(ye.ndim, 2);
+    CHECK_EQ_INT(ye.shape[0], 0);
+    CHECK_EQ_INT(ye.shape[1], 8);
+    CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+    hm_tensor_free(ctx, &ye);
+    /* ...but a transform of no point is refused, as NumPy does. */
+    o.axes[0] = 0;
+    CHECK_STATUS(hm_fft(ctx, &xe, &ye, &o), HM_STATUS_INVALID_SHAPE);
+    /* A 0-d x: the transform over no axis is the identity. */
+    hm_tensor x0, y0 = {0};
+    hm_tensor_init(&x0, xh, hm_device_host(), HM_DTYPE_C64, 0, NULL, NULL);
+    hm_fft_options_init(&o);
+    CHECK_STATUS(hm_fft(ctx, &x0, &y0, &o), HM_STATUS_SUCCESS);
+    CHECK_EQ_INT(y0.ndim, 0);
+    CHECK(y0.data && memcmp(y0.data, xh, 8) == 0);
+    hm_tensor_free(ctx, &y0);
+    o.type = HM_FFT_R2C;
+    hm_tensor_init(&x0, xh, hm_device_host(), HM_DTYPE_F32, 0, NULL, NULL);
+    CHECK_STATUS(hm_fft(ctx, &x0, &y0, &o), HM_STATUS_INVALID_AXES);
+    hm_context_destroy(ctx);
+}
+
 static const hm_test_case test_cases[] = {
-    HM_TEST_CASE(cases_default),       HM_TEST_CASE(bad_input_statuses),
-    HM_TEST_CASE(plans_cache_and_log), HM_TEST_CASE(properties_large),
-    HM_TEST_CASE(row_blocks_forced),   HM_TEST_CASE(row_blocks_against_fftw),
-    HM_TEST_CASE(split_forced),        HM_TEST_CASE(split_against_fftw),
-    HM_TEST_CASE(row_blocks_streamed), HM_TEST_CASE(cpu_fft_options),
+    HM_TEST_CASE(c2r_copy_and_edges),      HM_TEST_CASE(cases_default),
+    HM_TEST_CASE(bad_input_statuses),      HM_TEST_CASE(plans_cache_and_log),
+    HM_TEST_CASE(properties_large),        HM_TEST_CASE(row_blocks_forced),
+    HM_TEST_CASE(row_blocks_against_fftw), HM_TEST_CASE(split_forced),
+    HM_TEST_CASE(split_against_fftw),      HM_TEST_CASE(row_blocks_streamed),
+    HM_TEST_CASE(cpu_fft_options),
 };
 
 int main(int argc, char **argv)

@@ -1,6 +1,7 @@
 /* Helpers shared by the hetmath command's subcommands: argument parsing, failure reporting,
  * random operands, benchmark reports. */
 #define _DEFAULT_SOURCE
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,42 +28,132 @@ double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ---- argument parsing: --key value pairs and --flags ----------------------------------- */
+/* ---- argument parsing ------------------------------------------------------------------- */
 
-const char *arg_value(args *a, const char *key)
+static int spec_index(const arg_spec *spec, const char *name, size_t len)
 {
-    for (int i = 0; i < a->argc; i++)
-        if (strcmp(a->argv[i], key) == 0 && i + 1 < a->argc) {
-            a->used[i] = a->used[i + 1] = 1;
-            return a->argv[i + 1];
-        }
-    return NULL;
+    for (int i = 0; spec && spec[i].name; i++)
+        if (strlen(spec[i].name) == len && strncmp(spec[i].name, name, len) == 0)
+            return i;
+    return -1;
 }
 
-int arg_flag(args *a, const char *key)
+/* Levenshtein distance, for the "did you mean" of a slip; long words count as far. */
+static size_t edit_distance(const char *a, const char *b)
 {
-    for (int i = 0; i < a->argc; i++)
-        if (strcmp(a->argv[i], key) == 0) {
-            a->used[i] = 1;
-            return 1;
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return (size_t)-1;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            diag = up;
+            row[j] = best;
         }
+    }
+    return row[lb];
+}
+
+const char *nearest_name(const char *word, const char *const *names)
+{
+    const char *best = NULL;
+    size_t dist = (size_t)-1;
+    for (int i = 0; names[i]; i++) {
+        size_t d = edit_distance(word, names[i]);
+        if (d < dist) {
+            dist = d;
+            best = names[i];
+        }
+    }
+    return dist <= 2 && 2 * dist < strlen(word) ? best : NULL;
+}
+
+int args_parse(args *a, const char *cmd, const arg_spec *spec, int max_positional)
+{
+    a->spec = spec;
+    a->npos = 0;
+    a->help = 0;
+    memset(a->value, 0, sizeof a->value);
+    for (int i = 0; i < a->argc; i++)
+        if (strcmp(a->argv[i], "--help") == 0 || strcmp(a->argv[i], "-h") == 0)
+            a->help = 1;
+    if (a->help)
+        return 0;
+    const char *names[ARGS_MAX + 1];
+    int count = 0;
+    while (spec[count].name && count < ARGS_MAX) {
+        names[count] = spec[count].name;
+        count++;
+    }
+    names[count] = NULL;
+    char msg[160];
+    for (int i = 0; i < a->argc; i++) {
+        const char *w = a->argv[i];
+        if (w[0] != '-' || w[1] == '\0') {
+            if (a->npos == max_positional || a->npos == ARGS_MAX)
+                return usage_error(cmd, "unexpected argument", w);
+            a->pos[a->npos++] = w;
+            continue;
+        }
+        const char *eq = strchr(w, '=');
+        size_t len = eq ? (size_t)(eq - w) : strlen(w);
+        int k = spec_index(spec, w, len);
+        if (k < 0) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), w);
+            const char *near = nearest_name(name, names);
+            snprintf(msg, sizeof msg, "unknown option %s%s%s%s", name,
+                     near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+            return usage_error(cmd, msg, NULL);
+        }
+        if (a->value[k]) {
+            snprintf(msg, sizeof msg, "option %s is given twice", spec[k].name);
+            return usage_error(cmd, msg, NULL);
+        }
+        if (!spec[k].takes_value) {
+            if (eq) {
+                snprintf(msg, sizeof msg, "option %s takes no value", spec[k].name);
+                return usage_error(cmd, msg, w);
+            }
+            a->value[k] = "";
+        } else if (eq) {
+            a->value[k] = eq + 1;
+        } else if (i + 1 < a->argc) {
+            a->value[k] = a->argv[++i];
+        } else {
+            snprintf(msg, sizeof msg, "option %s needs a value", spec[k].name);
+            return usage_error(cmd, msg, NULL);
+        }
+    }
     return 0;
 }
 
-/* The first argument nothing consumed, or NULL. */
-const char *arg_leftover(const args *a)
+const char *arg_value(const args *a, const char *name)
 {
-    for (int i = 0; i < a->argc; i++)
-        if (!a->used[i])
-            return a->argv[i];
-    return NULL;
+    int k = spec_index(a->spec, name, strlen(name));
+    return k >= 0 ? a->value[k] : NULL;
 }
 
-int parse_long(const char *s, long long *out)
+int arg_flag(const args *a, const char *name)
+{
+    if (strcmp(name, "--help") == 0)
+        return a->help;
+    return arg_value(a, name) != NULL;
+}
+
+int parse_int(const char *s, long long lo, long long hi, long long *out)
 {
     char *end;
+    errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (end == s || *end || v < 0)
+    if (end == s || *end || errno == ERANGE || v < lo || v > hi)
         return 0;
     *out = v;
     return 1;
@@ -105,7 +196,7 @@ int parse_space(const char *s, hm_device *out)
         return 1;
     }
     long long id;
-    if (strncmp(s, "cuda:", 5) == 0 && parse_long(s + 5, &id)) {
+    if (strncmp(s, "cuda:", 5) == 0 && parse_int(s + 5, 0, 1 << 20, &id)) {
         *out = hm_device_cuda((int)id);
         return 1;
     }
@@ -120,11 +211,11 @@ int parse_exec(const char *s, hm_execution *out)
         *out = hm_execution_cpu(HM_AUTO);
         return 1;
     }
-    if (strncmp(s, "cpu:", 4) == 0 && parse_long(s + 4, &v)) {
+    if (strncmp(s, "cpu:", 4) == 0 && parse_int(s + 4, 1, HM_MAX_THREADS, &v)) {
         *out = hm_execution_cpu((int)v);
         return 1;
     }
-    if (strncmp(s, "cuda:", 5) == 0 && parse_long(s + 5, &v)) {
+    if (strncmp(s, "cuda:", 5) == 0 && parse_int(s + 5, 0, 1 << 20, &v)) {
         *out = hm_execution_cuda((int)v);
         return 1;
     }
@@ -138,13 +229,16 @@ int usage_error(const char *cmd, const char *msg, const char *detail)
     return EXIT_USAGE;
 }
 
+/* Lengths such as 4096,4096: positive, at most HM_MAX_NDIM, their product within int64. */
 int parse_shape(const char *s, int64_t *shape, int *ndim)
 {
     *ndim = 0;
+    int64_t total = 1;
     while (*s && *ndim < HM_MAX_NDIM) {
         char *end;
+        errno = 0;
         long long v = strtoll(s, &end, 10);
-        if (end == s || v <= 0)
+        if (end == s || v <= 0 || errno == ERANGE || __builtin_mul_overflow(total, v, &total))
             return 0;
         shape[(*ndim)++] = v;
         if (*end == ',')
@@ -154,6 +248,26 @@ int parse_shape(const char *s, int64_t *shape, int *ndim)
         s = end;
     }
     return *ndim > 0 && !*s;
+}
+
+int parse_axes(const char *s, hm_fft_options *o)
+{
+    o->num_axes = 0;
+    while (*s) {
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (end == s || errno == ERANGE || v < -HM_MAX_NDIM || v >= HM_MAX_NDIM ||
+            o->num_axes == HM_FFT_MAX_RANK)
+            return 0;
+        o->axes[o->num_axes++] = (int)v;
+        if (*end == ',' && end[1])
+            end++;
+        else if (*end)
+            return 0;
+        s = end;
+    }
+    return o->num_axes > 0;
 }
 
 int parse_dtype(const char *s, hm_dtype *out)
@@ -284,13 +398,13 @@ int bench_common(args *a, const char *cmd, hm_bench_options *b, int *json)
     hm_bench_options_init(b);
     *json = arg_flag(a, "--json");
     if ((s = arg_value(a, "--repeat"))) {
-        if (!parse_long(s, &v) || v < 1)
-            return usage_error(cmd, "--repeat takes a positive count", s);
+        if (!parse_int(s, 1, 1000000, &v))
+            return usage_error(cmd, "--repeat takes a count from 1 to 1000000", s);
         b->repeat = (int)v;
     }
     if ((s = arg_value(a, "--warmup"))) {
-        if (!parse_long(s, &v))
-            return usage_error(cmd, "--warmup takes a count", s);
+        if (!parse_int(s, 0, 1000000, &v))
+            return usage_error(cmd, "--warmup takes a count from 0 to 1000000", s);
         b->warmup = (int)v;
     }
     if ((s = arg_value(a, "--tiles"))) {

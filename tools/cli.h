@@ -26,23 +26,49 @@ int op_failed(const char *what, hm_status st);
 
 double now(void);
 
-/* --key value pairs and --flags; each argument consumed is marked, the rest are errors. */
+/* A command's options: its name ("--memory", "-o") and whether it takes a value. A table ends
+ * with {NULL, 0}; --help is known to every command. */
+typedef struct arg_spec {
+    const char *name;
+    int takes_value;
+} arg_spec;
+
+#define ARGS_MAX 64
+
+/* A command line after args_parse: each option's value ("" for a flag given), the positional
+ * words in order. */
 typedef struct args {
     int argc;
     char **argv;
-    int used[64];
+    const arg_spec *spec;
+    const char *value[ARGS_MAX]; /* by spec entry; NULL when absent */
+    const char *pos[ARGS_MAX];
+    int npos;
+    int help;
 } args;
 
-const char *arg_value(args *a, const char *key);
-int arg_flag(args *a, const char *key);
-const char *arg_leftover(const args *a);
+/* Parses a command's words against its options: `--opt value`, `--opt=value`, flags; a word
+ * not starting with '-' is positional. Returns 0, or EXIT_USAGE after a message that names the
+ * argument and what is wrong with it: an unknown option (and the known one it is closest to), a
+ * value missing, a value given to a flag, an option given twice, more than max_positional words.
+ * With --help anywhere nothing else is checked (a->help). */
+int args_parse(args *a, const char *cmd, const arg_spec *spec, int max_positional);
 
-/* Parsers: 1 on success. */
-int parse_long(const char *s, long long *out);
+/* The value of option `name` (NULL when absent), whether a flag was given. */
+const char *arg_value(const args *a, const char *name);
+int arg_flag(const args *a, const char *name);
+
+/* The name in `names` (NULL-terminated) nearest to `word` by edit distance, when it is near
+ * enough to be a slip (at most 2 edits, and less than half the word); else NULL. */
+const char *nearest_name(const char *word, const char *const *names);
+
+/* Parsers: 1 on success. Integers must be whole words in [lo, hi] (no overflow). */
+int parse_int(const char *s, long long lo, long long hi, long long *out);
 int parse_bytes(const char *s, long long *out);   /* 4096, 64K, 256M, 1G */
 int parse_space(const char *s, hm_device *out);   /* host, pinned, cuda:N */
 int parse_exec(const char *s, hm_execution *out); /* cpu, cpu:T, cuda:N */
 int parse_shape(const char *s, int64_t *shape, int *ndim);
+int parse_axes(const char *s, hm_fft_options *o); /* up to 3 axes such as 0,-1 */
 int parse_dtype(const char *s, hm_dtype *out);
 
 /* "hetmath CMD: MSG: DETAIL" and the --help hint; returns EXIT_USAGE. */

@@ -17,8 +17,20 @@ static hm_status run_copy(hm_context *ctx, void *user)
     return hm_copy(ctx, &j->src, &j->dst);
 }
 
+/* The options every benchmark takes (bench_common reads them). */
+#define BENCH_COMMON_SPEC                                                                          \
+    {"--repeat", 1}, {"--warmup", 1}, {"--json", 0}, {"--tiles", 1},                               \
+    {                                                                                              \
+        "--pipeline-timing", 1                                                                     \
+    }
+
 static int bench_copy(args *a)
 {
+    static const arg_spec spec[] = {
+        {"--bytes", 1}, {"--from", 1}, {"--to", 1}, BENCH_COMMON_SPEC, {NULL, 0}};
+    int rc = args_parse(a, "bench copy", spec, 0);
+    if (rc)
+        return rc;
     if (arg_flag(a, "--help")) {
         printf("usage: hetmath bench copy [--bytes SIZE] --from SPACE --to SPACE [--repeat R]\n"
                "                          [--warmup W] [--json]\n"
@@ -26,8 +38,8 @@ static int bench_copy(args *a)
         return 0;
     }
     hm_bench_options b;
-    int json, rc = bench_common(a, "bench copy", &b, &json);
-    if (rc)
+    int json;
+    if ((rc = bench_common(a, "bench copy", &b, &json)))
         return rc;
     long long bytes = 64LL << 20;
     const char *s;
@@ -35,13 +47,15 @@ static int bench_copy(args *a)
     if ((s = arg_value(a, "--bytes")) && !parse_bytes(s, &bytes))
         return usage_error("bench copy", "--bytes takes a size such as 256M", s);
     s = arg_value(a, "--from");
-    if (!s || !parse_space(s, &from))
+    if (!s)
+        return usage_error("bench copy", "needs --from SPACE (host, pinned or cuda:N)", NULL);
+    if (!parse_space(s, &from))
         return usage_error("bench copy", "--from takes host, pinned or cuda:N", s);
     s = arg_value(a, "--to");
-    if (!s || !parse_space(s, &to))
+    if (!s)
+        return usage_error("bench copy", "needs --to SPACE (host, pinned or cuda:N)", NULL);
+    if (!parse_space(s, &to))
         return usage_error("bench copy", "--to takes host, pinned or cuda:N", s);
-    if (arg_leftover(a))
-        return usage_error("bench copy", "unknown argument", arg_leftover(a));
     int64_t n = bytes / 4;
     copy_job j;
     TRY("allocating the source", hm_tensor_alloc(g_ctx, from, HM_DTYPE_F32, 1, &n, &j.src));
@@ -93,6 +107,12 @@ static hm_status run_fft(hm_context *ctx, void *user)
 
 static int bench_fft(args *a)
 {
+    static const arg_spec spec[] = {
+        {"--shape", 1},   {"--axes", 1}, {"--dtype", 1},   {"--memory", 1},   {"--exec", 1},
+        {"--inverse", 0}, {"--real", 0}, {"--measure", 0}, BENCH_COMMON_SPEC, {NULL, 0}};
+    int rc = args_parse(a, "bench fft", spec, 0);
+    if (rc)
+        return rc;
     if (arg_flag(a, "--help")) {
         printf(
             "usage: hetmath bench fft [--shape N1,N2,..] [--axes A,..] [--dtype c64|c128|f32|f64]\n"
@@ -107,8 +127,8 @@ static int bench_fft(args *a)
         return 0;
     }
     hm_bench_options b;
-    int json, rc = bench_common(a, "bench fft", &b, &json);
-    if (rc)
+    int json;
+    if ((rc = bench_common(a, "bench fft", &b, &json)))
         return rc;
     int64_t shape[HM_MAX_NDIM] = {1 << 20};
     int ndim = 1;
@@ -121,30 +141,17 @@ static int bench_fft(args *a)
     const char *s;
     if ((s = arg_value(a, "--shape")) && !parse_shape(s, shape, &ndim))
         return usage_error("bench fft", "--shape takes positive lengths such as 4096,4096", s);
-    if ((s = arg_value(a, "--axes"))) {
-        int64_t ax[HM_MAX_NDIM];
-        int na = 0;
-        if (strcmp(s, "0") == 0) {
-            na = 1;
-            ax[0] = 0;
-        } else if (!parse_shape(s, ax, &na)) {
-            return usage_error("bench fft", "--axes takes axis numbers such as 0,1", s);
-        }
-        j.o.num_axes = na > HM_FFT_MAX_RANK ? HM_FFT_MAX_RANK + 1 : na;
-        for (int i = 0; i < na && i < HM_FFT_MAX_RANK; i++)
-            j.o.axes[i] = (int)ax[i];
-    }
+    if ((s = arg_value(a, "--axes")) && !parse_axes(s, &j.o))
+        return usage_error("bench fft", "--axes takes up to 3 axis numbers such as 0,-1", s);
     if ((s = arg_value(a, "--dtype")) && !parse_dtype(s, &dtype))
         return usage_error("bench fft", "--dtype takes c64, c128, f32 or f64", s);
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("bench fft", "--memory takes host, pinned or cuda:N", s);
     if ((s = arg_value(a, "--exec")) && !parse_exec(s, &j.o.execution))
-        return usage_error("bench fft", "--exec takes cpu, cpu:THREADS or cuda:N", s);
+        return usage_error("bench fft", "--exec takes cpu, cpu:THREADS (1 to 4096) or cuda:N", s);
     int inverse = arg_flag(a, "--inverse"), real = arg_flag(a, "--real");
     if (arg_flag(a, "--measure"))
         j.o.effort = HM_FFT_MEASURE;
-    if (arg_leftover(a))
-        return usage_error("bench fft", "unknown argument", arg_leftover(a));
     j.o.direction = inverse ? HM_FFT_INVERSE : HM_FFT_FORWARD;
     j.o.type = real ? (inverse ? HM_FFT_C2R : HM_FFT_R2C) : HM_FFT_C2C;
     if (memory.type == HM_DEVICE_CUDA)
@@ -212,6 +219,13 @@ static hm_status run_matmul(hm_context *ctx, void *user)
 
 static int bench_matmul(args *a)
 {
+    static const arg_spec spec[] = {
+        {"--m", 1},        {"--n", 1},        {"--k", 1},    {"--batch", 1},    {"--autotune", 1},
+        {"--dtype", 1},    {"--memory", 1},   {"--exec", 1}, {"--advanced", 0}, {"--tf32", 0},
+        {"--register", 0}, BENCH_COMMON_SPEC, {NULL, 0}};
+    int rc = args_parse(a, "bench matmul", spec, 0);
+    if (rc)
+        return rc;
     if (arg_flag(a, "--help")) {
         printf("usage: hetmath bench matmul [--m M --n N --k K] [--batch B]\n"
                "                            [--dtype f16|bf16|f32|f64|c64|c128] [--advanced] "
@@ -230,10 +244,11 @@ static int bench_matmul(args *a)
         return 0;
     }
     hm_bench_options b;
-    int json, rc = bench_common(a, "bench matmul", &b, &json);
-    if (rc)
+    int json;
+    if ((rc = bench_common(a, "bench matmul", &b, &json)))
         return rc;
     long long m = 1024, n = 1024, k = 1024, batch = 1, tune = 0;
+    const long long max_extent = 1LL << 32;
     hm_dtype dtype = HM_DTYPE_F32;
     hm_device memory = hm_device_host();
     matmul_job j;
@@ -243,23 +258,30 @@ static int bench_matmul(args *a)
     const char *s;
     struct {
         const char *flag;
-        long long *v;
-    } ints[] = {{"--m", &m}, {"--n", &n}, {"--k", &k}, {"--batch", &batch}, {"--autotune", &tune}};
+        long long *v, hi;
+    } ints[] = {{"--m", &m, max_extent},
+                {"--n", &n, max_extent},
+                {"--k", &k, max_extent},
+                {"--batch", &batch, max_extent},
+                {"--autotune", &tune, 16}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-        if ((s = arg_value(a, ints[i].flag)) && (!parse_long(s, ints[i].v) || *ints[i].v < 1))
-            return usage_error("bench matmul", "sizes take positive integers", s);
+        if ((s = arg_value(a, ints[i].flag)) && !parse_int(s, 1, ints[i].hi, ints[i].v)) {
+            char msg[80];
+            snprintf(msg, sizeof msg, "%s takes an integer from 1 to %lld", ints[i].flag,
+                     ints[i].hi);
+            return usage_error("bench matmul", msg, s);
+        }
     if ((s = arg_value(a, "--dtype")) && !parse_dtype(s, &dtype))
         return usage_error("bench matmul", "--dtype takes f16, bf16, f32, f64, c64 or c128", s);
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("bench matmul", "--memory takes host, pinned or cuda:N", s);
     if ((s = arg_value(a, "--exec")) && !parse_exec(s, &j.o.execution))
-        return usage_error("bench matmul", "--exec takes cpu, cpu:THREADS or cuda:N", s);
+        return usage_error("bench matmul", "--exec takes cpu, cpu:THREADS (1 to 4096) or cuda:N",
+                           s);
     j.advanced = arg_flag(a, "--advanced");
     j.o.tf32 = arg_flag(a, "--tf32");
     j.o.autotune = (int)tune;
     j.o.register_host = arg_flag(a, "--register");
-    if (arg_leftover(a))
-        return usage_error("bench matmul", "unknown argument", arg_leftover(a));
     if (memory.type == HM_DEVICE_CUDA)
         b.device = memory.id;
     int nd = batch > 1 ? 3 : 2;
@@ -314,16 +336,23 @@ static int bench_matmul(args *a)
 
 int cmd_bench(args *a)
 {
-    if (a->argc < 1 || strcmp(a->argv[0], "--help") == 0) {
-        printf("usage: hetmath bench copy|fft|matmul [options]   (each has --help)\n");
-        return a->argc < 1 ? EXIT_USAGE : 0;
+    if (a->argc < 1 || a->argv[0][0] == '-') {
+        FILE *f = a->argc < 1 || strcmp(a->argv[0], "--help") != 0 ? stderr : stdout;
+        fprintf(f, "usage: hetmath bench copy|fft|matmul [options]   (each has --help)\n");
+        return f == stdout ? 0 : EXIT_USAGE;
     }
-    args sub = {a->argc - 1, a->argv + 1, {0}};
-    if (strcmp(a->argv[0], "copy") == 0)
-        return bench_copy(&sub);
-    if (strcmp(a->argv[0], "fft") == 0)
-        return bench_fft(&sub);
-    if (strcmp(a->argv[0], "matmul") == 0)
-        return bench_matmul(&sub);
-    return usage_error("bench", "unknown benchmark", a->argv[0]);
+    static const struct {
+        const char *name;
+        int (*fn)(args *);
+    } subs[] = {{"copy", bench_copy}, {"fft", bench_fft}, {"matmul", bench_matmul}};
+    args sub = {.argc = a->argc - 1, .argv = a->argv + 1};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        if (strcmp(a->argv[0], subs[i].name) == 0)
+            return subs[i].fn(&sub);
+    static const char *const names[] = {"copy", "fft", "matmul", NULL};
+    const char *near = nearest_name(a->argv[0], names);
+    char msg[64];
+    snprintf(msg, sizeof msg, "unknown benchmark '%.20s'%s%s%s", a->argv[0],
+             near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+    return usage_error("bench", msg, NULL);
 }

@@ -173,6 +173,10 @@ static int demo_fft(int ndev)
 
 int cmd_demo(args *a)
 {
+    static const arg_spec spec[] = {{"--size", 1}, {NULL, 0}};
+    int rc = args_parse(a, "demo", spec, 0);
+    if (rc)
+        return rc;
     if (arg_flag(a, "--help")) {
         printf(
             "usage: hetmath demo [--size small|notebook]\n"
@@ -186,8 +190,6 @@ int cmd_demo(args *a)
     const char *size = arg_value(a, "--size");
     if (size && strcmp(size, "small") != 0 && strcmp(size, "notebook") != 0)
         return usage_error("demo", "--size takes small or notebook", size);
-    if (arg_leftover(a))
-        return usage_error("demo", "unknown argument", arg_leftover(a));
     int notebook = size && strcmp(size, "notebook") == 0;
     hm_context_set_logger(g_ctx, demo_log, NULL);
     hm_context_set_log_level(g_ctx, HM_LOG_INFO);
@@ -200,7 +202,7 @@ int cmd_demo(args *a)
     printf("\n  execution spaces: cpu%s\n", ndev ? ", cuda:0" : "");
     if (!ndev)
         printf("  No CUDA device here: the GPU half of this demo is skipped.\n");
-    int rc = notebook ? demo_matmul(ndev, 8000, 2000, 4000) : demo_matmul(ndev, 1024, 512, 768);
+    rc = notebook ? demo_matmul(ndev, 8000, 2000, 4000) : demo_matmul(ndev, 1024, 512, 768);
     if (!rc)
         rc = demo_fft(ndev);
     if (rc)

@@ -1,6 +1,8 @@
 /* hetmath fft | matmul on .npy files, and hetmath estimate-transfer. */
 #define _DEFAULT_SOURCE
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,16 @@ static hm_status place(const hm_tensor *h, hm_device memory, hm_tensor *out, int
     return st;
 }
 
+/* Refuses, before any work, an output that could not be written (exit 1, with the reason). */
+static int check_output(const char *cmd, const char *path)
+{
+    char why[300];
+    if (npy_check_writable(path, why, sizeof why))
+        return 0;
+    fprintf(stderr, "hetmath %s: %s\n", cmd, why);
+    return EXIT_OP;
+}
+
 /* Writes any tensor as a C-order .npy file. */
 static int write_result(const char *path, const hm_tensor *t)
 {
@@ -29,7 +41,7 @@ static int write_result(const char *path, const hm_tensor *t)
     TRY("allocating the result on the host",
         hm_tensor_alloc(g_ctx, hm_device_host(), t->dtype, t->ndim, t->shape, &h));
     hm_status st = hm_copy(g_ctx, t, &h);
-    char why[200];
+    char why[300];
     int ok = st == HM_STATUS_SUCCESS &&
              npy_write(path, h.dtype, h.ndim, h.shape, h.data, why, sizeof why);
     hm_tensor_free(g_ctx, &h);
@@ -44,7 +56,7 @@ static int write_result(const char *path, const hm_tensor *t)
 
 static int read_input(const char *cmd, const char *path, npy_array *a)
 {
-    char why[200];
+    char why[300];
     if (!npy_read(path, a, why, sizeof why)) {
         fprintf(stderr, "hetmath %s: %s: %s\n", cmd, path, why);
         return EXIT_OP;
@@ -76,15 +88,23 @@ static int to_complex(npy_array *a)
 
 int cmd_fft(args *a)
 {
+    static const arg_spec spec[] = {{"-o", 1},       {"--inverse", 0}, {"--real", 0},
+                                    {"--n", 1},      {"--axes", 1},    {"--norm", 1},
+                                    {"--memory", 1}, {"--exec", 1},    {NULL, 0}};
+    int rc = args_parse(a, "fft", spec, 1);
+    if (rc)
+        return rc;
     if (arg_flag(a, "--help")) {
         printf(
             "usage: hetmath fft IN.npy -o OUT.npy [--inverse] [--real] [--n N] [--axes A,B,..]\n"
             "                  [--norm backward|ortho|forward|none] [--memory host|pinned|cuda:N]\n"
-            "                  [--exec cpu|cuda:N]\n"
-            "  Axes default to all axes (at most 3). --real is the real-to-complex transform;\n"
-            "  with --inverse, complex-to-real with last-axis length N (default 2*(m-1)).\n"
-            "  --norm as NumPy (backward: inverse scaled by 1/n); none: never scaled.\n"
-            "  --memory places the operand before the call; --exec names the execution space.\n");
+            "                  [--exec cpu|cpu:T|cuda:N]\n"
+            "  Axes default to all axes (at most 3; a 0-d array is returned unchanged). --real is\n"
+            "  the real-to-complex transform; with --inverse, complex-to-real with last-axis\n"
+            "  length N (default 2*(m-1)). --norm as NumPy (backward: inverse scaled by 1/n);\n"
+            "  none: never scaled. --memory places the operand before the call; --exec names the\n"
+            "  execution space. OUT.npy is written whole and then put in place: on any failure\n"
+            "  an existing OUT.npy is left as it was.\n");
         return 0;
     }
     const char *out = arg_value(a, "-o"), *s;
@@ -96,24 +116,11 @@ int cmd_fft(args *a)
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("fft", "--memory takes host, pinned or cuda:N", s);
     if ((s = arg_value(a, "--exec")) && !parse_exec(s, &o.execution))
-        return usage_error("fft", "--exec takes cpu or cuda:N", s);
-    if ((s = arg_value(a, "--n")) && (!parse_long(s, &n) || n < 1))
+        return usage_error("fft", "--exec takes cpu, cpu:THREADS (1 to 4096) or cuda:N", s);
+    if ((s = arg_value(a, "--n")) && !parse_int(s, 1, INT64_MAX / 2, &n))
         return usage_error("fft", "--n takes a positive length", s);
-    if ((s = arg_value(a, "--axes"))) {
-        char *end;
-        const char *p = s;
-        o.num_axes = 0;
-        while (*p) {
-            long v = strtol(p, &end, 10);
-            if (end == p || o.num_axes == HM_FFT_MAX_RANK + 1)
-                return usage_error("fft", "--axes takes up to 3 axis numbers such as 0,-1", s);
-            o.axes[o.num_axes < HM_FFT_MAX_RANK ? o.num_axes : 0] = (int)v;
-            o.num_axes++;
-            p = *end == ',' ? end + 1 : end;
-            if (*end && *end != ',')
-                return usage_error("fft", "--axes takes up to 3 axis numbers such as 0,-1", s);
-        }
-    }
+    if ((s = arg_value(a, "--axes")) && !parse_axes(s, &o))
+        return usage_error("fft", "--axes takes up to 3 axis numbers such as 0,-1", s);
     if ((s = arg_value(a, "--norm"))) {
         static const char *const names[] = {"backward", "none", "ortho", "forward"};
         int k = 0;
@@ -124,24 +131,21 @@ int cmd_fft(args *a)
         o.norm = (hm_fft_norm)k;
     }
     int inverse = arg_flag(a, "--inverse"), real = arg_flag(a, "--real");
-    const char *in = arg_leftover(a);
-    if (in) {
-        for (int i = 0; i < a->argc; i++)
-            if (a->argv[i] == in)
-                a->used[i] = 1;
-    }
-    if (!in || in[0] == '-' || !out)
-        return usage_error("fft", "needs IN.npy and -o OUT.npy", in);
-    if (arg_leftover(a))
-        return usage_error("fft", "unknown argument", arg_leftover(a));
+    const char *in = a->npos ? a->pos[0] : NULL;
+    if (!in)
+        return usage_error("fft", "needs the input file (hetmath fft IN.npy -o OUT.npy)", NULL);
+    if (!out)
+        return usage_error("fft", "needs -o OUT.npy, the file for the result", NULL);
     if (n && !(real && inverse))
         return usage_error("fft", "--n applies to --real --inverse", NULL);
     o.direction = inverse ? HM_FFT_INVERSE : HM_FFT_FORWARD;
     o.type = real ? (inverse ? HM_FFT_C2R : HM_FFT_R2C) : HM_FFT_C2C;
     o.last_length = n;
+    if ((rc = check_output("fft", out)) != 0)
+        return rc;
 
     npy_array arr;
-    int rc = read_input("fft", in, &arr);
+    rc = read_input("fft", in, &arr);
     if (rc)
         return rc;
     if (!real && (arr.dtype == HM_DTYPE_F32 || arr.dtype == HM_DTYPE_F64) && !to_complex(&arr)) {
@@ -169,14 +173,24 @@ int cmd_fft(args *a)
 
 int cmd_matmul(args *a)
 {
+    static const arg_spec spec[] = {{"-o", 1},      {"--c", 1},      {"--bias", 1},
+                                    {"--alpha", 1}, {"--beta", 1},   {"--advanced", 0},
+                                    {"--tf32", 0},  {"--epilog", 1}, {"--memory", 1},
+                                    {"--exec", 1},  {NULL, 0}};
+    int rc = args_parse(a, "matmul", spec, 2);
+    if (rc)
+        return rc;
     if (arg_flag(a, "--help")) {
-        printf("usage: hetmath matmul A.npy B.npy -o D.npy [--c C.npy --alpha X --beta Y]\n"
-               "                     [--advanced] [--tf32] [--epilog "
-               "relu|gelu|bias|relu_bias|gelu_bias\n"
-               "                     --bias BIAS.npy] [--memory host|pinned|cuda:N] [--exec "
-               "cpu|cuda:N]\n"
+        printf("usage: hetmath matmul A.npy B.npy -o D.npy [--c C.npy] [--alpha X] [--beta Y]\n"
+               "                     [--advanced [--tf32] [--epilog relu|gelu|bias|relu_bias|"
+               "gelu_bias]\n"
+               "                     [--bias BIAS.npy]] [--memory host|pinned|cuda:N]\n"
+               "                     [--exec cpu|cpu:T|cuda:N]\n"
                "  D = alpha*A@B + beta*C with NumPy's matmul semantics for batch dimensions\n"
-               "  (operands of at least 2 dimensions).\n");
+               "  (operands of at least 2 dimensions). --beta needs --c: D is a new array.\n"
+               "  --tf32, --epilog and --bias belong to --advanced (a GPU). D.npy is written\n"
+               "  whole and then put in place: on any failure an existing D.npy is left as it "
+               "was.\n");
         return 0;
     }
     const char *out = arg_value(a, "-o"), *cpath = arg_value(a, "--c"),
@@ -188,7 +202,7 @@ int cmd_matmul(args *a)
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("matmul", "--memory takes host, pinned or cuda:N", s);
     if ((s = arg_value(a, "--exec")) && !parse_exec(s, &o.execution))
-        return usage_error("matmul", "--exec takes cpu or cuda:N", s);
+        return usage_error("matmul", "--exec takes cpu, cpu:THREADS (1 to 4096) or cuda:N", s);
     struct {
         const char *flag;
         double *v;
@@ -196,9 +210,10 @@ int cmd_matmul(args *a)
     for (int i = 0; i < 2; i++) {
         if ((s = arg_value(a, reals[i].flag))) {
             char *end;
+            errno = 0;
             *reals[i].v = strtod(s, &end);
-            if (end == s || *end)
-                return usage_error("matmul", "--alpha and --beta take numbers", s);
+            if (end == s || *end || errno == ERANGE || !isfinite(*reals[i].v))
+                return usage_error("matmul", "--alpha and --beta take finite numbers", s);
         }
     }
     if ((s = arg_value(a, "--epilog"))) {
@@ -214,24 +229,30 @@ int cmd_matmul(args *a)
     }
     int advanced = arg_flag(a, "--advanced");
     o.tf32 = arg_flag(a, "--tf32");
-    const char *paths[2] = {NULL, NULL};
-    for (int i = 0, k = 0; i < a->argc && k < 2; i++)
-        if (!a->used[i] && a->argv[i][0] != '-') {
-            paths[k++] = a->argv[i];
-            a->used[i] = 1;
-        }
-    if (!paths[0] || !paths[1] || !out)
-        return usage_error("matmul", "needs A.npy B.npy and -o D.npy", NULL);
-    if (arg_leftover(a))
-        return usage_error("matmul", "unknown argument", arg_leftover(a));
-    if ((o.epilog || o.tf32) && !advanced)
-        return usage_error("matmul", "--epilog and --tf32 need --advanced", NULL);
+    const char *paths[2] = {a->npos > 0 ? a->pos[0] : NULL, a->npos > 1 ? a->pos[1] : NULL};
+    if (!paths[0] || !paths[1])
+        return usage_error("matmul", "needs two input files (hetmath matmul A.npy B.npy -o D.npy)",
+                           NULL);
+    if (!out)
+        return usage_error("matmul", "needs -o D.npy, the file for the result", NULL);
+    if (!advanced && (o.epilog || o.tf32 || bpath))
+        return usage_error("matmul", "--epilog, --tf32 and --bias need --advanced",
+                           bpath      ? "--bias"
+                           : o.epilog ? "--epilog"
+                                      : "--tf32");
+    if (o.beta != 0 && !cpath)
+        return usage_error("matmul",
+                           "--beta scales C: give --c C.npy (D is a new array, with no values "
+                           "of its own)",
+                           NULL);
+    if ((rc = check_output("matmul", out)) != 0)
+        return rc;
 
     npy_array arrs[4];
     memset(arrs, 0, sizeof arrs);
     const char *all[4] = {paths[0], paths[1], cpath, bpath};
     hm_tensor host[4], dev[4], *ops[4] = {NULL, NULL, NULL, NULL};
-    int owned[4] = {0, 0, 0, 0}, rc = 0;
+    int owned[4] = {0, 0, 0, 0};
     hm_status st = HM_STATUS_SUCCESS;
     for (int i = 0; i < 4 && !rc && st == HM_STATUS_SUCCESS; i++) {
         if (!all[i])
@@ -371,6 +392,11 @@ int estimate_transfer(int64_t m, int64_t n, int64_t k, int repeat, int json)
 
 int cmd_estimate_transfer(args *a)
 {
+    static const arg_spec spec[] = {{"--m", 1},      {"--n", 1},    {"--k", 1}, {"--size", 1},
+                                    {"--repeat", 1}, {"--json", 0}, {NULL, 0}};
+    int rc = args_parse(a, "estimate-transfer", spec, 0);
+    if (rc)
+        return rc;
     if (arg_flag(a, "--help")) {
         printf(
             "usage: hetmath estimate-transfer [--m M --n N --k K] [--size notebook] [--repeat R]\n"
@@ -392,13 +418,17 @@ int cmd_estimate_transfer(args *a)
     }
     struct {
         const char *flag;
-        long long *v;
-    } ints[] = {{"--m", &m}, {"--n", &n}, {"--k", &k}, {"--repeat", &repeat}};
+        long long *v, hi;
+    } ints[] = {{"--m", &m, 1LL << 20},
+                {"--n", &n, 1LL << 20},
+                {"--k", &k, 1LL << 20},
+                {"--repeat", &repeat, 100000}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-        if ((s = arg_value(a, ints[i].flag)) && (!parse_long(s, ints[i].v) || *ints[i].v < 1))
-            return usage_error("estimate-transfer", "sizes take positive integers", s);
-    int json = arg_flag(a, "--json");
-    if (arg_leftover(a))
-        return usage_error("estimate-transfer", "unknown argument", arg_leftover(a));
-    return estimate_transfer(m, n, k, (int)repeat, json);
+        if ((s = arg_value(a, ints[i].flag)) && !parse_int(s, 1, ints[i].hi, ints[i].v)) {
+            char msg[80];
+            snprintf(msg, sizeof msg, "%s takes an integer from 1 to %lld", ints[i].flag,
+                     ints[i].hi);
+            return usage_error("estimate-transfer", msg, s);
+        }
+    return estimate_transfer(m, n, k, (int)repeat, arg_flag(a, "--json"));
 }

@@ -8,6 +8,10 @@
 
 int cmd_info(args *a)
 {
+    static const arg_spec spec[] = {{"--json", 0}, {NULL, 0}};
+    int rc = args_parse(a, "info", spec, 0);
+    if (rc)
+        return rc;
     if (arg_flag(a, "--help")) {
         printf(
             "usage: hetmath info [--json]\n"
@@ -16,8 +20,6 @@ int cmd_info(args *a)
         return 0;
     }
     int json = arg_flag(a, "--json");
-    if (arg_leftover(a))
-        return usage_error("info", "unknown argument", arg_leftover(a));
     int n = 0;
     hm_context_device_count(g_ctx, &n);
     hm_library_versions v;
@@ -67,39 +69,78 @@ static void usage(FILE *f)
                "  fft                FFT of a .npy file\n"
                "  matmul             matrix product of .npy files\n"
                "  estimate-transfer  what host<->device copies cost a matmul\n"
-               "Each command takes --help.\n");
+               "  help [COMMAND]     this list, or a command's options\n"
+               "  version            hetmath's version (also --version, -V)\n"
+               "Each command takes --help. Options take their value as --opt value or "
+               "--opt=value.\n"
+               "Exit status: 0 success, 1 an operation failed, 2 a usage error.\n");
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(args *);
+} commands[] = {{"info", cmd_info},     {"demo", cmd_demo},
+                {"bench", cmd_bench},   {"fft", cmd_fft},
+                {"matmul", cmd_matmul}, {"estimate-transfer", cmd_estimate_transfer}};
+
+/* Runs command `name` on its words; a context is made only when the command will do work (not
+ * for --help, which so costs no device probe). */
+static int run_command(const char *name, int argc, char **argv)
+{
+    const char *names[sizeof commands / sizeof commands[0] + 1];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        names[i] = commands[i].name;
+        if (strcmp(name, commands[i].name) != 0)
+            continue;
+        int help = 0;
+        for (int k = 0; k < argc; k++)
+            help |= strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0;
+        if (!help) {
+            hm_status st = hm_context_create(NULL, &g_ctx);
+            if (st != HM_STATUS_SUCCESS) {
+                fprintf(stderr, "hetmath: cannot create a context: %s\n", hm_status_name(st));
+                return EXIT_OP;
+            }
+        }
+        args a = {.argc = argc, .argv = argv};
+        int rc = commands[i].fn(&a);
+        hm_context_destroy(g_ctx);
+        g_ctx = NULL;
+        return rc;
+    }
+    names[sizeof commands / sizeof commands[0]] = NULL;
+    const char *near = nearest_name(name, names);
+    if (near)
+        fprintf(stderr, "hetmath: unknown command '%s' (did you mean '%s'?)\n", name, near);
+    else
+        fprintf(stderr, "hetmath: unknown command '%s'\n", name);
+    usage(stderr);
+    return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : 0;
-    }
-    if (argc > 60) {
-        fprintf(stderr, "hetmath: too many arguments\n");
+    if (argc < 2) {
+        usage(stderr);
         return EXIT_USAGE;
     }
-    static const struct {
-        const char *name;
-        int (*fn)(args *);
-    } cmds[] = {{"info", cmd_info},     {"demo", cmd_demo},
-                {"bench", cmd_bench},   {"fft", cmd_fft},
-                {"matmul", cmd_matmul}, {"estimate-transfer", cmd_estimate_transfer}};
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        if (strcmp(argv[1], cmds[i].name) != 0)
-            continue;
-        hm_status st = hm_context_create(NULL, &g_ctx);
-        if (st != HM_STATUS_SUCCESS) {
-            fprintf(stderr, "hetmath: cannot create a context: %s\n", hm_status_name(st));
-            return EXIT_OP;
-        }
-        args a = {argc - 2, argv + 2, {0}};
-        int rc = cmds[i].fn(&a);
-        hm_context_destroy(g_ctx);
-        return rc;
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        (strcmp(cmd, "help") == 0 && argc == 2)) {
+        usage(stdout);
+        return 0;
     }
-    fprintf(stderr, "hetmath: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return EXIT_USAGE;
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
+        printf("hetmath %s\n", hm_version_string());
+        return argc == 2 ? 0 : EXIT_USAGE;
+    }
+    if (argc > ARGS_MAX) {
+        fprintf(stderr, "hetmath: too many arguments (at most %d)\n", ARGS_MAX - 2);
+        return EXIT_USAGE;
+    }
+    if (strcmp(cmd, "help") == 0) { /* help COMMAND [SUB]: the command's --help */
+        char *words[4] = {argc > 3 ? argv[3] : "--help", "--help", NULL, NULL};
+        return run_command(argv[2], argc > 3 ? 2 : 1, words);
+    }
+    return run_command(cmd, argc - 2, argv + 2);
 }

@@ -1,7 +1,10 @@
 /* The .npy format: magic "\x93NUMPY", a version, a header length (2 bytes in 1.0, 4 in 2.0 and
  * 3.0), and a Python dict literal with 'descr', 'fortran_order' and 'shape', padded so the data
  * starts on a 64-byte boundary. Everything the header claims is checked against the file. */
+#define _DEFAULT_SOURCE /* mkstemp, fchmod, fsync */
 #include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +64,9 @@ int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *why, s
         FAIL("the header is not a dict");
 
     const char *d = dict_value(hdr, hlen, "descr");
+    if (d && *d == '[')
+        FAIL("a structured dtype (a list of fields) is not supported; hetmath reads <f2, <f4, "
+             "<f8, <c8, <c16");
     if (!d || (*d != '\'' && *d != '"'))
         FAIL("the header has no 'descr'");
     char descr[16] = "";
@@ -159,6 +165,54 @@ int npy_read(const char *path, npy_array *out, char *why, size_t why_size)
     return ok;
 }
 
+/* The folder of path, into dir ("." for a bare name). */
+static void folder_of(const char *path, char *dir, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, size, ".");
+    else if (slash == path)
+        snprintf(dir, size, "/");
+    else
+        snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+int npy_check_writable(const char *path, char *why, size_t why_size)
+{
+    struct stat st;
+    char dir[4096];
+    if (!*path)
+        FAIL("the output path is empty");
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            FAIL("%s is a folder", path);
+        if (!S_ISREG(st.st_mode)) { /* a device or a pipe: written in place */
+            if (access(path, W_OK) != 0)
+                FAIL("cannot write %s: %s", path, strerror(errno));
+            return 1;
+        }
+    }
+    folder_of(path, dir, sizeof dir);
+    if (stat(dir, &st) != 0)
+        FAIL("cannot write %s: folder %s: %s", path, dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        FAIL("cannot write %s: %s is not a folder", path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        FAIL("cannot write %s: folder %s: %s", path, dir, strerror(errno));
+    return 1;
+}
+
+/* Writes the file's bytes to f; 0 with errno set on failure. */
+static int write_all(FILE *f, const unsigned char *pre, const char *dict, size_t dl, size_t pad,
+                     const void *data, size_t bytes)
+{
+    int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(dict, 1, dl, f) == dl;
+    for (size_t i = 0; ok && i < pad; i++)
+        ok = fputc(' ', f) != EOF;
+    ok = ok && fputc('\n', f) != EOF && (bytes == 0 || fwrite(data, 1, bytes, f) == bytes);
+    return ok && fflush(f) == 0;
+}
+
 int npy_write(const char *path, hm_dtype dtype, int ndim, const int64_t *shape, const void *data,
               char *why, size_t why_size)
 {
@@ -183,27 +237,60 @@ int npy_write(const char *path, hm_dtype dtype, int ndim, const int64_t *shape, 
     size_t total = 10 + (size_t)dl + 1;
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)dl + pad + 1;
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        FAIL("cannot create %s: %s", path, strerror(errno));
-    unsigned char pre[10] = {0x93,
-                             'N',
-                             'U',
-                             'M',
-                             'P',
-                             'Y',
-                             1,
-                             0,
-                             (unsigned char)(hlen & 0xff),
-                             (unsigned char)(hlen >> 8)};
+    const unsigned char pre[10] = {0x93,
+                                   'N',
+                                   'U',
+                                   'M',
+                                   'P',
+                                   'Y',
+                                   1,
+                                   0,
+                                   (unsigned char)(hlen & 0xff),
+                                   (unsigned char)(hlen >> 8)};
     size_t bytes = (size_t)count * hm_dtype_size(dtype);
-    int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)dl, f) == (size_t)dl;
-    for (size_t i = 0; ok && i < pad; i++)
-        ok = fputc(' ', f) != EOF;
-    ok = ok && fputc('\n', f) != EOF && fwrite(data, 1, bytes, f) == bytes;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok)
-        FAIL("cannot write %s", path);
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode)) { /* a device or a pipe: there is nothing to replace */
+        FILE *f = fopen(path, "wb");
+        if (!f)
+            FAIL("cannot write %s: %s", path, strerror(errno));
+        int ok = write_all(f, pre, dict, (size_t)dl, pad, data, bytes), e = errno;
+        if (fclose(f) != 0 && ok) {
+            ok = 0;
+            e = errno;
+        }
+        if (!ok)
+            FAIL("cannot write %s: %s", path, strerror(e));
+        return 1;
+    }
+    /* A file: written whole beside the target, then renamed over it, so that a failure (a full
+     * disk, a signal) leaves the target as it was and no truncated file behind. */
+    char dir[4096], tmp[4096 + 224];
+    folder_of(path, dir, sizeof dir);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    snprintf(tmp, sizeof tmp, "%s/.%.200s.XXXXXX", dir, base);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        FAIL("cannot write %s: creating a file in %s: %s", path, dir, strerror(errno));
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(fd, exists ? (st.st_mode & 07777) : (0666 & ~mask));
+    FILE *f = fdopen(fd, "wb");
+    int ok = f && write_all(f, pre, dict, (size_t)dl, pad, data, bytes) && fsync(fd) == 0;
+    int e = errno;
+    if (f ? fclose(f) != 0 : close(fd) != 0) {
+        if (ok)
+            e = errno;
+        ok = 0;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        e = errno;
+        ok = 0;
+    }
+    if (!ok) {
+        unlink(tmp);
+        FAIL("cannot write %s: %s", path, strerror(e));
+    }
     return 1;
 }
 

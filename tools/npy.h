@@ -23,7 +23,14 @@ int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *why, s
 /* Reads a file (npy_parse on its contents). */
 int npy_read(const char *path, npy_array *out, char *why, size_t why_size);
 
-/* Writes a C-order array of `dtype` and `shape` from `data`. */
+/* Whether a result can be written at path: its folder exists and is writable, it is not a
+ * folder. Checked before computing; on failure the reason goes into why. */
+int npy_check_writable(const char *path, char *why, size_t why_size);
+
+/* Writes a C-order array of `dtype` and `shape` from `data`. A regular file (or a new one) is
+ * written beside the target and renamed over it once complete: on any failure the target is as
+ * it was and nothing is left behind. A device or pipe is written in place. Failures give the
+ * system's reason. */
 int npy_write(const char *path, hm_dtype dtype, int ndim, const int64_t *shape, const void *data,
               char *why, size_t why_size);
 

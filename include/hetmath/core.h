@@ -299,10 +299,14 @@ typedef enum hm_execution_kind {
 /** "Choose for me" value of hm_execution.device_id and hm_execution.num_threads. */
 #define HM_AUTO (-1)
 
+/** The most threads a CPU execution space may ask for (more than any machine's cores: a count
+ *  above it is refused as a mistake, never clamped). */
+#define HM_MAX_THREADS 4096
+
 /**
  * An execution space. With HM_EXEC_CPU, `device_id` must be HM_AUTO and `num_threads` is
- * HM_AUTO (the cores this process may use) or ≥ 1. With HM_EXEC_CUDA, `num_threads` must be
- * HM_AUTO and `device_id` is HM_AUTO (the operands' device, else 0) or an existing device.
+ * HM_AUTO (the cores this process may use) or 1 to HM_MAX_THREADS. With HM_EXEC_CUDA, `num_threads`
+ * must be HM_AUTO and `device_id` is HM_AUTO (the operands' device, else 0) or an existing device.
  * With HM_EXEC_DEFAULT both must be HM_AUTO. A NULL hm_execution pointer means the default.
  */
 typedef struct hm_execution {
@@ -343,7 +347,8 @@ typedef enum hm_op_class {
  * @p operands may hold NULL entries (absent optional operands), which are skipped.
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT           a NULL context or result
- * @retval HM_STATUS_INVALID_EXECUTION          cpu with a device id, num_threads ≤ 0, cuda with
+ * @retval HM_STATUS_INVALID_EXECUTION          cpu with a device id, num_threads ≤ 0 or above
+ *                                              HM_MAX_THREADS, cuda with
  *                                              num_threads, an unknown kind, a specialized op on
  *                                              cpu
  * @retval HM_STATUS_DEVICE_NOT_FOUND           the named device does not exist

@@ -63,6 +63,9 @@ typedef struct hm_fft_options {
                                      returns with the work queued on the context's stream */
     int register_host;          /**< plans only (hm_fft_plan_create, which says what it does);
                                      0 (default) */
+    int overwrite_input;        /**< c2r only: 1 lets the transform use x as scratch (its values
+                                     are lost), so no private copy of x is made (FFTW's
+                                     FFTW_DESTROY_INPUT); 0 (default): x is never modified */
 } hm_fft_options;
 
 /** Sets @p opts to the defaults listed above. */
@@ -80,7 +83,7 @@ HM_API void hm_fft_options_init(hm_fft_options *opts);
  * Host operands: returns when the result is in @p y. Device operands with device execution:
  * asynchronous on the context's stream for that device unless opts->blocking. Stateless calls
  * reuse plans through the context's plan cache.
- * @p x is never modified (except in place).
+ * @p x is never modified (except in place, or by a c2r transform with opts->overwrite_input).
  *
  * Host operands on a GPU: a compact batch of at least 8 transforms over the trailing axes, x at
  * least 8 MiB, is pipelined over the batch as hm_matmul_advanced() pipelines row tiles (chunks of

@@ -128,7 +128,7 @@ typedef struct hm_backend_ops {
     hm_status (*pipeline)(hm_context *ctx, const hm_pipeline_job *job);
 
     /* Adds this backend's library versions to out. Optional. */
-    void (*versions)(hm_library_versions *out);
+    void (*versions)(hm_context *ctx, hm_library_versions *out);
 
     /* Describes device id. Optional. */
     hm_status (*device_info)(hm_context *ctx, int id, hm_device_info *out);

@@ -163,6 +163,7 @@ hm_status hm_context_device_count(const hm_context *ctx, int *count)
 {
     if (!ctx)
         return HM_STATUS_INVALID_ARGUMENT;
+    hm__enter_const(ctx, "hm_context_device_count");
     if (!count)
         return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT,
                               "hm_context_device_count: the count pointer is NULL");
@@ -198,7 +199,7 @@ hm_status hm_context_library_versions(hm_context *ctx, hm_library_versions *out)
     for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++) {
         const hm_backend_ops *b = hm__backend(slot);
         if (b && b->versions)
-            b->versions(out);
+            b->versions(ctx, out);
     }
     return HM_STATUS_SUCCESS;
 }

@@ -54,6 +54,11 @@ hm_status hm__fail(hm_context *ctx, hm_status status, const char *fmt, ...)
     return st;
 }
 
+void hm__enter_const(const hm_context *ctx, const char *fn)
+{
+    hm__enter((hm_context *)(uintptr_t)ctx, fn); /* see hm__fail_const */
+}
+
 hm_status hm__fail_const(const hm_context *ctx, hm_status status, const char *fmt, ...)
 {
     /* Every context is made by hm_context_create (heap memory, never a const object): the

@@ -63,10 +63,10 @@ hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execut
                             "%s: cpu execution takes no device id (got %d)", fn, req.device_id);
         if (req.num_threads == HM_AUTO) {
             req.num_threads = ctx->cpu_threads;
-        } else if (req.num_threads <= 0) {
+        } else if (req.num_threads <= 0 || req.num_threads > HM_MAX_THREADS) {
             return hm__fail(ctx, HM_STATUS_INVALID_EXECUTION,
-                            "%s: cpu execution with %d threads (must be >= 1 or HM_AUTO)", fn,
-                            req.num_threads);
+                            "%s: cpu execution with %d threads (must be 1 to %d, or HM_AUTO)", fn,
+                            req.num_threads, HM_MAX_THREADS);
         }
         *resolved = req;
         return HM_STATUS_SUCCESS;

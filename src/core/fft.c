@@ -105,7 +105,7 @@ static void build_desc(const struct hm_fft_plan *f, int64_t rows, hm_fft_desc *d
     hm__tensor_extent(in, &lo, &d->in_span);
     hm__tensor_extent(out, &lo, &d->out_span);
     d->in_place = p->one_buffer && !p->stage[FFT_X] && !p->stage[FFT_Y];
-    d->may_overwrite_input = p->stage[FFT_X];
+    d->may_overwrite_input = p->stage[FFT_X] || o->overwrite_input;
     d->scale = norm_scale(f);
     d->exec = p->exec;
     d->effort = o->effort;
@@ -138,7 +138,8 @@ static hm_status fft_options(hm_context *ctx, hm_op_plan *p, const void *opts)
 
 /* Where x and y are transformed: the caller's own memory where the backend can run their
  * layouts there, else compact canonical temporaries in the execution space. A c2r backend
- * overwrites its input, so x then always gets a private copy. */
+ * overwrites its input, so x then gets a private copy unless the caller allows it
+ * (overwrite_input). */
 static void place_operands(struct hm_fft_plan *f)
 {
     hm_op_plan *p = &f->base;
@@ -149,7 +150,7 @@ static void place_operands(struct hm_fft_plan *f)
     hm__op_place(p, FFT_Y, NULL);
     build_desc(f, 0, &d);
     bool x_here = hm__op_in_exec_space(p, p->t[FFT_X].device);
-    if (x_here && o->type != HM_FFT_C2R &&
+    if (x_here && (o->type != HM_FFT_C2R || o->overwrite_input) &&
         hm__backend_supports(p->backend, HM_OP_FFT, &d, why, sizeof why))
         return;
     hm_tensor staged;
@@ -246,7 +247,7 @@ static void fft_key(const hm_op_plan *p, unsigned char key[HM_OP_KEY_BYTES])
 {
     const hm_fft_options *o = &((const struct hm_fft_plan *)p)->opts;
     struct {
-        int type, direction, num_axes, axes[HM_FFT_MAX_RANK], norm, effort;
+        int type, direction, num_axes, axes[HM_FFT_MAX_RANK], norm, effort, overwrite_input;
         int64_t last_length;
     } k;
     _Static_assert(sizeof k <= HM_OP_KEY_BYTES, "the FFT's key fits");
@@ -257,6 +258,7 @@ static void fft_key(const hm_op_plan *p, unsigned char key[HM_OP_KEY_BYTES])
     memcpy(k.axes, o->axes, sizeof k.axes);
     k.norm = o->norm;
     k.effort = o->effort;
+    k.overwrite_input = o->overwrite_input && o->type == HM_FFT_C2R;
     k.last_length = o->last_length;
     memcpy(key, &k, sizeof k);
 }

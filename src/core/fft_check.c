@@ -33,6 +33,9 @@ hm_status hm__fft_check_options(hm_context *ctx, const char *fn, const hm_fft_op
     if (o->type == HM_FFT_R2C && o->direction != HM_FFT_FORWARD)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
                         "%s: a real-to-complex transform is forward; use c2r for the inverse", fn);
+    if (o->overwrite_input != 0 && o->overwrite_input != 1)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "%s: overwrite_input %d is neither 0 nor 1", fn, o->overwrite_input);
     if (o->type == HM_FFT_C2R && o->direction != HM_FFT_INVERSE)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
                         "%s: a complex-to-real transform is inverse; use r2c for the forward", fn);

@@ -83,8 +83,10 @@ hm_status hm__vfail(hm_context *ctx, hm_status status, const char *fmt, va_list 
 hm_status hm__fail_const(const hm_context *ctx, hm_status status, const char *fmt, ...)
     HM_PRINTF(3, 4);
 
-/* Clears the last error and names the public function running (HM_ENTER). */
+/* Clears the last error and names the public function running (HM_ENTER); the second for the
+ * accessors that take a const context. */
 void hm__enter(hm_context *ctx, const char *fn);
+void hm__enter_const(const hm_context *ctx, const char *fn);
 
 /* Clears the last error inside a call (a failure that was handled). */
 void hm__clear_error(hm_context *ctx);

@@ -215,8 +215,12 @@ hm_status hm_copy(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst)
 
 hm_status hm_ledger_totals(const hm_context *ctx, hm_transfer_totals *out)
 {
-    if (!ctx || !out)
+    if (!ctx)
         return HM_STATUS_INVALID_ARGUMENT;
+    hm__enter_const(ctx, "hm_ledger_totals");
+    if (!out)
+        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT,
+                              "hm_ledger_totals: the output pointer is NULL");
     *out = ctx->ledger.totals;
     return HM_STATUS_SUCCESS;
 }
@@ -228,8 +232,13 @@ size_t hm_ledger_count(const hm_context *ctx)
 
 hm_status hm_ledger_record(const hm_context *ctx, size_t index, hm_transfer_record *out)
 {
-    if (!ctx || !out || index >= ctx->ledger.count)
+    if (!ctx)
         return HM_STATUS_INVALID_ARGUMENT;
+    hm__enter_const(ctx, "hm_ledger_record");
+    if (!out || index >= ctx->ledger.count)
+        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT, "hm_ledger_record: %s",
+                              !out ? "the output pointer is NULL"
+                                   : "the index is past the records kept");
     *out = ctx->ledger.ring[(ctx->ledger.head + index) % HM_LEDGER_CAPACITY];
     return HM_STATUS_SUCCESS;
 }

@@ -255,8 +255,9 @@ hm_status hm_context_set_cpu_fft_options(hm_context *ctx, const hm_cpu_fft_optio
     return HM_STATUS_SUCCESS;
 }
 
-static void cpu_versions(hm_library_versions *out)
+static void cpu_versions(hm_context *ctx, hm_library_versions *out)
 {
+    (void)ctx;
     hm__cpu_fft_version(out->fftw, sizeof out->fftw);
     hm__cpu_blas_version(out->blas, sizeof out->blas);
 }

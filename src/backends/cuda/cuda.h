@@ -123,7 +123,8 @@ extern const hm_op_backend hm__cuda_matmul;
 /* Releases the device's cuBLASLt handle (context destruction). */
 void hm__cuda_matmul_release_device(hm_cuda_device *d);
 
-int hm__cuda_fft_version(void);
-int hm__cuda_lt_version(void);
+/* The libraries' versions (loading them); 0 when they cannot be loaded. */
+int hm__cuda_fft_version(hm_context *ctx);
+int hm__cuda_lt_version(hm_context *ctx);
 
 #endif

@@ -104,15 +104,15 @@ fail:
     return st;
 }
 
-static void cuda_versions(hm_library_versions *out)
+static void cuda_versions(hm_context *ctx, hm_library_versions *out)
 {
     if (cudaRuntimeGetVersion(&out->cuda_runtime) != cudaSuccess)
         out->cuda_runtime = 0;
     if (cudaDriverGetVersion(&out->cuda_driver) != cudaSuccess)
         out->cuda_driver = 0;
     (void)cudaGetLastError();
-    out->cublaslt = hm__cuda_lt_version();
-    out->cufft = hm__cuda_fft_version();
+    out->cublaslt = hm__cuda_lt_version(ctx);
+    out->cufft = hm__cuda_fft_version(ctx);
 }
 
 /* The PCIe link as Linux reports it in sysfs (0 where the file is missing, e.g. in some VMs). */

@@ -2,12 +2,12 @@
  * extents for the outer transform axes and one batch distance; layouts beyond that are reported
  * inexpressible and the core hands this backend compact canonical copies instead. The plan owns
  * its workspace; execution is queued on the context's stream for the device. */
-#include <cufft.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/cuda/cuda.h"
+#include "backends/cuda/cuda_libs.h"
 #include "core/fft_backend.h"
 
 static const char *cufft_name(cufftResult r)
@@ -144,7 +144,7 @@ static void cuda_fft_destroy(void *plan)
         return;
     if (p->handle_made) {
         cudaSetDevice(p->device);
-        cufftDestroy(p->handle);
+        HM_CUFFT(cufftDestroy)(p->handle);
     }
     free(p);
 }
@@ -158,7 +158,8 @@ static hm_status cuda_fft_plan(hm_context *ctx, const void *desc, const void *ar
     cufft_layout l;
     if (!layout_of(d, &l))
         return hm__fail(ctx, HM_STATUS_INTERNAL, "cuFFT was given a layout it cannot run");
-    if ((st = hm__cuda_device(ctx, d->exec.device_id, &dev)) != HM_STATUS_SUCCESS)
+    if ((st = hm__cuda_load_cufft(ctx)) != HM_STATUS_SUCCESS ||
+        (st = hm__cuda_device(ctx, d->exec.device_id, &dev)) != HM_STATUS_SUCCESS)
         return st;
     cufft_backend_plan *p = calloc(1, sizeof *p);
     if (!p)
@@ -166,12 +167,14 @@ static hm_status cuda_fft_plan(hm_context *ctx, const void *desc, const void *ar
     p->d = *d;
     p->device = d->exec.device_id;
     size_t work = 0;
-    HM_CUFFT_TRY(ctx, cufftCreate(&p->handle), "creating a plan");
+    HM_CUFFT_TRY(ctx, HM_CUFFT(cufftCreate)(&p->handle), "creating a plan");
     p->handle_made = true;
-    HM_CUFFT_TRY(ctx, cufftSetStream(p->handle, dev->stream), "setting the plan's stream");
+    HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetStream)(p->handle, dev->stream),
+                 "setting the plan's stream");
     HM_CUFFT_TRY(ctx,
-                 cufftMakePlanMany64(p->handle, d->rank, l.n, l.inembed, l.istride, l.idist,
-                                     l.onembed, l.ostride, l.odist, type_of(d), l.batch, &work),
+                 HM_CUFFT(cufftMakePlanMany64)(p->handle, d->rank, l.n, l.inembed, l.istride,
+                                               l.idist, l.onembed, l.ostride, l.odist, type_of(d),
+                                               l.batch, &work),
                  "planning");
     hm__log(ctx, HM_LOG_DEBUG,
             "cuFFT plan: rank %d, istride %lld idist %lld, ostride %lld odist %lld, batch %lld, "
@@ -195,25 +198,25 @@ static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *args)
     if (st != HM_STATUS_SUCCESS)
         return st;
     void *vin = (void *)a->in; /* cuFFT's prototypes are not const; only c2r writes its input */
-    HM_CUFFT_TRY(ctx, cufftSetStream(p->handle, dev->stream), "setting the stream");
+    HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetStream)(p->handle, dev->stream), "setting the stream");
     switch (type_of(d)) {
     case CUFFT_C2C:
-        HM_CUFFT_TRY(ctx, cufftExecC2C(p->handle, vin, out, d->direction), "executing");
+        HM_CUFFT_TRY(ctx, HM_CUFFT(cufftExecC2C)(p->handle, vin, out, d->direction), "executing");
         break;
     case CUFFT_Z2Z:
-        HM_CUFFT_TRY(ctx, cufftExecZ2Z(p->handle, vin, out, d->direction), "executing");
+        HM_CUFFT_TRY(ctx, HM_CUFFT(cufftExecZ2Z)(p->handle, vin, out, d->direction), "executing");
         break;
     case CUFFT_R2C:
-        HM_CUFFT_TRY(ctx, cufftExecR2C(p->handle, vin, out), "executing");
+        HM_CUFFT_TRY(ctx, HM_CUFFT(cufftExecR2C)(p->handle, vin, out), "executing");
         break;
     case CUFFT_D2Z:
-        HM_CUFFT_TRY(ctx, cufftExecD2Z(p->handle, vin, out), "executing");
+        HM_CUFFT_TRY(ctx, HM_CUFFT(cufftExecD2Z)(p->handle, vin, out), "executing");
         break;
     case CUFFT_C2R:
-        HM_CUFFT_TRY(ctx, cufftExecC2R(p->handle, vin, out), "executing");
+        HM_CUFFT_TRY(ctx, HM_CUFFT(cufftExecC2R)(p->handle, vin, out), "executing");
         break;
     default:
-        HM_CUFFT_TRY(ctx, cufftExecZ2D(p->handle, vin, out), "executing");
+        HM_CUFFT_TRY(ctx, HM_CUFFT(cufftExecZ2D)(p->handle, vin, out), "executing");
         break;
     }
     if (d->scale != 1.0) {
@@ -248,8 +251,12 @@ const hm_op_backend hm__cuda_fft = {
     .destroy = cuda_fft_destroy,
 };
 
-int hm__cuda_fft_version(void)
+int hm__cuda_fft_version(hm_context *ctx)
 {
     int v = 0;
-    return cufftGetVersion(&v) == CUFFT_SUCCESS ? v : 0;
+    if (hm__cuda_load_cufft(ctx) != HM_STATUS_SUCCESS) {
+        hm__clear_error(ctx);
+        return 0;
+    }
+    return HM_CUFFT(cufftGetVersion)(&v) == CUFFT_SUCCESS ? v : 0;
 }

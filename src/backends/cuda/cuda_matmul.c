@@ -3,12 +3,12 @@
  * the fastest of the top candidates timed on the plan's operands. Epilogs (ReLU, GELU, bias) are
  * cuBLASLt's own, fused into the kernel. The scalars and the bias pointer arrive with every
  * execution. */
-#include <cublasLt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/cuda/cuda.h"
+#include "backends/cuda/cuda_libs.h"
 #include "core/matmul_backend.h"
 
 #define HM_LT_WORKSPACE      ((size_t)32 << 20)
@@ -24,8 +24,8 @@
             st = hm__fail((ctx),                                                                   \
                           s_ == CUBLAS_STATUS_ALLOC_FAILED ? HM_STATUS_OUT_OF_DEVICE_MEMORY        \
                                                            : HM_STATUS_CUBLAS_ERROR,               \
-                          "cuBLASLt, %s: %s (%s)", (what), cublasLtGetStatusString(s_),            \
-                          cublasLtGetStatusName(s_));                                              \
+                          "cuBLASLt, %s: %s (%s)", (what), HM_LT(cublasLtGetStatusString)(s_),     \
+                          HM_LT(cublasLtGetStatusName)(s_));                                       \
             goto fail;                                                                             \
         }                                                                                          \
     } while (0)
@@ -122,17 +122,18 @@ static hm_status layout(hm_context *ctx, cublasLtMatrixLayout_t *l, hm_dtype t, 
 {
     hm_status st = HM_STATUS_SUCCESS;
     int64_t r = m->trans ? cols : rows, c = m->trans ? rows : cols;
-    HM_CUBLAS_TRY(ctx, cublasLtMatrixLayoutCreate(l, data_type(t), (uint64_t)r, (uint64_t)c, m->ld),
-                  "describing a matrix");
+    HM_CUBLAS_TRY(
+        ctx, HM_LT(cublasLtMatrixLayoutCreate)(l, data_type(t), (uint64_t)r, (uint64_t)c, m->ld),
+        "describing a matrix");
     if (batch > 1) {
         int32_t count = (int32_t)batch;
         int64_t stride = m->batch_stride;
         HM_CUBLAS_TRY(ctx,
-                      cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT,
-                                                       &count, sizeof count),
+                      HM_LT(cublasLtMatrixLayoutSetAttribute)(
+                          *l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof count),
                       "setting the batch count");
         HM_CUBLAS_TRY(ctx,
-                      cublasLtMatrixLayoutSetAttribute(
+                      HM_LT(cublasLtMatrixLayoutSetAttribute)(
                           *l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride),
                       "setting the batch stride");
     }
@@ -146,13 +147,13 @@ static void lt_destroy(void *plan)
     if (!p)
         return;
     if (p->la)
-        cublasLtMatrixLayoutDestroy(p->la);
+        HM_LT(cublasLtMatrixLayoutDestroy)(p->la);
     if (p->lb)
-        cublasLtMatrixLayoutDestroy(p->lb);
+        HM_LT(cublasLtMatrixLayoutDestroy)(p->lb);
     if (p->lc)
-        cublasLtMatrixLayoutDestroy(p->lc);
+        HM_LT(cublasLtMatrixLayoutDestroy)(p->lc);
     if (p->op)
-        cublasLtMatmulDescDestroy(p->op);
+        HM_LT(cublasLtMatmulDescDestroy)(p->op);
     free(p);
 }
 
@@ -160,12 +161,14 @@ static void lt_destroy(void *plan)
 static hm_status device_lt(hm_context *ctx, int id, hm_cuda_device **out)
 {
     hm_cuda_device *dev = NULL;
-    hm_status st = hm__cuda_device(ctx, id, &dev);
+    hm_status st = hm__cuda_load_lt(ctx);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__cuda_device(ctx, id, &dev);
     if (st != HM_STATUS_SUCCESS)
         return st;
     if (!dev->lt_handle) {
         cublasLtHandle_t h;
-        HM_CUBLAS_TRY(ctx, cublasLtCreate(&h), "creating the cuBLASLt handle");
+        HM_CUBLAS_TRY(ctx, HM_LT(cublasLtCreate)(&h), "creating the cuBLASLt handle");
         dev->lt_handle = h;
     }
     if (!dev->workspace) {
@@ -182,7 +185,7 @@ fail:
 void hm__cuda_matmul_release_device(hm_cuda_device *d)
 {
     if (d->lt_handle)
-        cublasLtDestroy((cublasLtHandle_t)d->lt_handle);
+        HM_LT(cublasLtDestroy)((cublasLtHandle_t)d->lt_handle);
     d->lt_handle = NULL;
 }
 
@@ -191,8 +194,9 @@ static cublasStatus_t run_algo(const lt_plan *p, cudaStream_t stream,
 {
     double alpha[2], beta[2];
     scalars(p, a, alpha, beta);
-    return cublasLtMatmul(p->handle, p->op, alpha, a->first, p->la, a->second, p->lb, beta, a->out,
-                          p->lc, a->out, p->lc, algo, p->workspace, p->workspace_bytes, stream);
+    return HM_LT(cublasLtMatmul)(p->handle, p->op, alpha, a->first, p->la, a->second, p->lb, beta,
+                                 a->out, p->lc, a->out, p->lc, algo, p->workspace,
+                                 p->workspace_bytes, stream);
 }
 
 /* The chosen algorithm, as cuBLASLt describes it: what a reader needs to compare two plans. */
@@ -201,15 +205,16 @@ static void log_algo(hm_context *ctx, const cublasLtMatmulAlgo_t *algo, float wa
     int32_t id = -1;
     uint32_t tile = 0, stages = 0, splitk = 1, swizzle = 0;
     size_t got;
-    cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_ID, &id, sizeof id, &got);
-    cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof tile,
-                                         &got);
-    cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stages,
-                                         sizeof stages, &got);
-    cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &splitk,
-                                         sizeof splitk, &got);
-    cublasLtMatmulAlgoConfigGetAttribute(algo, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, &swizzle,
-                                         sizeof swizzle, &got);
+    HM_LT(cublasLtMatmulAlgoConfigGetAttribute)
+    (algo, CUBLASLT_ALGO_CONFIG_ID, &id, sizeof id, &got);
+    HM_LT(cublasLtMatmulAlgoConfigGetAttribute)
+    (algo, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof tile, &got);
+    HM_LT(cublasLtMatmulAlgoConfigGetAttribute)
+    (algo, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stages, sizeof stages, &got);
+    HM_LT(cublasLtMatmulAlgoConfigGetAttribute)
+    (algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &splitk, sizeof splitk, &got);
+    HM_LT(cublasLtMatmulAlgoConfigGetAttribute)
+    (algo, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, &swizzle, sizeof swizzle, &got);
     hm__log(ctx, HM_LOG_DEBUG,
             "cuBLASLt algorithm %d: tile id %u, stages id %u, split-K %u, swizzle %u, %.2f waves",
             (int)id, (unsigned)tile, (unsigned)stages, (unsigned)splitk, (unsigned)swizzle,
@@ -224,21 +229,24 @@ static hm_status describe(hm_context *ctx, lt_plan *p)
     cublasComputeType_t ct;
     cudaDataType_t sty;
     compute_types(d, &ct, &sty);
-    HM_CUBLAS_TRY(ctx, cublasLtMatmulDescCreate(&p->op, ct, sty), "creating the matmul descriptor");
+    HM_CUBLAS_TRY(ctx, HM_LT(cublasLtMatmulDescCreate)(&p->op, ct, sty),
+                  "creating the matmul descriptor");
     cublasOperation_t ta = d->first.trans ? CUBLAS_OP_T : CUBLAS_OP_N;
     cublasOperation_t tb = d->second.trans ? CUBLAS_OP_T : CUBLAS_OP_N;
     HM_CUBLAS_TRY(
-        ctx, cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta),
+        ctx,
+        HM_LT(cublasLtMatmulDescSetAttribute)(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta),
         "setting transa");
     HM_CUBLAS_TRY(
-        ctx, cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb),
+        ctx,
+        HM_LT(cublasLtMatmulDescSetAttribute)(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb),
         "setting transb");
     cublasLtEpilogue_t ep = epilogue(d->epilog);
     if (ep != CUBLASLT_EPILOGUE_DEFAULT)
-        HM_CUBLAS_TRY(
-            ctx,
-            cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep),
-            "setting the epilog");
+        HM_CUBLAS_TRY(ctx,
+                      HM_LT(cublasLtMatmulDescSetAttribute)(p->op, CUBLASLT_MATMUL_DESC_EPILOGUE,
+                                                            &ep, sizeof ep),
+                      "setting the epilog");
     if ((st = layout(ctx, &p->la, d->dtype, d->m, d->k, &d->first, d->batch)) ==
             HM_STATUS_SUCCESS &&
         (st = layout(ctx, &p->lb, d->dtype, d->k, d->n, &d->second, d->batch)) == HM_STATUS_SUCCESS)
@@ -257,25 +265,25 @@ static hm_status candidates(hm_context *ctx, lt_plan *p, const void *bias,
     /* The bias pointer must be set for the query to match the executions. */
     if (bias)
         HM_CUBLAS_TRY(ctx,
-                      cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
-                                                     &bias, sizeof bias),
+                      HM_LT(cublasLtMatmulDescSetAttribute)(
+                          p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias),
                       "setting the bias");
-    HM_CUBLAS_TRY(ctx, cublasLtMatmulPreferenceCreate(&pref), "creating a preference");
+    HM_CUBLAS_TRY(ctx, HM_LT(cublasLtMatmulPreferenceCreate)(&pref), "creating a preference");
     HM_CUBLAS_TRY(
         ctx,
-        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                             &p->workspace_bytes, sizeof p->workspace_bytes),
+        HM_LT(cublasLtMatmulPreferenceSetAttribute)(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                                    &p->workspace_bytes, sizeof p->workspace_bytes),
         "setting the workspace limit");
     HM_CUBLAS_TRY(ctx,
-                  cublasLtMatmulAlgoGetHeuristic(p->handle, p->op, p->la, p->lb, p->lc, p->lc, pref,
-                                                 want, cand, got),
+                  HM_LT(cublasLtMatmulAlgoGetHeuristic)(p->handle, p->op, p->la, p->lb, p->lc,
+                                                        p->lc, pref, want, cand, got),
                   "asking for an algorithm");
     if (*got == 0)
         st = hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "cuBLASLt has no algorithm for this %s product",
                       hm_dtype_name(p->d.dtype));
 fail:
     if (pref)
-        cublasLtMatmulPreferenceDestroy(pref);
+        HM_LT(cublasLtMatmulPreferenceDestroy)(pref);
     return st;
 }
 
@@ -408,8 +416,8 @@ static hm_status lt_execute(hm_context *ctx, void *plan, const void *args)
         return st;
     if (a->bias)
         HM_CUBLAS_TRY(ctx,
-                      cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
-                                                     &a->bias, sizeof a->bias),
+                      HM_LT(cublasLtMatmulDescSetAttribute)(
+                          p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &a->bias, sizeof a->bias),
                       "setting the bias");
     HM_CUBLAS_TRY(ctx, run_algo(p, dev->stream, &p->algo, a), "executing");
     return HM_STATUS_SUCCESS;
@@ -424,7 +432,11 @@ const hm_op_backend hm__cuda_matmul = {
     .destroy = lt_destroy,
 };
 
-int hm__cuda_lt_version(void)
+int hm__cuda_lt_version(hm_context *ctx)
 {
-    return (int)cublasLtGetVersion();
+    if (hm__cuda_load_lt(ctx) != HM_STATUS_SUCCESS) {
+        hm__clear_error(ctx);
+        return 0;
+    }
+    return (int)HM_LT(cublasLtGetVersion)();
 }
