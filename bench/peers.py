@@ -12,12 +12,19 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
-def hetmath(binary, *args):
+def hetmath(binary, *args, cache=None):
+    """`hetmath bench ARGS --json`; cache: the folder its per-machine FFTW wisdom lives in
+    (XDG_CACHE_HOME), so that a row can run with none (the default's rules alone) or with what
+    a measuring run wrote."""
+    env = dict(os.environ)
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = cache
     out = subprocess.run([binary, "bench", *args, "--json"], check=True, capture_output=True,
-                         text=True).stdout
+                         text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -156,14 +163,24 @@ def main():
         x = (rng.standard_normal(dims) + 1j * rng.standard_normal(dims)).astype(np.complex64)
         extra_args = ["--axes", axes] if axes else []
         r = 5 if x.size >= 1 << 24 else rep
-        # CPU: hetmath on the host (all cores, FFTW measured plans) vs scipy.fft (all workers)
-        hm, sp, ratios = rounds(
-            lambda: hetmath(a.bin, "fft", "--shape", shape, "--memory", "host", "--measure",
-                            "--repeat", str(r), "--warmup", "2", *extra_args)["median_s"],
-            lambda: wall(lambda: scipy.fft.fft(x, axis=-1, workers=-1), nothing, r, 2))
+        # CPU: hetmath on the host (all cores) vs scipy.fft (all workers): the default plan with
+        # no wisdom (its rules alone), the measured plan (which writes the machine's wisdom
+        # file), and the default again reading that file
+        cold, warm = tempfile.mkdtemp(), tempfile.mkdtemp()
+
+        def cpu_fft(*how, cache):
+            return hetmath(a.bin, "fft", "--shape", shape, "--memory", "host", *how, "--repeat",
+                           str(r), "--warmup", "2", *extra_args, cache=cache)["median_s"]
+
+        scipy_fft = lambda: wall(lambda: scipy.fft.fft(x, axis=-1, workers=-1), nothing, r, 2)
         npt = wall(lambda: np.fft.fft(x, axis=-1), nothing, r, 1)
-        add(f"fft c64 {shape} cpu", hm, "scipy.fft", sp, goal=0.5, extra={"numpy_s": npt},
-            ratios=ratios)
+        hm, sp, ratios = rounds(lambda: cpu_fft(cache=cold), scipy_fft)
+        add(f"fft c64 {shape} cpu default", hm, "scipy.fft", sp, goal=0.5,
+            extra={"numpy_s": npt}, ratios=ratios)
+        hm, sp, ratios = rounds(lambda: cpu_fft("--measure", cache=warm), scipy_fft)
+        add(f"fft c64 {shape} cpu measured", hm, "scipy.fft", sp, goal=0.5, ratios=ratios)
+        hm, sp, ratios = rounds(lambda: cpu_fft(cache=warm), scipy_fft)
+        add(f"fft c64 {shape} cpu default, wisdom", hm, "scipy.fft", sp, goal=0.5, ratios=ratios)
         if gpu:
             hm = hetmath(a.bin, "fft", "--shape", shape, "--memory", "cuda:0", "--repeat", str(rep),
                          "--warmup", "3", *extra_args)

@@ -161,6 +161,11 @@ static inline hm_context *hm_test_context_scheduled(hm_test_log *log, hm_log_lev
         fprintf(stderr, "cannot create a context\n");
         exit(1);
     }
+    /* Tests keep to their own files: no per-machine FFTW wisdom read or written. */
+    hm_cpu_fft_options fo;
+    hm_cpu_fft_options_init(&fo);
+    fo.wisdom_file = HM_CPU_FFT_NEVER;
+    hm_context_set_cpu_fft_options(ctx, &fo);
     if (log)
         hm_test_log_clear(log);
     return ctx;

@@ -1,5 +1,8 @@
 /* The FFT on host memory with CPU execution (FFTW3): the case table against a reference DFT,
  * properties at large sizes, plans, the cache, wisdom, the log, and every bad input. */
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "fft_cases.h"
 
 static void bad_inputs(hm_context *ctx)
@@ -224,6 +227,7 @@ static hm_context *strategy_context(hm_test_log *log, hm_log_level level, int sp
     hm_context *ctx = hm_test_context(log, level);
     hm_cpu_fft_options o;
     hm_cpu_fft_options_init(&o);
+    o.wisdom_file = HM_CPU_FFT_NEVER;
     o.split = split;
     o.row_blocks = row_blocks;
     CHECK_STATUS(hm_context_set_cpu_fft_options(ctx, &o), HM_STATUS_SUCCESS);
@@ -484,7 +488,111 @@ static void c2r_copy_and_edges(void)
     hm_context_destroy(ctx);
 }
 
+/* Without measuring, the strategies are taken by rule: a long 1-D transform split, a batch of
+ * rows in blocks; each the same transform as FFTW's own plan. */
+static void strategies_by_rule(void)
+{
+    enum { N = 1 << 18, R = 64, L = 1024 };
+    float *x = malloc(sizeof(float) * 2 * N), *a = malloc(sizeof(float) * 2 * N),
+          *b = malloc(sizeof(float) * 2 * N);
+    unsigned long long seed = 31;
+    for (int i = 0; i < 2 * N; i++)
+        x[i] = (float)hm_test_rand(&seed);
+    int64_t n = N, sr[2] = {R, L};
+    hm_tensor tx, ta, tb;
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    o.execution = hm_execution_cpu(2);
+    for (int shape = 0; shape < 2; shape++) {
+        int nd = shape ? 2 : 1;
+        const int64_t *s = shape ? sr : &n;
+        hm_tensor_init(&tx, x, hm_device_host(), HM_DTYPE_C64, nd, s, NULL);
+        hm_tensor_init(&ta, a, hm_device_host(), HM_DTYPE_C64, nd, s, NULL);
+        hm_tensor_init(&tb, b, hm_device_host(), HM_DTYPE_C64, nd, s, NULL);
+        o.num_axes = 1;
+        o.axes[0] = nd - 1;
+        hm_context *ctx = strategy_context(&g_log, HM_LOG_INFO, HM_CPU_FFT_AUTO, HM_CPU_FFT_AUTO);
+        CHECK_STATUS(hm_fft(ctx, &tx, &ta, &o), HM_STATUS_SUCCESS);
+        CHECK_CONTAINS(g_log.text, shape ? "FFTW: 64 rows in blocks of 32, copied and transformed "
+                                           "in place in y, by rule (not timed)"
+                                         : "FFTW: 262144 points split 512 x 512, two passes of "
+                                           "blocks, by rule (not timed)");
+        hm_context_destroy(ctx);
+        ctx = strategy_context(&g_log, HM_LOG_WARN, HM_CPU_FFT_NEVER, HM_CPU_FFT_NEVER);
+        CHECK_STATUS(hm_fft(ctx, &tx, &tb, &o), HM_STATUS_SUCCESS);
+        hm_context_destroy(ctx);
+        CHECK_NEAR(rel_l2(a, b, 2 * (shape ? R * L : N)), 1e-6,
+                   shape ? "rows by rule vs FFTW" : "split by rule vs FFTW");
+    }
+    free(x);
+    free(a);
+    free(b);
+}
+
+/* The per-machine wisdom file: written after a measured plan (naming the machine), read before
+ * the first plan of a process; one made elsewhere or not wisdom at all is ignored with a line in
+ * the log; never touched when the options say so. */
+static void wisdom_file(void)
+{
+    char dir[] = "/tmp/hetmath-wisdom-XXXXXX", path[320], folder[256];
+    CHECK(mkdtemp(dir) != NULL);
+    float x[2 * 64] = {1, 2, 3}, y[2 * 64];
+    int64_t n = 64;
+    hm_tensor tx, ty;
+    hm_tensor_init(&tx, x, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
+    hm_tensor_init(&ty, y, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL);
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    o.effort = HM_FFT_MEASURE;
+    hm_cpu_fft_options fo;
+    for (int variant = 0; variant < 4; variant++) {
+        snprintf(folder, sizeof folder, "%s/%d", dir, variant);
+        snprintf(path, sizeof path, "%s/fftw-wisdom", folder);
+        if (variant >= 1) { /* a file there already: another machine's, or no wisdom */
+            mkdir(folder, 0700);
+            FILE *f = fopen(path, "w");
+            CHECK(f != NULL);
+            if (f) {
+                fputs(variant == 1 ? "hetmath fftw wisdom 1\nmachine: elsewhere\n(fftw-3.3)\n"
+                                   : "not wisdom at all\n",
+                      f);
+                fclose(f);
+            }
+        }
+        hm_context *ctx = hm_test_context(&g_log, HM_LOG_INFO);
+        hm_cpu_fft_options_init(&fo);
+        fo.wisdom_path = path;
+        fo.wisdom_file = variant == 3 ? HM_CPU_FFT_NEVER : HM_CPU_FFT_AUTO;
+        CHECK_STATUS(hm_context_set_cpu_fft_options(ctx, &fo), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_fft(ctx, &tx, &ty, &o), HM_STATUS_SUCCESS);
+        hm_context_destroy(ctx);
+        if (variant == 1)
+            CHECK_CONTAINS(g_log.text, "was made on another machine or FFTW; ignored");
+        if (variant == 2)
+            CHECK_CONTAINS(g_log.text, "is not a hetmath wisdom file; ignored");
+        FILE *f = fopen(path, "r");
+        char head[64] = "";
+        if (f) {
+            CHECK(fgets(head, sizeof head, f) != NULL);
+            fclose(f);
+        }
+        if (variant == 3)
+            CHECK(strcmp(head, "not wisdom at all\n") == 0); /* neither read nor replaced */
+        else
+            CHECK(strcmp(head, "hetmath fftw wisdom 1\n") == 0);
+        remove(path);
+        rmdir(folder);
+    }
+    rmdir(dir);
+    hm_cpu_fft_options_init(&fo);
+    fo.wisdom_file = 7;
+    hm_context *ctx = hm_test_context(NULL, HM_LOG_OFF);
+    CHECK_STATUS(hm_context_set_cpu_fft_options(ctx, &fo), HM_STATUS_INVALID_ARGUMENT);
+    hm_context_destroy(ctx);
+}
+
 static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(strategies_by_rule),      HM_TEST_CASE(wisdom_file),
     HM_TEST_CASE(c2r_copy_and_edges),      HM_TEST_CASE(cases_default),
     HM_TEST_CASE(bad_input_statuses),      HM_TEST_CASE(plans_cache_and_log),
     HM_TEST_CASE(properties_large),        HM_TEST_CASE(row_blocks_forced),

@@ -226,6 +226,7 @@ void hm_cpu_fft_options_init(hm_cpu_fft_options *opts)
     opts->size = sizeof *opts;
     opts->split = HM_CPU_FFT_AUTO;
     opts->row_blocks = HM_CPU_FFT_AUTO;
+    opts->wisdom_file = HM_CPU_FFT_AUTO;
 }
 
 hm_status hm_context_set_cpu_fft_options(hm_context *ctx, const hm_cpu_fft_options *opts)
@@ -250,7 +251,18 @@ hm_status hm_context_set_cpu_fft_options(hm_context *ctx, const hm_cpu_fft_optio
     if (o.row_block_bytes > ((size_t)1 << 30))
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: a block of %zu bytes is over 1 GiB",
                         fn, o.row_block_bytes);
+    if (o.wisdom_file != HM_CPU_FFT_AUTO && o.wisdom_file != HM_CPU_FFT_NEVER)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "%s: wisdom_file %d is neither auto nor never", fn, o.wisdom_file);
+    if (o.wisdom_path && strlen(o.wisdom_path) >= sizeof ctx->cpu_fft_wisdom_path)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "%s: the wisdom path is %zu bytes long (at most %zu)", fn,
+                        strlen(o.wisdom_path), sizeof ctx->cpu_fft_wisdom_path - 1);
     o.size = sizeof o;
+    if (o.wisdom_path) {
+        memcpy(ctx->cpu_fft_wisdom_path, o.wisdom_path, strlen(o.wisdom_path) + 1);
+        o.wisdom_path = ctx->cpu_fft_wisdom_path;
+    }
     ctx->cpu_fft = o;
     return HM_STATUS_SUCCESS;
 }

@@ -4,8 +4,8 @@
  *
  * Besides FFTW's own plan on all the threads, the planner walks a table of strategies; each
  * applies to some transforms, and is taken by the context's options (hetmath/cpu.h): forced,
- * forbidden, or, by default, timed against the plan so far when the planner measures and kept
- * only when HM_STRATEGY_GAIN faster:
+ * forbidden, or, by default, timed against the plan so far when the planner measures (and kept
+ * only when HM_STRATEGY_GAIN faster), taken by rule when it estimates:
  * - fewer threads: FFTW's plan on three quarters of the threads, and for small arrays on one;
  * - row blocks: a batch of out-of-place 1-D c2c rows done in blocks of rows that fit the cache,
  *   each block copied into the output (or a scratch block) and transformed there in place by a
@@ -204,8 +204,15 @@ static bool in_y_possible(const hm_fft_desc *d)
     return d->batch_out_stride[0] == d->n[0] && ((size_t)d->n[0] * hm__fftw_elem_out(d)) % 64 == 0;
 }
 
-/* How row blocks are wanted: not at all, timed, or forced in y or streamed. What they can do:
- * out-of-place c2c rows, contiguous, one batch dimension, a row no larger than a block. */
+/* The rule without measuring: rows of HM_ROWS_RULE_MIN to HM_ROWS_RULE_MAX points (where they
+ * won on both machines of docs/TUNING.md), at least HM_ROWS_RULE_PER_THREAD rows a thread. */
+#define HM_ROWS_RULE_MIN        1024
+#define HM_ROWS_RULE_MAX        8192
+#define HM_ROWS_RULE_PER_THREAD 4
+
+/* How row blocks are wanted: not at all, timed, or taken in y or streamed (forced, or by the
+ * rule). What they can do: out-of-place c2c rows, contiguous, one batch dimension, a row no
+ * larger than a block. */
 enum { ROWS_NONE, ROWS_TIMED, ROWS_IN_Y, ROWS_STREAM };
 static int row_blocks_wanted(const hm_context *ctx, const hm_fft_desc *d)
 {
@@ -220,7 +227,13 @@ static int row_blocks_wanted(const hm_context *ctx, const hm_fft_desc *d)
         return in_y_possible(d) ? ROWS_IN_Y : ROWS_STREAM;
     if (mode == HM_CPU_FFT_STREAM)
         return ROWS_STREAM;
-    return d->effort == HM_FFT_MEASURE ? ROWS_TIMED : ROWS_NONE;
+    if (d->effort == HM_FFT_MEASURE)
+        return ROWS_TIMED;
+    int threads = d->exec.num_threads;
+    if (threads >= 2 && d->n[0] >= HM_ROWS_RULE_MIN && d->n[0] <= HM_ROWS_RULE_MAX &&
+        d->batch_n[0] >= HM_ROWS_RULE_PER_THREAD * (int64_t)threads)
+        return in_y_possible(d) ? ROWS_IN_Y : ROWS_STREAM;
+    return ROWS_NONE;
 }
 
 typedef struct rows_job {
@@ -299,6 +312,7 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
     } else if (made) {
         best = want == ROWS_STREAM ? 1 : 2;
     }
+    bool by_rule = ctx->cpu_fft.row_blocks == HM_CPU_FFT_AUTO;
     static const char *const how[3] = {"", "streamed out of a scratch block",
                                        "copied and transformed in place in y"};
     if (best) {
@@ -309,10 +323,9 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
                     "out-of-place plan (%.3f ms)",
                     (long long)rows, (long long)per_block, how[best], t[best] * 1e3, t[0] * 1e3);
         else
-            hm__log(ctx, HM_LOG_INFO,
-                    "FFTW: %lld rows in blocks of %lld, %s, as the context's CPU FFT options ask "
-                    "(not timed)",
-                    (long long)rows, (long long)per_block, how[best]);
+            hm__log(ctx, HM_LOG_INFO, "FFTW: %lld rows in blocks of %lld, %s, %s (not timed)",
+                    (long long)rows, (long long)per_block, how[best],
+                    by_rule ? "by rule" : "as the context's CPU FFT options ask");
     } else {
         if (made)
             hm__log(ctx, HM_LOG_DEBUG,
@@ -331,10 +344,12 @@ static void try_row_blocks(hm_context *ctx, fftw_backend_plan *p)
 
 /* ---- strategy: the split of a long transform -------------------------------------------- */
 
-/* Wanted for a 1-D c2c transform of at least HM_SPLIT_MIN_POINTS that row blocks do not take,
- * on two threads or more, when the planner measures (or the options force it);
- * hm__fft_split_create refuses what it cannot split. */
-#define HM_SPLIT_MIN_POINTS 4096
+/* Wanted for a 1-D c2c transform that row blocks do not take, on two threads or more: timed
+ * from HM_SPLIT_MIN_POINTS when the planner measures, taken by rule from HM_SPLIT_RULE_POINTS
+ * (one transform, no batch) when it estimates, or forced; hm__fft_split_create refuses what it
+ * cannot split. */
+#define HM_SPLIT_MIN_POINTS  4096
+#define HM_SPLIT_RULE_POINTS ((int64_t)1 << 18)
 enum { SPLIT_NONE, SPLIT_TIMED, SPLIT_FORCED };
 static int split_wanted(const hm_context *ctx, const fftw_backend_plan *p)
 {
@@ -345,9 +360,11 @@ static int split_wanted(const hm_context *ctx, const fftw_backend_plan *p)
         return SPLIT_NONE;
     if (mode == HM_CPU_FFT_ALWAYS)
         return SPLIT_FORCED;
-    return d->effort == HM_FFT_MEASURE && d->exec.num_threads >= 2 && d->n[0] >= HM_SPLIT_MIN_POINTS
-               ? SPLIT_TIMED
-               : SPLIT_NONE;
+    if (d->exec.num_threads < 2)
+        return SPLIT_NONE;
+    if (d->effort == HM_FFT_MEASURE)
+        return d->n[0] >= HM_SPLIT_MIN_POINTS ? SPLIT_TIMED : SPLIT_NONE;
+    return d->n[0] >= HM_SPLIT_RULE_POINTS && d->batch_rank == 0 ? SPLIT_FORCED : SPLIT_NONE;
 }
 
 /* Makes the split and keeps it if wanted and, when timed, faster than the plan so far (FFTW's,
@@ -389,9 +406,12 @@ static void try_split(hm_context *ctx, fftw_backend_plan *p)
                 t[0] * 1e3, (double)bytes / 1e6);
     } else {
         hm__log(ctx, HM_LOG_INFO,
-                "FFTW: %lld points split %lld x %lld, two passes of blocks, as the context's CPU "
-                "FFT options ask (not timed); the split holds %.1f MB",
-                (long long)d->n[0], (long long)n1, (long long)n2, (double)bytes / 1e6);
+                "FFTW: %lld points split %lld x %lld, two passes of blocks, %s (not timed); the "
+                "split holds %.1f MB",
+                (long long)d->n[0], (long long)n1, (long long)n2,
+                ctx->cpu_fft.split == HM_CPU_FFT_AUTO ? "by rule"
+                                                      : "as the context's CPU FFT options ask",
+                (double)bytes / 1e6);
     }
     p->split = split;
 }
@@ -431,6 +451,7 @@ static hm_status cpu_fft_plan(hm_context *ctx, const void *desc, const void *arg
         return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for an FFT plan");
     p->d = *(const hm_fft_desc *)desc;
     p->threads = p->d.exec.num_threads;
+    hm__fftw_wisdom_read(ctx);
     hm_status st = plan_with(ctx, &p->d, p->threads, 0, &p->plan);
     if (st != HM_STATUS_SUCCESS) {
         free(p);
@@ -438,6 +459,8 @@ static hm_status cpu_fft_plan(hm_context *ctx, const void *desc, const void *arg
     }
     for (size_t i = 0; i < HM_ARRAY_LEN(strategies); i++)
         strategies[i].try_it(ctx, p);
+    if (p->d.effort == HM_FFT_MEASURE)
+        hm__fftw_wisdom_write(ctx);
     *out = p;
     return HM_STATUS_SUCCESS;
 }

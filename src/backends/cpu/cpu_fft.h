@@ -9,6 +9,12 @@
 /* Starts FFTW's threads once per process (before any plan). */
 void hm__fftw_init(void);
 
+/* The per-machine wisdom file (hetmath/cpu.h): read once per process before the first plan,
+ * written after a measured plan; as the context's options say. Never fails a call: what goes
+ * wrong is logged. */
+void hm__fftw_wisdom_read(hm_context *ctx);
+void hm__fftw_wisdom_write(hm_context *ctx);
+
 /* Bytes of an input and an output element of d's transform. */
 size_t hm__fftw_elem_in(const hm_fft_desc *d);
 size_t hm__fftw_elem_out(const hm_fft_desc *d);

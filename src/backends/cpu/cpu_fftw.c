@@ -1,8 +1,12 @@
 /* FFTW's side of the CPU FFT backend: its planner (global state in FFTW, so serialised behind
  * one lock with the thread count it reads), plans for the backend and for the split, execution
  * on new arrays (FFTW's new-array functions: thread-safe), wisdom and the version. */
+#define _DEFAULT_SOURCE /* mkstemp */
+#include <errno.h>
 #include <fftw3.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,25 +151,88 @@ void *hm__fftw_rows_plan(const hm_fft_desc *d, int64_t n, int64_t rows, int64_t 
                          d->effort == HM_FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE);
 }
 
-/* Wisdom: the double and single precision strings, one after the other, in one file. */
+/* ---- wisdom ------------------------------------------------------------------------------- */
+
+/* The double and single precision wisdom, one after the other (malloc'ed), or NULL. */
+static char *wisdom_text(void)
+{
+    pthread_mutex_lock(&planner_lock);
+    char *wd = fftw_export_wisdom_to_string();
+    char *wf = fftwf_export_wisdom_to_string();
+    pthread_mutex_unlock(&planner_lock);
+    char *text = NULL;
+    if (wd && wf && (text = malloc(strlen(wd) + strlen(wf) + 2)))
+        sprintf(text, "%s\n%s", wd, wf);
+    free(wd);
+    free(wf);
+    return text;
+}
+
+/* Imports text made by wisdom_text (modifies it); 1 when both precisions were FFTW wisdom. The
+ * float wisdom starts at the second "(fftw-" header. */
+static int wisdom_import(char *text)
+{
+    char *second = strstr(text + 1, "(fftw-");
+    if (!second)
+        return 0;
+    second[-1] = '\0';
+    pthread_mutex_lock(&planner_lock);
+    int ok = fftw_import_wisdom_from_string(text) && fftwf_import_wisdom_from_string(second);
+    pthread_mutex_unlock(&planner_lock);
+    return ok;
+}
+
+/* A whole file, NUL-terminated (malloc'ed), or NULL. */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *text = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)n + 1))) {
+            size_t len = fread(text, 1, (size_t)n, f);
+            text[len] = '\0';
+        }
+    }
+    fclose(f);
+    return text;
+}
+
+/* Writes text to path whole, through a file beside it renamed over it; 0 with errno. */
+static int write_file(const char *path, const char *head, const char *text)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return 0;
+    FILE *f = fdopen(fd, "w");
+    int ok = f && fprintf(f, "%s%s", head, text) >= 0;
+    ok = (f ? fclose(f) == 0 : close(fd) == 0) && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+    }
+    return ok;
+}
+
 hm_status hm_fft_wisdom_export(hm_context *ctx, const char *path)
 {
     HM_ENTER(ctx, "hm_fft_wisdom_export");
     if (!path)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "hm_fft_wisdom_export: path is NULL");
-    pthread_mutex_lock(&planner_lock);
-    char *wd = fftw_export_wisdom_to_string();
-    char *wf = fftwf_export_wisdom_to_string();
-    pthread_mutex_unlock(&planner_lock);
-    hm_status st = HM_STATUS_SUCCESS;
-    FILE *f = fopen(path, "w");
-    if (!wd || !wf || !f || fprintf(f, "%s\n%s", wd, wf) < 0)
-        st = hm__fail(ctx, HM_STATUS_FFTW_ERROR, "hm_fft_wisdom_export: cannot write %s", path);
-    if (f && fclose(f) != 0 && st == HM_STATUS_SUCCESS)
-        st = hm__fail(ctx, HM_STATUS_FFTW_ERROR, "hm_fft_wisdom_export: cannot write %s", path);
-    free(wd);
-    free(wf);
-    return st;
+    char *text = wisdom_text();
+    int ok = text && write_file(path, "", text);
+    int e = errno;
+    free(text);
+    if (!ok)
+        return hm__fail(ctx, HM_STATUS_FFTW_ERROR, "hm_fft_wisdom_export: cannot write %s: %s",
+                        path, text ? strerror(e) : "no memory");
+    return HM_STATUS_SUCCESS;
 }
 
 hm_status hm_fft_wisdom_import(hm_context *ctx, const char *path)
@@ -173,36 +240,125 @@ hm_status hm_fft_wisdom_import(hm_context *ctx, const char *path)
     HM_ENTER(ctx, "hm_fft_wisdom_import");
     if (!path)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "hm_fft_wisdom_import: path is NULL");
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return hm__fail(ctx, HM_STATUS_FFTW_ERROR, "hm_fft_wisdom_import: cannot open %s", path);
-    char *text = NULL;
-    size_t len = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            text = malloc((size_t)n + 1);
-            if (text) {
-                len = fread(text, 1, (size_t)n, f);
-                text[len] = '\0';
-            }
-        }
-    }
-    fclose(f);
-    /* The float wisdom starts at the second "(fftw-3.3" header. */
-    char *second = text ? strstr(text + 1, "(fftw-") : NULL;
-    int ok = 0;
-    if (second) {
-        second[-1] = '\0';
-        pthread_mutex_lock(&planner_lock);
-        ok = fftw_import_wisdom_from_string(text) && fftwf_import_wisdom_from_string(second);
-        pthread_mutex_unlock(&planner_lock);
-    }
+    char *text = read_file(path);
+    if (!text)
+        return hm__fail(ctx, HM_STATUS_FFTW_ERROR, "hm_fft_wisdom_import: cannot open %s: %s", path,
+                        strerror(errno));
+    int ok = wisdom_import(text);
     free(text);
     if (!ok)
         return hm__fail(ctx, HM_STATUS_FFTW_ERROR,
                         "hm_fft_wisdom_import: %s does not hold hetmath's FFTW wisdom", path);
     return HM_STATUS_SUCCESS;
+}
+
+/* ---- the per-machine wisdom file (hetmath/cpu.h) ------------------------------------------- */
+
+#define HM_WISDOM_HEAD "hetmath fftw wisdom 1\n"
+
+/* The file the context's options name, or the default; 0 when there is none to use. */
+static int wisdom_path(const hm_context *ctx, char *buf, size_t size)
+{
+    if (ctx->cpu_fft.wisdom_file == HM_CPU_FFT_NEVER)
+        return 0;
+    if (ctx->cpu_fft.wisdom_path)
+        return snprintf(buf, size, "%s", ctx->cpu_fft.wisdom_path) < (int)size;
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg == '/')
+        return snprintf(buf, size, "%s/hetmath/fftw-wisdom", xdg) < (int)size;
+    if (home && *home)
+        return snprintf(buf, size, "%s/.cache/hetmath/fftw-wisdom", home) < (int)size;
+    return 0;
+}
+
+/* "machine: <CPU model>; <n> cpus; <FFTW version>\n": wisdom is only good where it was made. */
+static void machine_line(char *buf, size_t size)
+{
+    char model[160] = "unknown CPU", line[256];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (colon && strncmp(line, "model name", 10) == 0) {
+            snprintf(model, sizeof model, "%s", colon + 2);
+            model[strcspn(model, "\n")] = '\0';
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    snprintf(buf, size, "machine: %s; %ld cpus; %s\n", model, sysconf(_SC_NPROCESSORS_ONLN),
+             fftw_version);
+}
+
+/* The file read in this process: FFTW's wisdom is the process's, so once is enough. */
+static pthread_mutex_t wisdom_file_lock = PTHREAD_MUTEX_INITIALIZER;
+static char wisdom_read_path[1024];
+
+void hm__fftw_wisdom_read(hm_context *ctx)
+{
+    char path[1024], machine[320];
+    if (!wisdom_path(ctx, path, sizeof path))
+        return;
+    pthread_mutex_lock(&wisdom_file_lock);
+    bool done = strcmp(wisdom_read_path, path) == 0;
+    snprintf(wisdom_read_path, sizeof wisdom_read_path, "%s", path);
+    pthread_mutex_unlock(&wisdom_file_lock);
+    if (done)
+        return;
+    char *text = read_file(path);
+    if (!text) {
+        hm__log(ctx, HM_LOG_DEBUG, "FFTW: no wisdom file at %s yet", path);
+        return;
+    }
+    machine_line(machine, sizeof machine);
+    size_t head = strlen(HM_WISDOM_HEAD), mach = strlen(machine);
+    if (strncmp(text, HM_WISDOM_HEAD, head) != 0)
+        hm__log(ctx, HM_LOG_INFO, "FFTW: %s is not a hetmath wisdom file; ignored", path);
+    else if (strncmp(text + head, machine, mach) != 0)
+        hm__log(ctx, HM_LOG_INFO,
+                "FFTW: the wisdom in %s was made on another machine or FFTW; ignored (it is "
+                "replaced after the next measured plan)",
+                path);
+    else if (!wisdom_import(text + head + mach))
+        hm__log(ctx, HM_LOG_INFO, "FFTW: %s does not hold FFTW wisdom; ignored", path);
+    else
+        hm__log(ctx, HM_LOG_DEBUG, "FFTW: wisdom read from %s", path);
+    free(text);
+}
+
+/* mkdir -p of path's folder (0700 for what it makes). */
+static void make_folder(const char *path)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            (void)mkdir(dir, 0700);
+            *p = '/';
+        }
+}
+
+void hm__fftw_wisdom_write(hm_context *ctx)
+{
+    char path[1024], head[400];
+    if (!wisdom_path(ctx, path, sizeof path))
+        return;
+    char *text = wisdom_text();
+    if (!text)
+        return;
+    snprintf(head, sizeof head, "%s", HM_WISDOM_HEAD);
+    machine_line(head + strlen(head), sizeof head - strlen(head));
+    make_folder(path);
+    pthread_mutex_lock(&wisdom_file_lock);
+    int ok = write_file(path, head, text);
+    int e = errno;
+    pthread_mutex_unlock(&wisdom_file_lock);
+    free(text);
+    if (ok)
+        hm__log(ctx, HM_LOG_DEBUG, "FFTW: wisdom written to %s", path);
+    else
+        hm__log(ctx, HM_LOG_INFO, "FFTW: cannot write the wisdom file %s: %s", path, strerror(e));
 }
 
 void hm__cpu_fft_version(char *buf, size_t size)
