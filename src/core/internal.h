@@ -52,9 +52,9 @@ struct hm_context {
     size_t pinned_pool_bytes;
     size_t pinned_held; /* bytes the staging pool holds now (≤ pinned_pool_bytes) */
     hm_pipeline_schedule pipeline_schedule;
-    hm_cpu_fft_options cpu_fft;      /* the CPU FFT's strategies (hetmath/cpu.h) */
+    hm_cpu_fft_options cpu_fft;     /* the CPU FFT's strategies (hetmath/cpu.h) */
     char cpu_fft_wisdom_path[1024]; /* cpu_fft.wisdom_path points here when set */
-    bool pipeline_tile_timing;  /* time every pipeline tile (hetmath/debug.h) */
+    bool pipeline_tile_timing;      /* time every pipeline tile (hetmath/debug.h) */
 
     void *backend_state[HM_BACKEND_SLOTS]; /* owned by each backend, released by it */
     struct hm_plan_cache *plans;           /* stateless calls' plan cache */
