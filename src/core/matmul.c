@@ -53,31 +53,31 @@ static char matrix_order(const hm_tensor *t, int64_t *ld)
     return 0;
 }
 
-/* Element offsets of the matrix of each flat batch entry of D's batch shape. */
-static void batch_offsets(const hm_tensor *x, const int64_t *bshape, int nb, int64_t batch,
-                          int64_t *out)
+/* Element offset of the matrix of flat batch entry f of D's batch shape, in x. */
+static int64_t batch_offset(const hm_tensor *x, const int64_t *bshape, int nb, int64_t f)
 {
     int xb = x->ndim - 2;
-    for (int64_t f = 0; f < batch; f++) {
-        int64_t rem = f, off = 0;
-        for (int d = nb - 1; d >= 0; d--) {
-            int64_t i = rem % bshape[d];
-            rem /= bshape[d];
-            int xd = d - (nb - xb);
-            if (xd >= 0 && x->shape[xd] != 1)
-                off += i * x->strides[xd];
-        }
-        out[f] = off;
+    int64_t rem = f, off = 0;
+    for (int d = nb - 1; d >= 0; d--) {
+        int64_t i = rem % bshape[d];
+        rem /= bshape[d];
+        int xd = d - (nb - xb);
+        if (xd >= 0 && x->shape[xd] != 1)
+            off += i * x->strides[xd];
     }
+    return off;
 }
 
-static bool offsets_uniform(const int64_t *o, int64_t batch, int64_t *stride)
+/* Whether x's batch entries are evenly spaced from 0 (then *stride, 0 for one entry or a
+ * broadcast operand). */
+static bool offsets_uniform(const hm_tensor *x, const int64_t *bshape, int nb, int64_t batch,
+                            int64_t *stride)
 {
-    *stride = batch > 1 ? o[1] - o[0] : 0;
+    *stride = batch > 1 ? batch_offset(x, bshape, nb, 1) : 0;
     for (int64_t f = 0; f < batch; f++)
-        if (o[f] != o[0] + f * *stride)
+        if (batch_offset(x, bshape, nb, f) != f * *stride)
             return false;
-    return o[0] == 0;
+    return true;
 }
 
 static hm_status mm_options(hm_context *ctx, hm_op_plan *p, const void *opts)
@@ -122,26 +122,28 @@ static hm_status map_to_column_major(hm_context *ctx, struct hm_matmul_plan *mp)
     d->autotune = mp->opts.autotune;
     d->exec = p->exec;
 
-    /* Batch: one strided call when every operand's entries are evenly spaced. */
+    /* Batch: one strided call when every operand's entries are evenly spaced; else a call per
+     * entry, at offsets kept in the plan. */
     const hm_tensor *D = &p->ex[MM_D];
     int nb = D->ndim - 2;
-    mp->offsets = malloc(sizeof(int64_t) * 3 * (size_t)(mp->batch > 0 ? mp->batch : 1));
-    if (!mp->offsets)
-        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for batch offsets",
-                        p->api);
-    int64_t *oa_ = mp->offsets, *ob_ = oa_ + mp->batch, *od_ = ob_ + mp->batch;
-    batch_offsets(&p->ex[MM_A], D->shape, nb, mp->batch, oa_);
-    batch_offsets(&p->ex[MM_B], D->shape, nb, mp->batch, ob_);
-    batch_offsets(D, D->shape, nb, mp->batch, od_);
     int64_t sa, sb, sd;
-    bool ua = offsets_uniform(oa_, mp->batch, &sa), ub = offsets_uniform(ob_, mp->batch, &sb),
-         ud = offsets_uniform(od_, mp->batch, &sd);
-    mp->uniform = ua && ub && ud;
+    mp->uniform = offsets_uniform(&p->ex[MM_A], D->shape, nb, mp->batch, &sa) &&
+                  offsets_uniform(&p->ex[MM_B], D->shape, nb, mp->batch, &sb) &&
+                  offsets_uniform(D, D->shape, nb, mp->batch, &sd);
     d->batch = mp->uniform ? mp->batch : 1;
     if (mp->uniform) {
         (d->swapped ? &d->second : &d->first)->batch_stride = sa;
         (d->swapped ? &d->first : &d->second)->batch_stride = sb;
         d->out.batch_stride = sd;
+    } else {
+        mp->offsets = malloc(sizeof(int64_t) * 3 * (size_t)mp->batch);
+        if (!mp->offsets)
+            return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for batch offsets",
+                            p->api);
+        const hm_tensor *ops[3] = {&p->ex[MM_A], &p->ex[MM_B], D};
+        for (int k = 0; k < 3; k++)
+            for (int64_t f = 0; f < mp->batch; f++)
+                mp->offsets[k * mp->batch + f] = batch_offset(ops[k], D->shape, nb, f);
     }
     char why[160] = "";
     if (!hm__backend_supports(p->backend, HM_OP_MATMUL, d, why, sizeof why))

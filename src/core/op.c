@@ -9,10 +9,10 @@
 
 #include "core/plan_cache.h"
 
-void hm__op_plan_destroy(hm_op_plan *p)
+/* Releases what a plan holds (registrations, backend plans, the operation's own), not the plan's
+ * memory. */
+static void release(hm_op_plan *p)
 {
-    if (!p)
-        return;
     for (int i = 0; i < HM_OP_MAX_OPERANDS; i++)
         hm__host_pin_release(p->ctx, &p->pin[i]);
     if (p->backend) {
@@ -22,6 +22,13 @@ void hm__op_plan_destroy(hm_op_plan *p)
     }
     if (p->def->release)
         p->def->release(p);
+}
+
+void hm__op_plan_destroy(hm_op_plan *p)
+{
+    if (!p)
+        return;
+    release(p);
     free(p);
 }
 
@@ -103,14 +110,12 @@ static hm_status check_operands(hm_context *ctx, const char *fn, hm_op_plan *p,
     return HM_STATUS_SUCCESS;
 }
 
-/* Options, operands, the operation's own specification: a new plan of def, not yet planned. */
+/* Options, operands, the operation's own specification, into p (def->plan_size zeroed bytes):
+ * a plan of def, not yet planned. On failure p holds nothing. */
 static hm_status specify(hm_context *ctx, const hm_op_def *def, const char *fn, hm_op_class kind,
                          const hm_tensor *const in[], const void *opts, bool pointers,
-                         hm_op_plan **out)
+                         hm_op_plan *p)
 {
-    hm_op_plan *p = calloc(1, def->plan_size);
-    if (!p)
-        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for a plan", fn);
     p->def = def;
     p->ctx = ctx;
     p->kind = kind;
@@ -129,12 +134,9 @@ static hm_status specify(hm_context *ctx, const hm_op_def *def, const char *fn, 
         st = def->specify(ctx, p, in);
     if (st == HM_STATUS_SUCCESS && overlap >= 0)
         st = aliasing_failure(ctx, fn, def, overlap);
-    if (st != HM_STATUS_SUCCESS) {
-        hm__op_plan_destroy(p);
-        return st;
-    }
-    *out = p;
-    return HM_STATUS_SUCCESS;
+    if (st != HM_STATUS_SUCCESS)
+        release(p);
+    return st;
 }
 
 /* ---- the specification's log and the guard --------------------------------------------- */
@@ -243,8 +245,18 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
                       const hm_tensor *const in[], hm_tensor *out, const void *opts)
 {
     const char *fn = def->names[kind];
-    hm_op_plan *spec = NULL, *p = NULL;
-    hm_status st = specify(ctx, def, fn, kind, in, opts, true, &spec);
+    /* The call's specification lives on the stack: a cache hit allocates nothing. */
+    union {
+        hm_op_plan base;
+        max_align_t align;
+        unsigned char bytes[HM_OP_PLAN_MAX];
+    } buf;
+    if (def->plan_size > sizeof buf)
+        return hm__fail(ctx, HM_STATUS_INTERNAL, "%s: a plan of %zu bytes is over %zu", fn,
+                        def->plan_size, sizeof buf);
+    memset(&buf, 0, def->plan_size);
+    hm_op_plan *spec = &buf.base, *p = NULL;
+    hm_status st = specify(ctx, def, fn, kind, in, opts, true, spec);
     if (st != HM_STATUS_SUCCESS)
         return st;
     if (spec->register_host) {
@@ -265,10 +277,16 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
     def->key(spec, key.options);
     p = hm__plan_cache_get(ctx, fn, &key, sizeof key);
     if (!p) {
-        if ((st = plan(ctx, spec, in)) != HM_STATUS_SUCCESS)
+        if (!(p = malloc(def->plan_size))) {
+            st = hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for a plan", fn);
             goto done;
-        p = spec;
+        }
+        memcpy(p, spec, def->plan_size); /* p owns what the specification holds */
         spec = NULL;
+        if ((st = plan(ctx, p, in)) != HM_STATUS_SUCCESS) {
+            hm__op_plan_destroy(p);
+            return st;
+        }
         /* On failure the cache has destroyed the plan. */
         if ((st = hm__plan_cache_put(ctx, fn, &key, sizeof key, p, cache_destroy)) !=
             HM_STATUS_SUCCESS)
@@ -282,7 +300,8 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
     }
     st = hm__op_run(ctx, p, in, out);
 done:
-    hm__op_plan_destroy(spec);
+    if (spec)
+        release(spec);
     return st;
 }
 
@@ -293,10 +312,14 @@ hm_status hm__op_plan_create(hm_context *ctx, const hm_op_def *def, const char *
     if (!out)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the output pointer is NULL", fn);
     *out = NULL;
-    hm_op_plan *p = NULL;
-    hm_status st = specify(ctx, def, fn, kind, in, opts, false, &p);
-    if (st != HM_STATUS_SUCCESS)
+    hm_op_plan *p = calloc(1, def->plan_size);
+    if (!p)
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for a plan", fn);
+    hm_status st = specify(ctx, def, fn, kind, in, opts, false, p);
+    if (st != HM_STATUS_SUCCESS) {
+        free(p);
         return st;
+    }
     log_specification(ctx, p);
     bool pointers = true;
     for (int i = 0; i < def->count; i++)

@@ -25,7 +25,8 @@
 #include "core/registration.h"
 
 #define HM_OP_MAX_OPERANDS 5
-#define HM_OP_KEY_BYTES    128 /* the options part of a plan cache key */
+#define HM_OP_KEY_BYTES    128  /* the options part of a plan cache key */
+#define HM_OP_PLAN_MAX     8192 /* the largest plan of an operation (a stateless call's spec) */
 
 /* What an operand is to its operation. */
 enum {

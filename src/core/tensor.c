@@ -1,5 +1,6 @@
 /* Tensors and memory: allocation in any space through the owning backend, and the full check
- * of an operand (its view, its declared space, and where its pointer really lives). */
+ * of an operand (its view, its declared space, and where its pointer really lives). The check
+ * runs on every call: nothing is formatted unless it fails. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,6 @@ hm_status hm__check_operand(hm_context *ctx, const char *fn, const char *operand
     hm_status st = hm__tensor_validate(t, why, sizeof why);
     if (st != HM_STATUS_SUCCESS)
         return hm__fail(ctx, st, "%s: operand %s is invalid: %s", fn, operand, why);
-    hm_device_format(t->device, dev, sizeof dev);
     if (t->device.type != HM_DEVICE_HOST && t->device.type != HM_DEVICE_CUDA &&
         t->device.type != HM_DEVICE_CUDA_HOST)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
@@ -91,16 +91,17 @@ hm_status hm__check_operand(hm_context *ctx, const char *fn, const char *operand
         if (!hm__backend_for_memory(t->device))
             return hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
                             "%s: operand %s is declared %s but hetmath was built without CUDA", fn,
-                            operand, dev);
+                            operand, hm_device_format(t->device, dev, sizeof dev));
         if (ctx->device_count == 0)
             return hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE,
                             "%s: operand %s is declared %s but there is no CUDA device", fn,
-                            operand, dev);
+                            operand, hm_device_format(t->device, dev, sizeof dev));
         if (t->device.type == HM_DEVICE_CUDA &&
             (t->device.id < 0 || t->device.id >= ctx->device_count))
             return hm__fail(ctx, HM_STATUS_DEVICE_NOT_FOUND,
                             "%s: operand %s is declared on %s, which does not exist (%d device%s)",
-                            fn, operand, dev, ctx->device_count, ctx->device_count == 1 ? "" : "s");
+                            fn, operand, hm_device_format(t->device, dev, sizeof dev),
+                            ctx->device_count, ctx->device_count == 1 ? "" : "s");
     } else if (t->device.id != 0) {
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
                         "%s: operand %s is host memory with device id %d (must be 0)", fn, operand,
@@ -120,19 +121,18 @@ hm_status hm__check_operand(hm_context *ctx, const char *fn, const char *operand
     st = hm__backend_locate(ctx, t->data, &space, &pinned);
     if (st != HM_STATUS_SUCCESS)
         return st;
-    hm_device_format(space, where, sizeof where);
     switch (t->device.type) {
     case HM_DEVICE_HOST:
         if (space.type == HM_DEVICE_CUDA)
             return hm__fail(ctx, HM_STATUS_SPACE_MISMATCH,
                             "%s: operand %s is declared host but its pointer is memory of %s", fn,
-                            operand, where);
+                            operand, hm_device_format(space, where, sizeof where));
         break;
     case HM_DEVICE_CUDA_HOST:
         if (space.type == HM_DEVICE_CUDA)
             return hm__fail(ctx, HM_STATUS_SPACE_MISMATCH,
                             "%s: operand %s is declared pinned but its pointer is memory of %s", fn,
-                            operand, where);
+                            operand, hm_device_format(space, where, sizeof where));
         if (!pinned)
             return hm__fail(ctx, HM_STATUS_SPACE_MISMATCH,
                             "%s: operand %s is declared pinned but its pointer is pageable host "
@@ -143,11 +143,13 @@ hm_status hm__check_operand(hm_context *ctx, const char *fn, const char *operand
         if (space.type != HM_DEVICE_CUDA)
             return hm__fail(ctx, HM_STATUS_SPACE_MISMATCH,
                             "%s: operand %s is declared %s but its pointer is %s memory", fn,
-                            operand, dev, pinned ? "pinned host" : "host");
+                            operand, hm_device_format(t->device, dev, sizeof dev),
+                            pinned ? "pinned host" : "host");
         if (space.id != t->device.id)
             return hm__fail(ctx, HM_STATUS_SPACE_MISMATCH,
                             "%s: operand %s is declared %s but its pointer is memory of %s", fn,
-                            operand, dev, where);
+                            operand, hm_device_format(t->device, dev, sizeof dev),
+                            hm_device_format(space, where, sizeof where));
         break;
     }
     return HM_STATUS_SUCCESS;
