@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The GPU check, run on the H100 test machine (through the device tool): build with CUDA, run the
+# The GPU check, run on a lent GPU machine (through the device tool): build with CUDA, run the
 # whole ctest suite (the cuda label included), run compute-sanitizer over the CUDA tests, run the
-# peer benchmarks, and print a short table last. Logs and JSON go under $OUT.
-#   scripts/gpu-check.sh [--quick|--tests]
+# peer benchmarks, and print a short table last. Logs and JSON go under $OUT (at most 7 files).
+#   scripts/gpu-check.sh [--quick|--tests|--bench]
 #   (--quick: fewer benchmark sizes; --tests: build, tests, compute-sanitizer and demo only, for
-#   a round of changes that moves no figure)
+#   a round of changes that moves no figure; --bench: build, diagnostics and peers only, for a
+#   second call on the same machine after --tests, each within the tool's 10 minutes)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-check-out}
@@ -13,6 +14,8 @@ quick=""
 [ "${1:-}" = "--quick" ] && quick="--quick"
 tests_only=""
 [ "${1:-}" = "--tests" ] && tests_only=1
+bench_only=""
+[ "${1:-}" = "--bench" ] && bench_only=1
 build=build-gpu
 summary=()
 note() { summary+=("$1"); echo "== $1"; }
@@ -31,6 +34,7 @@ else
     note "build: FAILED (see build.log)"; tail -40 "$OUT/build.log"; printf '%s\n' "${summary[@]}"; exit 1
 fi
 
+if [ -z "$bench_only" ]; then
 ctest --test-dir $build --output-on-failure > "$OUT/ctest.log" 2>&1
 rc=$?
 note "ctest: $(grep -E 'tests passed' "$OUT/ctest.log" || echo 'no summary') (exit $rc)"
@@ -60,14 +64,27 @@ note "compute-sanitizer: $([ $san_fail -eq 0 ] && echo clean || echo "$san_fail 
 $(grep -cE '(ERROR|RACECHECK) SUMMARY' "$OUT/sanitizer.log") runs clean)"
 
 { $build/hetmath demo && $build/hetmath info && $build/hetmath estimate-transfer --size notebook; } \
-    > "$OUT/demo.txt" 2>&1 && note "demo, info, estimate-transfer: ok" ||
+    > "$OUT/checks.txt" 2>&1 && note "demo, info, estimate-transfer: ok" ||
     note "demo, info, estimate-transfer: FAILED"
+{
+    echo "## the injected-failure walks (points at each site)"
+    $build/tests/test_faults_cuda 2>&1 | grep -E "alloc|points|checks"
+    $build/tests/test_faults 2>&1 | grep -E "alloc|checks"
+    echo "## what a run of the command costs before any work (wall seconds, peak RSS)"
+    for args in "--help" "fft --help" "info"; do
+        python3 bench/coldstart.py $build/hetmath $args
+    done
+} >> "$OUT/checks.txt" 2>&1
+fi
 
 # Diagnostics: where the time of a pipelined host-operand matmul goes (the tiles, the log's
 # overlap line), and what autotuning measures against the heuristic's choice.
 if [ -n "$tests_only" ]; then
     printf '%s\n' "${summary[@]}"
     exit 0
+fi
+if [ -n "$bench_only" ] && ! ls $build/hetmath >/dev/null 2>&1; then
+    note "no build: run --tests first"; exit 1
 fi
 
 {
@@ -105,10 +122,15 @@ fi
             --memory cuda:0 --advanced --tf32 --autotune $tune --repeat 10 --warmup 2 2>&1 |
             grep -E 'autotune|algorithm|^matmul' | tail -12
     done
-    for shape in 10000 1048576; do
-        echo "## fft c64 $shape, memory host, --measure: what the CPU planner kept"
-        HETMATH_LOG_LEVEL=info $build/hetmath bench fft --shape $shape --memory host --measure \
-            --repeat 20 --warmup 2 2>&1 | grep -E 'FFTW:|^fft' | head -4
+    for shape in 10000 1048576 16777216 4096,4096; do
+        axes=""
+        [ "$shape" = 4096,4096 ] && axes="--axes 1"
+        for how in "" --measure; do
+            echo "## fft c64 $shape, memory host, ${how:-default}: what the CPU planner took"
+            XDG_CACHE_HOME=$(mktemp -d) HETMATH_LOG_LEVEL=info $build/hetmath bench fft \
+                --shape $shape $axes --memory host $how --repeat 10 --warmup 2 2>&1 |
+                grep -E 'FFTW:|execution space|^fft' | head -5
+        done
     done
 } > "$OUT/diagnostics.txt"
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "hetmath/debug.h"
 
 enum call {
     CALL_COPY,
@@ -22,6 +23,9 @@ enum call {
     CALL_LEDGER_RECORD,
     CALL_BENCH,
     CALL_DEVICE_INFO,
+    CALL_CPU_FFT_OPTIONS,
+    CALL_PIPELINE_TIMING,
+    CALL_LEDGER_TOTALS,
 };
 
 typedef struct fx {
@@ -37,6 +41,8 @@ typedef struct fx {
     int alloc_ndim;
     int64_t alloc_shape[HM_MAX_NDIM + 1];
     int level, guard_dir, guard_mode, ledger_index, device_id, null_ctx, null_out, repeat;
+    hm_cpu_fft_options co;
+    int per_tile;
     hm_fft_plan *fplan;
     hm_matmul_plan *mplan;
 } fx;
@@ -79,6 +85,8 @@ static void baseline(fx *f, hm_context *ctx)
     f->guard_dir = HM_TRANSFER_H2D;
     f->guard_mode = HM_GUARD_ERROR;
     f->repeat = 1;
+    hm_cpu_fft_options_init(&f->co);
+    f->co.wisdom_file = HM_CPU_FFT_NEVER;
 }
 
 #define MUT(name, body)                                                                            \
@@ -201,6 +209,18 @@ MUT(gd_mode, f->guard_mode = 3)
 MUT(lr_index, f->ledger_index = 1000000)
 MUT(bn_repeat, f->repeat = 0)
 MUT(di_neg, f->device_id = -1)
+MUT(fo_overwrite_2,
+    (f->fo.type = HM_FFT_C2R, f->fo.direction = HM_FFT_INVERSE, f->fo.overwrite_input = 2))
+MUT(fo_threads_max, f->fo.execution = hm_execution_cpu(HM_MAX_THREADS + 1))
+MUT(mm_beta_alloc_d, (f->mo.beta = 2, f->pD = &f->D, f->D.data = NULL, f->D.ndim = 0))
+MUT(mm_k0_epilog, (f->A.shape[1] = 0, f->B.shape[0] = 0, f->mo.epilog = HM_EPILOG_RELU))
+MUT(co_split, f->co.split = HM_CPU_FFT_STREAM)
+MUT(co_rows, f->co.row_blocks = 9)
+MUT(co_block, f->co.row_block_bytes = (size_t)2 << 30)
+MUT(co_wisdom, f->co.wisdom_file = 7)
+MUT(co_size, f->co.size = 3)
+MUT(co_null, f->null_out = 1)
+MUT(pt_two, f->per_tile = 2)
 
 #define NOGPU HM_STATUS_CUDA_UNAVAILABLE
 typedef struct bad_case {
@@ -433,13 +453,37 @@ static const bad_case cases[] = {
     {"guard mode 3", CALL_SET_GUARD, gd_mode, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
      "hm_transfer_set_guard: mode 3"},
     {"ledger record out of range", CALL_LEDGER_RECORD, lr_index, S(INVALID_ARGUMENT),
-     S(INVALID_ARGUMENT), NULL},
+     S(INVALID_ARGUMENT), "hm_ledger_record: the index is past the records kept"},
     {"bench: repeat 0", CALL_BENCH, bn_repeat, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
      "hm_bench_run: repeat must be at least 1"},
     {"bench: NULL result", CALL_BENCH, null_out, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
      "hm_bench_run: the result pointer is NULL"},
     {"device info: id -1", CALL_DEVICE_INFO, di_neg, NOGPU, S(DEVICE_NOT_FOUND),
      "hm_context_device_info"},
+    {"fft: overwrite_input 2", CALL_FFT, fo_overwrite_2, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
+     "hm_fft: overwrite_input 2 is neither 0 nor 1"},
+    {"fft: threads above HM_MAX_THREADS", CALL_FFT, fo_threads_max, S(INVALID_EXECUTION),
+     S(INVALID_EXECUTION), "hm_fft: cpu execution with 4097 threads (must be 1 to 4096"},
+    {"matmul: beta with no C and an allocated D", CALL_MATMUL, mm_beta_alloc_d, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_matmul: beta is 2 but there is no C"},
+    {"advanced: K = 0 with an epilog", CALL_MATMUL_ADV, mm_k0_epilog, NOGPU, S(NOT_SUPPORTED),
+     "hm_matmul_advanced: "},
+    {"cpu fft options: split stream", CALL_CPU_FFT_OPTIONS, co_split, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_context_set_cpu_fft_options: split 3"},
+    {"cpu fft options: row blocks 9", CALL_CPU_FFT_OPTIONS, co_rows, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_context_set_cpu_fft_options: row_blocks 9"},
+    {"cpu fft options: a 2 GiB block", CALL_CPU_FFT_OPTIONS, co_block, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_context_set_cpu_fft_options: a block of 2147483648 bytes"},
+    {"cpu fft options: wisdom_file 7", CALL_CPU_FFT_OPTIONS, co_wisdom, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_context_set_cpu_fft_options: wisdom_file 7"},
+    {"cpu fft options: size 3", CALL_CPU_FFT_OPTIONS, co_size, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_context_set_cpu_fft_options: options size 3"},
+    {"cpu fft options: NULL", CALL_CPU_FFT_OPTIONS, co_null, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_context_set_cpu_fft_options: the options are NULL"},
+    {"pipeline timing 2", CALL_PIPELINE_TIMING, pt_two, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
+     "hm_debug_set_pipeline_timing: per_tile 2"},
+    {"ledger totals: NULL output", CALL_LEDGER_TOTALS, null_out, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_ledger_totals: the output pointer is NULL"},
 };
 
 static hm_status noop(hm_context *ctx, void *user)
@@ -500,6 +544,14 @@ static hm_status run_case(const bad_case *c, fx *f, hm_context *other)
         return st;
     case CALL_DEVICE_INFO:
         return hm_context_device_info(ctx, f->device_id, &info);
+    case CALL_CPU_FFT_OPTIONS:
+        return hm_context_set_cpu_fft_options(ctx, f->null_out ? NULL : &f->co);
+    case CALL_PIPELINE_TIMING:
+        return hm_debug_set_pipeline_timing(ctx, f->per_tile);
+    case CALL_LEDGER_TOTALS: {
+        hm_transfer_totals tot;
+        return hm_ledger_totals(ctx, f->null_out ? NULL : &tot);
+    }
     }
     return HM_STATUS_INTERNAL;
 }
