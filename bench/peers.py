@@ -78,6 +78,8 @@ def main():
     ap.add_argument("--bin", required=True, help="the hetmath command")
     ap.add_argument("--out", required=True, help="JSON file for the full results")
     ap.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    ap.add_argument("--multigpu", action="store_true",
+                    help="only the rows of two GPUs (copies between them, operations over both)")
     a = ap.parse_args()
 
     import numpy as np
@@ -105,6 +107,13 @@ def main():
               f"{peer_name} {peer_s * 1e3:.3f} ms", file=sys.stderr, flush=True)
 
     rep = 5 if a.quick else 20
+    if a.multigpu:
+        if not gpu or cp.cuda.runtime.getDeviceCount() < 2:
+            print("peers: fewer than two GPUs; no two-GPU rows", file=sys.stderr)
+        else:
+            two_gpu_rows(a, add, cp, np)
+        report(a, rows)
+        return
     pinned_gbps = {}
     # ---- copies ----------------------------------------------------------------------------
     if gpu:
@@ -333,6 +342,89 @@ def main():
         add("matmul f32 64^3 cuda:0 (small call)", hm["median_s"], "raw cuBLASLt",
             raw["matmul_f32_64_s"], goal=1.3)
 
+    report(a, rows)
+
+
+def two_gpu_rows(a, add, cp, np):
+    """Two GPUs: copies between them against CuPy's memcpyPeer (peer access enabled for CuPy
+    too, its best case), and host-operand operations over both devices against hetmath on one
+    and against CuPy splitting the rows over the two in two threads."""
+    import threading
+    for i, j in ((0, 1), (1, 0)):
+        with cp.cuda.Device(i):
+            try:
+                cp.cuda.runtime.deviceEnablePeerAccess(j)
+            except cp.cuda.runtime.CUDARuntimeError:
+                pass  # already enabled
+    nbytes = 256 << 20
+    with cp.cuda.Device(0):
+        src = cp.ones(nbytes // 4, dtype=cp.float32)
+    with cp.cuda.Device(1):
+        dst = cp.empty(nbytes // 4, dtype=cp.float32)
+
+    def sync_both():
+        for d in (0, 1):
+            cp.cuda.Device(d).synchronize()
+
+    for frm, to, s_, d_ in (("cuda:0", "cuda:1", src, dst), ("cuda:1", "cuda:0", dst, src)):
+        peer = wall(lambda: cp.cuda.runtime.memcpyPeer(d_.data.ptr, d_.device.id, s_.data.ptr,
+                                                       s_.device.id, nbytes), sync_both, 20, 3)
+        for layout, goal in (([], 1 / 0.9), (["--transpose"], 2.0)):
+            hm = hetmath(a.bin, "copy", "--bytes", "256M", "--from", frm, "--to", to, *layout,
+                         "--repeat", "20", "--warmup", "3")
+            add(f"copy 256M {frm}->{to}{' transposed' if layout else ''}", hm["median_s"],
+                "cupy memcpyPeer", peer, goal=goal,
+                extra={"hetmath_gbps": hm["gbps"], "peer_gbps": nbytes / peer / 1e9})
+    del src, dst
+
+    M, N, K = 8000, 2000, 4000  # the notebook's host-operand matmul
+    rng = np.random.default_rng(3)
+    Ah = (rng.random((M, K), dtype=np.float32) - 0.5).astype(np.float32)
+    Bh = (rng.random((K, N), dtype=np.float32) - 0.5).astype(np.float32)
+    Dh = np.empty((M, N), dtype=np.float32)
+
+    def split():
+        def part(d, rows):
+            with cp.cuda.Device(d):
+                Dh[rows] = (cp.asarray(Ah[rows]) @ cp.asarray(Bh)).get()
+        ts = [threading.Thread(target=part, args=(d, slice(d * M // 2, (d + 1) * M // 2)))
+              for d in (0, 1)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+    two_thread = wall(split, sync_both, 5, 2)
+
+    def mm(memory, exec_):
+        return hetmath(a.bin, "matmul", "--m", str(M), "--n", str(N), "--k", str(K), "--memory",
+                       memory, "--advanced", "--exec", exec_, "--repeat", "5", "--warmup", "2")
+
+    # the host's own copy rate (pageable into pinned, hetmath's threads): pageable operands
+    # over two links are bound by it
+    host = hetmath(a.bin, "copy", "--bytes", "1G", "--from", "host", "--to", "pinned",
+                   "--repeat", "3", "--warmup", "1")
+    staged_floor = 4 * (M * K + K * N + M * N) / (host["gbps"] * 1e9)
+    for memory in ("pinned", "host"):
+        one, two, ratios = rounds(lambda: mm(memory, "cuda:0")["median_s"],
+                                  lambda: mm(memory, "cuda:0,1")["median_s"])
+        add(f"matmul f32 notebook, {memory} operands, cuda:0,1", two, "hm on cuda:0", one,
+            goal=0.6 if memory == "pinned" else None, ratios=[1 / r for r in ratios])
+        if memory == "host":
+            add("matmul f32 notebook, host operands, cuda:0,1", two, "cupy two threads",
+                two_thread, goal=0.12)
+            add("matmul f32 notebook, host operands, cuda:0,1", two, "host copy floor",
+                staged_floor, goal=1.2, extra={"host_gbps": host["gbps"]})
+    x = "4096,4096"
+    def fft(exec_):
+        return hetmath(a.bin, "fft", "--shape", x, "--axes", "1", "--memory", "pinned",
+                       "--exec", exec_, "--repeat", "5", "--warmup", "2")["median_s"]
+    one, two, ratios = rounds(lambda: fft("cuda:0"), lambda: fft("cuda:0,1"))
+    add("fft c64 4096,4096 pinned operands, cuda:0,1", two, "hm on cuda:0", one, goal=0.6,
+        ratios=[1 / r for r in ratios])
+
+
+def report(a, rows):
     with open(a.out, "w") as f:
         json.dump({"rows": rows}, f, indent=1)
     print(f"{'case':52} {'hetmath':>11} {'peer':>11} {'peer time':>11} {'ratio':>7} {'goal':>7}")

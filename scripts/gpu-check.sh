@@ -2,10 +2,12 @@
 # The GPU check, run on a lent GPU machine (through the device tool): build with CUDA, run the
 # whole ctest suite (the cuda label included), run compute-sanitizer over the CUDA tests, run the
 # peer benchmarks, and print a short table last. Logs and JSON go under $OUT (at most 7 files).
-#   scripts/gpu-check.sh [--quick|--tests|--bench]
+#   scripts/gpu-check.sh [--quick|--tests|--bench|--multigpu]
 #   (--quick: fewer benchmark sizes; --tests: build, tests, compute-sanitizer and demo only, for
 #   a round of changes that moves no figure; --bench: build, diagnostics and peers only, for a
-#   second call on the same machine after --tests, each within the tool's 10 minutes)
+#   second call on the same machine after --tests, each within the tool's 10 minutes;
+#   --multigpu: on a machine of two GPUs or more, build, the multigpu tests under
+#   compute-sanitizer, the two-GPU diagnostics and peer rows)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-check-out}
@@ -16,6 +18,9 @@ tests_only=""
 [ "${1:-}" = "--tests" ] && tests_only=1
 bench_only=""
 [ "${1:-}" = "--bench" ] && bench_only=1
+multigpu=""
+[ "${1:-}" = "--multigpu" ] && multigpu=1
+gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 build=build-gpu
 summary=()
 note() { summary+=("$1"); echo "== $1"; }
@@ -34,22 +39,55 @@ else
     note "build: FAILED (see build.log)"; tail -40 "$OUT/build.log"; printf '%s\n' "${summary[@]}"; exit 1
 fi
 
+if [ -n "$multigpu" ]; then
+    ctest --test-dir $build -L multigpu --output-on-failure > "$OUT/ctest.log" 2>&1
+    note "ctest multigpu label ($gpus GPUs): $(grep -E 'tests passed' "$OUT/ctest.log") (exit $?)"
+    grep -E 'skipped' "$OUT/ctest.log" | head -2
+    HETMATH_TEST_QUICK=1 timeout 300 compute-sanitizer --tool memcheck --leak-check full \
+        --error-exitcode 3 $build/tests/test_multigpu > "$OUT/sanitizer.log" 2>&1
+    note "compute-sanitizer memcheck, test_multigpu: exit $? ($(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer.log") clean)"
+    {
+        for layout in "" --transpose; do
+            echo "## copy 256M cuda:0 -> cuda:1 $layout"
+            HETMATH_LOG_LEVEL=info $build/hetmath bench copy --bytes 256M --from cuda:0 \
+                --to cuda:1 $layout --repeat 10 --warmup 2 2>&1 | grep -E 'cuda:1:|transfer #1 |^copy'
+        done
+        for mem in pinned host; do
+            echo "## notebook, memory $mem, exec cuda:0,1"
+            HETMATH_LOG_LEVEL=info $build/hetmath bench matmul --m 8000 --n 2000 --k 4000 \
+                --memory $mem --advanced --exec cuda:0,1 --repeat 5 --warmup 1 2>&1 |
+                grep -E 'device set|part|pipelined|transfer #|^matmul' | head -12
+        done
+    } > "$OUT/diagnostics.txt" 2>&1
+    PYTHONUNBUFFERED=1 timeout 400 python3 bench/peers.py --bin $build/hetmath --multigpu \
+        --out "$OUT/peers.json" > "$OUT/peers.log" 2>&1 && note "peers --multigpu: ok" ||
+        note "peers --multigpu: FAILED (see peers.log)"
+    echo
+    tail -20 "$OUT/peers.log"
+    echo
+    printf '%s\n' "${summary[@]}"
+    exit 0
+fi
+
 if [ -z "$bench_only" ]; then
 ctest --test-dir $build --output-on-failure > "$OUT/ctest.log" 2>&1
 rc=$?
 note "ctest: $(grep -E 'tests passed' "$OUT/ctest.log" || echo 'no summary') (exit $rc)"
 note "ctest cuda label: $(ctest --test-dir $build -L cuda 2>&1 | grep -E 'tests passed')"
+note "ctest multigpu label ($gpus GPUs): $(ctest --test-dir $build -L multigpu 2>&1 | grep -E 'tests passed')"
 grep -E '^device 0:' -r $build/Testing/Temporary/LastTest.log | head -1 | sed 's/^/   /'
 
 san_fail=0
 : > "$OUT/sanitizer.log"
+multi=""
+[ "$gpus" -ge 2 ] && multi=$build/tests/test_multigpu
 for t in $build/tests/test_transfer_cuda $build/tests/test_fft_cuda $build/tests/test_matmul_cuda \
-    $build/tests/test_faults_cuda $build/tests/test_concurrency_cuda; do
+    $build/tests/test_faults_cuda $build/tests/test_concurrency_cuda $multi; do
     for tool in memcheck racecheck; do
         # racecheck looks at shared-memory hazards: our kernels are in the transfer and FFT
         # tests; cuBLASLt's are not ours to check.
         case "$(basename $t)" in
-        test_matmul_cuda | test_faults_cuda | test_concurrency_cuda)
+        test_matmul_cuda | test_faults_cuda | test_concurrency_cuda | test_multigpu)
             [ "$tool" = racecheck ] && continue ;;
         esac
         echo "### compute-sanitizer --tool $tool $t" >> "$OUT/sanitizer.log"

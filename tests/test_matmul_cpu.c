@@ -179,8 +179,8 @@ static void cases_cpu(void)
 {
     hm_context *ctx = hm_test_context(&g_log, HM_LOG_WARN);
     mm_run runs[] = {
-        {hm_device_host(), {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO}, 0, 0, "cpu default"},
-        {hm_device_host(), {HM_EXEC_CPU, HM_AUTO, 1}, 0, 0, "cpu 1 thread"},
+        {hm_device_host(), hm_execution_default(), 0, 0, "cpu default"},
+        {hm_device_host(), hm_execution_cpu(1), 0, 0, "cpu 1 thread"},
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
         run_mm_cases(ctx, &runs[i]);

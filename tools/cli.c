@@ -203,7 +203,7 @@ int parse_space(const char *s, hm_device *out)
     return 0;
 }
 
-/* "cpu", "cpu:N" (threads), "cuda:N". */
+/* "cpu", "cpu:N" (threads), "cuda:N", "cuda:0,1" (a device set, each named once). */
 int parse_exec(const char *s, hm_execution *out)
 {
     long long v;
@@ -215,11 +215,31 @@ int parse_exec(const char *s, hm_execution *out)
         *out = hm_execution_cpu((int)v);
         return 1;
     }
-    if (strncmp(s, "cuda:", 5) == 0 && parse_int(s + 5, 0, 1 << 20, &v)) {
+    if (strncmp(s, "cuda:", 5) != 0)
+        return 0;
+    if (!strchr(s, ',')) {
+        if (!parse_int(s + 5, 0, 1 << 20, &v))
+            return 0;
         *out = hm_execution_cuda((int)v);
         return 1;
     }
-    return 0;
+    /* cuda:0,1: a device set */
+    int ids[HM_MAX_DEVICE_SET + 1], n = 0;
+    char item[32];
+    for (const char *p = s + 5; n <= HM_MAX_DEVICE_SET;) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item)
+            return 0;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (!parse_int(item, 0, 63, &v))
+            return 0;
+        ids[n++] = (int)v;
+        if (p[len] == '\0')
+            break;
+        p += len + 1;
+    }
+    return hm_execution_cuda_set(ids, n, out) == HM_STATUS_SUCCESS;
 }
 
 int usage_error(const char *cmd, const char *msg, const char *detail)

@@ -66,7 +66,7 @@ const char *nearest_name(const char *word, const char *const *names);
 int parse_int(const char *s, long long lo, long long hi, long long *out);
 int parse_bytes(const char *s, long long *out);   /* 4096, 64K, 256M, 1G */
 int parse_space(const char *s, hm_device *out);   /* host, pinned, cuda:N */
-int parse_exec(const char *s, hm_execution *out); /* cpu, cpu:T, cuda:N */
+int parse_exec(const char *s, hm_execution *out); /* cpu, cpu:T, cuda:N, cuda:0,1 */
 int parse_shape(const char *s, int64_t *shape, int *ndim);
 int parse_axes(const char *s, hm_fft_options *o); /* up to 3 axes such as 0,-1 */
 int parse_dtype(const char *s, hm_dtype *out);

@@ -26,15 +26,17 @@ static hm_status run_copy(hm_context *ctx, void *user)
 
 static int bench_copy(args *a)
 {
-    static const arg_spec spec[] = {
-        {"--bytes", 1}, {"--from", 1}, {"--to", 1}, BENCH_COMMON_SPEC, {NULL, 0}};
+    static const arg_spec spec[] = {{"--bytes", 1},     {"--from", 1},     {"--to", 1},
+                                    {"--transpose", 0}, BENCH_COMMON_SPEC, {NULL, 0}};
     int rc = args_parse(a, "bench copy", spec, 0);
     if (rc)
         return rc;
     if (arg_flag(a, "--help")) {
-        printf("usage: hetmath bench copy [--bytes SIZE] --from SPACE --to SPACE [--repeat R]\n"
-               "                          [--warmup W] [--json]\n"
-               "  SPACE is host, pinned or cuda:N; SIZE like 4096, 64K, 256M, 1G (default 64M).\n");
+        printf("usage: hetmath bench copy [--bytes SIZE] --from SPACE --to SPACE [--transpose]\n"
+               "                          [--repeat R] [--warmup W] [--json]\n"
+               "  SPACE is host, pinned or cuda:N; SIZE like 4096, 64K, 256M, 1G (default 64M).\n"
+               "  --transpose: a square f32 matrix of about SIZE, row-major at the source and\n"
+               "  column-major at the destination (a strided copy).\n");
         return 0;
     }
     hm_bench_options b;
@@ -56,13 +58,22 @@ static int bench_copy(args *a)
         return usage_error("bench copy", "needs --to SPACE (host, pinned or cuda:N)", NULL);
     if (!parse_space(s, &to))
         return usage_error("bench copy", "--to takes host, pinned or cuda:N", s);
-    int64_t n = bytes / 4;
+    int transpose = arg_flag(a, "--transpose");
+    int64_t side = (int64_t)sqrt((double)(bytes / 4));
+    int64_t n = transpose ? side * side : bytes / 4, shape[2] = {side, side};
     copy_job j;
-    TRY("allocating the source", hm_tensor_alloc(g_ctx, from, HM_DTYPE_F32, 1, &n, &j.src));
-    hm_status st = hm_tensor_alloc(g_ctx, to, HM_DTYPE_F32, 1, &n, &j.dst);
+    TRY("allocating the source", hm_tensor_alloc(g_ctx, from, HM_DTYPE_F32, transpose ? 2 : 1,
+                                                 transpose ? shape : &n, &j.src));
+    hm_status st =
+        hm_tensor_alloc(g_ctx, to, HM_DTYPE_F32, transpose ? 2 : 1, transpose ? shape : &n, &j.dst);
     if (st != HM_STATUS_SUCCESS) {
         hm_tensor_free(g_ctx, &j.src);
         return op_failed("allocating the destination", st);
+    }
+    hm_tensor whole = j.dst; /* what hm_tensor_free releases */
+    if (transpose) {
+        j.dst.strides[0] = 1;
+        j.dst.strides[1] = side;
     }
     if (from.type != HM_DEVICE_CUDA)
         memset(j.src.data, 1, (size_t)n * 4); /* touch every page before timing */
@@ -82,14 +93,15 @@ static int bench_copy(args *a)
         hm_device_format(to, ts, sizeof ts);
         snprintf(hj, sizeof hj,
                  "\"operation\": \"copy\", \"bytes\": %lld, \"from\": \"%s\", \"to\": \"%s\", "
-                 "\"memory\": \"%s\", \"execution\": \"%s\"",
-                 (long long)n * 4, fs, ts, fs,
+                 "\"layout\": \"%s\", \"memory\": \"%s\", \"execution\": \"%s\"",
+                 (long long)n * 4, fs, ts, transpose ? "transposed" : "contiguous", fs,
                  from.type == HM_DEVICE_CUDA || to.type == HM_DEVICE_CUDA ? "copy engine" : "cpu");
-        snprintf(ht, sizeof ht, "copy %s -> %s, %lld bytes", fs, ts, (long long)n * 4);
+        snprintf(ht, sizeof ht, "copy %s -> %s, %lld bytes%s", fs, ts, (long long)n * 4,
+                 transpose ? ", transposed" : "");
         print_bench(hj, ht, &r, "gbps", (double)n * 4 / 1e9, json);
         hm_bench_result_free(&r);
     }
-    hm_tensor_free(g_ctx, &j.dst);
+    hm_tensor_free(g_ctx, &whole);
     hm_tensor_free(g_ctx, &j.src);
     return st == HM_STATUS_SUCCESS ? 0 : op_failed("hm_copy", st);
 }
@@ -117,7 +129,7 @@ static int bench_fft(args *a)
         printf(
             "usage: hetmath bench fft [--shape N1,N2,..] [--axes A,..] [--dtype c64|c128|f32|f64]\n"
             "                         [--inverse] [--real] [--memory host|pinned|cuda:N]\n"
-            "                         [--exec cpu|cpu:T|cuda:N] [--measure] [--repeat R]\n"
+            "                         [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--measure] [--repeat R]\n"
             "                         [--warmup W] [--tiles fixed|measured] [--json]\n"
             "  Default: --shape 1048576 --dtype c64 --memory host. --real makes it r2c (f32/f64\n"
             "  input), or c2r with --inverse. GFLOP/s by 5·N·log2(N) per transform. --tiles:\n"
@@ -148,7 +160,10 @@ static int bench_fft(args *a)
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("bench fft", "--memory takes host, pinned or cuda:N", s);
     if ((s = arg_value(a, "--exec")) && !parse_exec(s, &j.o.execution))
-        return usage_error("bench fft", "--exec takes cpu, cpu:THREADS (1 to 4096) or cuda:N", s);
+        return usage_error("bench fft",
+                           "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set of devices "
+                           "such as cuda:0,1",
+                           s);
     int inverse = arg_flag(a, "--inverse"), real = arg_flag(a, "--real");
     if (arg_flag(a, "--measure"))
         j.o.effort = HM_FFT_MEASURE;
@@ -232,7 +247,8 @@ static int bench_matmul(args *a)
                "[--tf32]\n"
                "                            [--autotune N] [--memory host|pinned|cuda:N] "
                "[--register]\n"
-               "                            [--exec cpu|cpu:T|cuda:N] [--repeat R] [--warmup W] "
+               "                            [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--repeat R] "
+               "[--warmup W] "
                "[--json]\n"
                "                            [--tiles fixed|measured]\n"
                "  D = A·B with A (B, M, K) and B (B, K, N) (no batch dimension when B is 1).\n"
@@ -276,7 +292,9 @@ static int bench_matmul(args *a)
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("bench matmul", "--memory takes host, pinned or cuda:N", s);
     if ((s = arg_value(a, "--exec")) && !parse_exec(s, &j.o.execution))
-        return usage_error("bench matmul", "--exec takes cpu, cpu:THREADS (1 to 4096) or cuda:N",
+        return usage_error("bench matmul",
+                           "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set of devices "
+                           "such as cuda:0,1",
                            s);
     j.advanced = arg_flag(a, "--advanced");
     j.o.tf32 = arg_flag(a, "--tf32");

@@ -98,7 +98,7 @@ int cmd_fft(args *a)
         printf(
             "usage: hetmath fft IN.npy -o OUT.npy [--inverse] [--real] [--n N] [--axes A,B,..]\n"
             "                  [--norm backward|ortho|forward|none] [--memory host|pinned|cuda:N]\n"
-            "                  [--exec cpu|cpu:T|cuda:N]\n"
+            "                  [--exec cpu|cpu:T|cuda:N|cuda:0,1]\n"
             "  Axes default to all axes (at most 3; a 0-d array is returned unchanged). --real is\n"
             "  the real-to-complex transform; with --inverse, complex-to-real with last-axis\n"
             "  length N (default 2*(m-1)). --norm as NumPy (backward: inverse scaled by 1/n);\n"
@@ -116,7 +116,10 @@ int cmd_fft(args *a)
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("fft", "--memory takes host, pinned or cuda:N", s);
     if ((s = arg_value(a, "--exec")) && !parse_exec(s, &o.execution))
-        return usage_error("fft", "--exec takes cpu, cpu:THREADS (1 to 4096) or cuda:N", s);
+        return usage_error("fft",
+                           "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set of devices "
+                           "such as cuda:0,1",
+                           s);
     if ((s = arg_value(a, "--n")) && !parse_int(s, 1, INT64_MAX / 2, &n))
         return usage_error("fft", "--n takes a positive length", s);
     if ((s = arg_value(a, "--axes")) && !parse_axes(s, &o))
@@ -185,7 +188,7 @@ int cmd_matmul(args *a)
                "                     [--advanced [--tf32] [--epilog relu|gelu|bias|relu_bias|"
                "gelu_bias]\n"
                "                     [--bias BIAS.npy]] [--memory host|pinned|cuda:N]\n"
-               "                     [--exec cpu|cpu:T|cuda:N]\n"
+               "                     [--exec cpu|cpu:T|cuda:N|cuda:0,1]\n"
                "  D = alpha*A@B + beta*C with NumPy's matmul semantics for batch dimensions\n"
                "  (operands of at least 2 dimensions). --beta needs --c: D is a new array.\n"
                "  --tf32, --epilog and --bias belong to --advanced (a GPU). D.npy is written\n"
@@ -202,7 +205,10 @@ int cmd_matmul(args *a)
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("matmul", "--memory takes host, pinned or cuda:N", s);
     if ((s = arg_value(a, "--exec")) && !parse_exec(s, &o.execution))
-        return usage_error("matmul", "--exec takes cpu, cpu:THREADS (1 to 4096) or cuda:N", s);
+        return usage_error("matmul",
+                           "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set of devices "
+                           "such as cuda:0,1",
+                           s);
     struct {
         const char *flag;
         double *v;

@@ -303,35 +303,56 @@ typedef enum hm_execution_kind {
  *  above it is refused as a mistake, never clamped). */
 #define HM_MAX_THREADS 4096
 
+/** The most devices an execution space of several devices may name. */
+#define HM_MAX_DEVICE_SET 8
+
 /**
  * An execution space. With HM_EXEC_CPU, `device_id` must be HM_AUTO and `num_threads` is
  * HM_AUTO (the cores this process may use) or 1 to HM_MAX_THREADS. With HM_EXEC_CUDA, `num_threads`
  * must be HM_AUTO and `device_id` is HM_AUTO (the operands' device, else 0) or an existing device.
  * With HM_EXEC_DEFAULT both must be HM_AUTO. A NULL hm_execution pointer means the default.
+ *
+ * Several devices (HM_EXEC_CUDA, `device_set` not 0, `device_id` HM_AUTO; made by
+ * hm_execution_cuda_set()): operations whose host operands are pipelined divide their rows
+ * between the devices, each device pipelining its part over its own link with its own staging
+ * buffers, and operands the parts share copied to each device once (from the first device over
+ * the devices' direct link where they have one). Everything else runs on one device of the set:
+ * the operands' device when it is in the set, else the lowest; the log says which and why.
  */
 typedef struct hm_execution {
     hm_execution_kind kind;
     int device_id;
     int num_threads;
+    uint64_t device_set; /**< HM_EXEC_CUDA only: 0 (one device), or bit i set for cuda:i */
 } hm_execution;
 
 static inline hm_execution hm_execution_default(void)
 {
-    hm_execution e = {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO};
+    hm_execution e = {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO, 0};
     return e;
 }
 
 static inline hm_execution hm_execution_cpu(int num_threads)
 {
-    hm_execution e = {HM_EXEC_CPU, HM_AUTO, num_threads};
+    hm_execution e = {HM_EXEC_CPU, HM_AUTO, num_threads, 0};
     return e;
 }
 
 static inline hm_execution hm_execution_cuda(int device_id)
 {
-    hm_execution e = {HM_EXEC_CUDA, device_id, HM_AUTO};
+    hm_execution e = {HM_EXEC_CUDA, device_id, HM_AUTO, 0};
     return e;
 }
+
+/**
+ * Sets @p out to the CUDA execution space of the @p count devices @p ids (in any order). Whether
+ * they exist is checked where the space is used (hm_execution_resolve()).
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT   @p ids or @p out NULL
+ * @retval HM_STATUS_INVALID_EXECUTION  @p count outside 1..HM_MAX_DEVICE_SET, an id outside
+ *                                      0..63, or an id named twice
+ */
+HM_API hm_status hm_execution_cuda_set(const int *ids, int count, hm_execution *out);
 
 /** Whether an operation is generic (runs where its operands are) or specialized (CUDA only). */
 typedef enum hm_op_class {
@@ -343,15 +364,20 @@ typedef enum hm_op_class {
  * Resolves where an operation over @p operands would run: a generic op
  * with the default space runs on the CPU for host/pinned operands and on their device for cuda
  * operands; a specialized op runs on CUDA (the operands' device, else device 0); an explicit
- * space is honoured. The result has a concrete kind, device id (CUDA) and thread count (CPU).
+ * space is honoured. The result has a concrete kind, device id (CUDA) and thread count (CPU); a
+ * device set keeps its devices in `device_set` (0 when it names one device, which is then
+ * `device_id`) and has as `device_id` the one that runs what is not divided: the operands' device
+ * when the set holds it, else the set's lowest.
  * @p operands may hold NULL entries (absent optional operands), which are skipped.
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT           a NULL context or result
  * @retval HM_STATUS_INVALID_EXECUTION          cpu with a device id, num_threads ≤ 0 or above
  *                                              HM_MAX_THREADS, cuda with
  *                                              num_threads, an unknown kind, a specialized op on
- *                                              cpu
- * @retval HM_STATUS_DEVICE_NOT_FOUND           the named device does not exist
+ *                                              cpu, a device set with another kind or with a
+ *                                              device id, or of more than HM_MAX_DEVICE_SET
+ * @retval HM_STATUS_DEVICE_NOT_FOUND           the named device (or one of the set) does not
+ *                                              exist
  * @retval HM_STATUS_CUDA_UNAVAILABLE           CUDA execution without CUDA or a device
  * @retval HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES  operands on two CUDA devices and no device
  *                                              named

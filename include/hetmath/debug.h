@@ -7,6 +7,7 @@
  *   and leaves the context usable.
  * - The count of backend plans a context holds, to check that failures release theirs.
  * - Per-tile timing of host-operand pipelines, for a timeline in the log.
+ * - Copies between devices without peer access, to test the staged path where peers exist.
  */
 #ifndef HETMATH_DEBUG_H
 #define HETMATH_DEBUG_H
@@ -51,6 +52,15 @@ HM_API long hm_debug_live_plans(const hm_context *ctx);
  * @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT NULL ctx or per_tile not 0 or 1
  */
 HM_API hm_status hm_debug_set_pipeline_timing(hm_context *ctx, int per_tile);
+
+/**
+ * With @p allow 0, copies between two CUDA devices of @p ctx never use peer access: they go
+ * through the pinned staging pool, as between devices that cannot reach each other, so that path
+ * can be tested on machines whose devices can. 1 (the default) uses peer access wherever the
+ * devices have it. Applies to pairs not yet used by the context (a pair's path is decided once).
+ * @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT NULL ctx or allow not 0 or 1
+ */
+HM_API hm_status hm_debug_set_peer_access(hm_context *ctx, int allow);
 
 #ifdef __cplusplus
 }

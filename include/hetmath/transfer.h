@@ -30,8 +30,12 @@ HM_API const char *hm_transfer_direction_name(hm_transfer_direction dir);
 /** How a copy was carried out. */
 typedef enum hm_transfer_path {
     HM_PATH_DIRECT = 0, /**< one copy engine (or memcpy) transfer, no staging */
-    HM_PATH_STAGED = 1, /**< through pinned staging buffers, in chunks */
-    HM_PATH_PACKED = 2, /**< a strided view packed/unpacked around a contiguous transfer */
+    HM_PATH_STAGED = 1, /**< through pinned staging buffers, in chunks: pageable host memory to or
+                             from a device, or between two devices that cannot reach each other */
+    HM_PATH_PACKED = 2, /**< a strided view packed/unpacked around a contiguous transfer (the log
+                             names the transfer's own path) */
+    HM_PATH_PEER = 3,   /**< between two devices over their direct link (NVLink or PCIe
+                             peer-to-peer), peer access enabled by hetmath on first use */
 } hm_transfer_path;
 
 /** One copy, as the ledger keeps it. */
@@ -67,7 +71,9 @@ typedef struct hm_transfer_totals {
  * layouts of the same shape and dtype. Blocking: returns when the bytes are in @p dst. Recorded
  * in the ledger (a same-space copy too, as h2h or d2d) and logged at INFO. An explicit copy is
  * never refused by the guard. Strided views are packed on the source side and unpacked on the
- * destination side around one contiguous transfer.
+ * destination side around one contiguous transfer. Between two devices the bytes go over the
+ * devices' direct link when they have one (peer access is enabled for the pair, both ways, on the
+ * first copy and stays enabled for the process), else through the pinned staging pool.
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument
  * @retval (any status of hm_tensor_check(), for either operand)

@@ -33,3 +33,13 @@ hm_status hm_debug_set_pipeline_timing(hm_context *ctx, int per_tile)
     ctx->pipeline_tile_timing = per_tile == 1;
     return HM_STATUS_SUCCESS;
 }
+
+hm_status hm_debug_set_peer_access(hm_context *ctx, int allow)
+{
+    HM_ENTER(ctx, "hm_debug_set_peer_access");
+    if (allow != 0 && allow != 1)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "hm_debug_set_peer_access: allow %d is neither 0 nor 1", allow);
+    ctx->peer_forbidden = allow == 0;
+    return HM_STATUS_SUCCESS;
+}

@@ -4,6 +4,57 @@
 
 #include "core/backend.h"
 
+static int count_bits(uint64_t set)
+{
+    int n = 0;
+    for (; set; set &= set - 1)
+        n++;
+    return n;
+}
+
+/* A device set: every device exists; the operands' device leads when the set holds it, else the
+ * lowest; a set of one is that device. */
+static hm_status resolve_set(hm_context *ctx, const char *fn, hm_execution *req, int cuda_dev,
+                             hm_execution *resolved)
+{
+    int n = count_bits(req->device_set), lowest = -1;
+    if (n > HM_MAX_DEVICE_SET)
+        return hm__fail(ctx, HM_STATUS_INVALID_EXECUTION,
+                        "%s: a device set of %d devices (at most %d)", fn, n, HM_MAX_DEVICE_SET);
+    for (int i = 0; i < 64; i++) {
+        if (!(req->device_set >> i & 1))
+            continue;
+        if (i >= ctx->device_count)
+            return hm__fail(ctx, HM_STATUS_DEVICE_NOT_FOUND,
+                            "%s: execution device cuda:%d of the set does not exist (%d device%s)",
+                            fn, i, ctx->device_count, ctx->device_count == 1 ? "" : "s");
+        lowest = lowest < 0 ? i : lowest;
+    }
+    bool holds = cuda_dev >= 0 && cuda_dev < 64 && (req->device_set >> cuda_dev & 1);
+    req->device_id = holds ? cuda_dev : lowest;
+    if (n == 1)
+        req->device_set = 0;
+    *resolved = *req;
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm_execution_cuda_set(const int *ids, int count, hm_execution *out)
+{
+    if (!ids || !out)
+        return HM_STATUS_INVALID_ARGUMENT;
+    if (count < 1 || count > HM_MAX_DEVICE_SET)
+        return HM_STATUS_INVALID_EXECUTION;
+    uint64_t set = 0;
+    for (int i = 0; i < count; i++) {
+        if (ids[i] < 0 || ids[i] > 63 || (set >> ids[i] & 1))
+            return HM_STATUS_INVALID_EXECUTION;
+        set |= (uint64_t)1 << ids[i];
+    }
+    *out = hm_execution_cuda(HM_AUTO);
+    out->device_set = set;
+    return HM_STATUS_SUCCESS;
+}
+
 hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execution *requested,
                                 hm_op_class op_class, const hm_tensor *const *operands,
                                 const char *const *names, int n, hm_execution *resolved)
@@ -22,7 +73,8 @@ hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execut
                 cuda_dev = t->device.id;
                 cuda_index = i;
             } else if (t->device.id != cuda_dev &&
-                       !(req.kind == HM_EXEC_CUDA && req.device_id != HM_AUTO)) {
+                       !(req.kind == HM_EXEC_CUDA &&
+                         (req.device_id != HM_AUTO || req.device_set != 0))) {
                 return hm__fail(ctx, HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES,
                                 "%s: operand %s is on cuda:%d but %s is on cuda:%d; name an "
                                 "execution device to copy them to",
@@ -33,6 +85,11 @@ hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execut
         }
     }
 
+    if (req.device_set != 0 && (req.kind != HM_EXEC_CUDA || req.device_id != HM_AUTO))
+        return hm__fail(ctx, HM_STATUS_INVALID_EXECUTION,
+                        "%s: a device set is a cuda execution space with device_id HM_AUTO (got "
+                        "kind %d, device_id %d)",
+                        fn, (int)req.kind, req.device_id);
     switch (req.kind) {
     case HM_EXEC_DEFAULT:
         if (req.device_id != HM_AUTO || req.num_threads != HM_AUTO)
@@ -88,6 +145,8 @@ hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execut
                         "%s: %s needs a CUDA execution space, but %s", fn,
                         op_class == HM_OP_SPECIALIZED ? "this operation" : "the request",
                         cuda ? "no CUDA device was found" : "hetmath was built without CUDA");
+    if (req.device_set != 0)
+        return resolve_set(ctx, fn, &req, cuda_dev, resolved);
     if (req.device_id == HM_AUTO)
         req.device_id = cuda_dev >= 0 ? cuda_dev : 0;
     if (req.device_id < 0 || req.device_id >= ctx->device_count)

@@ -55,6 +55,7 @@ struct hm_context {
     hm_cpu_fft_options cpu_fft;     /* the CPU FFT's strategies (hetmath/cpu.h) */
     char cpu_fft_wisdom_path[1024]; /* cpu_fft.wisdom_path points here when set */
     bool pipeline_tile_timing;      /* time every pipeline tile (hetmath/debug.h) */
+    bool peer_forbidden;            /* copies between devices staged (hetmath/debug.h) */
 
     void *backend_state[HM_BACKEND_SLOTS]; /* owned by each backend, released by it */
     struct hm_plan_cache *plans;           /* stateless calls' plan cache */

@@ -92,7 +92,14 @@ const char *hm__format_execution(const hm_execution *exec, char *buf, size_t siz
                  exec->num_threads == 1 ? "" : "s");
         break;
     case HM_EXEC_CUDA:
-        snprintf(buf, size, "cuda:%d", exec->device_id);
+        if (exec->device_set == 0) {
+            snprintf(buf, size, "cuda:%d", exec->device_id);
+            break;
+        }
+        size_t n = (size_t)snprintf(buf, size, "cuda:");
+        for (int i = 0; i < 64 && n < size; i++)
+            if (exec->device_set >> i & 1)
+                n += (size_t)snprintf(buf + n, size - n, "%s%d", n > 5 ? "," : "", i);
         break;
     default:
         snprintf(buf, size, "default");

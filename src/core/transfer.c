@@ -18,8 +18,8 @@ const char *hm_transfer_direction_name(hm_transfer_direction dir)
 
 static const char *path_name(hm_transfer_path path)
 {
-    static const char *const names[] = {"direct", "staged", "packed"};
-    return (path >= 0 && path <= HM_PATH_PACKED) ? names[path] : "unknown";
+    static const char *const names[] = {"direct", "staged", "packed", "peer"};
+    return (path >= 0 && path <= HM_PATH_PEER) ? names[path] : "unknown";
 }
 
 hm_transfer_direction hm__direction(hm_device src, hm_device dst)
@@ -57,7 +57,9 @@ hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operan
     }
 }
 
-void hm__ledger_add(hm_context *ctx, hm_transfer_record *r)
+/* Records r; `moved` is the path of the contiguous transfer inside a packed copy, named in the
+ * log beside it. */
+static void ledger_add(hm_context *ctx, hm_transfer_record *r, hm_transfer_path moved)
 {
     struct hm_ledger *l = &ctx->ledger;
     r->sequence = ++l->sequence;
@@ -78,19 +80,25 @@ void hm__ledger_add(hm_context *ctx, hm_transfer_record *r)
     if (hm__log_enabled(ctx, HM_LOG_INFO)) {
         char s[32], d[32], b[32];
         hm__log(ctx, HM_LOG_INFO,
-                "transfer #%llu %s %s: %s%s -> %s%s, %s in %.3f ms (%.2f GB/s), %s, %d chunk%s "
-                "[%s, %s]",
+                "transfer #%llu %s %s: %s%s -> %s%s, %s in %.3f ms (%.2f GB/s), %s%s%s%s, %d "
+                "chunk%s [%s, %s]",
                 (unsigned long long)r->sequence, hm_transfer_direction_name(r->direction),
                 r->operand, hm_device_format(r->src, s, sizeof s),
                 r->src_pinned && r->src.type == HM_DEVICE_HOST ? " (registered)" : "",
                 hm_device_format(r->dst, d, sizeof d),
                 r->dst_pinned && r->dst.type == HM_DEVICE_HOST ? " (registered)" : "",
                 hm__format_bytes(r->bytes, b, sizeof b), r->seconds * 1e3, r->gbps,
-                path_name(r->path), r->chunks, r->chunks == 1 ? "" : "s", r->operation,
-                r->implicit ? "implicit" : "explicit");
+                path_name(r->path), moved != r->path ? " (" : "",
+                moved != r->path ? path_name(moved) : "", moved != r->path ? ")" : "", r->chunks,
+                r->chunks == 1 ? "" : "s", r->operation, r->implicit ? "implicit" : "explicit");
     }
     if (l->fn)
         l->fn(r, l->fn_user_data);
+}
+
+void hm__ledger_add(hm_context *ctx, hm_transfer_record *r)
+{
+    ledger_add(ctx, r, r->path);
 }
 
 /* Same layout, both compact: the bytes can move as one block. */
@@ -118,6 +126,7 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
     r.implicit = implicit;
     r.path = HM_PATH_DIRECT;
     r.chunks = 1;
+    hm_transfer_path moved = HM_PATH_DIRECT;
     if (r.bytes == 0)
         return HM_STATUS_SUCCESS;
     if (implicit && ctx->guard[r.direction] == HM_GUARD_ERROR)
@@ -167,7 +176,7 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
                 to = dst_buf;
             }
             st = hm__backend_copy_bytes(ctx, operand, to, dst->device, from, src->device, r.bytes,
-                                        &r.path, &r.chunks);
+                                        &moved, &r.chunks);
             if (st != HM_STATUS_SUCCESS)
                 goto fail;
             if (dst_buf) {
@@ -180,7 +189,7 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
         }
     }
     r.seconds = hm__now() - t0;
-    hm__ledger_add(ctx, &r);
+    ledger_add(ctx, &r, r.path == HM_PATH_PACKED ? moved : r.path);
 fail:
     hm__free(ctx, src->device, src_buf);
     hm__free(ctx, dst->device, dst_buf);

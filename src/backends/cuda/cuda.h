@@ -35,6 +35,7 @@ typedef struct hm_cuda_state {
     size_t stage_chunk;
     int stage_count;
     int count;
+    signed char *peer;    /* count × count: 0 not decided yet, 1 peer access on, -1 staged */
     hm_cuda_device dev[]; /* count entries */
 } hm_cuda_state;
 
@@ -54,6 +55,12 @@ hm_status hm__cuda_device(hm_context *ctx, int id, hm_cuda_device **out);
 
 /* As hm__cuda_device, with the device's two copy streams made too. */
 hm_status hm__cuda_device_streams(hm_context *ctx, int id, hm_cuda_device **out);
+
+/* Whether devices a and b (a ≠ b) copy to each other directly: decided on the pair's first
+ * copy (both can access the other, and the context allows it: hetmath/debug.h), peer access then
+ * enabled both ways for the devices and for the context's memory pools on them, and the decision
+ * logged and remembered. */
+hm_status hm__cuda_peer(hm_context *ctx, int a, int b, bool *direct);
 
 /* Device memory from the device's stream-ordered pool; pinned memory; and their release. */
 hm_status hm__cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out);

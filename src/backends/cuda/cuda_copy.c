@@ -1,6 +1,7 @@
 /* Copies through the CUDA backend: where a pointer lives, host registration, contiguous copies
  * between spaces (pageable host memory staged through the pinned pool by host threads while the
- * copy engine drains it), strided copies and scaling on a device, and the measured link. */
+ * copy engine drains it; between devices over their direct link, or staged), strided copies and
+ * scaling on a device, and the measured link. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,80 @@ fail:
     return st;
 }
 
+/* Device a → device b through the pinned staging buffers, with no host thread in between: a's
+ * stream copies chunk i out into a buffer once b's stream has emptied it, b's stream copies it in
+ * once it is there, the two ordered by each device's staging events. */
+static hm_status staged_d2d(hm_context *ctx, char *dst, int b, const char *src, int a, size_t bytes,
+                            int *chunks)
+{
+    hm_cuda_state *s = hm__cuda_state(ctx);
+    hm_cuda_device *da = NULL, *db = NULL;
+    hm_status st = HM_STATUS_SUCCESS;
+    if ((st = hm__cuda_device(ctx, b, &db)) != HM_STATUS_SUCCESS ||
+        (st = hm__cuda_stage_setup(ctx, db, b)) != HM_STATUS_SUCCESS ||
+        (st = hm__cuda_device(ctx, a, &da)) != HM_STATUS_SUCCESS ||
+        (st = hm__cuda_stage_setup(ctx, da, a)) != HM_STATUS_SUCCESS)
+        return st;
+    size_t chunk = stage_len(s, bytes);
+    int i = 0;
+    for (size_t off = 0; off < bytes; off += chunk, i++) {
+        int k = i % s->stage_count;
+        size_t len = bytes - off < chunk ? bytes - off : chunk;
+        HM_CUDA_TRY(ctx, cudaSetDevice(a), "selecting cuda:%d", a);
+        HM_CUDA_TRY(ctx, cudaStreamWaitEvent(da->stream, db->stage_done[k], 0),
+                    "ordering a staged copy cuda:%d -> cuda:%d", a, b);
+        HM_CUDA_TRY(
+            ctx,
+            cudaMemcpyAsync(s->stage_buf[k], src + off, len, cudaMemcpyDeviceToHost, da->stream),
+            "copying a staged chunk of %zu bytes out of cuda:%d", len, a);
+        HM_CUDA_TRY(ctx, cudaEventRecord(da->stage_done[k], da->stream), "recording a copy");
+        HM_CUDA_TRY(ctx, cudaSetDevice(b), "selecting cuda:%d", b);
+        HM_CUDA_TRY(ctx, cudaStreamWaitEvent(db->stream, da->stage_done[k], 0),
+                    "ordering a staged copy cuda:%d -> cuda:%d", a, b);
+        HM_CUDA_TRY(
+            ctx,
+            cudaMemcpyAsync(dst + off, s->stage_buf[k], len, cudaMemcpyHostToDevice, db->stream),
+            "copying a staged chunk of %zu bytes into cuda:%d", len, b);
+        HM_CUDA_TRY(ctx, cudaEventRecord(db->stage_done[k], db->stream), "recording a copy");
+    }
+    HM_CUDA_TRY(ctx, cudaStreamSynchronize(db->stream), "waiting for a copy into cuda:%d", b);
+    *chunks = i;
+    return HM_STATUS_SUCCESS;
+fail:
+    (void)cudaStreamSynchronize(da->stream);
+    (void)cudaStreamSynchronize(db->stream);
+    return st;
+}
+
+/* Device a → device b: over their direct link when the pair has one, else staged. */
+static hm_status copy_d2d(hm_context *ctx, void *dst, int b, const void *src, int a, size_t bytes,
+                          hm_transfer_path *path, int *chunks)
+{
+    hm_cuda_device *da = NULL;
+    bool direct = false;
+    hm_status st = hm__cuda_device(ctx, b, &da);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__cuda_device(ctx, a, &da);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__cuda_peer(ctx, a, b, &direct);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    *chunks = 1;
+    if (!direct) {
+        *path = HM_PATH_STAGED;
+        return staged_d2d(ctx, dst, b, src, a, bytes, chunks);
+    }
+    *path = HM_PATH_PEER;
+    HM_CUDA_TRY(ctx, cudaSetDevice(a), "selecting cuda:%d", a);
+    HM_CUDA_TRY(ctx, cudaMemcpyPeerAsync(dst, b, src, a, bytes, da->stream),
+                "copying %zu bytes cuda:%d -> cuda:%d", bytes, a, b);
+    HM_CUDA_TRY(ctx, cudaStreamSynchronize(da->stream), "waiting for a copy cuda:%d -> cuda:%d", a,
+                b);
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
 hm_status hm__cuda_copy_bytes(hm_context *ctx, void *dst, hm_device dst_space, const void *src,
                               hm_device src_space, size_t bytes, hm_transfer_path *path,
                               int *chunks)
@@ -241,6 +316,8 @@ hm_status hm__cuda_copy_bytes(hm_context *ctx, void *dst, hm_device dst_space, c
     hm_device_format(src_space, s, sizeof s);
     hm_device_format(dst_space, t, sizeof t);
     bool src_dev = src_space.type == HM_DEVICE_CUDA, dst_dev = dst_space.type == HM_DEVICE_CUDA;
+    if (src_dev && dst_dev && src_space.id != dst_space.id)
+        return copy_d2d(ctx, dst, dst_space.id, src, src_space.id, bytes, path, chunks);
     int id = src_dev ? src_space.id : dst_space.id;
     st = hm__cuda_device(ctx, id, &d);
     if (st != HM_STATUS_SUCCESS)
@@ -264,14 +341,8 @@ hm_status hm__cuda_copy_bytes(hm_context *ctx, void *dst, hm_device dst_space, c
             st = HM_STATUS_SUCCESS;
         }
     }
-    if (src_dev && dst_dev && src_space.id != dst_space.id) {
-        HM_CUDA_TRY(ctx,
-                    cudaMemcpyPeerAsync(dst, dst_space.id, src, src_space.id, bytes, d->stream),
-                    "copying %zu bytes %s -> %s", bytes, s, t);
-    } else {
-        HM_CUDA_TRY(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, d->stream),
-                    "copying %zu bytes %s -> %s", bytes, s, t);
-    }
+    HM_CUDA_TRY(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, d->stream),
+                "copying %zu bytes %s -> %s", bytes, s, t);
     HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "waiting for a copy %s -> %s", s, t);
     return HM_STATUS_SUCCESS;
 fail:

@@ -16,6 +16,10 @@ hm_status hm__cuda_state_create(hm_context *ctx, int count)
     hm_cuda_state *s = calloc(1, sizeof *s + (size_t)count * sizeof s->dev[0]);
     if (!s)
         return HM_STATUS_OUT_OF_HOST_MEMORY;
+    if (count > 0 && !(s->peer = calloc((size_t)count * (size_t)count, 1))) {
+        free(s);
+        return HM_STATUS_OUT_OF_HOST_MEMORY;
+    }
     s->count = count;
     ctx->backend_state[HM_BACKEND_CUDA] = s;
     return HM_STATUS_SUCCESS;
@@ -101,6 +105,7 @@ void hm__cuda_state_destroy(hm_context *ctx)
         cudaFreeHost(s->stage_buf[b]);
     ctx->pinned_held = 0;
     (void)cudaGetLastError();
+    free(s->peer);
     free(s);
     ctx->backend_state[HM_BACKEND_CUDA] = NULL;
 }
@@ -128,6 +133,60 @@ static hm_status device_pool(hm_context *ctx, int id, hm_cuda_device **out)
                     "configuring the memory pool of cuda:%d", id);
     }
     *out = d;
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
+/* Device `from` may access memory of device `to`: for cudaMalloc'd memory (the device's peer
+ * access, process-wide; already on is fine) and for the context's pool on `to`. */
+static hm_status grant_peer(hm_context *ctx, int from, int to)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    hm_cuda_device *d = NULL;
+    if ((st = device_pool(ctx, to, &d)) != HM_STATUS_SUCCESS)
+        return st;
+    struct cudaMemAccessDesc access;
+    memset(&access, 0, sizeof access);
+    access.location.type = cudaMemLocationTypeDevice;
+    access.location.id = from;
+    access.flags = cudaMemAccessFlagsProtReadWrite;
+    HM_CUDA_TRY(ctx, cudaMemPoolSetAccess(d->pool, &access, 1),
+                "giving cuda:%d access to the memory pool of cuda:%d", from, to);
+    HM_CUDA_TRY(ctx, cudaSetDevice(from), "selecting cuda:%d", from);
+    cudaError_t e = cudaDeviceEnablePeerAccess(to, 0);
+    if (e == cudaErrorPeerAccessAlreadyEnabled)
+        (void)cudaGetLastError();
+    else
+        HM_CUDA_TRY(ctx, e, "enabling peer access from cuda:%d to cuda:%d", from, to);
+fail:
+    return st;
+}
+
+hm_status hm__cuda_peer(hm_context *ctx, int a, int b, bool *direct)
+{
+    hm_cuda_state *s = hm__cuda_state(ctx);
+    hm_status st = HM_STATUS_SUCCESS;
+    signed char *ab = &s->peer[a * s->count + b], *ba = &s->peer[b * s->count + a];
+    if (*ab == 0) {
+        int can_ab = 0, can_ba = 0;
+        HM_CUDA_TRY(ctx, cudaDeviceCanAccessPeer(&can_ab, a, b),
+                    "asking whether cuda:%d reaches cuda:%d", a, b);
+        HM_CUDA_TRY(ctx, cudaDeviceCanAccessPeer(&can_ba, b, a),
+                    "asking whether cuda:%d reaches cuda:%d", b, a);
+        bool peer = can_ab && can_ba && !ctx->peer_forbidden;
+        if (peer && ((st = grant_peer(ctx, a, b)) != HM_STATUS_SUCCESS ||
+                     (st = grant_peer(ctx, b, a)) != HM_STATUS_SUCCESS))
+            return st;
+        *ab = *ba = peer ? 1 : -1;
+        hm__log(ctx, HM_LOG_INFO, "cuda:%d <-> cuda:%d: %s", a, b,
+                peer                  ? "peer access enabled; copies go over the direct link"
+                : ctx->peer_forbidden ? "peer access not used (hm_debug_set_peer_access); copies "
+                                        "staged through pinned memory"
+                                      : "the devices cannot reach each other; copies staged "
+                                        "through pinned memory");
+    }
+    *direct = *ab > 0;
     return HM_STATUS_SUCCESS;
 fail:
     return st;
