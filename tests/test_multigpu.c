@@ -380,12 +380,334 @@ static void second_device_faults(void)
     hm_context_destroy(ctx);
 }
 
+/* ---- one operation over both devices ------------------------------------------------------ */
+
+enum { SM = 3001, SK = 1003, SN = 517 }; /* A 12 MB: pipelined; rows that do not divide evenly */
+
+typedef struct split_mm {
+    hm_tensor A, B, D;
+    float *ref; /* D from one device, device operands */
+} split_mm;
+
+/* Host operands in `space` with fresh values, and the one-device product of them. */
+static void split_make(hm_context *ctx, split_mm *s, hm_device space)
+{
+    int64_t sa[2] = {SM, SK}, sb[2] = {SK, SN}, sd[2] = {SM, SN};
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, HM_DTYPE_F32, 2, sa, &s->A), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, HM_DTYPE_F32, 2, sb, &s->B), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, HM_DTYPE_F32, 2, sd, &s->D), HM_STATUS_SUCCESS);
+    s->ref = malloc(sizeof(float) * SM * SN);
+    CHECK(s->ref != NULL);
+}
+
+/* New values in A and B, and their product on cuda:0 from device operands into s->ref. */
+static void split_values(hm_context *ctx, split_mm *s)
+{
+    fill_f32(s->A.data, (int64_t)SM * SK);
+    fill_f32(s->B.data, (int64_t)SK * SN);
+    memset(s->D.data, 0xff, sizeof(float) * SM * SN);
+    hm_tensor a, b, d = {0}, ref;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F32, 2, s->A.shape, &a),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F32, 2, s->B.shape, &b),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_copy(ctx, &s->A, &a), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_copy(ctx, &s->B, &b), HM_STATUS_SUCCESS);
+    hm_matmul_options mo;
+    hm_matmul_options_init(&mo);
+    mo.blocking = 1;
+    CHECK_STATUS(hm_matmul(ctx, &a, &b, NULL, &d, &mo), HM_STATUS_SUCCESS);
+    hm_tensor_init(&ref, s->ref, hm_device_host(), HM_DTYPE_F32, 2, s->D.shape, NULL);
+    CHECK_STATUS(hm_copy(ctx, &d, &ref), HM_STATUS_SUCCESS);
+    hm_tensor_free(ctx, &a);
+    hm_tensor_free(ctx, &b);
+    hm_tensor_free(ctx, &d);
+}
+
+/* D against the one-device product (the relative norm of the difference within f32's threshold:
+ * the tiles may use other kernels), and a few rows against the double-precision reference. */
+static void split_check(const split_mm *s)
+{
+    const float *d = s->D.data, *a = s->A.data, *b = s->B.data;
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < (int64_t)SM * SN; i++) {
+        double diff = (double)d[i] - s->ref[i];
+        num += diff * diff;
+        den += (double)s->ref[i] * s->ref[i];
+    }
+    CHECK_NEAR(sqrt(num / den), 1e-5, "split matmul against one device (relative norm)");
+    const int rows[] = {0, 1500, 1501, SM - 1};
+    double rel = 0;
+    for (size_t r = 0; r < HM_ARRAY_LEN(rows); r++)
+        for (int j = 0; j < SN; j += 7) {
+            double sum = 0, mag = 0;
+            for (int p = 0; p < SK; p++) {
+                sum += (double)a[rows[r] * SK + p] * b[p * SN + j];
+                mag += fabs((double)a[rows[r] * SK + p] * b[p * SN + j]);
+            }
+            double e = fabs(sum - d[rows[r] * SN + j]) / mag;
+            rel = e > rel || e != e ? e : rel;
+        }
+    CHECK_NEAR(rel, 1e-5, "split matmul against the double reference");
+}
+
+static void split_free(hm_context *ctx, split_mm *s)
+{
+    hm_tensor_free(ctx, &s->A);
+    hm_tensor_free(ctx, &s->B);
+    hm_tensor_free(ctx, &s->D);
+    free(s->ref);
+}
+
+static hm_matmul_options on_both(void)
+{
+    hm_matmul_options mo;
+    hm_matmul_options_init(&mo);
+    const int ids[] = {0, 1};
+    CHECK_STATUS(hm_execution_cuda_set(ids, 2, &mo.execution), HM_STATUS_SUCCESS);
+    return mo;
+}
+
+/* The notebook's shape of call, smaller, over {0,1}: A's rows and D's divided 1501 + 1500, B to
+ * cuda:0 from the host and on to cuda:1 over the direct link; exact ledger figures; pageable and
+ * pinned; a cached plan run again on new values. */
+static void split_matmul(void)
+{
+    static hm_test_log log;
+    hm_context *ctx = two_devices(&log, "test_multigpu");
+    hm_context_destroy(ctx);
+    ctx = hm_test_context_scheduled(&log, HM_LOG_INFO, HM_PIPELINE_FIXED);
+    const hm_device spaces[] = {hm_device_host(), hm_device_pinned()};
+    hm_matmul_options mo = on_both();
+    for (size_t v = 0; v < HM_ARRAY_LEN(spaces); v++) {
+        split_mm s;
+        split_make(ctx, &s, spaces[v]);
+        for (int call = 0; call < 2; call++) {
+            split_values(ctx, &s);
+            hm_ledger_reset(ctx);
+            hm_test_log_clear(&log);
+            CHECK_STATUS(hm_matmul_advanced(ctx, &s.A, &s.B, NULL, &s.D, NULL, &mo),
+                         HM_STATUS_SUCCESS);
+            split_check(&s);
+            hm_transfer_totals t;
+            hm_ledger_totals(ctx, &t);
+            CHECK_EQ_INT(t.copies[HM_TRANSFER_H2D], 3); /* B, A's two parts */
+            CHECK_EQ_INT(t.bytes[HM_TRANSFER_H2D], ((int64_t)SM * SK + (int64_t)SK * SN) * 4);
+            CHECK_EQ_INT(t.copies[HM_TRANSFER_D2H], 2); /* D's two parts */
+            CHECK_EQ_INT(t.bytes[HM_TRANSFER_D2H], (int64_t)SM * SN * 4);
+            CHECK_EQ_INT(t.copies[HM_TRANSFER_D2D], 1); /* B on to cuda:1 */
+            CHECK_EQ_INT(t.bytes[HM_TRANSFER_D2D], (int64_t)SK * SN * 4);
+            hm_transfer_record r;
+            CHECK(hm_test_last_record(ctx, "B", &r));
+            CHECK(r.direction == HM_TRANSFER_D2D && r.src.id == 0 && r.dst.id == 1);
+            CHECK_EQ_INT(r.path, peer_path(&log) == HM_PATH_PEER ? HM_PATH_PEER : r.path);
+            for (size_t i = 0; i < hm_ledger_count(ctx); i++) {
+                hm_ledger_record(ctx, i, &r);
+                if (strcmp(r.operand, "A") == 0)
+                    CHECK_EQ_INT(r.bytes, (int64_t)(r.dst.id == 0 ? 1501 : 1500) * SK * 4);
+            }
+            if (call == 0) {
+                CHECK_CONTAINS(log.text, "execution space: cuda:0,1");
+                CHECK_CONTAINS(log.text, "device set cuda:0,1: rows divided: 0-1500 on cuda:0, "
+                                         "1501-3000 on cuda:1; operands the parts share go to the "
+                                         "other devices from the first");
+                CHECK_CONTAINS(log.text, "planned on cuda:1 in ");
+                CHECK_CONTAINS(log.text, "pipelined on cuda:1 over ");
+            } else {
+                CHECK(strstr(log.text, "PLANNING") == NULL); /* the cached plan */
+            }
+        }
+        split_free(ctx, &s);
+    }
+    hm_context_destroy(ctx);
+}
+
+/* Without peer access the parts' shared operand goes to each device from the host, and the d2d
+ * guard has nothing to refuse; with it, the guard refuses B's d2d copy before any work. */
+static void split_paths_and_guard(void)
+{
+    static hm_test_log log;
+    hm_context *ctx = two_devices(&log, "test_multigpu");
+    hm_matmul_options mo = on_both();
+    split_mm s;
+    split_make(ctx, &s, hm_device_pinned());
+    split_values(ctx, &s);
+    CHECK_STATUS(hm_transfer_set_guard(ctx, HM_TRANSFER_D2D, HM_GUARD_ERROR), HM_STATUS_SUCCESS);
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_matmul_advanced(ctx, &s.A, &s.B, NULL, &s.D, NULL, &mo),
+                 peer_path(&log) == HM_PATH_PEER ? HM_STATUS_TRANSFER_REFUSED : HM_STATUS_SUCCESS);
+    if (peer_path(&log) == HM_PATH_PEER) {
+        CHECK_CONTAINS(hm_context_last_error(ctx), "operand B would be copied cuda:0 -> cuda:1");
+        CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+    }
+    hm_context_destroy(ctx);
+
+    ctx = two_devices(&log, "test_multigpu");
+    CHECK_STATUS(hm_debug_set_peer_access(ctx, 0), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_transfer_set_guard(ctx, HM_TRANSFER_D2D, HM_GUARD_ERROR), HM_STATUS_SUCCESS);
+    split_values(ctx, &s);
+    hm_ledger_reset(ctx);
+    hm_test_log_clear(&log);
+    CHECK_STATUS(hm_matmul_advanced(ctx, &s.A, &s.B, NULL, &s.D, NULL, &mo), HM_STATUS_SUCCESS);
+    split_check(&s);
+    hm_transfer_totals t;
+    hm_ledger_totals(ctx, &t);
+    CHECK_EQ_INT(t.copies[HM_TRANSFER_H2D], 4); /* B twice, A's two parts */
+    CHECK_EQ_INT(t.bytes[HM_TRANSFER_H2D], ((int64_t)SM * SK + 2 * (int64_t)SK * SN) * 4);
+    CHECK_EQ_INT(t.copies[HM_TRANSFER_D2D], 0);
+    CHECK_CONTAINS(log.text, "go to each device from the caller's memory");
+    split_free(ctx, &s);
+    hm_context_destroy(ctx);
+}
+
+/* What a set does not divide: device operands (on cuda:1, which leads), and host operands when
+ * the pinned pool stages for one device only; both said in the log, both right. */
+static void split_declined(void)
+{
+    static hm_test_log log;
+    hm_context *ctx = two_devices(&log, "test_multigpu");
+    hm_matmul_options mo = on_both();
+    mo.blocking = 1;
+    mm_operands o;
+    mm_make(ctx, &o, 1, 1);
+    hm_tensor d = {0};
+    hm_test_log_clear(&log);
+    CHECK_STATUS(hm_matmul(ctx, &o.a, &o.b, NULL, &d, &mo), HM_STATUS_SUCCESS);
+    CHECK_CONTAINS(log.text, "device set cuda:0,1: computed on cuda:1 alone");
+    mm_check(ctx, &o, &d, 1);
+    hm_tensor_free(ctx, &d);
+    mm_free(ctx, &o);
+    hm_context_destroy(ctx);
+
+    hm_context_options opts;
+    hm_context_options_init(&opts);
+    opts.log_fn = hm_test_log_fn;
+    opts.log_user_data = &log;
+    opts.log_level = HM_LOG_INFO;
+    opts.pinned_pool_bytes = (size_t)128 << 20;
+    CHECK_STATUS(hm_context_create(&opts, &ctx), HM_STATUS_SUCCESS);
+    split_mm s;
+    split_make(ctx, &s, hm_device_host());
+    split_values(ctx, &s);
+    hm_test_log_clear(&log);
+    CHECK_STATUS(hm_matmul_advanced(ctx, &s.A, &s.B, NULL, &s.D, NULL, &mo), HM_STATUS_SUCCESS);
+    CHECK_CONTAINS(log.text, "device set cuda:0,1: rows not divided, all on cuda:0: the pinned "
+                             "pool");
+    split_check(&s);
+    CHECK(hm_context_pinned_pool_held(ctx) <= opts.pinned_pool_bytes);
+    split_free(ctx, &s);
+    hm_context_destroy(ctx);
+}
+
+/* A batched FFT of host data over {0,1}: the batch divided, each row as one device makes it. */
+static void split_fft(void)
+{
+    static hm_test_log log;
+    hm_context *ctx = two_devices(&log, "test_multigpu");
+    enum { ROWS = 67, L = 32768 };
+    int64_t shape[2] = {ROWS, L};
+    hm_tensor x, y, y1;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_pinned(), HM_DTYPE_C64, 2, shape, &x),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_pinned(), HM_DTYPE_C64, 2, shape, &y),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C64, 2, shape, &y1),
+                 HM_STATUS_SUCCESS);
+    hm_fft_options one, both;
+    hm_fft_options_init(&one);
+    one.num_axes = 1;
+    one.axes[0] = 1;
+    one.execution = hm_execution_cuda(0);
+    both = one;
+    const int ids[] = {1, 0};
+    CHECK_STATUS(hm_execution_cuda_set(ids, 2, &both.execution), HM_STATUS_SUCCESS);
+    for (int call = 0; call < 2; call++) {
+        fill_f32(x.data, 2 * (int64_t)ROWS * L);
+        CHECK_STATUS(hm_fft(ctx, &x, &y1, &one), HM_STATUS_SUCCESS);
+        hm_ledger_reset(ctx);
+        hm_test_log_clear(&log);
+        CHECK_STATUS(hm_fft(ctx, &x, &y, &both), HM_STATUS_SUCCESS);
+        const float *a = y.data, *b = y1.data;
+        double num = 0, den = 0;
+        for (int64_t i = 0; i < 2 * (int64_t)ROWS * L; i++) {
+            num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+            den += (double)b[i] * b[i];
+        }
+        CHECK_NEAR(sqrt(num / den), 1e-6, "split fft against one device (relative norm)");
+        hm_transfer_totals t;
+        hm_ledger_totals(ctx, &t);
+        CHECK_EQ_INT(t.copies[HM_TRANSFER_H2D], 2);
+        CHECK_EQ_INT(t.bytes[HM_TRANSFER_H2D], (int64_t)ROWS * L * 8);
+        CHECK_EQ_INT(t.copies[HM_TRANSFER_D2H], 2);
+        CHECK_EQ_INT(t.copies[HM_TRANSFER_D2D], 0);
+        if (call == 0)
+            CHECK_CONTAINS(log.text, "device set cuda:0,1: transforms divided: 0-33 on cuda:0, "
+                                     "34-66 on cuda:1");
+    }
+    hm_tensor_free(ctx, &x);
+    hm_tensor_free(ctx, &y);
+    hm_tensor_free(ctx, &y1);
+    hm_context_destroy(ctx);
+}
+
+/* Every failure point of a divided matmul (the pool growing, allocations on either device, the
+ * copies and computations), failed in turn: a clean status, no plan left, D untouched by a
+ * failed call's claims, and the next call right. */
+static void split_faults(void)
+{
+    hm_context *ctx = two_devices(NULL, "test_multigpu");
+    hm_context_destroy(ctx);
+    ctx = hm_test_context_scheduled(NULL, HM_LOG_OFF, HM_PIPELINE_FIXED);
+    hm_matmul_options mo = on_both();
+    split_mm s;
+    split_make(ctx, &s, hm_device_host());
+    split_values(ctx, &s);
+    const hm_fault_site sites[] = {HM_FAULT_PINNED_ALLOC, HM_FAULT_DEVICE_ALLOC,
+                                   HM_FAULT_BACKEND_CALL, HM_FAULT_HOST_ALLOC};
+    for (size_t k = 0; k < HM_ARRAY_LEN(sites); k++) {
+        hm_context_destroy(ctx); /* a fresh pool, so that its growth is a failure point */
+        ctx = hm_test_context_scheduled(NULL, HM_LOG_OFF, HM_PIPELINE_FIXED);
+        long before = hm_debug_site_count(ctx, sites[k]);
+        CHECK_STATUS(hm_matmul_advanced(ctx, &s.A, &s.B, NULL, &s.D, NULL, &mo), HM_STATUS_SUCCESS);
+        long points = hm_debug_site_count(ctx, sites[k]) - before;
+        if (sites[k] != HM_FAULT_HOST_ALLOC)
+            CHECK(points > 0);
+        printf("split matmul: %ld failure points at site %d\n", points, (int)sites[k]);
+        for (long n = 1; n <= points; n++) {
+            hm_context_destroy(ctx);
+            ctx = hm_test_context_scheduled(NULL, HM_LOG_OFF, HM_PIPELINE_FIXED);
+            CHECK_STATUS(hm_debug_inject_failure(ctx, sites[k], n), HM_STATUS_SUCCESS);
+            hm_status st = hm_matmul_advanced(ctx, &s.A, &s.B, NULL, &s.D, NULL, &mo);
+            hm_debug_inject_failure(ctx, sites[k], 0);
+            if (st == HM_STATUS_SUCCESS) { /* a failure the call works around (the pool) */
+                split_check(&s);
+                continue;
+            }
+            CHECK_CONTAINS(hm_context_last_error(ctx), "injected");
+            CHECK_EQ_INT(hm_debug_live_plans(ctx), 0);
+            memset(s.D.data, 0, sizeof(float) * SM * SN);
+            CHECK_STATUS(hm_matmul_advanced(ctx, &s.A, &s.B, NULL, &s.D, NULL, &mo),
+                         HM_STATUS_SUCCESS);
+            split_check(&s);
+        }
+    }
+    split_free(ctx, &s);
+    hm_context_destroy(ctx);
+}
+
 int main(int argc, char **argv)
 {
     static const hm_test_case cases[] = {
-        HM_TEST_CASE(peer_copies),          HM_TEST_CASE(staged_copies),
-        HM_TEST_CASE(ops_on_second_device), HM_TEST_CASE(operands_on_two_devices),
+        HM_TEST_CASE(peer_copies),
+        HM_TEST_CASE(staged_copies),
+        HM_TEST_CASE(ops_on_second_device),
+        HM_TEST_CASE(operands_on_two_devices),
         HM_TEST_CASE(second_device_faults),
+        HM_TEST_CASE(split_matmul),
+        HM_TEST_CASE(split_paths_and_guard),
+        HM_TEST_CASE(split_declined),
+        HM_TEST_CASE(split_fft),
+        HM_TEST_CASE(split_faults),
     };
     return hm_test_main(argc, argv, "test_multigpu", cases, (int)HM_ARRAY_LEN(cases));
 }

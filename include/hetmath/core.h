@@ -176,7 +176,9 @@ typedef struct hm_context_options {
     hm_log_fn log_fn;         /**< NULL: hm_log_stderr */
     void *log_user_data;      /**< passed to log_fn */
     int log_level;            /**< an hm_log_level, or HM_LOG_LEVEL_FROM_ENV (default) */
-    size_t pinned_pool_bytes; /**< bound of the pinned staging pool; 0: the default (256 MiB) */
+    size_t pinned_pool_bytes; /**< bound of the pinned staging pool; 0: the default (256 MiB,
+                                   enough for pipelines of pageable operands on two devices at
+                                   once: 128 MiB a device) */
     int pipeline_schedule;    /**< an hm_pipeline_schedule; default HM_PIPELINE_MEASURED */
 } hm_context_options;
 
@@ -252,7 +254,9 @@ HM_API hm_status hm_context_synchronize(hm_context *ctx);
 HM_API hm_status hm_context_clear_plan_cache(hm_context *ctx);
 
 /** Bytes of pinned memory the context's staging pool holds now: 0 until the first staged copy,
- *  then fixed (the pool is reused, never grown past hm_context_options.pinned_pool_bytes). */
+ *  then four chunks (32 MiB each), four more for each further device a divided pipeline of
+ *  pageable operands stages for at once; reused, never grown past
+ *  hm_context_options.pinned_pool_bytes. */
 HM_API size_t hm_context_pinned_pool_held(const hm_context *ctx);
 
 /** Allocates a row-major contiguous tensor in memory space @p device (host pageable,

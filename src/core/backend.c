@@ -106,12 +106,21 @@ bool hm__backend_can_pipeline(const hm_backend_ops *b)
     return b && b->pipeline;
 }
 
-hm_status hm__backend_pipeline(hm_context *ctx, const hm_backend_ops *b, const hm_pipeline_job *job)
+hm_status hm__backend_pipeline(hm_context *ctx, const hm_backend_ops *b,
+                               const hm_pipeline_job *jobs, int count)
 {
     if (!hm__backend_can_pipeline(b))
-        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "%s: the %s backend has no pipeline", job->op,
-                        b ? b->name : "requested");
-    return b->pipeline(ctx, job);
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "%s: the %s backend has no pipeline",
+                        jobs[0].op, b ? b->name : "requested");
+    return b->pipeline(ctx, jobs, count);
+}
+
+hm_status hm__backend_peer(hm_context *ctx, const hm_backend_ops *b, int a, int bdev, bool *direct)
+{
+    *direct = false;
+    if (!b || !b->peer)
+        return HM_STATUS_SUCCESS;
+    return b->peer(ctx, a, bdev, direct);
 }
 
 hm_status hm__backend_wait(hm_context *ctx, const hm_execution *exec)

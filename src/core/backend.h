@@ -45,7 +45,8 @@ typedef struct hm_op_backend {
  * copied from in_host (host or pinned) to in_dev tile by tile (core/tiles.h) while the tiles
  * already there are computed into out_dev and the results of earlier ones come back,
  * out_row_bytes a row, to out_host. Blocking; records the two copies in the ledger, named
- * in_name and out_name, with the pipeline's wall time. */
+ * in_name and out_name, with the pipeline's wall time. Over a device set, one job a device, run
+ * at once. */
 typedef struct hm_pipeline_job {
     int device;
     const hm_tiles *tiles;
@@ -124,8 +125,14 @@ typedef struct hm_backend_ops {
      * and device, then remembered. Optional: pipelines without it use the fixed schedule. */
     hm_status (*link)(hm_context *ctx, int device, hm_link *out);
 
-    /* Runs a host-operand pipeline. Optional: operations then copy whole operands. */
-    hm_status (*pipeline)(hm_context *ctx, const hm_pipeline_job *job);
+    /* Runs host-operand pipelines, `count` jobs on distinct devices at once (the parts of one
+     * operation over a device set), each with its own staging buffers. Optional: operations
+     * then copy whole operands. */
+    hm_status (*pipeline)(hm_context *ctx, const hm_pipeline_job *jobs, int count);
+
+    /* Whether devices a and b copy to each other directly (peer access, enabled on the first
+     * ask). Optional: never. */
+    hm_status (*peer)(hm_context *ctx, int a, int b, bool *direct);
 
     /* Adds this backend's library versions to out. Optional. */
     void (*versions)(hm_context *ctx, hm_library_versions *out);
@@ -171,7 +178,10 @@ void hm__backend_destroy(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, 
 /* Whether b can pipeline host operands (it has the slot). */
 bool hm__backend_can_pipeline(const hm_backend_ops *b);
 hm_status hm__backend_pipeline(hm_context *ctx, const hm_backend_ops *b,
-                               const hm_pipeline_job *job);
+                               const hm_pipeline_job *jobs, int count);
+
+/* Whether b's devices a and b copy to each other directly (false without the slot). */
+hm_status hm__backend_peer(hm_context *ctx, const hm_backend_ops *b, int a, int bdev, bool *direct);
 
 /* Waits for the work of execution space exec (nothing on the CPU). */
 hm_status hm__backend_wait(hm_context *ctx, const hm_execution *exec);

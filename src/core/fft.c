@@ -263,12 +263,13 @@ static void fft_key(const hm_op_plan *p, unsigned char key[HM_OP_KEY_BYTES])
     memcpy(key, &k, sizeof k);
 }
 
-static hm_status fft_plan(hm_context *ctx, hm_op_plan *p, int64_t rows, void *const data[],
-                          void **be_plan)
+static hm_status fft_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows,
+                          void *const data[], void **be_plan)
 {
     (void)data;
     hm_fft_desc d;
     build_desc((const struct hm_fft_plan *)p, rows, &d);
+    hm__op_plan_device(p, device, &d.exec);
     return hm__backend_plan(ctx, p->backend, HM_OP_FFT, p->fn, &d, NULL, be_plan);
 }
 

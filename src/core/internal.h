@@ -178,6 +178,9 @@ void hm__free(hm_context *ctx, hm_device device, void *ptr);
  * and pipelined operations cut their operands into tiles no larger. */
 #define HM_STAGE_CHUNK ((size_t)32 << 20)
 
+/* The pinned buffers a staged copy, or one device's pipeline, goes round. */
+#define HM_STAGE_BUFFERS 4
+
 /* ---- transfer (src/core/transfer.c) ----------------------------------------------------- */
 
 hm_transfer_direction hm__direction(hm_device src, hm_device dst);

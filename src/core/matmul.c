@@ -288,11 +288,12 @@ static hm_mm_args entry_args(const struct hm_matmul_plan *mp, void *const data[]
                         .beta = {mp->opts.beta, 0}};
 }
 
-static hm_status mm_plan(hm_context *ctx, hm_op_plan *p, int64_t rows, void *const data[],
-                         void **be_plan)
+static hm_status mm_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows,
+                         void *const data[], void **be_plan)
 {
     const struct hm_matmul_plan *mp = (const struct hm_matmul_plan *)p;
     hm_matmul_desc d = mp->desc;
+    hm__op_plan_device(p, device, &d.exec);
     if (rows > 0) /* row tiles of a row-major D are column blocks of the column-major call's */
         d.n = rows;
     hm_mm_args args;

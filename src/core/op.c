@@ -17,8 +17,9 @@ static void release(hm_op_plan *p)
         hm__host_pin_release(p->ctx, &p->pin[i]);
     if (p->backend) {
         hm__backend_destroy(p->ctx, p->backend, p->def->id, p->be_plan);
-        for (int k = 0; k < HM_TILE_SIZES; k++)
-            hm__backend_destroy(p->ctx, p->backend, p->def->id, p->be_tile_plan[k]);
+        for (int j = 0; j < p->nparts; j++)
+            for (int k = 0; k < HM_TILE_SIZES; k++)
+                hm__backend_destroy(p->ctx, p->backend, p->def->id, p->part[j].be_tile_plan[k]);
     }
     if (p->def->release)
         p->def->release(p);
@@ -187,6 +188,14 @@ static hm_status guard_copies(hm_context *ctx, const hm_op_plan *p)
     if (st == HM_STATUS_SUCCESS && p->copy_out)
         st = hm__transfer_guard(ctx, p->fn, def->roles[def->out].name, p->exec_space,
                                 p->t[def->out].device, hm_tensor_nbytes(&p->t[def->out]));
+    /* The shared operands of a pipeline's other parts, from the first part's device (from the
+     * caller's memory they move as the first part's did). */
+    for (int k = 1; k < p->nparts && p->shared_from_part0 && st == HM_STATUS_SUCCESS; k++)
+        for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++)
+            if (p->present[i] && i != p->tiled && i != def->out)
+                st = hm__transfer_guard(ctx, p->fn, def->roles[i].name, p->exec_space,
+                                        hm_device_cuda(p->part[k].device),
+                                        hm_tensor_nbytes(&p->ex[i]));
     return st;
 }
 
@@ -204,6 +213,13 @@ static hm_status plan(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[
     }
     if (p->pipelined)
         return hm__op_plan_pipeline(ctx, p, in);
+    if (p->exec.device_set != 0) {
+        char ex[48];
+        hm__log(ctx, HM_LOG_INFO,
+                "device set %s: computed on cuda:%d alone: only host operands pipelined in rows "
+                "are divided between devices, and these are not",
+                hm__format_execution(&p->exec, ex, sizeof ex), p->exec.device_id);
+    }
     /* Autotuning may run on the caller's operands when the computation uses them in place. */
     void *data[HM_OP_MAX_OPERANDS] = {NULL};
     bool usable = in != NULL;
@@ -214,7 +230,7 @@ static hm_status plan(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[
             data[i] = in[i]->data;
     }
     double t0 = hm__now();
-    hm_status st = p->def->plan(ctx, p, 0, usable ? data : NULL, &p->be_plan);
+    hm_status st = p->def->plan(ctx, p, -1, 0, usable ? data : NULL, &p->be_plan);
     if (st != HM_STATUS_SUCCESS)
         return st;
     char ex[48], staged[64] = "";

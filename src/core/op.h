@@ -45,6 +45,14 @@ typedef struct hm_operand_role {
 
 typedef struct hm_op_plan hm_op_plan;
 
+/* One device's share of a pipeline: the only one on one device, one a device over a set. */
+typedef struct hm_op_part {
+    int device;
+    int64_t row0, rows; /* its rows of the tiled input and of the output */
+    hm_tiles tiles;
+    void *be_tile_plan[HM_TILE_SIZES];
+} hm_op_part;
+
 typedef struct hm_op_def {
     hm_op_id id;             /* the backends' slot for it */
     const char *names[2];    /* the operation by hm_op_class: messages, ledger, plan cache */
@@ -69,9 +77,9 @@ typedef struct hm_op_def {
     /* Copies a call's per-call values (those key leaves out) into a cached plan. Optional. */
     void (*per_call)(hm_op_plan *cached, const hm_op_plan *call);
     /* The backend plan of the whole computation (rows 0), or of one pipeline tile of `rows`
-     * rows. data: the operands' execution-side pointers at planning (autotuning may run on
-     * them), or NULL. */
-    hm_status (*plan)(hm_context *ctx, hm_op_plan *p, int64_t rows, void *const data[],
+     * rows, on `device` (a part of a device set; -1: p->exec's). data: the operands'
+     * execution-side pointers at planning (autotuning may run on them), or NULL. */
+    hm_status (*plan)(hm_context *ctx, hm_op_plan *p, int device, int64_t rows, void *const data[],
                       void **be_plan);
     /* Computes with be_plan on execution-side pointers (for a tile: the tiled input's and the
      * output's tiles, the other operands whole). */
@@ -118,16 +126,22 @@ struct hm_op_plan {
     int register_host;
     hm_host_pin pin[HM_OP_MAX_OPERANDS];
 
-    /* A pipeline of host operands: the tiled input's and the output's rows, in tiles. */
+    /* A pipeline of host operands: the tiled input's and the output's rows, in tiles, divided
+     * into parts, one a device (part 0 on exec.device_id); why a device set has fewer parts than
+     * devices (NULL: it has them all), for the log. */
     bool pipelined;
     int tiled;
     int64_t rows, tile_max, tile_min;
     size_t in_row_bytes, out_row_bytes;
-    hm_tiles tiles;
+    int nparts;
+    hm_op_part part[HM_MAX_DEVICE_SET];
+    const char *parts_why;
+    /* Operands the parts share, to part k ≥ 1: from part 0's device (it copies to the others
+     * directly), else from the caller's memory again. */
+    bool shared_from_part0;
 
     /* Backend plans */
     void *be_plan;
-    void *be_tile_plan[HM_TILE_SIZES];
 };
 
 /* ---- the public entry points' four calls (op.c) ------------------------------------------ */
@@ -162,6 +176,9 @@ hm_status hm__op_copy_options(hm_context *ctx, const char *fn, const char *type,
 hm_status hm__op_resolve(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[],
                          const hm_execution *requested);
 
+/* The execution space of a backend plan on `device` (-1: p's own): one device, never a set. */
+void hm__op_plan_device(const hm_op_plan *p, int device, hm_execution *exec);
+
 /* Whether memory of `device` is usable where p computes without a copy. */
 bool hm__op_in_exec_space(const hm_op_plan *p, hm_device device);
 
@@ -173,7 +190,8 @@ void hm__op_place(hm_op_plan *p, int i, const hm_tensor *staged);
 /* Pipelines the host operands when they are in host memory, computed on a device that can, the
  * tiled input is at least HM_PIPELINE_MIN_BYTES and the pinned pool holds four chunks: rows of
  * the tiled input (in_row_bytes each) and of the output (out_row_bytes) in tiles of at least
- * min_tile rows. */
+ * min_tile rows. Over a device set, the rows are divided between as many devices as the pinned
+ * pool can stage for (four chunks each) while each part still makes a pipeline. */
 #define HM_PIPELINE_MIN_BYTES ((size_t)8 << 20)
 void hm__op_consider_pipeline(hm_context *ctx, hm_op_plan *p, int tiled, int64_t rows,
                               size_t in_row_bytes, size_t out_row_bytes, int64_t min_tile);
@@ -186,8 +204,13 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
  * temporaries, then a backend plan per tile size. data: the operands at planning, or NULL. */
 hm_status hm__op_plan_pipeline(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]);
 
-/* Runs a planned pipeline on execution-side buffers data[] (the tiled input's and the output's
- * whole device buffers among them). */
+/* Bytes of operand i's execution-side buffer: part 0's rows of a pipeline's tiled input and
+ * output, else the operand's. */
+size_t hm__op_exec_bytes(const hm_op_plan *p, int i);
+
+/* Runs a planned pipeline on execution-side buffers data[] (part 0's: its rows of the tiled
+ * input and of the output, the other operands whole); the other parts' buffers are made here,
+ * the shared operands copied to them. */
 hm_status hm__op_run_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
                               const hm_tensor *out, void *const data[]);
 

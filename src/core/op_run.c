@@ -116,7 +116,7 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
             if (!p->present[i])
                 continue;
             if (p->stage[i])
-                st = hm__alloc(ctx, p->exec_space, hm_tensor_nbytes(&p->ex[i]), &data[i]);
+                st = hm__alloc(ctx, p->exec_space, hm__op_exec_bytes(p, i), &data[i]);
             else
                 data[i] = i == o ? result.data : in[i]->data;
         }

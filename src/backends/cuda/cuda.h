@@ -10,8 +10,10 @@
 #include "core/backend.h"
 
 /* Staging of pageable host memory: chunks through a few pinned buffers, host threads copying
- * one chunk while the copy engine moves the previous one. */
-#define HM_STAGE_BUFFERS   4
+ * one chunk while the copy engine moves the previous one. A staged copy, or one device's
+ * pipeline, uses HM_STAGE_BUFFERS of them; pipelines on several devices at once, that many
+ * each. */
+#define HM_STAGE_MAX       (HM_STAGE_BUFFERS * HM_MAX_DEVICE_SET)
 #define HM_STAGE_MIN_BYTES ((size_t)4 << 20) /* below this, CUDA's own pageable copy is as fast */
 
 /* Per-device state of one context, created on first use of the device. */
@@ -31,7 +33,7 @@ typedef struct hm_cuda_device {
 } hm_cuda_device;
 
 typedef struct hm_cuda_state {
-    void *stage_buf[HM_STAGE_BUFFERS]; /* pinned, portable: shared by the context's devices */
+    void *stage_buf[HM_STAGE_MAX]; /* pinned, portable: shared by the context's devices */
     size_t stage_chunk;
     int stage_count;
     int count;
@@ -69,9 +71,10 @@ void hm__cuda_free(hm_context *ctx, hm_device device, void *ptr);
 /* The pinned staging pool and device's events, made on first use (all or nothing). */
 hm_status hm__cuda_stage_setup(hm_context *ctx, hm_cuda_device *d, int device);
 
-/* The staging pool (at least `need` buffers, else HM_STATUS_NOT_SUPPORTED): buffers 0 and 1
- * into in[], 2 and 3 into out[]. */
-hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device, int need,
+/* The four staging buffers of pipeline `slot` (0 for the first of pipelines running at once):
+ * 4·slot and 4·slot+1 into in[], the next two into out[]. The pool grows to hold them within
+ * the context's bound, else HM_STATUS_NOT_SUPPORTED. */
+hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device, int slot,
                                  void *in[2], void *out[2]);
 
 /* Translates a CUDA runtime error into a status and a message (out of memory is its own
@@ -105,7 +108,7 @@ hm_status hm__cuda_link(hm_context *ctx, int id, hm_link *out);
 
 /* ---- the pipeline (cuda_pipeline.c) ------------------------------------------------------- */
 
-hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_pipeline_job *job);
+hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_pipeline_job *jobs, int count);
 
 /* ---- kernels (cuda_kernels.cu): asynchronous on stream; return the launch error ----------- */
 

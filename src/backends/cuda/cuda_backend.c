@@ -176,6 +176,7 @@ const hm_backend_ops hm__cuda_backend = {
     .timer = cuda_timer,
     .link = hm__cuda_link,
     .pipeline = hm__cuda_pipeline_run,
+    .peer = hm__cuda_peer,
     .versions = cuda_versions,
     .device_info = cuda_device_info,
     .op = {[HM_OP_FFT] = &hm__cuda_fft, [HM_OP_MATMUL] = &hm__cuda_matmul},

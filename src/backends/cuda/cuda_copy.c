@@ -64,6 +64,12 @@ static size_t stage_len(const hm_cuda_state *s, size_t bytes)
     return c < s->stage_chunk ? c : s->stage_chunk;
 }
 
+/* The buffers a staged copy goes round: the pool's first four (or fewer, in a small pool). */
+static int copy_buffers(const hm_cuda_state *s)
+{
+    return s->stage_count < HM_STAGE_BUFFERS ? s->stage_count : HM_STAGE_BUFFERS;
+}
+
 /* Pageable host → device: host threads fill pinned buffer i+1 while the copy engine drains i. */
 static hm_status staged_h2d(hm_context *ctx, hm_cuda_device *d, char *dst, const char *src,
                             size_t bytes, int *chunks)
@@ -73,9 +79,9 @@ static hm_status staged_h2d(hm_context *ctx, hm_cuda_device *d, char *dst, const
     size_t chunk = stage_len(s, bytes);
     int i = 0;
     for (size_t off = 0; off < bytes; off += chunk, i++) {
-        int b = i % s->stage_count;
+        int b = i % copy_buffers(s);
         size_t len = bytes - off < chunk ? bytes - off : chunk;
-        if (i >= s->stage_count)
+        if (i >= copy_buffers(s))
             HM_CUDA_TRY(ctx, cudaEventSynchronize(d->stage_done[b]), "waiting for a staged copy");
         hm__parallel_memcpy(ctx, s->stage_buf[b], src + off, len, ctx->cpu_threads);
         HM_CUDA_TRY(
@@ -99,7 +105,7 @@ static hm_status staged_issue(hm_context *ctx, hm_cuda_device *d, const char *sr
 {
     hm_cuda_state *s = hm__cuda_state(ctx);
     hm_status st = HM_STATUS_SUCCESS;
-    int b = j % s->stage_count;
+    int b = j % copy_buffers(s);
     size_t off = (size_t)j * chunk;
     size_t len = bytes - off < chunk ? bytes - off : chunk;
     HM_CUDA_TRY(ctx,
@@ -116,7 +122,7 @@ static hm_status staged_d2h(hm_context *ctx, hm_cuda_device *d, char *dst, const
     hm_cuda_state *s = hm__cuda_state(ctx);
     hm_status st = HM_STATUS_SUCCESS;
     size_t chunk = stage_len(s, bytes);
-    int n = (int)((bytes + chunk - 1) / chunk), nb = s->stage_count;
+    int n = (int)((bytes + chunk - 1) / chunk), nb = copy_buffers(s);
     for (int j = 0; j < n && j < nb; j++)
         if ((st = staged_issue(ctx, d, src, bytes, chunk, j)) != HM_STATUS_SUCCESS)
             goto fail;
@@ -167,7 +173,7 @@ hm_status hm__cuda_link(hm_context *ctx, int id, hm_link *out)
     char *pageable = NULL;
     cudaEvent_t ev[4] = {NULL, NULL, NULL, NULL};
     int made = 0;
-    if ((st = hm__cuda_stage_buffers(ctx, d, id, 4, in, outb)) != HM_STATUS_SUCCESS)
+    if ((st = hm__cuda_stage_buffers(ctx, d, id, 0, in, outb)) != HM_STATUS_SUCCESS)
         return st;
     const size_t size[2] = {(size_t)1 << 20, hm__cuda_state(ctx)->stage_chunk};
     for (int i = 0; i < 2; i++)
@@ -249,7 +255,7 @@ static hm_status staged_d2d(hm_context *ctx, char *dst, int b, const char *src, 
     size_t chunk = stage_len(s, bytes);
     int i = 0;
     for (size_t off = 0; off < bytes; off += chunk, i++) {
-        int k = i % s->stage_count;
+        int k = i % copy_buffers(s);
         size_t len = bytes - off < chunk ? bytes - off : chunk;
         HM_CUDA_TRY(ctx, cudaSetDevice(a), "selecting cuda:%d", a);
         HM_CUDA_TRY(ctx, cudaStreamWaitEvent(da->stream, db->stage_done[k], 0),

@@ -281,19 +281,45 @@ fail:
     return st;
 }
 
-hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device, int need,
+/* Pinned buffers added to the pool up to `want` (the first ones are made by stage_setup),
+ * within the context's bound. */
+static hm_status stage_grow(hm_context *ctx, int want)
+{
+    hm_cuda_state *s = hm__cuda_state(ctx);
+    hm_status st = HM_STATUS_SUCCESS;
+    if (want > HM_STAGE_MAX || (size_t)want * s->stage_chunk > ctx->pinned_pool_bytes)
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
+                        "the pinned pool holds %zu bytes, and %d staging buffers of %zu are needed",
+                        ctx->pinned_pool_bytes, want, s->stage_chunk);
+    for (; s->stage_count < want; s->stage_count++) {
+        if (hm__fault(ctx, HM_FAULT_PINNED_ALLOC))
+            return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY,
+                            "allocating a pinned staging buffer failed (injected)");
+        HM_CUDA_TRY(
+            ctx,
+            cudaHostAlloc(&s->stage_buf[s->stage_count], s->stage_chunk, cudaHostAllocPortable),
+            "allocating a %zu-byte pinned staging buffer", s->stage_chunk);
+        ctx->pinned_held += s->stage_chunk;
+        hm__log(ctx, HM_LOG_DEBUG, "pinned staging pool: grown to %d buffers of %zu bytes",
+                s->stage_count + 1, s->stage_chunk);
+    }
+fail:
+    return st;
+}
+
+hm_status hm__cuda_stage_buffers(hm_context *ctx, hm_cuda_device *d, int device, int slot,
                                  void *in[2], void *out[2])
 {
     hm_status st = hm__cuda_stage_setup(ctx, d, device);
     if (st != HM_STATUS_SUCCESS)
         return st;
     hm_cuda_state *s = hm__cuda_state(ctx);
-    if (s->stage_count < need)
-        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
-                        "the pinned pool has %d staging buffers, %d needed", s->stage_count, need);
-    in[0] = s->stage_buf[0];
-    in[1] = s->stage_buf[1];
-    out[0] = s->stage_buf[2];
-    out[1] = s->stage_buf[3];
+    int first = HM_STAGE_BUFFERS * slot;
+    if (s->stage_count < first + 4 && (st = stage_grow(ctx, first + 4)) != HM_STATUS_SUCCESS)
+        return st;
+    in[0] = s->stage_buf[first];
+    in[1] = s->stage_buf[first + 1];
+    out[0] = s->stage_buf[first + 2];
+    out[1] = s->stage_buf[first + 3];
     return HM_STATUS_SUCCESS;
 }
