@@ -55,7 +55,8 @@ HM_API void hm_matmul_options_init(hm_matmul_options *opts);
  * execution). Executes where the operands are (host → CBLAS with the execution space's threads,
  * cuda:N → cuBLASLt on device N) unless opts->execution names another space, in which case the
  * operands are copied there and D copied back. @p D with NULL data and ndim 0 means "allocate D
- * row-major in the operands' space" (free with hm_tensor_free()). A, B, C are never modified.
+ * row-major in the operands' space" (with operands on two devices, on the execution device;
+ * free with hm_tensor_free()). A, B, C are never modified.
  * Host operands: returns when D is written. Device operands: queued on the context's stream
  * unless opts->blocking.
  * @retval HM_STATUS_SUCCESS

@@ -147,13 +147,15 @@ static void log_specification(hm_context *ctx, const hm_op_plan *p)
     if (!hm__log_enabled(ctx, HM_LOG_INFO))
         return;
     const hm_op_def *def = p->def;
+    char space[32];
     hm__log_phase(ctx, HM_PHASE_SPECIFICATION);
     for (int i = 0; i < def->count; i++) {
         if (!p->present[i])
             continue;
         if (i == def->out && p->alloc_out)
-            hm__log(ctx, HM_LOG_INFO, "operand %s: %s, allocated row-major in the operands' space",
-                    def->roles[i].name, hm_dtype_name(p->t[i].dtype));
+            hm__log(ctx, HM_LOG_INFO, "operand %s: %s, allocated row-major in %s",
+                    def->roles[i].name, hm_dtype_name(p->t[i].dtype),
+                    hm_device_format(p->t[i].device, space, sizeof space));
         else
             hm__log_operand(ctx, def->roles[i].name, &p->t[i]);
     }

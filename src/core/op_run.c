@@ -101,7 +101,7 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
     hm_status st = HM_STATUS_SUCCESS;
     double t0 = hm__now();
     if (p->alloc_out) {
-        result.device = p->t[0].device;
+        result.device = p->t[o].device;
         if ((st = hm__alloc(ctx, result.device, hm_tensor_nbytes(&result), &result.data)) !=
             HM_STATUS_SUCCESS)
             return st;

@@ -35,6 +35,16 @@ hm_status hm__op_resolve(hm_context *ctx, hm_op_plan *p, const hm_tensor *const 
         return st;
     p->exec_space =
         p->exec.kind == HM_EXEC_CPU ? hm_device_host() : hm_device_cuda(p->exec.device_id);
+    /* An output hetmath allocates goes where the operands are; with operands on two devices,
+     * where it is computed. */
+    int first = -1;
+    for (int i = 0; i < def->count && p->alloc_out; i++) {
+        if (!ops[i] || ops[i]->device.type != HM_DEVICE_CUDA)
+            continue;
+        if (first >= 0 && ops[i]->device.id != first && p->exec.kind == HM_EXEC_CUDA)
+            p->t[def->out].device = p->exec_space;
+        first = first < 0 ? ops[i]->device.id : first;
+    }
     p->backend = hm__backend_for_execution(p->exec.kind);
     if (!p->backend || !p->backend->op[def->id])
         return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "%s: the %s backend cannot compute %s",
