@@ -25,7 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (parse_space(s, &dev) && dev.type != HM_DEVICE_HOST && dev.type != HM_DEVICE_CUDA_HOST &&
         dev.type != HM_DEVICE_CUDA)
         abort();
-    (void)parse_exec(s, &ex);
+    if (parse_exec(s, &ex) && ex.device_set != 0) {
+        int n = 0;
+        for (uint64_t m = ex.device_set; m; m &= m - 1)
+            n++;
+        if (ex.kind != HM_EXEC_CUDA || ex.device_id != HM_AUTO || n > HM_MAX_DEVICE_SET)
+            abort(); /* a set is cuda devices, at most HM_MAX_DEVICE_SET of them */
+    }
     if (parse_shape(s, shape, &nd)) {
         if (nd < 1 || nd > HM_MAX_NDIM)
             abort();
@@ -47,9 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const arg_spec spec[] = {{"-o", 1}, {"--m", 1}, {"--json", 0}, {NULL, 0}};
     args a = {.argc = argc, .argv = argv};
     if (args_parse(&a, "fuzz", spec, 2) == 0) {
-        const char *m = arg_value(&a, "--m");
-        if ((m && !*m && argc > 0 && strcmp(argv[argc - 1], "--m") == 0) || a.npos > 2)
-            abort(); /* a value was missing or too many words were taken */
+        const char *m = arg_value(&a, "--m"), *o = arg_value(&a, "-o");
+        if ((m && (!*m || strncmp(m, "--", 2) == 0)) || (o && (!*o || strncmp(o, "--", 2) == 0)) ||
+            a.npos > 2)
+            abort(); /* a value was missing, another option taken as one, or too many words */
         (void)arg_flag(&a, "--json");
     }
     free(s);

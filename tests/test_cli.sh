@@ -83,6 +83,12 @@ check "misspelt option" 2 "$bin" fft x.npy -o y.npy --nrom ortho
 contains "unknown option named" cli.err "unknown option --nrom (did you mean --norm?)"
 check "missing value" 2 "$bin" fft x.npy -o y.npy --norm
 contains "missing value" cli.err "option --norm needs a value"
+check "empty value" 2 "$bin" fft x.npy -o y.npy --norm=
+contains "empty value" cli.err "option --norm needs a value"
+check "option as a value" 2 "$bin" fft x.npy -o --norm ortho
+contains "option as a value" cli.err "option -o needs a value"
+check "exec set named twice" 2 "$bin" fft x.npy -o y.npy --exec cuda:0,0
+contains "exec set named twice" cli.err "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set"
 check "repeated option" 2 "$bin" fft x.npy -o y.npy --norm ortho --norm=forward
 contains "repeated option" cli.err "option --norm is given twice"
 check "value to a flag" 2 "$bin" fft x.npy -o y.npy --inverse=1

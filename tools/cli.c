@@ -123,13 +123,18 @@ int args_parse(args *a, const char *cmd, const arg_spec *spec, int max_positiona
                 return usage_error(cmd, msg, w);
             }
             a->value[k] = "";
-        } else if (eq) {
-            a->value[k] = eq + 1;
-        } else if (i + 1 < a->argc) {
-            a->value[k] = a->argv[++i];
         } else {
-            snprintf(msg, sizeof msg, "option %s needs a value", spec[k].name);
-            return usage_error(cmd, msg, NULL);
+            /* The value: after '=', or the next word unless that is another option (a value
+             * may start with one '-': axes such as -1). Empty is missing. */
+            const char *v = eq ? eq + 1
+                            : i + 1 < a->argc && strncmp(a->argv[i + 1], "--", 2) != 0
+                                ? a->argv[++i]
+                                : NULL;
+            if (!v || !*v) {
+                snprintf(msg, sizeof msg, "option %s needs a value", spec[k].name);
+                return usage_error(cmd, msg, NULL);
+            }
+            a->value[k] = v;
         }
     }
     return 0;
