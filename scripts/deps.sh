@@ -2,7 +2,8 @@
 # Installs what the build and the tests need on Debian/Ubuntu (apt-get, as root or through sudo), unless it
 # is already there. The CUDA toolkit is optional and not installed here.
 set -euo pipefail
-pkgs="build-essential cmake pkg-config libfftw3-dev libopenblas-dev libdlpack-dev python3-numpy"
+pkgs="build-essential cmake pkg-config libfftw3-dev libopenblas-dev libdlpack-dev python3-numpy
+      libopenmpi-dev openmpi-bin libfftw3-mpi-dev"
 missing=""
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -204,7 +204,7 @@ MUT(pm_c_given, f->pC = &f->C)
 MUT(pm_a_layout, (f->A.strides[0] = 1, f->A.strides[1] = 3))
 MUT(lv_high, f->level = 5)
 MUT(lv_neg, f->level = -1)
-MUT(gd_dir, f->guard_dir = 4)
+MUT(gd_dir, f->guard_dir = 5)
 MUT(gd_mode, f->guard_mode = 3)
 MUT(lr_index, f->ledger_index = 1000000)
 MUT(bn_repeat, f->repeat = 0)
@@ -448,8 +448,8 @@ static const bad_case cases[] = {
      "hm_context_set_log_level: level 5"},
     {"log level -1", CALL_SET_LEVEL, lv_neg, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
      "hm_context_set_log_level: level -1"},
-    {"guard direction 4", CALL_SET_GUARD, gd_dir, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
-     "hm_transfer_set_guard: direction 4"},
+    {"guard direction 5", CALL_SET_GUARD, gd_dir, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
+     "hm_transfer_set_guard: direction 5"},
     {"guard mode 3", CALL_SET_GUARD, gd_mode, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
      "hm_transfer_set_guard: mode 3"},
     {"ledger record out of range", CALL_LEDGER_RECORD, lr_index, S(INVALID_ARGUMENT),

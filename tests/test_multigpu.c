@@ -366,10 +366,10 @@ static void second_device_faults(void)
             long plans = hm_debug_live_plans(ctx);
             CHECK_STATUS(hm_debug_inject_failure(ctx, sites[s], n), HM_STATUS_SUCCESS);
             hm_status st = hm_matmul(ctx, &o.a, &o.b, NULL, &d, &mo);
-            hm_debug_inject_failure(ctx, sites[s], 0);
             CHECK(st != HM_STATUS_SUCCESS);
             CHECK(d.data == NULL);
             CHECK_CONTAINS(hm_context_last_error(ctx), "injected");
+            hm_debug_inject_failure(ctx, sites[s], 0);
             CHECK_EQ_INT(hm_debug_live_plans(ctx), plans);
         }
         CHECK_STATUS(hm_matmul(ctx, &o.a, &o.b, NULL, &d, &mo), HM_STATUS_SUCCESS);
@@ -678,12 +678,12 @@ static void split_faults(void)
             ctx = hm_test_context_scheduled(NULL, HM_LOG_OFF, HM_PIPELINE_FIXED);
             CHECK_STATUS(hm_debug_inject_failure(ctx, sites[k], n), HM_STATUS_SUCCESS);
             hm_status st = hm_matmul_advanced(ctx, &s.A, &s.B, NULL, &s.D, NULL, &mo);
-            hm_debug_inject_failure(ctx, sites[k], 0);
             if (st == HM_STATUS_SUCCESS) { /* a failure the call works around (the pool) */
                 split_check(&s);
                 continue;
             }
             CHECK_CONTAINS(hm_context_last_error(ctx), "injected");
+            hm_debug_inject_failure(ctx, sites[k], 0);
             CHECK_EQ_INT(hm_debug_live_plans(ctx), 0);
             memset(s.D.data, 0, sizeof(float) * SM * SN);
             CHECK_STATUS(hm_matmul_advanced(ctx, &s.A, &s.B, NULL, &s.D, NULL, &mo),

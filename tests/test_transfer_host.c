@@ -115,7 +115,7 @@ static void host_copies_and_ledger(void)
     CHECK_STATUS(hm_transfer_set_guard(ctx, HM_TRANSFER_H2D, HM_GUARD_ERROR), HM_STATUS_SUCCESS);
     CHECK_EQ_INT(hm_transfer_guard(ctx, HM_TRANSFER_H2D), HM_GUARD_ERROR);
     CHECK_EQ_INT(hm_transfer_guard(ctx, HM_TRANSFER_D2H), HM_GUARD_ALLOW);
-    CHECK_STATUS(hm_transfer_set_guard(ctx, (hm_transfer_direction)4, HM_GUARD_LOG),
+    CHECK_STATUS(hm_transfer_set_guard(ctx, (hm_transfer_direction)5, HM_GUARD_LOG),
                  HM_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(hm_transfer_set_guard(ctx, HM_TRANSFER_D2H, (hm_guard_mode)3),
                  HM_STATUS_INVALID_ARGUMENT);

@@ -43,7 +43,11 @@ extern "C" {
     X(PLAN_MISMATCH, 23, "the operands do not match the plan's layout")                            \
     X(INVALID_AXES, 24, "the transform axes are repeated, out of range or too many")               \
     X(BROADCAST_MISMATCH, 25, "batch dimensions do not broadcast")                                 \
-    X(INTERNAL, 26, "internal error (a bug in hetmath)")
+    X(INTERNAL, 26, "internal error (a bug in hetmath)")                                           \
+    X(INVALID_DISTRIBUTION, 27,                                                                    \
+      "the ranks' boxes do not tile the global shape, or ranks disagree")                          \
+    X(REMOTE_FAILURE, 28, "the collective call failed on another rank")                            \
+    X(MPI_ERROR, 29, "MPI reported an error")
 
 /** Status of a hetmath call. HM_STATUS_SUCCESS is 0; every other value is a failure. */
 typedef enum hm_status {

@@ -17,14 +17,15 @@ extern "C" {
 
 /** Direction of a copy. Pinned host memory counts as host. */
 typedef enum hm_transfer_direction {
-    HM_TRANSFER_H2H = 0, /**< host ↔ host (pageable ↔ pinned, or a layout change) */
-    HM_TRANSFER_H2D = 1, /**< host → CUDA device */
-    HM_TRANSFER_D2H = 2, /**< CUDA device → host */
-    HM_TRANSFER_D2D = 3, /**< CUDA device → CUDA device (the same or another) */
-    HM_TRANSFER_DIRECTION_COUNT = 4
+    HM_TRANSFER_H2H = 0,    /**< host ↔ host (pageable ↔ pinned, or a layout change) */
+    HM_TRANSFER_H2D = 1,    /**< host → CUDA device */
+    HM_TRANSFER_D2H = 2,    /**< CUDA device → host */
+    HM_TRANSFER_D2D = 3,    /**< CUDA device → CUDA device (the same or another) */
+    HM_TRANSFER_REMOTE = 4, /**< to or from another process of a communicator (hetmath/dist.h) */
+    HM_TRANSFER_DIRECTION_COUNT = 5
 } hm_transfer_direction;
 
-/** "h2h", "h2d", "d2h", "d2d". */
+/** "h2h", "h2d", "d2h", "d2d", "remote". */
 HM_API const char *hm_transfer_direction_name(hm_transfer_direction dir);
 
 /** How a copy was carried out. */
@@ -36,6 +37,7 @@ typedef enum hm_transfer_path {
                              names the transfer's own path) */
     HM_PATH_PEER = 3,   /**< between two devices over their direct link (NVLink or PCIe
                              peer-to-peer), peer access enabled by hetmath on first use */
+    HM_PATH_MPI = 4,    /**< between processes, by MPI */
 } hm_transfer_path;
 
 /** One copy, as the ledger keeps it. */
@@ -54,6 +56,8 @@ typedef struct hm_transfer_record {
     int implicit;          /**< 1 if an operation made it, 0 for hm_copy() */
     const char *operation; /**< static string: "hm_copy", "hm_fft", … */
     const char *operand;   /**< static string: "src", "A", "x", "result", … */
+    int src_rank;          /**< a remote copy: the sending and receiving ranks of the */
+    int dst_rank;          /**< communicator (one of them this process's); else -1 */
 } hm_transfer_record;
 
 /** Per-direction totals since context creation or the last hm_ledger_reset(). */

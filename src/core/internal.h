@@ -191,6 +191,10 @@ hm_transfer_direction hm__direction(hm_device src, hm_device dst);
 hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operand, hm_device src,
                              hm_device dst, size_t bytes);
 
+/* The same for a copy between ranks of a communicator (the remote direction). */
+hm_status hm__transfer_guard_remote(hm_context *ctx, const char *op, const char *operand,
+                                    int src_rank, int dst_rank, size_t bytes);
+
 /* Records a finished copy (sequence and GB/s filled in), logs it, tells the observer. For
  * backends that move bytes themselves in a pipeline; everything else goes through hm__transfer. */
 void hm__ledger_add(hm_context *ctx, hm_transfer_record *r);

@@ -259,6 +259,32 @@ typedef struct op_key {
 
 /* ---- the four calls ------------------------------------------------------------------- */
 
+/* A collective operation's call (hm_op_def.agree): each stage entered only when every rank
+ * finished the one before, so every rank makes the same collective calls; planned afresh, in the
+ * specification's own memory. */
+static hm_status collective_call(hm_context *ctx, hm_op_plan *spec, hm_status st,
+                                 const hm_tensor *const in[], hm_tensor *out)
+{
+    const hm_op_def *def = spec->def;
+    bool specified = st == HM_STATUS_SUCCESS; /* else specify has released what it held */
+    if (st == HM_STATUS_SUCCESS && spec->register_host)
+        st = hm__host_pin_refuse_stateless(ctx, def->names[spec->kind], def->plan_create);
+    st = def->agree(ctx, spec, st);
+    if (st == HM_STATUS_SUCCESS && def->specify_all)
+        st = def->agree(ctx, spec, def->specify_all(ctx, spec));
+    if (st == HM_STATUS_SUCCESS) {
+        log_specification(ctx, spec);
+        st = def->agree(ctx, spec, guard_copies(ctx, spec));
+    }
+    if (st == HM_STATUS_SUCCESS)
+        st = def->agree(ctx, spec, plan(ctx, spec, in));
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__op_run(ctx, spec, in, out);
+    if (specified)
+        release(spec);
+    return st;
+}
+
 hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
                       const hm_tensor *const in[], hm_tensor *out, const void *opts)
 {
@@ -275,6 +301,8 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
     memset(&buf, 0, def->plan_size);
     hm_op_plan *spec = &buf.base, *p = NULL;
     hm_status st = specify(ctx, def, fn, kind, in, opts, true, spec);
+    if (def->agree)
+        return collective_call(ctx, spec, st, in, out);
     if (st != HM_STATUS_SUCCESS)
         return st;
     if (spec->register_host) {

@@ -90,6 +90,19 @@ typedef struct hm_op_def {
                          const hm_tensor *out);
     /* Frees what the operation allocated in its part of the plan. Optional. */
     void (*release)(hm_op_plan *p);
+    /* A collective operation (every rank of a communicator makes the call: hetmath/dist.h):
+     * combines this rank's status with every other rank's and returns a failure on every rank
+     * if one failed (the others' HM_STATUS_REMOTE_FAILURE names it). The lifecycle calls it at
+     * the end of the local specification (whatever failed: options sets the communicator
+     * first), after specify_all, after planning, before computing and after, so every rank makes
+     * the same collective calls in the same order. Such calls plan afresh, with no plan cache (a
+     * hit on one rank and a miss on another would part them at a collective planning step).
+     * NULL for an operation of one process. */
+    hm_status (*agree)(hm_context *ctx, const hm_op_plan *p, hm_status local);
+    /* A collective operation's specification across ranks (gathering every rank's operand
+     * boxes and checking them together), run once every rank's local specification succeeded.
+     * It makes the same collective calls on every rank whatever it finds. */
+    hm_status (*specify_all)(hm_context *ctx, hm_op_plan *p);
 } hm_op_def;
 
 /* The part of a plan every operation has: what the lifecycle reads and writes. */

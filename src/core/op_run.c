@@ -91,6 +91,25 @@ static hm_status compute(hm_context *ctx, const hm_op_plan *p, const hm_tensor *
     return HM_STATUS_SUCCESS;
 }
 
+/* Operands ready where the computation reads them: temporaries allocated, host operands
+ * registered, inputs copied in. */
+static hm_status prepare(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[],
+                         const hm_tensor *result, void *data[])
+{
+    const hm_op_def *def = p->def;
+    hm_status st = HM_STATUS_SUCCESS;
+    register_operands(ctx, p, in, result);
+    for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++) {
+        if (!p->present[i])
+            continue;
+        if (p->stage[i])
+            st = hm__alloc(ctx, p->exec_space, hm__op_exec_bytes(p, i), &data[i]);
+        else
+            data[i] = i == def->out ? result->data : in[i]->data;
+    }
+    return st == HM_STATUS_SUCCESS ? copy_in(ctx, p, in, result, data) : st;
+}
+
 hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[], hm_tensor *out)
 {
     const hm_op_def *def = p->def;
@@ -100,35 +119,29 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
     void *data[HM_OP_MAX_OPERANDS] = {NULL};
     hm_status st = HM_STATUS_SUCCESS;
     double t0 = hm__now();
+    bool work = !p->empty && !p->trivial;
     if (p->alloc_out) {
         result.device = p->t[o].device;
-        if ((st = hm__alloc(ctx, result.device, hm_tensor_nbytes(&result), &result.data)) !=
-            HM_STATUS_SUCCESS)
-            return st;
+        st = hm__alloc(ctx, result.device, hm_tensor_nbytes(&result), &result.data);
     }
-    if (p->empty) {
+    if (st == HM_STATUS_SUCCESS && p->empty)
         hm__log(ctx, HM_LOG_INFO, "nothing to compute: the result is empty");
-    } else if (p->trivial) {
+    else if (st == HM_STATUS_SUCCESS && p->trivial)
         st = def->trivial(ctx, p, in, &result);
-    } else {
-        register_operands(ctx, p, in, &result);
-        for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++) {
-            if (!p->present[i])
-                continue;
-            if (p->stage[i])
-                st = hm__alloc(ctx, p->exec_space, hm__op_exec_bytes(p, i), &data[i]);
-            else
-                data[i] = i == o ? result.data : in[i]->data;
-        }
-        if (st == HM_STATUS_SUCCESS)
-            st = copy_in(ctx, p, in, &result, data);
-        if (st == HM_STATUS_SUCCESS)
-            st = compute(ctx, p, in, &result, data, t0);
-        if (st == HM_STATUS_SUCCESS && p->copy_out && !p->pipelined) {
-            hm_tensor from = p->ex[o];
-            from.data = data[o];
-            st = hm__transfer(ctx, &from, &result, p->fn, def->roles[o].name, true);
-        }
+    else if (st == HM_STATUS_SUCCESS)
+        st = prepare(ctx, p, in, &result, data);
+    /* A collective operation agrees twice here, whatever happened above on this rank: every
+     * rank ready to compute or none computes, then every rank's computation done or failed. */
+    if (def->agree)
+        st = def->agree(ctx, p, st);
+    if (st == HM_STATUS_SUCCESS && work)
+        st = compute(ctx, p, in, &result, data, t0);
+    if (def->agree)
+        st = def->agree(ctx, p, st);
+    if (st == HM_STATUS_SUCCESS && work && p->copy_out && !p->pipelined) {
+        hm_tensor from = p->ex[o];
+        from.data = data[o];
+        st = hm__transfer(ctx, &from, &result, p->fn, def->roles[o].name, true);
     }
     if (st != HM_STATUS_SUCCESS && p->exec.kind != HM_EXEC_CPU)
         hm__backend_drain(ctx); /* nothing queued may still use what is freed below */

@@ -12,14 +12,14 @@
 
 const char *hm_transfer_direction_name(hm_transfer_direction dir)
 {
-    static const char *const names[] = {"h2h", "h2d", "d2h", "d2d"};
+    static const char *const names[] = {"h2h", "h2d", "d2h", "d2d", "remote"};
     return (dir >= 0 && dir < HM_TRANSFER_DIRECTION_COUNT) ? names[dir] : "unknown";
 }
 
 static const char *path_name(hm_transfer_path path)
 {
-    static const char *const names[] = {"direct", "staged", "packed", "peer"};
-    return (path >= 0 && path <= HM_PATH_PEER) ? names[path] : "unknown";
+    static const char *const names[] = {"direct", "staged", "packed", "peer", "mpi"};
+    return (path >= 0 && path <= HM_PATH_MPI) ? names[path] : "unknown";
 }
 
 hm_transfer_direction hm__direction(hm_device src, hm_device dst)
@@ -34,27 +34,43 @@ hm_transfer_direction hm__direction(hm_device src, hm_device dst)
     return HM_TRANSFER_D2D;
 }
 
-hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operand, hm_device src,
-                             hm_device dst, size_t bytes)
+/* The guard of direction dir on a copy of operand from `src` to `dst` (as the message names
+ * them). */
+static hm_status guard(hm_context *ctx, hm_transfer_direction dir, const char *op,
+                       const char *operand, const char *src, const char *dst, size_t bytes)
 {
-    hm_transfer_direction dir = hm__direction(src, dst);
-    char s[32], d[32], b[32];
+    char b[32];
     switch (ctx->guard[dir]) {
     case HM_GUARD_ERROR:
         return hm__fail(ctx, HM_STATUS_TRANSFER_REFUSED,
                         "%s: operand %s would be copied %s -> %s (%s), but the %s guard is set to "
                         "error",
-                        op, operand, hm_device_format(src, s, sizeof s),
-                        hm_device_format(dst, d, sizeof d), hm__format_bytes(bytes, b, sizeof b),
+                        op, operand, src, dst, hm__format_bytes(bytes, b, sizeof b),
                         hm_transfer_direction_name(dir));
     case HM_GUARD_LOG:
-        hm__log(ctx, HM_LOG_WARN, "%s: implicit copy of operand %s %s -> %s (%s)", op, operand,
-                hm_device_format(src, s, sizeof s), hm_device_format(dst, d, sizeof d),
-                hm__format_bytes(bytes, b, sizeof b));
+        hm__log(ctx, HM_LOG_WARN, "%s: implicit copy of operand %s %s -> %s (%s)", op, operand, src,
+                dst, hm__format_bytes(bytes, b, sizeof b));
         return HM_STATUS_SUCCESS;
     default:
         return HM_STATUS_SUCCESS;
     }
+}
+
+hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operand, hm_device src,
+                             hm_device dst, size_t bytes)
+{
+    char s[32], d[32];
+    return guard(ctx, hm__direction(src, dst), op, operand, hm_device_format(src, s, sizeof s),
+                 hm_device_format(dst, d, sizeof d), bytes);
+}
+
+hm_status hm__transfer_guard_remote(hm_context *ctx, const char *op, const char *operand,
+                                    int src_rank, int dst_rank, size_t bytes)
+{
+    char s[32], d[32];
+    snprintf(s, sizeof s, "rank %d", src_rank);
+    snprintf(d, sizeof d, "rank %d", dst_rank);
+    return guard(ctx, HM_TRANSFER_REMOTE, op, operand, s, d, bytes);
 }
 
 /* Records r; `moved` is the path of the contiguous transfer inside a packed copy, named in the
@@ -62,6 +78,8 @@ hm_status hm__transfer_guard(hm_context *ctx, const char *op, const char *operan
 static void ledger_add(hm_context *ctx, hm_transfer_record *r, hm_transfer_path moved)
 {
     struct hm_ledger *l = &ctx->ledger;
+    if (r->direction != HM_TRANSFER_REMOTE)
+        r->src_rank = r->dst_rank = -1;
     r->sequence = ++l->sequence;
     r->gbps = r->seconds > 0 ? (double)r->bytes / r->seconds / 1e9 : 0.0;
     size_t slot;
@@ -78,14 +96,20 @@ static void ledger_add(hm_context *ctx, hm_transfer_record *r, hm_transfer_path 
     l->totals.seconds[r->direction] += r->seconds;
 
     if (hm__log_enabled(ctx, HM_LOG_INFO)) {
-        char s[32], d[32], b[32];
+        char s[48] = "", d[48] = "", b[32];
+        size_t ns = 0, nd = 0;
+        if (r->direction == HM_TRANSFER_REMOTE) { /* "rank 0 host -> rank 1 host" */
+            ns = (size_t)snprintf(s, sizeof s, "rank %d ", r->src_rank);
+            nd = (size_t)snprintf(d, sizeof d, "rank %d ", r->dst_rank);
+        }
+        hm_device_format(r->src, s + ns, sizeof s - ns);
+        hm_device_format(r->dst, d + nd, sizeof d - nd);
         hm__log(ctx, HM_LOG_INFO,
                 "transfer #%llu %s %s: %s%s -> %s%s, %s in %.3f ms (%.2f GB/s), %s%s%s%s, %d "
                 "chunk%s [%s, %s]",
                 (unsigned long long)r->sequence, hm_transfer_direction_name(r->direction),
-                r->operand, hm_device_format(r->src, s, sizeof s),
-                r->src_pinned && r->src.type == HM_DEVICE_HOST ? " (registered)" : "",
-                hm_device_format(r->dst, d, sizeof d),
+                r->operand, s,
+                r->src_pinned && r->src.type == HM_DEVICE_HOST ? " (registered)" : "", d,
                 r->dst_pinned && r->dst.type == HM_DEVICE_HOST ? " (registered)" : "",
                 hm__format_bytes(r->bytes, b, sizeof b), r->seconds * 1e3, r->gbps,
                 path_name(r->path), moved != r->path ? " (" : "",

@@ -1,0 +1,128 @@
+/* What every distributed operation shares (dist/dist_op.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "dist/dist_op.h"
+
+hm_status hm__dist_op_call(hm_context *ctx, const hm_op_def *def, hm_comm *comm,
+                           const hm_dist_tensor *const dist[], const void *opts)
+{
+    if (!comm) /* no other rank can be told: the one bad input the others wait on */
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the communicator is NULL",
+                        def->names[0]);
+    const hm_tensor *in[HM_OP_MAX_OPERANDS] = {NULL};
+    for (int i = 0; i < def->count; i++)
+        in[i] = dist[i] ? &dist[i]->local : NULL;
+    const hm_dist_call call = {comm, dist, opts};
+    hm_tensor unused; /* distributed outputs are never allocated */
+    return hm__op_call(ctx, def, HM_OP_GENERIC, in, &unused, &call);
+}
+
+hm_status hm__dist_op_options(hm_context *ctx, hm_op_plan *p, const void *opts)
+{
+    (void)ctx;
+    const hm_dist_call *call = opts;
+    hm_dist_op *d = (hm_dist_op *)p;
+    d->comm = call->comm;
+    for (int i = 0; i < p->def->count; i++)
+        if (call->dist[i])
+            d->dist[i] = *call->dist[i];
+    p->blocking = 1;
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm__dist_op_host(hm_context *ctx, hm_op_plan *p)
+{
+    const hm_op_def *def = p->def;
+    if (p->alloc_out)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                        "%s: operand %s must be given (a distributed output is not allocated)",
+                        p->api, def->roles[def->out].name);
+    for (int i = 0; i < def->count; i++)
+        if (p->present[i] && !hm__device_is_host(p->t[i].device))
+            return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
+                            "%s: operand %s is in device memory; distributed operations take "
+                            "host memory for now",
+                            p->api, def->roles[i].name);
+    p->exec = hm_execution_cpu(ctx->cpu_threads);
+    p->exec_space = hm_device_host();
+    p->backend = hm__backend_for_execution(HM_EXEC_CPU);
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm__dist_op_gather(hm_context *ctx, hm_dist_op *d, int role, hm_status st)
+{
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    hm_op_plan *p = &d->base;
+    return hm__dist_layout_gather(ctx, d->comm, p->api, p->def->roles[role].name, &d->dist[role],
+                                  HM_STATUS_SUCCESS, &d->layout[role]);
+}
+
+int64_t hm__dist_volume(const hm_dist_layout *l)
+{
+    int64_t v = 1;
+    for (int i = 0; i < l->ndim; i++)
+        v *= l->global[i];
+    return v;
+}
+
+hm_status hm__dist_op_guard(hm_context *ctx, hm_dist_op *d, int from, int to)
+{
+    const hm_dist_layout *a = &d->layout[from], *b = &d->layout[to];
+    int me = d->comm->rank;
+    size_t es = hm_dtype_size(a->dtype);
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int q = 0; q < d->comm->size && st == HM_STATUS_SUCCESS; q++) {
+        hm_box part;
+        if (q == me || !hm__box_intersect(a->ndim, &a->box[me], &b->box[q], &part))
+            continue;
+        int64_t n = 1;
+        for (int i = 0; i < a->ndim; i++)
+            n *= part.n[i];
+        st = hm__transfer_guard_remote(ctx, d->base.fn, d->base.def->roles[from].name, me, q,
+                                       (size_t)n * es);
+    }
+    return st;
+}
+
+/* "[4, 6]" */
+static const char *format_dims(int ndim, const int64_t *v, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < ndim && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%lld", i ? ", " : "", (long long)v[i]);
+    if (n < size)
+        snprintf(buf + n, size - n, "]");
+    return buf;
+}
+
+void hm__dist_op_describe(hm_context *ctx, const hm_dist_op *d, const char *what, int a, int b)
+{
+    if (!hm__log_enabled(ctx, HM_LOG_INFO))
+        return;
+    const hm_dist_layout *la = &d->layout[a], *lb = &d->layout[b];
+    const hm_box *ba = &la->box[d->comm->rank], *bb = &lb->box[d->comm->rank];
+    char g[96], ga[96], o1[96], e1[96], o2[96], e2[96];
+    hm__log(ctx, HM_LOG_INFO,
+            "%s: %s %s -> %s over %d ranks; rank %d holds offset %s extent %s of %s, offset %s "
+            "extent %s of %s",
+            what, hm_dtype_name(la->dtype), format_dims(la->ndim, la->global, g, sizeof g),
+            format_dims(lb->ndim, lb->global, ga, sizeof ga), d->comm->size, d->comm->rank,
+            format_dims(la->ndim, ba->lo, o1, sizeof o1),
+            format_dims(la->ndim, ba->n, e1, sizeof e1), d->base.def->roles[a].name,
+            format_dims(lb->ndim, bb->lo, o2, sizeof o2),
+            format_dims(lb->ndim, bb->n, e2, sizeof e2), d->base.def->roles[b].name);
+}
+
+hm_status hm__dist_op_agree(hm_context *ctx, const hm_op_plan *p, hm_status local)
+{
+    return hm__comm_agree(ctx, ((const hm_dist_op *)p)->comm, p->api, local);
+}
+
+void hm__dist_op_release(hm_op_plan *p)
+{
+    hm_dist_op *d = (hm_dist_op *)p;
+    for (int i = 0; i < HM_OP_MAX_OPERANDS; i++)
+        hm__dist_layout_free(&d->layout[i]);
+}

@@ -1,0 +1,54 @@
+/* What the distributed operations share (dist_op.c): the start of their plans, the public
+ * functions' way into the lifecycle (core/op.h) with a communicator, the options, the checks of
+ * where operands live, the gathering of every rank's boxes, the remote guard, the log line, the
+ * agreement. */
+#ifndef HETMATH_DIST_DIST_OP_H
+#define HETMATH_DIST_DIST_OP_H
+
+#include "dist/dist.h"
+
+/* The start of every distributed operation's plan. */
+typedef struct hm_dist_op {
+    hm_op_plan base; /* first: a plan of the lifecycle */
+    hm_comm *comm;
+    hm_dist_tensor dist[HM_OP_MAX_OPERANDS];   /* global shapes and offsets, by role */
+    hm_dist_layout layout[HM_OP_MAX_OPERANDS]; /* every rank's boxes (specify_all) */
+} hm_dist_op;
+
+/* What a distributed operation's public function hands the lifecycle as its options. */
+typedef struct hm_dist_call {
+    hm_comm *comm;
+    const hm_dist_tensor *const *dist; /* by role, NULL for absent ones */
+    const void *opts;                  /* the caller's options struct, or NULL */
+} hm_dist_call;
+
+/* A stateless call of def over comm; dist holds the operands by role. */
+hm_status hm__dist_op_call(hm_context *ctx, const hm_op_def *def, hm_comm *comm,
+                           const hm_dist_tensor *const dist[], const void *opts);
+
+/* The options step of every distributed operation (the communicator first, so that whatever
+ * fails next is agreed on); an operation with options of its own calls it first. */
+hm_status hm__dist_op_options(hm_context *ctx, hm_op_plan *p, const void *call);
+
+/* Operands in host memory, the output given: computed on the CPU (device memory: not yet). */
+hm_status hm__dist_op_host(hm_context *ctx, hm_op_plan *p);
+
+/* Every rank's box of operand `role` gathered and checked (specify_all); a failed `st` (from an
+ * earlier gathering, which failed on every rank) is returned as it is. */
+hm_status hm__dist_op_gather(hm_context *ctx, hm_dist_op *d, int role, hm_status st);
+
+/* The elements of a layout's global shape. */
+int64_t hm__dist_volume(const hm_dist_layout *l);
+
+/* The remote guard asked about every peer this rank sends a part of operand `from` to, for the
+ * distribution of `to`. */
+hm_status hm__dist_op_guard(hm_context *ctx, hm_dist_op *d, int from, int to);
+
+/* The operation's line in the specification: `what`, the global shape, the ranks, this rank's
+ * boxes of operands a and b. */
+void hm__dist_op_describe(hm_context *ctx, const hm_dist_op *d, const char *what, int a, int b);
+
+hm_status hm__dist_op_agree(hm_context *ctx, const hm_op_plan *p, hm_status local);
+void hm__dist_op_release(hm_op_plan *p);
+
+#endif

@@ -1,0 +1,341 @@
+/* The distributed layer over MPI, on CPU ranks: grid decompositions, reshapes between every pair
+ * of them (uneven splits, strided local layouts) with exact values and exact ledger figures, bad
+ * distributions and bad input on one rank (a clear status on every rank, never a hang: ctest's
+ * timeout), and injected failures on one rank. Run by ctest under mpirun with 1, 2 and 4 ranks. */
+#include <mpi.h>
+#include <stdbool.h>
+
+#include "check.h"
+#include "hetmath/debug.h"
+#include "hetmath/mpi.h"
+
+static int g_rank, g_size;
+
+static hm_context *dist_context(hm_test_log *log, hm_comm **comm)
+{
+    hm_context *ctx = hm_test_context(log, log ? HM_LOG_INFO : HM_LOG_OFF);
+    CHECK_STATUS(hm_comm_create_mpi(ctx, MPI_COMM_WORLD, comm), HM_STATUS_SUCCESS);
+    CHECK_EQ_INT(hm_comm_rank(*comm), g_rank);
+    CHECK_EQ_INT(hm_comm_size(*comm), g_size);
+    return ctx;
+}
+
+/* A process grid of g_size ranks over `naxes` axes: as square as it goes. */
+static void grid_of(int naxes, int *grid)
+{
+    grid[0] = g_size;
+    grid[1] = grid[2] = 1;
+    if (naxes >= 2)
+        for (int a = 1; a * a <= g_size; a++)
+            if (g_size % a == 0) {
+                grid[0] = g_size / a;
+                grid[1] = a;
+            }
+}
+
+/* The decompositions the tests use, by number: slabs along axis 0, along axis 2, pencils over
+ * axes 0 and 1, pencils over axes 1 and 2, and everything on the last rank. */
+enum { DECOMPOSITIONS = 5 };
+
+static void decomposition(int which, const int64_t *global, int64_t *offset, int64_t *extent)
+{
+    static const int naxes[DECOMPOSITIONS] = {1, 1, 2, 2, 1};
+    static const int axes[DECOMPOSITIONS][2] = {{0, 0}, {2, 0}, {0, 1}, {1, 2}, {0, 0}};
+    int grid[3];
+    grid_of(naxes[which], grid);
+    if (which == 4) { /* the last rank holds everything, the others nothing */
+        grid[0] = 1;
+        CHECK_STATUS(hm_dist_box(3, global, 1, axes[which], grid, g_size - 1 - g_rank, offset,
+                                 extent),
+                     HM_STATUS_SUCCESS);
+        return;
+    }
+    CHECK_STATUS(hm_dist_box(3, global, naxes[which], axes[which], grid, g_rank, offset, extent),
+                 HM_STATUS_SUCCESS);
+}
+
+static const int64_t G[3] = {13, 7, 5}; /* divides evenly over no grid */
+
+/* A distributed f64 tensor of decomposition `which`, its local part row-major (or column-major),
+ * filled with each element's global linear index (or poison). */
+static void make(hm_context *ctx, int which, int colmajor, int fill, hm_dist_tensor *t)
+{
+    int64_t extent[3];
+    memcpy(t->global_shape, G, sizeof G);
+    decomposition(which, G, t->offset, extent);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F64, 3, extent, &t->local),
+                 HM_STATUS_SUCCESS);
+    if (colmajor) {
+        t->local.strides[0] = 1;
+        t->local.strides[1] = extent[0];
+        t->local.strides[2] = extent[0] * extent[1];
+    }
+    double *v = t->local.data;
+    for (int64_t i = 0; i < extent[0]; i++)
+        for (int64_t j = 0; j < extent[1]; j++)
+            for (int64_t k = 0; k < extent[2]; k++) {
+                int64_t at = i * t->local.strides[0] + j * t->local.strides[1] +
+                             k * t->local.strides[2];
+                int64_t gi = i + t->offset[0], gj = j + t->offset[1], gk = k + t->offset[2];
+                v[at] = fill ? (double)((gi * G[1] + gj) * G[2] + gk) : -1.0;
+            }
+}
+
+/* Elements of t whose value is not its global index. */
+static long wrong_values(const hm_dist_tensor *t)
+{
+    const double *v = t->local.data;
+    long wrong = 0;
+    for (int64_t i = 0; i < t->local.shape[0]; i++)
+        for (int64_t j = 0; j < t->local.shape[1]; j++)
+            for (int64_t k = 0; k < t->local.shape[2]; k++) {
+                int64_t at = i * t->local.strides[0] + j * t->local.strides[1] +
+                             k * t->local.strides[2];
+                int64_t gi = i + t->offset[0], gj = j + t->offset[1], gk = k + t->offset[2];
+                wrong += v[at] != (double)((gi * G[1] + gj) * G[2] + gk);
+            }
+    return wrong;
+}
+
+/* Elements rank `from` holds in decomposition a that rank `to` holds in b. */
+static int64_t shared(int a, int from, int b, int to)
+{
+    int64_t oa[3], ea[3], ob[3], eb[3], n = 1;
+    int saved = g_rank;
+    g_rank = from;
+    decomposition(a, G, oa, ea);
+    g_rank = to;
+    decomposition(b, G, ob, eb);
+    g_rank = saved;
+    for (int d = 0; d < 3; d++) {
+        int64_t lo = oa[d] > ob[d] ? oa[d] : ob[d];
+        int64_t hi = oa[d] + ea[d] < ob[d] + eb[d] ? oa[d] + ea[d] : ob[d] + eb[d];
+        n *= hi > lo ? hi - lo : 0;
+    }
+    return n;
+}
+
+static void reshapes(void)
+{
+    static hm_test_log log;
+    hm_comm *comm = NULL;
+    hm_context *ctx = dist_context(&log, &comm);
+    for (int a = 0; a < DECOMPOSITIONS; a++)
+        for (int b = 0; b < DECOMPOSITIONS; b++) {
+            hm_dist_tensor in, out;
+            make(ctx, a, 0, 1, &in);
+            make(ctx, b, (a + b) % 2, 0, &out);
+            hm_ledger_reset(ctx);
+            hm_test_log_clear(&log);
+            CHECK_STATUS(hm_dist_reshape(ctx, comm, &in, &out), HM_STATUS_SUCCESS);
+            CHECK_EQ_INT(wrong_values(&out), 0);
+            CHECK_EQ_INT(wrong_values(&in), 0); /* the input is never modified */
+            /* Exactly one record per peer and direction, of the shared elements' bytes. */
+            hm_transfer_totals tot;
+            hm_ledger_totals(ctx, &tot);
+            int64_t records = 0, bytes = 0;
+            for (int q = 0; q < g_size; q++) {
+                if (q == g_rank)
+                    continue;
+                int64_t s = shared(a, g_rank, b, q), r = shared(a, q, b, g_rank);
+                records += (s > 0) + (r > 0);
+                bytes += (s + r) * 8;
+            }
+            CHECK_EQ_INT(tot.copies[HM_TRANSFER_REMOTE], records);
+            CHECK_EQ_INT(tot.bytes[HM_TRANSFER_REMOTE], bytes);
+            for (size_t i = 0; i < hm_ledger_count(ctx); i++) {
+                hm_transfer_record r;
+                hm_ledger_record(ctx, i, &r);
+                CHECK(r.direction == HM_TRANSFER_REMOTE && r.path == HM_PATH_MPI);
+                CHECK(r.src_rank == g_rank || r.dst_rank == g_rank);
+                CHECK_EQ_INT(r.bytes, 8 * shared(a, r.src_rank, b, r.dst_rank));
+            }
+            if (records > 0)
+                CHECK_CONTAINS(log.text, "remote in: rank ");
+            CHECK_CONTAINS(log.text, "reshape: f64 [13, 7, 5] -> [13, 7, 5] over ");
+            hm_tensor_free(ctx, &in.local);
+            hm_tensor_free(ctx, &out.local);
+        }
+    hm_comm_destroy(comm);
+    hm_context_destroy(ctx);
+}
+
+/* One bad call: `st_here` where `bad` is this rank, HM_STATUS_REMOTE_FAILURE (naming rank `bad`)
+ * elsewhere; `bad` -1: the same status everywhere. The output keeps its poison. */
+static void expect(hm_context *ctx, hm_status got, int bad, hm_status st_here, const char *says,
+                   const hm_dist_tensor *out)
+{
+    if (bad < 0 || bad == g_rank) {
+        CHECK_STATUS(got, st_here);
+        CHECK_CONTAINS(hm_context_last_error(ctx), says);
+    } else {
+        CHECK_STATUS(got, HM_STATUS_REMOTE_FAILURE);
+        char who[64];
+        snprintf(who, sizeof who, "hm_dist_reshape: rank %d failed (%s)", bad,
+                 hm_status_name(st_here));
+        CHECK_CONTAINS(hm_context_last_error(ctx), who);
+    }
+    if (out && out->local.data) {
+        const double *v = out->local.data;
+        long touched = 0;
+        for (int64_t i = 0; i < hm_tensor_numel(&out->local); i++)
+            touched += v[i] != -1.0;
+        CHECK_EQ_INT(touched, 0);
+    }
+}
+
+static void bad_distributions(void)
+{
+    hm_comm *comm = NULL;
+    hm_context *ctx = dist_context(NULL, &comm);
+    int last = g_size - 1;
+    hm_dist_tensor in, out;
+    make(ctx, 0, 0, 1, &in);
+    make(ctx, 1, 0, 0, &out); /* slabs along another axis: every rank sends to every other */
+
+    /* Boxes that overlap (every rank claims offset 0) or, on one rank, leave holes. */
+    hm_dist_tensor wrong = in;
+    memset(wrong.offset, 0, sizeof wrong.offset);
+    if (g_size > 1)
+        expect(ctx, hm_dist_reshape(ctx, comm, &wrong, &out), -1, HM_STATUS_INVALID_DISTRIBUTION,
+               "the boxes of ranks", &out);
+    wrong = in;
+    wrong.local.shape[0] = in.local.shape[0] > 0 ? in.local.shape[0] - 1 : 0;
+    bool hole = in.local.shape[0] > 0;
+    int any = 0;
+    MPI_Allreduce(&hole, &any, 1, MPI_C_BOOL, MPI_LOR, MPI_COMM_WORLD);
+    if (any)
+        expect(ctx, hm_dist_reshape(ctx, comm, &wrong, &out), -1, HM_STATUS_INVALID_DISTRIBUTION,
+               "of the 455 elements (holes)", &out);
+    /* The last rank says another global shape. */
+    wrong = in;
+    if (g_rank == last)
+        wrong.global_shape[2] = 6;
+    expect(ctx, hm_dist_reshape(ctx, comm, &wrong, &out), -1, HM_STATUS_INVALID_DISTRIBUTION,
+           g_size > 1 ? "has another global shape" : "holes", &out);
+    /* A box outside the global shape on the last rank alone. */
+    wrong = in;
+    if (g_rank == last)
+        wrong.offset[1] = 3;
+    expect(ctx, hm_dist_reshape(ctx, comm, &wrong, &out), last, HM_STATUS_INVALID_ARGUMENT,
+           "is not inside the global extent", &out);
+    /* A NULL output, or another dtype, on the last rank alone. */
+    expect(ctx, hm_dist_reshape(ctx, comm, &in, g_rank == last ? NULL : &out), last,
+           HM_STATUS_INVALID_ARGUMENT, "operand out is NULL", g_rank == last ? NULL : &out);
+    wrong = out;
+    if (g_rank == last)
+        wrong.local.dtype = HM_DTYPE_C128;
+    expect(ctx, hm_dist_reshape(ctx, comm, &in, &wrong), last, HM_STATUS_DTYPE_MISMATCH,
+           "operand out is c128 but in is f64", &out);
+    /* The remote guard set to error on rank 0 alone: nothing moves anywhere. */
+    if (g_size > 1) {
+        if (g_rank == 0)
+            hm_transfer_set_guard(ctx, HM_TRANSFER_REMOTE, HM_GUARD_ERROR);
+        hm_ledger_reset(ctx);
+        expect(ctx, hm_dist_reshape(ctx, comm, &in, &out), 0, HM_STATUS_TRANSFER_REFUSED,
+               "the remote guard is set to error", &out);
+        CHECK_EQ_INT(hm_ledger_count(ctx), 0);
+        hm_transfer_set_guard(ctx, HM_TRANSFER_REMOTE, HM_GUARD_ALLOW);
+    }
+    /* And every rank goes on: the same call, right. */
+    CHECK_STATUS(hm_dist_reshape(ctx, comm, &in, &out), HM_STATUS_SUCCESS);
+    CHECK_EQ_INT(wrong_values(&out), 0);
+    CHECK_STATUS(hm_dist_reshape(ctx, NULL, &in, &out), HM_STATUS_INVALID_ARGUMENT);
+    hm_tensor_free(ctx, &in.local);
+    hm_tensor_free(ctx, &out.local);
+    hm_comm_destroy(comm);
+    hm_context_destroy(ctx);
+}
+
+/* Every failure point of a reshape on rank 0 alone (its strided copies: its own part, the
+ * packing, the unpacking), failed in turn: rank 0 reports the injected failure, the others that
+ * rank 0 failed, and the next call is right everywhere. */
+static void failures_on_one_rank(void)
+{
+    hm_comm *comm = NULL;
+    hm_context *ctx = dist_context(NULL, &comm);
+    hm_dist_tensor in, out;
+    make(ctx, 1, 0, 1, &in);
+    make(ctx, 3, 1, 0, &out);
+    long before = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL);
+    CHECK_STATUS(hm_dist_reshape(ctx, comm, &in, &out), HM_STATUS_SUCCESS);
+    long points = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL) - before;
+    MPI_Bcast(&points, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    CHECK(points >= 1);
+    for (long n = 1; n <= points; n++) {
+        if (g_rank == 0)
+            hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, n);
+        hm_status st = hm_dist_reshape(ctx, comm, &in, &out);
+        if (g_rank == 0) {
+            CHECK_STATUS(st, HM_STATUS_INTERNAL);
+            CHECK_CONTAINS(hm_context_last_error(ctx), "injected");
+        } else {
+            CHECK_STATUS(st, HM_STATUS_REMOTE_FAILURE);
+            CHECK_CONTAINS(hm_context_last_error(ctx), "rank 0 failed (INTERNAL)");
+        }
+        hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, 0);
+        CHECK_STATUS(hm_dist_reshape(ctx, comm, &in, &out), HM_STATUS_SUCCESS);
+        CHECK_EQ_INT(wrong_values(&out), 0);
+    }
+    if (g_rank == 0)
+        printf("test_dist: %ld failure points on rank 0 of %d\n", points, g_size);
+    hm_tensor_free(ctx, &in.local);
+    hm_tensor_free(ctx, &out.local);
+    hm_comm_destroy(comm);
+    hm_context_destroy(ctx);
+}
+
+/* hm_dist_box alone: its refusals, and every grid's boxes tiling the global shape. */
+static void boxes(void)
+{
+    int64_t g[3] = {10, 3, 7}, off[3], ext[3];
+    const int ax[2] = {0, 2}, same[2] = {1, 1}, grid[2] = {3, 2}, zero[2] = {0, 1};
+    CHECK_STATUS(hm_dist_box(3, g, 2, ax, grid, 0, NULL, ext), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(hm_dist_box(0, g, 1, ax, grid, 0, off, ext), HM_STATUS_INVALID_SHAPE);
+    CHECK_STATUS(hm_dist_box(3, g, 4, ax, grid, 0, off, ext), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(hm_dist_box(3, g, 2, same, grid, 0, off, ext), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(hm_dist_box(3, g, 2, ax, zero, 0, off, ext), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(hm_dist_box(3, g, 2, ax, grid, -1, off, ext), HM_STATUS_INVALID_ARGUMENT);
+    int64_t neg[3] = {10, -3, 7};
+    CHECK_STATUS(hm_dist_box(3, neg, 2, ax, grid, 0, off, ext), HM_STATUS_INVALID_SHAPE);
+    /* 3 × 2 ranks over axes 0 and 2, and a 7th rank outside the grid: every element once. */
+    int count[10][3][7] = {{{0}}};
+    for (int r = 0; r < 7; r++) {
+        CHECK_STATUS(hm_dist_box(3, g, 2, ax, grid, r, off, ext), HM_STATUS_SUCCESS);
+        for (int64_t i = off[0]; i < off[0] + ext[0]; i++)
+            for (int64_t j = off[1]; j < off[1] + ext[1]; j++)
+                for (int64_t k = off[2]; k < off[2] + ext[2]; k++)
+                    count[i][j][k]++;
+        if (r == 0) /* 10 over 3: 4, 3, 3; 7 over 2: 4, 3 */
+            CHECK(ext[0] == 4 && ext[1] == 3 && ext[2] == 4 && off[2] == 0);
+        if (r == 5)
+            CHECK(off[0] == 7 && ext[0] == 3 && off[2] == 4 && ext[2] == 3);
+        if (r == 6)
+            CHECK_EQ_INT(ext[0] * ext[1] * ext[2], 0);
+    }
+    int wrong = 0;
+    for (int i = 0; i < 10; i++)
+        for (int j = 0; j < 3; j++)
+            for (int k = 0; k < 7; k++)
+                wrong += count[i][j][k] != 1;
+    CHECK_EQ_INT(wrong, 0);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    static const hm_test_case cases[] = {
+        HM_TEST_CASE(boxes),
+        HM_TEST_CASE(reshapes),
+        HM_TEST_CASE(bad_distributions),
+        HM_TEST_CASE(failures_on_one_rank),
+    };
+    int rc = hm_test_main(argc, argv, "test_dist", cases, (int)HM_ARRAY_LEN(cases));
+    /* Every rank's verdict: one failing rank fails the run. */
+    int worst = 0;
+    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return worst;
+}
