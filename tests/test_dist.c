@@ -45,9 +45,9 @@ static void decomposition(int which, const int64_t *global, int64_t *offset, int
     grid_of(naxes[which], grid);
     if (which == 4) { /* the last rank holds everything, the others nothing */
         grid[0] = 1;
-        CHECK_STATUS(hm_dist_box(3, global, 1, axes[which], grid, g_size - 1 - g_rank, offset,
-                                 extent),
-                     HM_STATUS_SUCCESS);
+        CHECK_STATUS(
+            hm_dist_box(3, global, 1, axes[which], grid, g_size - 1 - g_rank, offset, extent),
+            HM_STATUS_SUCCESS);
         return;
     }
     CHECK_STATUS(hm_dist_box(3, global, naxes[which], axes[which], grid, g_rank, offset, extent),
@@ -74,8 +74,8 @@ static void make(hm_context *ctx, int which, int colmajor, int fill, hm_dist_ten
     for (int64_t i = 0; i < extent[0]; i++)
         for (int64_t j = 0; j < extent[1]; j++)
             for (int64_t k = 0; k < extent[2]; k++) {
-                int64_t at = i * t->local.strides[0] + j * t->local.strides[1] +
-                             k * t->local.strides[2];
+                int64_t at =
+                    i * t->local.strides[0] + j * t->local.strides[1] + k * t->local.strides[2];
                 int64_t gi = i + t->offset[0], gj = j + t->offset[1], gk = k + t->offset[2];
                 v[at] = fill ? (double)((gi * G[1] + gj) * G[2] + gk) : -1.0;
             }
@@ -89,8 +89,8 @@ static long wrong_values(const hm_dist_tensor *t)
     for (int64_t i = 0; i < t->local.shape[0]; i++)
         for (int64_t j = 0; j < t->local.shape[1]; j++)
             for (int64_t k = 0; k < t->local.shape[2]; k++) {
-                int64_t at = i * t->local.strides[0] + j * t->local.strides[1] +
-                             k * t->local.strides[2];
+                int64_t at =
+                    i * t->local.strides[0] + j * t->local.strides[1] + k * t->local.strides[2];
                 int64_t gi = i + t->offset[0], gj = j + t->offset[1], gk = k + t->offset[2];
                 wrong += v[at] != (double)((gi * G[1] + gj) * G[2] + gk);
             }
@@ -321,6 +321,333 @@ static void boxes(void)
     CHECK_EQ_INT(wrong, 0);
 }
 
+/* ---- the distributed FFT ---------------------------------------------------------------- */
+
+#include <complex.h>
+
+/* Element at offset `at` (in elements) of data of dtype dt, as a complex double. */
+static double complex get(const void *data, hm_dtype dt, int64_t at)
+{
+    switch (dt) {
+    case HM_DTYPE_F32:
+        return ((const float *)data)[at];
+    case HM_DTYPE_F64:
+        return ((const double *)data)[at];
+    case HM_DTYPE_C64:
+        return ((const float *)data)[2 * at] + I * ((const float *)data)[2 * at + 1];
+    default:
+        return ((const double *)data)[2 * at] + I * ((const double *)data)[2 * at + 1];
+    }
+}
+
+static void set(void *data, hm_dtype dt, int64_t at, double complex v)
+{
+    switch (dt) {
+    case HM_DTYPE_F32:
+        ((float *)data)[at] = (float)creal(v);
+        break;
+    case HM_DTYPE_F64:
+        ((double *)data)[at] = creal(v);
+        break;
+    case HM_DTYPE_C64:
+        ((float *)data)[2 * at] = (float)creal(v);
+        ((float *)data)[2 * at + 1] = (float)cimag(v);
+        break;
+    default:
+        ((double *)data)[2 * at] = creal(v);
+        ((double *)data)[2 * at + 1] = cimag(v);
+        break;
+    }
+}
+
+/* x's value at global linear index g (a c2r input: Hermitian enough that the real output is
+ * what the serial transform gives too, since both read the same half). */
+static double complex value(int64_t g, int complex_x)
+{
+    return sin(0.37 * (double)g + 0.1) + (complex_x ? I * cos(0.11 * (double)g) : 0);
+}
+
+typedef struct fft_case {
+    hm_fft_type type;
+    hm_dtype x;
+    int ndim;
+    int64_t n[3]; /* the logical lengths (the real side's for r2c and c2r) */
+    int transposed;
+    hm_fft_norm norm;
+    int natural; /* 1: x and y in the transform's own decomposition (hm_dist_fft_boxes) */
+} fft_case;
+
+static hm_dtype y_dtype(const fft_case *c)
+{
+    if (c->type == HM_FFT_C2C)
+        return c->x;
+    if (c->type == HM_FFT_R2C)
+        return c->x == HM_DTYPE_F64 ? HM_DTYPE_C128 : HM_DTYPE_C64;
+    return c->x == HM_DTYPE_C128 ? HM_DTYPE_F64 : HM_DTYPE_F32;
+}
+
+/* Global shapes of x and y. */
+static void fft_shapes(const fft_case *c, int64_t *gx, int64_t *gy)
+{
+    int r = c->ndim;
+    for (int i = 0; i < r; i++)
+        gx[i] = gy[i] = c->n[i];
+    if (c->type == HM_FFT_R2C)
+        gy[r - 1] = c->n[r - 1] / 2 + 1;
+    if (c->type == HM_FFT_C2R)
+        gx[r - 1] = c->n[r - 1] / 2 + 1;
+    if (c->transposed) {
+        int64_t t = gy[0];
+        gy[0] = gy[1];
+        gy[1] = t;
+    }
+}
+
+/* A distributed tensor of global shape g: in `box` (offset, extent) given, else a pencil over
+ * the last two axes; local row-major. */
+static void dist_alloc(hm_context *ctx, int ndim, const int64_t *g, hm_dtype dt, const int64_t *off,
+                       const int64_t *ext, hm_dist_tensor *t)
+{
+    int64_t o[3], e[3];
+    if (!off) {
+        int grid[3], axes[2] = {ndim - 2, ndim - 1};
+        grid_of(2, grid);
+        CHECK_STATUS(hm_dist_box(ndim, g, 2, axes, grid, g_rank, o, e), HM_STATUS_SUCCESS);
+        off = o;
+        ext = e;
+    }
+    memset(t, 0, sizeof *t);
+    memcpy(t->global_shape, g, sizeof(int64_t) * (size_t)ndim);
+    memcpy(t->offset, off, sizeof(int64_t) * (size_t)ndim);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), dt, ndim, ext, &t->local),
+                 HM_STATUS_SUCCESS);
+}
+
+/* Global linear index of local element `at` (row-major local) of t. */
+static int64_t global_index(const hm_dist_tensor *t, int64_t at, int swap01)
+{
+    int nd = t->local.ndim;
+    int64_t idx[3], g = 0;
+    for (int i = nd - 1; i >= 0; i--) {
+        idx[i] = at % t->local.shape[i] + t->offset[i];
+        at /= t->local.shape[i];
+    }
+    int64_t shape[3];
+    memcpy(shape, t->global_shape, sizeof shape);
+    if (swap01) { /* the index in the unswapped (serial) array */
+        int64_t a = idx[0];
+        idx[0] = idx[1];
+        idx[1] = a;
+        int64_t b = shape[0];
+        shape[0] = shape[1];
+        shape[1] = b;
+    }
+    for (int i = 0; i < nd; i++)
+        g = g * shape[i] + idx[i];
+    return g;
+}
+
+/* One case: y from the distributed transform against each rank's serial hm_fft of the whole x,
+ * within the dtype's threshold; x unchanged. Returns the relative error. */
+static double run_fft_case(hm_context *ctx, hm_comm *comm, const fft_case *c)
+{
+    int64_t gx[3], gy[3], xo[3], xe[3], yo[3], ye[3];
+    fft_shapes(c, gx, gy);
+    hm_dist_fft_options o;
+    hm_dist_fft_options_init(&o);
+    o.type = c->type;
+    o.direction = c->type == HM_FFT_C2R ? HM_FFT_INVERSE : HM_FFT_FORWARD;
+    o.norm = c->norm;
+    o.transposed_out = c->transposed;
+    CHECK_STATUS(hm_dist_fft_boxes(ctx, comm, c->ndim, c->n, &o, xo, xe, yo, ye),
+                 HM_STATUS_SUCCESS);
+    hm_dist_tensor x, y;
+    dist_alloc(ctx, c->ndim, gx, c->x, c->natural ? xo : NULL, xe, &x);
+    dist_alloc(ctx, c->ndim, gy, y_dtype(c), c->natural ? yo : NULL, ye, &y);
+    int cx = c->x == HM_DTYPE_C64 || c->x == HM_DTYPE_C128;
+    for (int64_t i = 0; i < hm_tensor_numel(&x.local); i++)
+        set(x.local.data, c->x, i, value(global_index(&x, i, 0), cx));
+    hm_ledger_reset(ctx);
+    CHECK_STATUS(hm_dist_fft(ctx, comm, &x, &y, &o), HM_STATUS_SUCCESS);
+    if (c->natural) { /* nothing exchanged around the transform's own transposes */
+        hm_transfer_record r;
+        CHECK(!hm_test_last_record(ctx, "x", &r) && !hm_test_last_record(ctx, "y", &r));
+    }
+    /* The serial reference: the whole x on this rank, hm_fft on the CPU. */
+    hm_tensor sx, sy = {0};
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), c->x, c->ndim, gx, &sx), HM_STATUS_SUCCESS);
+    for (int64_t i = 0; i < hm_tensor_numel(&sx); i++)
+        set(sx.data, c->x, i, value(i, cx));
+    hm_fft_options so;
+    hm_fft_options_init(&so);
+    so.type = o.type;
+    so.direction = o.direction;
+    so.norm = o.norm;
+    so.last_length = c->type == HM_FFT_C2R ? c->n[c->ndim - 1] : 0;
+    so.execution = hm_execution_cpu(1);
+    CHECK_STATUS(hm_fft(ctx, &sx, &sy, &so), HM_STATUS_SUCCESS);
+    double worst = 0, scale = 0;
+    for (int64_t i = 0; i < hm_tensor_numel(&sy); i++)
+        scale = fmax(scale, cabs(get(sy.data, sy.dtype, i)));
+    for (int64_t i = 0; i < hm_tensor_numel(&y.local); i++) {
+        double complex want = get(sy.data, sy.dtype, global_index(&y, i, c->transposed));
+        worst = fmax(worst, cabs(get(y.local.data, y.local.dtype, i) - want));
+    }
+    if (getenv("HM_TEST_VERBOSE") && g_rank == 0)
+        printf("reference max %g, worst difference %g\n", scale, worst);
+    long changed = 0;
+    for (int64_t i = 0; i < hm_tensor_numel(&x.local); i++)
+        changed += cabs(get(x.local.data, c->x, i) - value(global_index(&x, i, 0), cx)) > 1e-6;
+    CHECK_EQ_INT(changed, 0);
+    hm_tensor_free(ctx, &sx);
+    hm_tensor_free(ctx, &sy);
+    hm_tensor_free(ctx, &x.local);
+    hm_tensor_free(ctx, &y.local);
+    return scale > 0 ? worst / scale : worst;
+}
+
+static void fft_against_serial(void)
+{
+    static hm_test_log log;
+    hm_comm *comm = NULL;
+    hm_context *ctx = dist_context(&log, &comm);
+    const fft_case cases[] = {
+        {HM_FFT_C2C, HM_DTYPE_C128, 3, {9, 6, 10}, 0, HM_FFT_NORM_BACKWARD, 1},
+        {HM_FFT_C2C, HM_DTYPE_C128, 3, {9, 6, 10}, 0, HM_FFT_NORM_ORTHO, 0},
+        {HM_FFT_C2C, HM_DTYPE_C128, 3, {9, 6, 10}, 1, HM_FFT_NORM_FORWARD, 1},
+        {HM_FFT_C2C, HM_DTYPE_C64, 2, {12, 10}, 1, HM_FFT_NORM_NONE, 0},
+        {HM_FFT_R2C, HM_DTYPE_F64, 3, {7, 8, 10}, 0, HM_FFT_NORM_BACKWARD, 0},
+        {HM_FFT_R2C, HM_DTYPE_F64, 3, {7, 8, 10}, 1, HM_FFT_NORM_ORTHO, 1},
+        {HM_FFT_R2C, HM_DTYPE_F32, 2, {12, 9}, 0, HM_FFT_NORM_FORWARD, 1},
+        {HM_FFT_C2R, HM_DTYPE_C128, 3, {6, 8, 10}, 0, HM_FFT_NORM_BACKWARD, 1},
+        {HM_FFT_C2R, HM_DTYPE_C64, 2, {10, 12}, 0, HM_FFT_NORM_ORTHO, 0},
+    };
+    for (size_t i = 0; i < HM_ARRAY_LEN(cases); i++) {
+        const fft_case *c = &cases[i];
+        double err = run_fft_case(ctx, comm, c);
+        bool single = c->x == HM_DTYPE_C64 || c->x == HM_DTYPE_F32;
+        CHECK_NEAR(err, single ? 2e-6 : 1e-13, "distributed FFT against the serial one");
+        if (getenv("HM_TEST_VERBOSE") && g_rank == 0)
+            printf("case %zu: relative error %.3g\n", i, err);
+    }
+    /* The transform's own exchanges are ledgered: every byte one rank sends, another receives. */
+    hm_transfer_totals t;
+    hm_ledger_totals(ctx, &t);
+    long long sent = 0, got = 0;
+    for (size_t i = 0; i < hm_ledger_count(ctx); i++) {
+        hm_transfer_record r;
+        hm_ledger_record(ctx, i, &r);
+        sent += r.src_rank == g_rank ? (long long)r.bytes : 0;
+        got += r.dst_rank == g_rank ? (long long)r.bytes : 0;
+    }
+    long long all[2] = {sent, got}, sums[2];
+    MPI_Allreduce(all, sums, 2, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+    CHECK_EQ_INT(sums[0], sums[1]);
+    if (g_size > 1)
+        CHECK(sums[0] > 0);
+    CHECK_CONTAINS(log.text, "FFTW-MPI planned in ");
+    hm_comm_destroy(comm);
+    hm_context_destroy(ctx);
+}
+
+/* Bad distributed FFTs: every rank fails, with the finding rank's reason. */
+static void fft_bad_inputs(void)
+{
+    hm_comm *comm = NULL;
+    hm_context *ctx = dist_context(NULL, &comm);
+    int last = g_size - 1;
+    fft_case c = {HM_FFT_C2C, HM_DTYPE_C128, 3, {9, 6, 10}, 0, HM_FFT_NORM_BACKWARD, 0};
+    int64_t gx[3], gy[3], o3[3], e3[3];
+    fft_shapes(&c, gx, gy);
+    hm_dist_tensor x, y;
+    dist_alloc(ctx, 3, gx, c.x, NULL, e3, &x);
+    dist_alloc(ctx, 3, gy, c.x, NULL, e3, &y);
+    (void)o3;
+    hm_dist_fft_options o;
+    hm_dist_fft_options_init(&o);
+    /* c2r asked with transposed output on the last rank alone. */
+    hm_dist_fft_options bad = o;
+    if (g_rank == last) {
+        bad.type = HM_FFT_C2R;
+        bad.direction = HM_FFT_INVERSE;
+        bad.transposed_out = 1;
+    }
+    hm_status st = hm_dist_fft(ctx, comm, &x, &y, &bad);
+    CHECK_STATUS(st, g_rank == last ? HM_STATUS_DTYPE_MISMATCH : HM_STATUS_REMOTE_FAILURE);
+    /* y of the wrong global shape (every rank): the transform's shape is named. */
+    hm_dist_tensor wrong = y;
+    o.transposed_out = 1;
+    if (gx[0] != gx[1])
+        CHECK_STATUS(hm_dist_fft(ctx, comm, &x, &wrong, &o), HM_STATUS_INVALID_SHAPE);
+    o.transposed_out = 0;
+    /* A 1-D x on rank 0. */
+    wrong = x;
+    if (g_rank == 0)
+        wrong.local.ndim = 1;
+    st = hm_dist_fft(ctx, comm, &wrong, &y, &o);
+    CHECK_STATUS(st, g_rank == 0 ? HM_STATUS_INVALID_SHAPE : HM_STATUS_REMOTE_FAILURE);
+    /* Options of a bad size on rank 0. */
+    bad = o;
+    if (g_rank == 0)
+        bad.size = 3;
+    st = hm_dist_fft(ctx, comm, &x, &y, &bad);
+    CHECK_STATUS(st, g_rank == 0 ? HM_STATUS_INVALID_ARGUMENT : HM_STATUS_REMOTE_FAILURE);
+    /* And then a good one. */
+    CHECK_STATUS(hm_dist_fft(ctx, comm, &x, &y, &o), HM_STATUS_SUCCESS);
+    hm_tensor_free(ctx, &x.local);
+    hm_tensor_free(ctx, &y.local);
+    hm_comm_destroy(comm);
+    hm_context_destroy(ctx);
+}
+
+/* Every failure point of a distributed FFT on the last rank (its buffer, its strided copies,
+ * FFTW-MPI's planning and transform, the normalisation), failed in turn: a clean status on
+ * every rank, the next call right. */
+static void fft_failures_on_one_rank(void)
+{
+    hm_comm *comm = NULL;
+    hm_context *ctx = dist_context(NULL, &comm);
+    int last = g_size - 1;
+    fft_case c = {HM_FFT_C2C, HM_DTYPE_C128, 3, {9, 6, 10}, 0, HM_FFT_NORM_ORTHO, 0};
+    const hm_fault_site sites[] = {HM_FAULT_HOST_ALLOC, HM_FAULT_BACKEND_CALL};
+    for (size_t k = 0; k < HM_ARRAY_LEN(sites); k++) {
+        long before = hm_debug_site_count(ctx, sites[k]);
+        double err = run_fft_case(ctx, comm, &c); /* counts the points of one call (and more) */
+        CHECK_NEAR(err, 1e-13, "a good call");
+        long points = hm_debug_site_count(ctx, sites[k]) - before;
+        MPI_Bcast(&points, 1, MPI_LONG, last, MPI_COMM_WORLD);
+        for (long n = 1; n <= points; n++) {
+            int64_t gx[3], gy[3], e3[3];
+            fft_shapes(&c, gx, gy);
+            hm_dist_tensor x, y;
+            dist_alloc(ctx, 3, gx, c.x, NULL, e3, &x);
+            dist_alloc(ctx, 3, gy, c.x, NULL, e3, &y);
+            hm_dist_fft_options o;
+            hm_dist_fft_options_init(&o);
+            o.norm = c.norm;
+            if (g_rank == last)
+                hm_debug_inject_failure(ctx, sites[k], n);
+            hm_status st = hm_dist_fft(ctx, comm, &x, &y, &o);
+            int failed = st != HM_STATUS_SUCCESS, all = 0;
+            MPI_Allreduce(&failed, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+            CHECK(all == 0 || all == g_size); /* together or not at all */
+            if (failed && g_rank == last)
+                CHECK_CONTAINS(hm_context_last_error(ctx), "injected");
+            if (failed && g_rank != last)
+                CHECK_STATUS(st, HM_STATUS_REMOTE_FAILURE);
+            hm_debug_inject_failure(ctx, sites[k], 0);
+            hm_tensor_free(ctx, &x.local);
+            hm_tensor_free(ctx, &y.local);
+            CHECK_NEAR(run_fft_case(ctx, comm, &c), 1e-13, "the call after a failure");
+        }
+        if (g_rank == last)
+            printf("test_dist: fft: %ld failure points at site %d on rank %d\n", points,
+                   (int)sites[k], last);
+    }
+    hm_comm_destroy(comm);
+    hm_context_destroy(ctx);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -331,6 +658,9 @@ int main(int argc, char **argv)
         HM_TEST_CASE(reshapes),
         HM_TEST_CASE(bad_distributions),
         HM_TEST_CASE(failures_on_one_rank),
+        HM_TEST_CASE(fft_against_serial),
+        HM_TEST_CASE(fft_bad_inputs),
+        HM_TEST_CASE(fft_failures_on_one_rank),
     };
     int rc = hm_test_main(argc, argv, "test_dist", cases, (int)HM_ARRAY_LEN(cases));
     /* Every rank's verdict: one failing rank fails the run. */

@@ -97,13 +97,12 @@ HM_API void hm_dist_fft_options_init(hm_dist_fft_options *opts);
  * The boxes the distributed FFT of a global @p ndim -D input @p global takes without exchanging
  * anything before or after its own transposes: this rank's input box and output box (for y's
  * global shape: with transposed_out, the first two axes swapped; for r2c the last axis n/2+1,
- * for c2r the input's last axis is n/2+1 and @p global is the real output's shape). Collective
- * (the ranks' shares are computed together).
+ * for c2r the input's last axis is n/2+1 and @p global is the real output's shape). Not
+ * collective: each rank computes its own (FFTW-MPI's slabs of the first axis).
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, bad options
  * @retval HM_STATUS_INVALID_SHAPE     ndim not 2 or 3, an extent below 1
- * @retval HM_STATUS_NOT_SUPPORTED     built without FFTW-MPI
- * @retval HM_STATUS_REMOTE_FAILURE
+ * @retval HM_STATUS_NOT_SUPPORTED     built without FFTW-MPI; transposed_out with c2r
  */
 HM_API hm_status hm_dist_fft_boxes(hm_context *ctx, hm_comm *comm, int ndim, const int64_t *global,
                                    const hm_dist_fft_options *opts, int64_t *in_offset,
@@ -118,7 +117,8 @@ HM_API hm_status hm_dist_fft_boxes(hm_context *ctx, hm_comm *comm, int ndim, con
  * @retval as hm_dist_reshape(), and:
  * @retval HM_STATUS_INVALID_SHAPE     x not 2-D or 3-D; y's global shape not the transform's
  * @retval HM_STATUS_INVALID_DTYPE     a dtype the transform type does not take
- * @retval HM_STATUS_NOT_SUPPORTED     built without FFTW-MPI; device memory
+ * @retval HM_STATUS_DTYPE_MISMATCH    y's dtype is not the transform's of x's
+ * @retval HM_STATUS_NOT_SUPPORTED     device memory; transposed_out with c2r
  * @retval HM_STATUS_FFTW_ERROR        FFTW-MPI could not plan the transform
  */
 HM_API hm_status hm_dist_fft(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *x,

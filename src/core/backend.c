@@ -69,15 +69,31 @@ bool hm__backend_supports(const hm_backend_ops *b, hm_op_id op, const void *desc
     return !o->supports || o->supports(desc, why, why_size);
 }
 
+/* The failure point of a backend call, then (a collective call) every rank's agreement on it. */
+static hm_status call_point(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, const char *fn,
+                            const char *what, const hm_collective *all)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
+        st = hm__fail(ctx, b->op[op]->error, "%s: %s on the %s backend failed (injected)", fn, what,
+                      b->name);
+    return all ? all->agree(ctx, all->plan, st) : st;
+}
+
 hm_status hm__backend_plan(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, const char *fn,
                            const void *desc, const void *args, void **plan)
 {
-    const hm_op_backend *o = b->op[op];
+    return hm__backend_plan_collective(ctx, b, op, fn, desc, args, plan, NULL);
+}
+
+hm_status hm__backend_plan_collective(hm_context *ctx, const hm_backend_ops *b, hm_op_id op,
+                                      const char *fn, const void *desc, const void *args,
+                                      void **plan, const hm_collective *all)
+{
     *plan = NULL;
-    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
-        return hm__fail(ctx, o->error, "%s: planning on the %s backend failed (injected)", fn,
-                        b->name);
-    hm_status st = o->plan(ctx, desc, args, plan);
+    hm_status st = call_point(ctx, b, op, fn, "planning", all);
+    if (st == HM_STATUS_SUCCESS)
+        st = b->op[op]->plan(ctx, desc, args, plan);
     if (st == HM_STATUS_SUCCESS)
         ctx->live_plans++;
     return st;
@@ -86,11 +102,25 @@ hm_status hm__backend_plan(hm_context *ctx, const hm_backend_ops *b, hm_op_id op
 hm_status hm__backend_execute(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, const char *fn,
                               void *plan, const void *args)
 {
-    const hm_op_backend *o = b->op[op];
-    if (hm__fault(ctx, HM_FAULT_BACKEND_CALL))
-        return hm__fail(ctx, o->error, "%s: computing on the %s backend failed (injected)", fn,
-                        b->name);
-    return o->execute(ctx, plan, args);
+    return hm__backend_execute_collective(ctx, b, op, fn, plan, args, NULL);
+}
+
+hm_status hm__backend_execute_collective(hm_context *ctx, const hm_backend_ops *b, hm_op_id op,
+                                         const char *fn, void *plan, const void *args,
+                                         const hm_collective *all)
+{
+    hm_status st = call_point(ctx, b, op, fn, "computing", all);
+    return st == HM_STATUS_SUCCESS ? b->op[op]->execute(ctx, plan, args) : st;
+}
+
+hm_status hm__backend_layout(hm_context *ctx, const hm_backend_ops *b, hm_op_id op,
+                             const void *desc, void *out)
+{
+    const hm_op_backend *o = b ? b->op[op] : NULL;
+    if (!o || !o->layout)
+        return hm__fail(ctx, HM_STATUS_INTERNAL, "the %s backend gives no layout for this",
+                        b ? b->name : "requested");
+    return o->layout(ctx, desc, out);
 }
 
 void hm__backend_destroy(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, void *plan)

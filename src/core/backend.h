@@ -21,9 +21,11 @@ typedef struct hm_link {
 
 /* The operations a backend may compute: indices into hm_backend_ops.op. */
 typedef enum hm_op_id {
-    HM_OP_FFT = 0,    /* desc: hm_fft_desc, args: hm_fft_args (core/fft_backend.h) */
-    HM_OP_MATMUL = 1, /* desc: hm_matmul_desc, args: hm_mm_args (core/matmul_backend.h) */
-    HM_OP_COUNT = 2
+    HM_OP_FFT = 0,      /* desc: hm_fft_desc, args: hm_fft_args (core/fft_backend.h) */
+    HM_OP_MATMUL = 1,   /* desc: hm_matmul_desc, args: hm_mm_args (core/matmul_backend.h) */
+    HM_OP_DIST_FFT = 2, /* desc: hm_dist_fft_desc, args: hm_dist_fft_args, layout:
+                           hm_dist_fft_layout (core/dist_fft_backend.h; builds with MPI) */
+    HM_OP_COUNT = 3
 } hm_op_id;
 
 /* One operation as a backend computes it, on operands already in its execution space. `desc`
@@ -39,7 +41,17 @@ typedef struct hm_op_backend {
      * caller may change between executions of one plan arrives here, in args. */
     hm_status (*execute)(hm_context *ctx, void *plan, const void *args);
     void (*destroy)(void *plan);
+    /* What the backend needs of the operands' layout for desc (an operation's own type: the
+     * comment of hm_op_id names it). Optional. */
+    hm_status (*layout)(hm_context *ctx, const void *desc, void *out);
 } hm_op_backend;
+
+/* A collective operation's agreement (core/op.h, hm_op_def.agree), for a backend call that is
+ * itself collective: its failure point is agreed on by every rank before the library's call. */
+typedef struct hm_collective {
+    hm_status (*agree)(hm_context *ctx, const void *plan, hm_status local);
+    const void *plan;
+} hm_collective;
 
 /* A host-operand pipeline (core/op_pipeline.c makes it): `rows` rows of in_row_bytes each,
  * copied from in_host (host or pinned) to in_dev tile by tile (core/tiles.h) while the tiles
@@ -174,6 +186,18 @@ hm_status hm__backend_plan(hm_context *ctx, const hm_backend_ops *b, hm_op_id op
 hm_status hm__backend_execute(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, const char *fn,
                               void *plan, const void *args);
 void hm__backend_destroy(hm_context *ctx, const hm_backend_ops *b, hm_op_id op, void *plan);
+
+/* The same two for a backend call that is collective (all: the operation's agreement). */
+hm_status hm__backend_plan_collective(hm_context *ctx, const hm_backend_ops *b, hm_op_id op,
+                                      const char *fn, const void *desc, const void *args,
+                                      void **plan, const hm_collective *all);
+hm_status hm__backend_execute_collective(hm_context *ctx, const hm_backend_ops *b, hm_op_id op,
+                                         const char *fn, void *plan, const void *args,
+                                         const hm_collective *all);
+
+/* b's layout of operation op for desc (hm_op_backend.layout). */
+hm_status hm__backend_layout(hm_context *ctx, const hm_backend_ops *b, hm_op_id op,
+                             const void *desc, void *out);
 
 /* Whether b can pipeline host operands (it has the slot). */
 bool hm__backend_can_pipeline(const hm_backend_ops *b);

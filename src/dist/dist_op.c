@@ -67,9 +67,9 @@ int64_t hm__dist_volume(const hm_dist_layout *l)
     return v;
 }
 
-hm_status hm__dist_op_guard(hm_context *ctx, hm_dist_op *d, int from, int to)
+hm_status hm__dist_op_guard(hm_context *ctx, hm_dist_op *d, const char *name,
+                            const hm_dist_layout *a, const hm_dist_layout *b)
 {
-    const hm_dist_layout *a = &d->layout[from], *b = &d->layout[to];
     int me = d->comm->rank;
     size_t es = hm_dtype_size(a->dtype);
     hm_status st = HM_STATUS_SUCCESS;
@@ -80,8 +80,7 @@ hm_status hm__dist_op_guard(hm_context *ctx, hm_dist_op *d, int from, int to)
         int64_t n = 1;
         for (int i = 0; i < a->ndim; i++)
             n *= part.n[i];
-        st = hm__transfer_guard_remote(ctx, d->base.fn, d->base.def->roles[from].name, me, q,
-                                       (size_t)n * es);
+        st = hm__transfer_guard_remote(ctx, d->base.fn, name, me, q, (size_t)n * es);
     }
     return st;
 }

@@ -210,7 +210,7 @@ static hm_status rs_specify_all(hm_context *ctx, hm_op_plan *p)
         return hm__fail(ctx, HM_STATUS_SHAPE_MISMATCH,
                         "%s: operand out's global shape differs from in's", p->api);
     p->empty = hm__dist_volume(a) == 0;
-    return hm__dist_op_guard(ctx, d, RS_IN, RS_OUT);
+    return hm__dist_op_guard(ctx, d, "in", a, b);
 }
 
 static void rs_describe(hm_context *ctx, const hm_op_plan *p)

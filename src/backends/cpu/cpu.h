@@ -6,6 +6,12 @@
 
 extern const hm_op_backend hm__cpu_fft;
 extern const hm_op_backend hm__cpu_matmul;
+#ifdef HETMATH_HAVE_MPI
+extern const hm_op_backend hm__cpu_dist_fft; /* FFTW-MPI (cpu_fft_mpi.c) */
+#define HM_CPU_DIST_FFT (&hm__cpu_dist_fft)
+#else
+#define HM_CPU_DIST_FFT NULL
+#endif
 
 /* Library version strings (cpu_fftw.c, cpu_matmul.c). */
 void hm__cpu_fft_version(char *buf, size_t size);

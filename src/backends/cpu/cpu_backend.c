@@ -283,5 +283,7 @@ const hm_backend_ops hm__cpu_backend = {
     .copy_strided = cpu_copy_strided,
     .scale = cpu_scale,
     .versions = cpu_versions,
-    .op = {[HM_OP_FFT] = &hm__cpu_fft, [HM_OP_MATMUL] = &hm__cpu_matmul},
+    .op = {[HM_OP_FFT] = &hm__cpu_fft,
+           [HM_OP_MATMUL] = &hm__cpu_matmul,
+           [HM_OP_DIST_FFT] = HM_CPU_DIST_FFT},
 };

@@ -19,6 +19,11 @@ void hm__fftw_wisdom_write(hm_context *ctx);
 size_t hm__fftw_elem_in(const hm_fft_desc *d);
 size_t hm__fftw_elem_out(const hm_fft_desc *d);
 
+/* The planner's lock taken, with its thread count for the plans to come in that precision; and
+ * released. For planners of their own (FFTW-MPI's, cpu_fft_mpi.c). */
+void hm__fftw_planner_enter(bool double_precision, int threads);
+void hm__fftw_planner_leave(void);
+
 /* FFTW's plan of d with `threads` threads on the given arrays (FFTW_MEASURE writes into them),
  * made under the planner's lock. NULL when FFTW cannot plan it. */
 void *hm__fftw_plan(const hm_fft_desc *d, int threads, void *in, void *out, unsigned flags);

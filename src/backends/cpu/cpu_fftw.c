@@ -80,17 +80,27 @@ static void *guru_plan(const hm_fft_desc *d, void *in, void *out, unsigned flags
 }
 
 /* The thread count is planner state too, so it is set under the same lock. */
-void *hm__fftw_plan(const hm_fft_desc *d, int threads, void *in, void *out, unsigned flags)
+void hm__fftw_planner_enter(bool double_precision, int threads)
 {
     pthread_mutex_lock(&planner_lock);
     if (threads_ok) {
-        if (d->double_precision)
+        if (double_precision)
             fftw_plan_with_nthreads(threads);
         else
             fftwf_plan_with_nthreads(threads);
     }
-    void *plan = guru_plan(d, in, out, flags);
+}
+
+void hm__fftw_planner_leave(void)
+{
     pthread_mutex_unlock(&planner_lock);
+}
+
+void *hm__fftw_plan(const hm_fft_desc *d, int threads, void *in, void *out, unsigned flags)
+{
+    hm__fftw_planner_enter(d->double_precision, threads);
+    void *plan = guru_plan(d, in, out, flags);
+    hm__fftw_planner_leave();
     return plan;
 }
 
