@@ -43,7 +43,7 @@ int64_t hm__dist_volume(const hm_dist_layout *l);
 /* The remote guard asked about every peer this rank sends a part of operand `name` to, when it
  * goes from distribution a to distribution b. */
 hm_status hm__dist_op_guard(hm_context *ctx, hm_dist_op *d, const char *name,
-                           const hm_dist_layout *a, const hm_dist_layout *b);
+                            const hm_dist_layout *a, const hm_dist_layout *b);
 
 /* The operation's line in the specification: `what`, the global shape, the ranks, this rank's
  * boxes of operands a and b. */
