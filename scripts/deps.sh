@@ -3,7 +3,7 @@
 # is already there. The CUDA toolkit is optional and not installed here.
 set -euo pipefail
 pkgs="build-essential cmake pkg-config libfftw3-dev libopenblas-dev libdlpack-dev python3-numpy
-      libopenmpi-dev openmpi-bin libfftw3-mpi-dev"
+      libopenmpi-dev openmpi-bin libfftw3-mpi-dev libscalapack-openmpi-dev"
 missing=""
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

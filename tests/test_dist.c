@@ -648,6 +648,236 @@ static void fft_failures_on_one_rank(void)
     hm_context_destroy(ctx);
 }
 
+/* ---- the distributed matmul ------------------------------------------------------------- */
+
+enum { MM_M = 37, MM_N = 29, MM_K = 23 };
+
+/* A 2-D distributed matrix rows × cols: the natural box given, else (the `layout`-th of three)
+ * row slabs, column slabs, or blocks over a grid; local row-major, or column-major when odd. */
+static void mat_alloc(hm_context *ctx, int64_t rows, int64_t cols, hm_dtype dt, const int64_t *off,
+                      const int64_t *ext, int layout, hm_dist_tensor *t)
+{
+    int64_t g[2] = {rows, cols}, o[2], e[2];
+    if (!off) {
+        int axes[2] = {layout == 1 ? 1 : 0, 1}, grid[3];
+        grid_of(layout == 2 ? 2 : 1, grid);
+        CHECK_STATUS(hm_dist_box(2, g, layout == 2 ? 2 : 1, axes, grid, g_rank, o, e),
+                     HM_STATUS_SUCCESS);
+        off = o;
+        ext = e;
+    }
+    memset(t, 0, sizeof *t);
+    memcpy(t->global_shape, g, sizeof g);
+    memcpy(t->offset, off, 2 * sizeof(int64_t));
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), dt, 2, ext, &t->local), HM_STATUS_SUCCESS);
+    if (layout % 2 == 1) { /* column-major local */
+        t->local.strides[0] = 1;
+        t->local.strides[1] = ext[0];
+    }
+}
+
+static double complex mat_value(int which, int64_t i, int64_t j)
+{
+    return sin(0.3 * (double)i + 0.7 * (double)j + 0.1 * which) +
+           I * cos(0.2 * (double)i - 0.5 * (double)j + which);
+}
+
+static void mat_fill(hm_dist_tensor *t, int which)
+{
+    int cx = t->local.dtype == HM_DTYPE_C64 || t->local.dtype == HM_DTYPE_C128;
+    for (int64_t i = 0; i < t->local.shape[0]; i++)
+        for (int64_t j = 0; j < t->local.shape[1]; j++) {
+            double complex v = mat_value(which, i + t->offset[0], j + t->offset[1]);
+            set(t->local.data, t->local.dtype, i * t->local.strides[0] + j * t->local.strides[1],
+                cx ? v : creal(v));
+        }
+}
+
+/* D's box against alpha·A·B + beta·C in double precision (C: the values `c_which` gives, when
+ * beta is not 0), relative to the largest magnitude of the terms. */
+static double mat_error(const hm_dist_tensor *d, double alpha, double beta, int c_which)
+{
+    int cx = d->local.dtype == HM_DTYPE_C64 || d->local.dtype == HM_DTYPE_C128;
+    double worst = 0;
+    for (int64_t i = 0; i < d->local.shape[0]; i++)
+        for (int64_t j = 0; j < d->local.shape[1]; j++) {
+            int64_t gi = i + d->offset[0], gj = j + d->offset[1];
+            double complex sum = 0, c = mat_value(c_which, gi, gj);
+            double mag = 0;
+            for (int64_t k = 0; k < MM_K; k++) {
+                double complex a = mat_value(0, gi, k), b = mat_value(1, k, gj);
+                if (!cx) {
+                    a = creal(a);
+                    b = creal(b);
+                }
+                sum += a * b;
+                mag += cabs(a * b);
+            }
+            double complex want = alpha * sum + beta * (cx ? c : creal(c));
+            double complex got = get(d->local.data, d->local.dtype,
+                                     i * d->local.strides[0] + j * d->local.strides[1]);
+            worst =
+                fmax(worst, cabs(got - want) / (fabs(alpha) * mag + fabs(beta) * cabs(c) + 1e-300));
+        }
+    return worst;
+}
+
+static void matmul_against_serial(void)
+{
+    static hm_test_log log;
+    hm_comm *comm = NULL;
+    hm_context *ctx = dist_context(&log, &comm);
+    const hm_dtype dtypes[] = {HM_DTYPE_F64, HM_DTYPE_C128, HM_DTYPE_F32, HM_DTYPE_C64};
+    int64_t ao[2], ae[2], bo[2], be[2], dof[2], de[2];
+    CHECK_STATUS(hm_dist_matmul_boxes(ctx, comm, MM_M, MM_N, MM_K, ao, ae, bo, be, dof, de),
+                 HM_STATUS_SUCCESS);
+    for (size_t t = 0; t < HM_ARRAY_LEN(dtypes); t++)
+        for (int variant = 0; variant < 4; variant++) {
+            /* 0: natural boxes, beta 0; 1: slabs and blocks with C; 2: in place (beta scales
+             * D's own values); 3: natural, with C */
+            int natural = variant == 0 || variant == 3;
+            hm_dist_tensor A, B, C, D;
+            mat_alloc(ctx, MM_M, MM_K, dtypes[t], natural ? ao : NULL, ae, 0, &A);
+            mat_alloc(ctx, MM_K, MM_N, dtypes[t], natural ? bo : NULL, be, 1, &B);
+            mat_alloc(ctx, MM_M, MM_N, dtypes[t], natural ? dof : NULL, de, 2, &C);
+            mat_alloc(ctx, MM_M, MM_N, dtypes[t], natural ? dof : NULL, de, variant == 2 ? 2 : 3,
+                      &D);
+            mat_fill(&A, 0);
+            mat_fill(&B, 1);
+            mat_fill(&C, 2);
+            mat_fill(&D, 3);
+            hm_dist_matmul_options o;
+            hm_dist_matmul_options_init(&o);
+            o.alpha = 1.5;
+            o.beta = variant == 0 ? 0.0 : -0.5;
+            hm_ledger_reset(ctx);
+            bool with_c = variant == 1 || variant == 3;
+            CHECK_STATUS(hm_dist_matmul(ctx, comm, &A, &B, with_c ? &C : NULL, &D, &o),
+                         HM_STATUS_SUCCESS);
+            bool single = dtypes[t] == HM_DTYPE_F32 || dtypes[t] == HM_DTYPE_C64;
+            double err = mat_error(&D, o.alpha, o.beta, with_c ? 2 : 3);
+            CHECK_NEAR(err, single ? 1e-5 : 1e-13,
+                       "distributed matmul against the double reference");
+            if (getenv("HM_TEST_VERBOSE") && g_rank == 0)
+                printf("matmul %s variant %d: relative error %.3g\n", hm_dtype_name(dtypes[t]),
+                       variant, err);
+            if (natural) { /* nothing exchanged around the product's own panels */
+                hm_transfer_record r;
+                CHECK(!hm_test_last_record(ctx, "A", &r) && !hm_test_last_record(ctx, "D", &r));
+            }
+            hm_tensor_free(ctx, &A.local);
+            hm_tensor_free(ctx, &B.local);
+            hm_tensor_free(ctx, &C.local);
+            hm_tensor_free(ctx, &D.local);
+        }
+    CHECK_CONTAINS(log.text, "ScaLAPACK: a ");
+    hm_comm_destroy(comm);
+    hm_context_destroy(ctx);
+}
+
+static void matmul_bad_inputs(void)
+{
+    hm_comm *comm = NULL;
+    hm_context *ctx = dist_context(NULL, &comm);
+    int last = g_size - 1;
+    hm_dist_tensor A, B, C, D, wrong;
+    mat_alloc(ctx, MM_M, MM_K, HM_DTYPE_F64, NULL, NULL, 0, &A);
+    mat_alloc(ctx, MM_K, MM_N, HM_DTYPE_F64, NULL, NULL, 1, &B);
+    mat_alloc(ctx, MM_M, MM_N, HM_DTYPE_F64, NULL, NULL, 2, &C);
+    mat_alloc(ctx, MM_M, MM_N, HM_DTYPE_F64, NULL, NULL, 0, &D);
+    hm_dist_matmul_options o, other;
+    hm_dist_matmul_options_init(&o);
+    /* B of K+1 rows everywhere: the inner dimensions differ (B's boxes re-made for it). */
+    mat_alloc(ctx, MM_K + 1, MM_N, HM_DTYPE_F64, NULL, NULL, 1, &wrong);
+    CHECK_STATUS(hm_dist_matmul(ctx, comm, &A, &wrong, NULL, &D, &o), HM_STATUS_SHAPE_MISMATCH);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "inner dimensions differ");
+    hm_tensor_free(ctx, &wrong.local);
+    /* C given on the last rank only; beta different on the last rank. */
+    if (g_size > 1) {
+        CHECK_STATUS(hm_dist_matmul(ctx, comm, &A, &B, g_rank == last ? &C : NULL, &D, &o),
+                     HM_STATUS_INVALID_DISTRIBUTION);
+        CHECK_CONTAINS(hm_context_last_error(ctx), "the ranks disagree on which operands");
+        other = o;
+        if (g_rank == last)
+            other.beta = 1;
+        CHECK_STATUS(hm_dist_matmul(ctx, comm, &A, &B, &C, &D, &other),
+                     HM_STATUS_INVALID_DISTRIBUTION);
+        CHECK_CONTAINS(hm_context_last_error(ctx), "the ranks disagree on alpha and beta");
+    }
+    /* Another dtype for D on rank 0. */
+    wrong = D;
+    if (g_rank == 0)
+        wrong.local.dtype = HM_DTYPE_F32;
+    hm_status st = hm_dist_matmul(ctx, comm, &A, &B, NULL, &wrong, &o);
+    CHECK_STATUS(st, g_rank == 0 ? HM_STATUS_DTYPE_MISMATCH : HM_STATUS_REMOTE_FAILURE);
+    /* f16 everywhere. */
+    hm_dist_tensor h[3] = {A, B, D};
+    for (int i = 0; i < 3; i++)
+        h[i].local.dtype = HM_DTYPE_F16;
+    CHECK_STATUS(hm_dist_matmul(ctx, comm, &h[0], &h[1], NULL, &h[2], &o), HM_STATUS_INVALID_DTYPE);
+    /* And a good call. */
+    mat_fill(&A, 0);
+    mat_fill(&B, 1);
+    CHECK_STATUS(hm_dist_matmul(ctx, comm, &A, &B, NULL, &D, &o), HM_STATUS_SUCCESS);
+    CHECK_NEAR(mat_error(&D, 1.0, 0.0, 3), 1e-13, "the call after bad ones");
+    hm_tensor_free(ctx, &A.local);
+    hm_tensor_free(ctx, &B.local);
+    hm_tensor_free(ctx, &C.local);
+    hm_tensor_free(ctx, &D.local);
+    hm_comm_destroy(comm);
+    hm_context_destroy(ctx);
+}
+
+/* Every failure point of a distributed matmul on the last rank, failed in turn: together on
+ * every rank, and the next call right. */
+static void matmul_failures_on_one_rank(void)
+{
+    hm_comm *comm = NULL;
+    hm_context *ctx = dist_context(NULL, &comm);
+    int last = g_size - 1;
+    hm_dist_tensor A, B, C, D;
+    mat_alloc(ctx, MM_M, MM_K, HM_DTYPE_C128, NULL, NULL, 2, &A);
+    mat_alloc(ctx, MM_K, MM_N, HM_DTYPE_C128, NULL, NULL, 0, &B);
+    mat_alloc(ctx, MM_M, MM_N, HM_DTYPE_C128, NULL, NULL, 1, &C);
+    mat_alloc(ctx, MM_M, MM_N, HM_DTYPE_C128, NULL, NULL, 2, &D);
+    mat_fill(&A, 0);
+    mat_fill(&B, 1);
+    mat_fill(&C, 2);
+    hm_dist_matmul_options o;
+    hm_dist_matmul_options_init(&o);
+    o.beta = 2.0;
+    const hm_fault_site sites[] = {HM_FAULT_HOST_ALLOC, HM_FAULT_BACKEND_CALL};
+    for (size_t k = 0; k < HM_ARRAY_LEN(sites); k++) {
+        long before = hm_debug_site_count(ctx, sites[k]);
+        CHECK_STATUS(hm_dist_matmul(ctx, comm, &A, &B, &C, &D, &o), HM_STATUS_SUCCESS);
+        long points = hm_debug_site_count(ctx, sites[k]) - before;
+        MPI_Bcast(&points, 1, MPI_LONG, last, MPI_COMM_WORLD);
+        CHECK(points > 0);
+        for (long n = 1; n <= points; n++) {
+            if (g_rank == last)
+                hm_debug_inject_failure(ctx, sites[k], n);
+            hm_status st = hm_dist_matmul(ctx, comm, &A, &B, &C, &D, &o);
+            if (g_rank == last)
+                CHECK_CONTAINS(hm_context_last_error(ctx), "injected");
+            else
+                CHECK_STATUS(st, HM_STATUS_REMOTE_FAILURE);
+            CHECK(st != HM_STATUS_SUCCESS);
+            hm_debug_inject_failure(ctx, sites[k], 0);
+            CHECK_STATUS(hm_dist_matmul(ctx, comm, &A, &B, &C, &D, &o), HM_STATUS_SUCCESS);
+            CHECK_NEAR(mat_error(&D, 1.0, 2.0, 2), 1e-13, "the call after a failure");
+        }
+        if (g_rank == last)
+            printf("test_dist: matmul: %ld failure points at site %d on rank %d\n", points,
+                   (int)sites[k], last);
+    }
+    hm_tensor_free(ctx, &A.local);
+    hm_tensor_free(ctx, &B.local);
+    hm_tensor_free(ctx, &C.local);
+    hm_tensor_free(ctx, &D.local);
+    hm_comm_destroy(comm);
+    hm_context_destroy(ctx);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -661,6 +891,9 @@ int main(int argc, char **argv)
         HM_TEST_CASE(fft_against_serial),
         HM_TEST_CASE(fft_bad_inputs),
         HM_TEST_CASE(fft_failures_on_one_rank),
+        HM_TEST_CASE(matmul_against_serial),
+        HM_TEST_CASE(matmul_bad_inputs),
+        HM_TEST_CASE(matmul_failures_on_one_rank),
     };
     int rc = hm_test_main(argc, argv, "test_dist", cases, (int)HM_ARRAY_LEN(cases));
     /* Every rank's verdict: one failing rank fails the run. */

@@ -124,6 +124,48 @@ HM_API hm_status hm_dist_fft_boxes(hm_context *ctx, hm_comm *comm, int ndim, con
 HM_API hm_status hm_dist_fft(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *x,
                              const hm_dist_tensor *y, const hm_dist_fft_options *opts);
 
+/** Options of the distributed matmul. Initialise with hm_dist_matmul_options_init(). */
+typedef struct hm_dist_matmul_options {
+    size_t size;  /**< sizeof(hm_dist_matmul_options) */
+    double alpha; /**< default 1 */
+    double beta;  /**< default 0 */
+} hm_dist_matmul_options;
+
+/** Sets @p opts to the defaults listed above. */
+HM_API void hm_dist_matmul_options_init(hm_dist_matmul_options *opts);
+
+/**
+ * The boxes the distributed matmul of an M×K A and a K×N B takes without exchanging anything
+ * before or after its own: this rank's boxes of A, B and D (offset and extent, two each) on its
+ * process grid (as square as the ranks allow, rows first), one block a rank. Not collective.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, a negative size
+ * @retval HM_STATUS_NOT_SUPPORTED     built without ScaLAPACK
+ */
+HM_API hm_status hm_dist_matmul_boxes(hm_context *ctx, hm_comm *comm, int64_t m, int64_t n,
+                                      int64_t k, int64_t *a_offset, int64_t *a_extent,
+                                      int64_t *b_offset, int64_t *b_extent, int64_t *d_offset,
+                                      int64_t *d_extent);
+
+/**
+ * D = alpha·A·B + beta·C for 2-D global matrices (f32, f64, c64, c128) in any distributions and
+ * host layouts; without C, beta scales D's own values (beta 0: D is only written). CPU ranks:
+ * ScaLAPACK's p?gemm on a block distribution over a process grid (hm_dist_matmul_boxes() gives
+ * it); the operands are exchanged into it first and D out of it after, unless they are already
+ * there. A, B and C are never modified. Collective.
+ * @retval HM_STATUS_SUCCESS
+ * @retval as hm_dist_reshape(), and:
+ * @retval HM_STATUS_INVALID_SHAPE     an operand not 2-D
+ * @retval HM_STATUS_SHAPE_MISMATCH    the global shapes do not multiply
+ * @retval HM_STATUS_DTYPE_MISMATCH    operands of different dtypes
+ * @retval HM_STATUS_INVALID_DTYPE     f16 or bf16
+ * @retval HM_STATUS_NOT_SUPPORTED     built without ScaLAPACK; device memory; a global size over
+ *                                     2^31 − 1 (ScaLAPACK's int)
+ */
+HM_API hm_status hm_dist_matmul(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *A,
+                                const hm_dist_tensor *B, const hm_dist_tensor *C,
+                                const hm_dist_tensor *D, const hm_dist_matmul_options *opts);
+
 #ifdef __cplusplus
 }
 #endif

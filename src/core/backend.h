@@ -21,11 +21,13 @@ typedef struct hm_link {
 
 /* The operations a backend may compute: indices into hm_backend_ops.op. */
 typedef enum hm_op_id {
-    HM_OP_FFT = 0,      /* desc: hm_fft_desc, args: hm_fft_args (core/fft_backend.h) */
-    HM_OP_MATMUL = 1,   /* desc: hm_matmul_desc, args: hm_mm_args (core/matmul_backend.h) */
-    HM_OP_DIST_FFT = 2, /* desc: hm_dist_fft_desc, args: hm_dist_fft_args, layout:
-                           hm_dist_fft_layout (core/dist_fft_backend.h; builds with MPI) */
-    HM_OP_COUNT = 3
+    HM_OP_FFT = 0,         /* desc: hm_fft_desc, args: hm_fft_args (core/fft_backend.h) */
+    HM_OP_MATMUL = 1,      /* desc: hm_matmul_desc, args: hm_mm_args (core/matmul_backend.h) */
+    HM_OP_DIST_FFT = 2,    /* desc: hm_dist_fft_desc, args: hm_dist_fft_args, layout:
+                              hm_dist_fft_layout (core/dist_fft_backend.h; builds with MPI) */
+    HM_OP_DIST_MATMUL = 3, /* desc: hm_dist_matmul_desc, args: hm_dist_matmul_args, layout:
+                              hm_dist_matmul_layout (core/dist_matmul_backend.h; with MPI) */
+    HM_OP_COUNT = 4
 } hm_op_id;
 
 /* One operation as a backend computes it, on operands already in its execution space. `desc`

@@ -170,7 +170,11 @@ static hm_status df_specify_all(hm_context *ctx, hm_op_plan *p)
 {
     struct df_plan *f = (struct df_plan *)p;
     hm_dist_op *d = &f->base;
-    hm_status st = hm__dist_op_gather(ctx, d, DF_X, HM_STATUS_SUCCESS);
+    const int options[5] = {(int)f->opts.type, (int)f->opts.direction, (int)f->opts.norm,
+                            (int)f->opts.effort, f->opts.transposed_out};
+    hm_status st =
+        hm__dist_op_same(ctx, d, "the options", options, sizeof options, HM_STATUS_SUCCESS);
+    st = hm__dist_op_gather(ctx, d, DF_X, st);
     st = hm__dist_op_gather(ctx, d, DF_Y, st);
     if (st != HM_STATUS_SUCCESS)
         return st;

@@ -125,3 +125,35 @@ void hm__dist_op_release(hm_op_plan *p)
     for (int i = 0; i < HM_OP_MAX_OPERANDS; i++)
         hm__dist_layout_free(&d->layout[i]);
 }
+
+/* FNV-1a over the bytes. */
+static uint64_t fingerprint(const void *bytes, size_t size)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < size; i++)
+        h = (h ^ ((const unsigned char *)bytes)[i]) * 1099511628211ULL;
+    return h;
+}
+
+hm_status hm__dist_op_same(hm_context *ctx, hm_dist_op *d, const char *what, const void *bytes,
+                           size_t size, hm_status st)
+{
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    uint64_t mine = fingerprint(bytes, size), lo = 0, hi = 0;
+    int rc = MPI_Allreduce(&mine, &lo, 1, MPI_UINT64_T, MPI_MIN, d->comm->mpi);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Allreduce(&mine, &hi, 1, MPI_UINT64_T, MPI_MAX, d->comm->mpi);
+    if (rc != MPI_SUCCESS)
+        return hm__mpi_fail(ctx, rc, "%s: comparing %s across ranks", d->base.api, what);
+    if (lo != hi)
+        return hm__fail(ctx, HM_STATUS_INVALID_DISTRIBUTION, "%s: the ranks disagree on %s",
+                        d->base.api, what);
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm__dist_op_same_operands(hm_context *ctx, hm_dist_op *d)
+{
+    return hm__dist_op_same(ctx, d, "which operands are given", d->base.present,
+                            sizeof d->base.present, HM_STATUS_SUCCESS);
+}

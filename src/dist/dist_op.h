@@ -49,6 +49,15 @@ hm_status hm__dist_op_guard(hm_context *ctx, hm_dist_op *d, const char *name,
  * boxes of operands a and b. */
 void hm__dist_op_describe(hm_context *ctx, const hm_dist_op *d, const char *what, int a, int b);
 
+/* Collective: every rank holds the same `size` bytes at `bytes` (the global arguments: options,
+ * which optional operands are given), else HM_STATUS_INVALID_DISTRIBUTION on every rank naming
+ * `what`. A failed st is returned as it is (it failed on every rank). */
+hm_status hm__dist_op_same(hm_context *ctx, hm_dist_op *d, const char *what, const void *bytes,
+                           size_t size, hm_status st);
+
+/* The same for which operands are given. */
+hm_status hm__dist_op_same_operands(hm_context *ctx, hm_dist_op *d);
+
 hm_status hm__dist_op_agree(hm_context *ctx, const hm_op_plan *p, hm_status local);
 void hm__dist_op_release(hm_op_plan *p);
 

@@ -285,5 +285,6 @@ const hm_backend_ops hm__cpu_backend = {
     .versions = cpu_versions,
     .op = {[HM_OP_FFT] = &hm__cpu_fft,
            [HM_OP_MATMUL] = &hm__cpu_matmul,
-           [HM_OP_DIST_FFT] = HM_CPU_DIST_FFT},
+           [HM_OP_DIST_FFT] = HM_CPU_DIST_FFT,
+           [HM_OP_DIST_MATMUL] = HM_CPU_DIST_MATMUL},
 };

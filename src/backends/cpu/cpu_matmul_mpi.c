@@ -1,0 +1,169 @@
+/* The distributed matmul of CPU ranks: ScaLAPACK's p?gemm on a block distribution over a
+ * process grid (one block a rank: block-cyclic with blocks of ceil(size/grid)), each rank's
+ * blocks column-major. The grid's making and the product are collective over the descriptor's
+ * communicator. Built with MPI and ScaLAPACK only. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cpu/cpu.h"
+#include "core/dist_matmul_backend.h"
+
+/* ScaLAPACK and its BLACS have no C header of their own in Debian: their C and Fortran entry
+ * points as the library exports them (ints are Fortran INTEGERs, 32-bit). */
+int Csys2blacs_handle(MPI_Comm comm);
+void Cfree_blacs_system_handle(int handle);
+void Cblacs_gridinit(int *context, const char *order, int rows, int cols);
+void Cblacs_gridexit(int context);
+void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb,
+               const int *row_src, const int *col_src, const int *context, const int *lld,
+               int *info);
+void psgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k,
+             const float *alpha, const void *a, const int *ia, const int *ja, const int *desca,
+             const void *b, const int *ib, const int *jb, const int *descb, const float *beta,
+             void *c, const int *ic, const int *jc, const int *descc);
+void pdgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k,
+             const double *alpha, const void *a, const int *ia, const int *ja, const int *desca,
+             const void *b, const int *ib, const int *jb, const int *descb, const double *beta,
+             void *c, const int *ic, const int *jc, const int *descc);
+void pcgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k,
+             const float *alpha, const void *a, const int *ia, const int *ja, const int *desca,
+             const void *b, const int *ib, const int *jb, const int *descb, const float *beta,
+             void *c, const int *ic, const int *jc, const int *descc);
+void pzgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k,
+             const double *alpha, const void *a, const int *ia, const int *ja, const int *desca,
+             const void *b, const int *ib, const int *jb, const int *descb, const double *beta,
+             void *c, const int *ic, const int *jc, const int *descc);
+
+/* The block along one axis of `len` elements over `parts` grid positions: its size. */
+static int64_t block(int64_t len, int parts)
+{
+    int64_t b = (len + parts - 1) / parts;
+    return b > 0 ? b : 1;
+}
+
+static int64_t share(int64_t len, int64_t blk, int at)
+{
+    int64_t left = len - at * blk;
+    return left < 0 ? 0 : (left < blk ? left : blk);
+}
+
+/* The three matrices' rows and columns, and the grid axes that divide them. */
+static void dims(const hm_dist_matmul_desc *d, int64_t rows[3], int64_t cols[3])
+{
+    rows[0] = d->m, cols[0] = d->k; /* A */
+    rows[1] = d->k, cols[1] = d->n; /* B */
+    rows[2] = d->m, cols[2] = d->n; /* D */
+}
+
+static hm_status mpi_mm_layout(hm_context *ctx, const void *desc, void *out)
+{
+    (void)ctx;
+    const hm_dist_matmul_desc *d = desc;
+    hm_dist_matmul_layout *l = out;
+    int rank = 0;
+    MPI_Comm_rank(d->comm, &rank);
+    int prow = rank / d->grid_cols, pcol = rank % d->grid_cols;
+    int64_t rows[3], cols[3];
+    dims(d, rows, cols);
+    size_t es = hm_dtype_size(d->dtype);
+    for (int i = 0; i < 3; i++) {
+        int64_t rb = block(rows[i], d->grid_rows), cb = block(cols[i], d->grid_cols);
+        l->lo[i][0] = prow * rb < rows[i] ? prow * rb : rows[i];
+        l->lo[i][1] = pcol * cb < cols[i] ? pcol * cb : cols[i];
+        l->n[i][0] = share(rows[i], rb, prow);
+        l->n[i][1] = share(cols[i], cb, pcol);
+        l->ld[i] = l->n[i][0] > 0 ? l->n[i][0] : 1;
+        l->bytes[i] = (size_t)l->ld[i] * (size_t)(l->n[i][1] > 0 ? l->n[i][1] : 1) * es;
+    }
+    return HM_STATUS_SUCCESS;
+}
+
+typedef struct mm_plan {
+    hm_dist_matmul_desc d;
+    int handle, context;
+    int desc[3][9]; /* ScaLAPACK's descriptors of A, B, D */
+} mm_plan;
+
+static hm_status mpi_mm_plan(hm_context *ctx, const void *desc, const void *args, void **out)
+{
+    (void)args;
+    const hm_dist_matmul_desc *d = desc;
+    mm_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for a ScaLAPACK plan");
+    p->d = *d;
+    hm_dist_matmul_layout l;
+    mpi_mm_layout(ctx, d, &l);
+    p->handle = Csys2blacs_handle(d->comm);
+    p->context = p->handle;
+    Cblacs_gridinit(&p->context, "Row", d->grid_rows, d->grid_cols);
+    int64_t rows[3], cols[3];
+    dims(d, rows, cols);
+    const int zero = 0;
+    for (int i = 0; i < 3; i++) {
+        int m = (int)rows[i], n = (int)cols[i], info = 0;
+        int mb = (int)block(rows[i], d->grid_rows), nb = (int)block(cols[i], d->grid_cols);
+        int ld = (int)l.ld[i];
+        descinit_(p->desc[i], &m, &n, &mb, &nb, &zero, &zero, &p->context, &ld, &info);
+        if (info != 0) {
+            Cblacs_gridexit(p->context);
+            Cfree_blacs_system_handle(p->handle);
+            free(p);
+            return hm__fail(ctx, HM_STATUS_INTERNAL, "ScaLAPACK's descinit refused argument %d",
+                            -info);
+        }
+    }
+    *out = p;
+    return HM_STATUS_SUCCESS;
+}
+
+static hm_status mpi_mm_execute(hm_context *ctx, void *plan, const void *args)
+{
+    (void)ctx;
+    const mm_plan *p = plan;
+    const hm_dist_matmul_args *a = args;
+    const char no = 'N';
+    const int one = 1, m = (int)p->d.m, n = (int)p->d.n, k = (int)p->d.k;
+    const int *da = p->desc[0], *db = p->desc[1], *dd = p->desc[2];
+    switch (p->d.dtype) {
+    case HM_DTYPE_F32: {
+        const float al = (float)a->alpha, be = (float)a->beta;
+        psgemm_(&no, &no, &m, &n, &k, &al, a->a, &one, &one, da, a->b, &one, &one, db, &be, a->d,
+                &one, &one, dd);
+        break;
+    }
+    case HM_DTYPE_F64:
+        pdgemm_(&no, &no, &m, &n, &k, &a->alpha, a->a, &one, &one, da, a->b, &one, &one, db,
+                &a->beta, a->d, &one, &one, dd);
+        break;
+    case HM_DTYPE_C64: {
+        const float al[2] = {(float)a->alpha, 0}, be[2] = {(float)a->beta, 0};
+        pcgemm_(&no, &no, &m, &n, &k, al, a->a, &one, &one, da, a->b, &one, &one, db, be, a->d,
+                &one, &one, dd);
+        break;
+    }
+    default: {
+        const double al[2] = {a->alpha, 0}, be[2] = {a->beta, 0};
+        pzgemm_(&no, &no, &m, &n, &k, al, a->a, &one, &one, da, a->b, &one, &one, db, be, a->d,
+                &one, &one, dd);
+        break;
+    }
+    }
+    return HM_STATUS_SUCCESS;
+}
+
+static void mpi_mm_destroy(void *plan)
+{
+    mm_plan *p = plan;
+    Cblacs_gridexit(p->context);
+    Cfree_blacs_system_handle(p->handle);
+    free(p);
+}
+
+const hm_op_backend hm__cpu_dist_matmul = {
+    .error = HM_STATUS_INTERNAL,
+    .plan = mpi_mm_plan,
+    .execute = mpi_mm_execute,
+    .destroy = mpi_mm_destroy,
+    .layout = mpi_mm_layout,
+};
