@@ -40,30 +40,38 @@ else
 fi
 
 if [ -n "$multigpu" ]; then
-    ctest --test-dir $build -L multigpu --output-on-failure > "$OUT/ctest.log" 2>&1
+    # Within the tool's 10 minutes: the tests, the peer rows, the diagnostics, then
+    # compute-sanitizer on the copy and split cases, each step bounded.
+    timeout 200 ctest --test-dir $build -L multigpu --output-on-failure > "$OUT/ctest.log" 2>&1
     note "ctest multigpu label ($gpus GPUs): $(grep -E 'tests passed' "$OUT/ctest.log") (exit $?)"
-    grep -E 'skipped' "$OUT/ctest.log" | head -2
-    HETMATH_TEST_QUICK=1 timeout 300 compute-sanitizer --tool memcheck --leak-check full \
-        --error-exitcode 3 $build/tests/test_multigpu > "$OUT/sanitizer.log" 2>&1
-    note "compute-sanitizer memcheck, test_multigpu: exit $? ($(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer.log") clean)"
+    grep -E 'skipped|FAILED|Failed' "$OUT/ctest.log" | head -8
+    PYTHONUNBUFFERED=1 timeout 240 python3 bench/peers.py --bin $build/hetmath --multigpu \
+        --out "$OUT/peers.json" > "$OUT/peers.log" 2>&1 && note "peers --multigpu: ok" ||
+        note "peers --multigpu: FAILED or cut short (see peers.log)"
     {
         for layout in "" --transpose; do
             echo "## copy 256M cuda:0 -> cuda:1 $layout"
-            HETMATH_LOG_LEVEL=info $build/hetmath bench copy --bytes 256M --from cuda:0 \
-                --to cuda:1 $layout --repeat 10 --warmup 2 2>&1 | grep -E 'cuda:1:|transfer #1 |^copy'
+            HETMATH_LOG_LEVEL=info timeout 30 $build/hetmath bench copy --bytes 256M \
+                --from cuda:0 --to cuda:1 $layout --repeat 10 --warmup 2 2>&1 |
+                grep -E 'cuda:1:|transfer #1 |^copy'
         done
         for mem in pinned host; do
             echo "## notebook, memory $mem, exec cuda:0,1"
-            HETMATH_LOG_LEVEL=info $build/hetmath bench matmul --m 8000 --n 2000 --k 4000 \
-                --memory $mem --advanced --exec cuda:0,1 --repeat 5 --warmup 1 2>&1 |
-                grep -E 'device set|part|pipelined|transfer #|^matmul' | head -12
+            HETMATH_LOG_LEVEL=info timeout 30 $build/hetmath bench matmul --m 8000 --n 2000 \
+                --k 4000 --memory $mem --advanced --exec cuda:0,1 --repeat 5 --warmup 1 2>&1 |
+                grep -E 'device set|planned on|pipelined|transfer #[0-9] |^matmul' | head -14
         done
     } > "$OUT/diagnostics.txt" 2>&1
-    PYTHONUNBUFFERED=1 timeout 400 python3 bench/peers.py --bin $build/hetmath --multigpu \
-        --out "$OUT/peers.json" > "$OUT/peers.log" 2>&1 && note "peers --multigpu: ok" ||
-        note "peers --multigpu: FAILED (see peers.log)"
+    : > "$OUT/sanitizer.log"
+    for c in peer_copies staged_copies operands_on_two_devices split_matmul split_fft; do
+        echo "### compute-sanitizer memcheck test_multigpu $c" >> "$OUT/sanitizer.log"
+        timeout 60 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 3 \
+            $build/tests/test_multigpu $c >> "$OUT/sanitizer.log" 2>&1
+        echo "exit $?" >> "$OUT/sanitizer.log"
+    done
+    note "compute-sanitizer memcheck, test_multigpu: $(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer.log") of 5 cases clean"
     echo
-    tail -20 "$OUT/peers.log"
+    tail -14 "$OUT/peers.log"
     echo
     printf '%s\n' "${summary[@]}"
     exit 0
