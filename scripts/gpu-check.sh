@@ -45,6 +45,8 @@ if [ -n "$multigpu" ]; then
     timeout 200 ctest --test-dir $build -L multigpu --output-on-failure > "$OUT/ctest.log" 2>&1
     note "ctest multigpu label ($gpus GPUs): $(grep -E 'tests passed' "$OUT/ctest.log") (exit $?)"
     grep -E 'skipped|FAILED|Failed' "$OUT/ctest.log" | head -8
+    timeout 200 ctest --test-dir $build -L cuda --output-on-failure >> "$OUT/ctest.log" 2>&1
+    note "ctest cuda label: $(grep -E 'tests passed' "$OUT/ctest.log" | tail -1)"
     PYTHONUNBUFFERED=1 timeout 240 python3 bench/peers.py --bin $build/hetmath --multigpu \
         --out "$OUT/peers.json" > "$OUT/peers.log" 2>&1 && note "peers --multigpu: ok" ||
         note "peers --multigpu: FAILED or cut short (see peers.log)"
@@ -54,6 +56,12 @@ if [ -n "$multigpu" ]; then
             HETMATH_LOG_LEVEL=info timeout 30 $build/hetmath bench copy --bytes 256M \
                 --from cuda:0 --to cuda:1 $layout --repeat 10 --warmup 2 2>&1 |
                 grep -E 'cuda:1:|transfer #1 |^copy'
+        done
+        echo "## fft c64 4096x4096 (axis 1), memory pinned, exec cuda:0,1 and cuda:0"
+        for ex in cuda:0,1 cuda:0; do
+            HETMATH_LOG_LEVEL=info timeout 30 $build/hetmath bench fft --shape 4096,4096 \
+                --axes 1 --memory pinned --exec $ex --repeat 5 --warmup 1 2>&1 |
+                grep -E 'divided|planned on|pipelined|^fft' | head -8
         done
         for mem in pinned host; do
             echo "## notebook, memory $mem, exec cuda:0,1"
@@ -69,7 +77,13 @@ if [ -n "$multigpu" ]; then
             $build/tests/test_multigpu $c >> "$OUT/sanitizer.log" 2>&1
         echo "exit $?" >> "$OUT/sanitizer.log"
     done
-    note "compute-sanitizer memcheck, test_multigpu: $(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer.log") of 5 cases clean"
+    for tool in memcheck racecheck; do # the tiled transpose kernel's shared memory too
+        echo "### compute-sanitizer $tool test_transfer_cuda" >> "$OUT/sanitizer.log"
+        timeout 90 compute-sanitizer --tool $tool --error-exitcode 3 \
+            $build/tests/test_transfer_cuda >> "$OUT/sanitizer.log" 2>&1
+        echo "exit $?" >> "$OUT/sanitizer.log"
+    done
+    note "compute-sanitizer: $(grep -cE '(ERROR SUMMARY: 0 errors|RACECHECK SUMMARY: 0 hazards)' "$OUT/sanitizer.log") of 7 runs clean (5 test_multigpu cases, test_transfer_cuda memcheck and racecheck)"
     echo
     tail -14 "$OUT/peers.log"
     echo

@@ -61,6 +61,15 @@ typedef struct hm_collective {
  * out_row_bytes a row, to out_host. Blocking; records the two copies in the ledger, named
  * in_name and out_name, with the pipeline's wall time. Over a device set, one job a device, run
  * at once. */
+/* A whole operand a pipeline copies in before its first tile (from pinned memory). */
+typedef struct hm_pipeline_copy {
+    const void *src;
+    hm_device src_space;
+    void *dst;
+    size_t bytes;
+    const char *name;
+} hm_pipeline_copy;
+
 typedef struct hm_pipeline_job {
     int device;
     const hm_tiles *tiles;
@@ -77,6 +86,11 @@ typedef struct hm_pipeline_job {
                          void *out_tile);
     void *user;
     const char *op, *in_name, *out_name;
+    /* Operands the computation reads whole, copied in on the input stream before the first
+     * tile (so a device set's devices take theirs at once, each over its own link), recorded
+     * in the ledger with the pipeline's wall time. */
+    const hm_pipeline_copy *pre;
+    int npre;
 } hm_pipeline_job;
 
 typedef struct hm_backend_ops {

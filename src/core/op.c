@@ -177,7 +177,7 @@ static void log_specification(hm_context *ctx, const hm_op_plan *p)
 }
 
 /* Every copy an execution will make, asked of the guard before any work. */
-static hm_status guard_copies(hm_context *ctx, const hm_op_plan *p)
+static hm_status guard_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[])
 {
     const hm_op_def *def = p->def;
     hm_status st = HM_STATUS_SUCCESS;
@@ -191,10 +191,11 @@ static hm_status guard_copies(hm_context *ctx, const hm_op_plan *p)
         st = hm__transfer_guard(ctx, p->fn, def->roles[def->out].name, p->exec_space,
                                 p->t[def->out].device, hm_tensor_nbytes(&p->t[def->out]));
     /* The shared operands of a pipeline's other parts, from the first part's device (from the
-     * caller's memory they move as the first part's did). */
+     * caller's memory, pinned ones always, they move as the first part's did). */
     for (int k = 1; k < p->nparts && p->shared_from_part0 && st == HM_STATUS_SUCCESS; k++)
         for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++)
-            if (p->present[i] && i != p->tiled && i != def->out)
+            if (p->present[i] && i != p->tiled && i != def->out &&
+                !hm__op_pipeline_copies(ctx, p, in, i))
                 st = hm__transfer_guard(ctx, p->fn, def->roles[i].name, p->exec_space,
                                         hm_device_cuda(p->part[k].device),
                                         hm_tensor_nbytes(&p->ex[i]));
@@ -274,7 +275,7 @@ static hm_status collective_call(hm_context *ctx, hm_op_plan *spec, hm_status st
         st = def->agree(ctx, spec, def->specify_all(ctx, spec));
     if (st == HM_STATUS_SUCCESS) {
         log_specification(ctx, spec);
-        st = def->agree(ctx, spec, guard_copies(ctx, spec));
+        st = def->agree(ctx, spec, guard_copies(ctx, spec, in));
     }
     if (st == HM_STATUS_SUCCESS)
         st = def->agree(ctx, spec, plan(ctx, spec, in));
@@ -310,7 +311,7 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
         goto done;
     }
     log_specification(ctx, spec);
-    if ((st = guard_copies(ctx, spec)) != HM_STATUS_SUCCESS)
+    if ((st = guard_copies(ctx, spec, in)) != HM_STATUS_SUCCESS)
         goto done;
     op_key key;
     memset(&key, 0, sizeof key);
@@ -434,7 +435,7 @@ hm_status hm__op_execute(hm_context *ctx, const hm_op_def *def, const char *fn, 
                             p->one_buffer ? "in place" : "out of place",
                             seen.one_buffer ? "one buffer" : "two buffers");
     }
-    if ((st = guard_copies(ctx, p)) != HM_STATUS_SUCCESS)
+    if ((st = guard_copies(ctx, p, in)) != HM_STATUS_SUCCESS)
         return st;
     return hm__op_run(ctx, p, in, out);
 }

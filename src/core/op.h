@@ -217,6 +217,12 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
  * temporaries, then a backend plan per tile size. data: the operands at planning, or NULL. */
 hm_status hm__op_plan_pipeline(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]);
 
+/* Whether a planned pipeline copies operand i in itself, before its first tile, on every part's
+ * device at once: an operand the computation reads whole (not the tiled one), staged, in
+ * contiguous pinned (or registered) memory. Execution then leaves it out of its copies in. */
+bool hm__op_pipeline_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
+                            int i);
+
 /* Bytes of operand i's execution-side buffer: part 0's rows of a pipeline's tiled input and
  * output, else the operand's. */
 size_t hm__op_exec_bytes(const hm_op_plan *p, int i);

@@ -118,12 +118,14 @@ static void log_division(hm_context *ctx, const hm_op_plan *p)
                 p->def->row_unit, p->part[0].device, p->parts_why);
         return;
     }
-    hm__log(ctx, HM_LOG_INFO, "device set %s: %s divided: %s%s%s%s; operands the parts share %s",
+    hm__log(ctx, HM_LOG_INFO,
+            "device set %s: %s divided: %s%s%s%s; operands the parts share go to every device at "
+            "once from pinned memory, else %s",
             ex, p->def->row_unit, parts, p->parts_why ? " (not more: " : "",
             p->parts_why ? p->parts_why : "", p->parts_why ? ")" : "",
-            p->shared_from_part0 ? "go to the other devices from the first over the direct link"
-                                 : "go to each device from the caller's memory (the devices "
-                                   "cannot reach each other)");
+            p->shared_from_part0 ? "to the first and on over the direct link"
+                                 : "to each from the caller's memory (the devices cannot reach "
+                                   "each other)");
 }
 
 hm_status hm__op_plan_pipeline(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[])
@@ -163,8 +165,25 @@ static hm_status compute_tile(hm_context *ctx, void *user, int64_t rows, const v
     return p->def->execute(ctx, p, plan, data);
 }
 
+bool hm__op_pipeline_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
+                            int i)
+{
+    if (!p->pipelined || i == p->tiled || i == p->def->out || !p->present[i] || !p->stage[i] ||
+        p->copy_to[i] != i)
+        return false;
+    const hm_tensor *t = in[i];
+    if (!hm__device_is_host(t->device) || !hm_tensor_is_contiguous(t) ||
+        !hm_tensor_is_contiguous(&p->ex[i]))
+        return false;
+    int pinned = 0;
+    hm_device where;
+    (void)hm__backend_locate(ctx, t->data, &where, &pinned);
+    return pinned;
+}
+
 /* Part k's (k ≥ 1) buffers on its device: its rows of the tiled input and of the output, and
- * the shared operands, copied from part 0's device or from the caller's memory. */
+ * the shared operands, copied from part 0's device or from the caller's memory (those the
+ * pipeline copies itself excepted). */
 static hm_status part_buffers(hm_context *ctx, const hm_op_plan *p, int k,
                               const hm_tensor *const in[], void *const data0[], void *data[])
 {
@@ -177,7 +196,7 @@ static hm_status part_buffers(hm_context *ctx, const hm_op_plan *p, int k,
             continue;
         if ((st = hm__alloc(ctx, space, rows_bytes(p, i, part->rows), &data[i])) !=
                 HM_STATUS_SUCCESS ||
-            i == p->tiled || i == def->out)
+            i == p->tiled || i == def->out || hm__op_pipeline_copies(ctx, p, in, i))
             continue;
         hm_tensor to = p->ex[i], from = p->ex[i];
         to.data = data[i];
@@ -196,6 +215,7 @@ hm_status hm__op_run_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_ten
     void *buf[HM_MAX_DEVICE_SET][HM_OP_MAX_OPERANDS];
     tile_call calls[HM_MAX_DEVICE_SET];
     hm_pipeline_job jobs[HM_MAX_DEVICE_SET];
+    hm_pipeline_copy pre[HM_MAX_DEVICE_SET][HM_OP_MAX_OPERANDS];
     memset(buf, 0, sizeof buf);
     memcpy(buf[0], data, sizeof buf[0]);
     hm_status st = HM_STATUS_SUCCESS;
@@ -206,6 +226,12 @@ hm_status hm__op_run_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_ten
         calls[k].p = p;
         calls[k].part = part;
         memcpy(calls[k].data, buf[k], sizeof calls[k].data);
+        int npre = 0;
+        for (int i = 0; i < def->count; i++)
+            if (hm__op_pipeline_copies(ctx, p, in, i))
+                pre[k][npre++] =
+                    (hm_pipeline_copy){in[i]->data, in[i]->device, buf[k][i],
+                                       hm_tensor_nbytes(&p->ex[i]), def->roles[i].name};
         jobs[k] = (hm_pipeline_job){
             .device = part->device,
             .tiles = &part->tiles,
@@ -222,7 +248,9 @@ hm_status hm__op_run_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_ten
             .user = &calls[k],
             .op = p->fn,
             .in_name = def->roles[p->tiled].name,
-            .out_name = def->roles[def->out].name};
+            .out_name = def->roles[def->out].name,
+            .pre = pre[k],
+            .npre = npre};
     }
     if (st == HM_STATUS_SUCCESS)
         st = hm__backend_pipeline(ctx, p->backend, jobs, p->nparts);

@@ -43,7 +43,8 @@ static hm_status copy_in(hm_context *ctx, const hm_op_plan *p, const hm_tensor *
     const hm_op_def *def = p->def;
     for (int i = 0; i < def->count; i++) {
         int j = p->copy_to[i];
-        if (!p->present[i] || j < 0 || (p->pipelined && i == p->tiled))
+        if (!p->present[i] || j < 0 || (p->pipelined && i == p->tiled) ||
+            hm__op_pipeline_copies(ctx, p, in, i))
             continue;
         if (i != j && in[i]->data == out->data && !p->stage[j])
             continue; /* already where the computation reads it */

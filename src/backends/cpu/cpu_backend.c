@@ -7,6 +7,7 @@
 #endif
 
 #include "backends/cpu/cpu.h"
+#include "core/pool.h"
 
 static hm_status cpu_probe(hm_context *ctx, int *count)
 {
@@ -101,13 +102,37 @@ static hm_status host_copy_strided(void *dst, const int64_t *dst_strides, const 
     return HM_STATUS_SUCCESS;
 }
 
+/* Whether both views are the same row-major contiguous layout (extent-1 axes aside). */
+static bool both_contiguous(const int64_t *a, const int64_t *b, const int64_t *shape, int ndim)
+{
+    int64_t expect = 1;
+    for (int i = ndim - 1; i >= 0; i--) {
+        if (shape[i] == 1)
+            continue;
+        if (a[i] != expect || b[i] != expect)
+            return false;
+        expect *= shape[i];
+    }
+    return true;
+}
+
+/* From this size a contiguous host copy goes over the worker threads: one thread's memcpy
+ * reaches a third or less of the memory bandwidth (docs/TUNING.md). */
+#define HM_PARALLEL_COPY_BYTES ((size_t)8 << 20)
+
 static hm_status cpu_copy_strided(hm_context *ctx, hm_device space, void *dst,
                                   const int64_t *dst_strides, const void *src,
                                   const int64_t *src_strides, const int64_t *shape, int ndim,
                                   size_t elem_size)
 {
-    (void)ctx;
     (void)space;
+    size_t bytes = elem_size;
+    for (int i = 0; i < ndim; i++)
+        bytes *= (size_t)shape[i];
+    if (bytes >= HM_PARALLEL_COPY_BYTES && both_contiguous(dst_strides, src_strides, shape, ndim)) {
+        hm__parallel_memcpy(ctx, dst, src, bytes, ctx->cpu_threads);
+        return HM_STATUS_SUCCESS;
+    }
     return host_copy_strided(dst, dst_strides, src, src_strides, shape, ndim, elem_size);
 }
 

@@ -1,5 +1,6 @@
 // Small device kernels the CUDA backend needs besides the libraries: strided copies (the
-// transfer layer's pack and unpack, layout changes) and scaling (FFT normalisation, D = beta·C).
+// transfer layer's pack and unpack, layout changes; transposes through shared-memory tiles) and
+// scaling (FFT normalisation, D = beta·C).
 #include <cstdint>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -37,6 +38,89 @@ __global__ void strided_copy(T *__restrict__ dst, const T *__restrict__ src, Lay
         }
         dst[d] = src[so];
     }
+}
+
+// A copy whose source is contiguous along axis a and whose destination is contiguous along
+// another axis b (a transpose, possibly batched over the other axes): 32×32 tiles through shared
+// memory, so that both the reads (along a) and the writes (along b) are coalesced. The batch
+// (the other axes, `rest`) runs over blockIdx.z.
+struct Transpose {
+    int64_t na, nb;         // extents of a and b
+    int64_t src_b, dst_a;   // the source's stride along b, the destination's along a
+    Layout rest;            // the other axes (shape and both strides)
+    int64_t rest_numel;
+};
+
+constexpr int kTile = 32, kRows = 8;
+
+template <typename T>
+__global__ void tiled_transpose(T *__restrict__ dst, const T *__restrict__ src, Transpose t)
+{
+    __shared__ T tile[kTile][kTile + 1];
+    const int64_t a0 = (int64_t)blockIdx.x * kTile, b0 = (int64_t)blockIdx.y * kTile;
+    for (int64_t z = blockIdx.z; z < t.rest_numel; z += gridDim.z) {
+        int64_t rem = z, so = 0, d = 0;
+        for (int k = t.rest.ndim - 1; k >= 0; k--) {
+            int64_t c = rem % t.rest.shape[k];
+            rem /= t.rest.shape[k];
+            so += c * t.rest.src_strides[k];
+            d += c * t.rest.dst_strides[k];
+        }
+        for (int r = threadIdx.y; r < kTile; r += kRows) { // read along a
+            int64_t a = a0 + threadIdx.x, b = b0 + r;
+            if (a < t.na && b < t.nb)
+                tile[r][threadIdx.x] = src[so + a + b * t.src_b];
+        }
+        __syncthreads();
+        for (int r = threadIdx.y; r < kTile; r += kRows) { // write along b
+            int64_t b = b0 + threadIdx.x, a = a0 + r;
+            if (a < t.na && b < t.nb)
+                dst[d + a * t.dst_a + b] = tile[threadIdx.x][r];
+        }
+        __syncthreads();
+    }
+}
+
+// The transpose form of a copy, when it has one (a source-contiguous axis and another,
+// destination-contiguous axis, and a grid that fits).
+bool as_transpose(const int64_t *shape, const int64_t *ss, const int64_t *ds, int ndim,
+                  Transpose *t)
+{
+    int a = -1, b = -1;
+    for (int k = 0; k < ndim; k++) {
+        if (shape[k] > 1 && ss[k] == 1 && a < 0)
+            a = k;
+        if (shape[k] > 1 && ds[k] == 1 && b < 0)
+            b = k;
+    }
+    if (a < 0 || b < 0 || a == b)
+        return false;
+    t->na = shape[a];
+    t->nb = shape[b];
+    t->src_b = ss[b];
+    t->dst_a = ds[a];
+    t->rest.ndim = 0;
+    t->rest_numel = 1;
+    for (int k = 0; k < ndim; k++) {
+        if (k == a || k == b || shape[k] == 1)
+            continue;
+        t->rest.shape[t->rest.ndim] = shape[k];
+        t->rest.src_strides[t->rest.ndim] = ss[k];
+        t->rest.dst_strides[t->rest.ndim] = ds[k];
+        t->rest.ndim++;
+        t->rest_numel *= shape[k];
+    }
+    return (t->nb + kTile - 1) / kTile <= 65535;
+}
+
+template <typename T>
+void launch_transpose(cudaStream_t stream, void *dst, const void *src, const Transpose &t)
+{
+    dim3 block(kTile, kRows);
+    int64_t z = t.rest_numel < 65535 ? t.rest_numel : 65535;
+    dim3 grid((unsigned)((t.na + kTile - 1) / kTile), (unsigned)((t.nb + kTile - 1) / kTile),
+              (unsigned)z);
+    tiled_transpose<<<grid, block, 0, stream>>>((T *)dst, (const T *)src, t);
 }
 
 // A real component as the arithmetic type, and back.
@@ -118,6 +202,23 @@ extern "C" cudaError_t hm__cuda_launch_strided_copy(cudaStream_t stream, void *d
     }
     if (numel == 0)
         return cudaSuccess;
+    Transpose t;
+    if (as_transpose(shape, src_strides, dst_strides, ndim, &t) && elem_size >= 4) {
+        switch (elem_size) {
+        case 4:
+            launch_transpose<uint32_t>(stream, dst, src, t);
+            break;
+        case 8:
+            launch_transpose<uint64_t>(stream, dst, src, t);
+            break;
+        case 16:
+            launch_transpose<Pair64>(stream, dst, src, t);
+            break;
+        default:
+            return cudaErrorInvalidValue;
+        }
+        return cudaGetLastError();
+    }
     const int block = 256;
     unsigned grid = grid_for(numel, block);
     switch (elem_size) {

@@ -100,6 +100,11 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
     }
     if (i >= r->tiles)
         return HM_STATUS_SUCCESS;
+    for (int k = 0; i == 0 && k < j->npre; k++) /* whole operands first, in stream order */
+        HM_CUDA_TRY(ctx,
+                    cudaMemcpyAsync(j->pre[k].dst, j->pre[k].src, j->pre[k].bytes,
+                                    cudaMemcpyHostToDevice, dev->stream_in),
+                    "%s: copying %s in", j->op, j->pre[k].name);
     cudaEvent_t *e = ev + 3 * i;
     int64_t rows = hm__tile_rows(j->tiles, i);
     r->first[i % 3] = r->r0;
@@ -182,6 +187,21 @@ static hm_status run_finish(hm_context *ctx, pipe_run *r, double t0, int jobs)
         }
     }
     hm_transfer_record rec;
+    for (int k = 0; k < j->npre; k++) {
+        memset(&rec, 0, sizeof rec);
+        rec.direction = HM_TRANSFER_H2D;
+        rec.src = j->pre[k].src_space;
+        rec.dst = hm_device_cuda(r->id);
+        rec.src_pinned = 1;
+        rec.bytes = j->pre[k].bytes;
+        rec.seconds = wall;
+        rec.path = HM_PATH_DIRECT;
+        rec.chunks = 1;
+        rec.implicit = 1;
+        rec.operation = j->op;
+        rec.operand = j->pre[k].name;
+        hm__ledger_add(ctx, &rec);
+    }
     memset(&rec, 0, sizeof rec);
     rec.direction = HM_TRANSFER_H2D;
     rec.src = j->in_space;
