@@ -405,9 +405,12 @@ def two_gpu_rows(a, add, cp, np):
     host = hetmath(a.bin, "copy", "--bytes", "1G", "--from", "host", "--to", "pinned",
                    "--repeat", "3", "--warmup", "1")
     staged_floor = 4 * (M * K + K * N + M * N) / (host["gbps"] * 1e9)
+    pinned_two = None
     for memory in ("pinned", "host"):
         one, two, ratios = rounds(lambda: mm(memory, "cuda:0")["median_s"],
                                   lambda: mm(memory, "cuda:0,1")["median_s"])
+        if memory == "pinned":
+            pinned_two = two
         add(f"matmul f32 notebook, {memory} operands, cuda:0,1", two, "hm on cuda:0", one,
             goal=0.6 if memory == "pinned" else None, ratios=[1 / r for r in ratios])
         if memory == "host":
@@ -415,6 +418,39 @@ def two_gpu_rows(a, add, cp, np):
                 two_thread, goal=0.12)
             add("matmul f32 notebook, host operands, cuda:0,1", two, "host copy floor",
                 staged_floor, goal=1.2, extra={"host_gbps": host["gbps"]})
+    # The host links' floor: pinned copies on both devices at once, each on its own streams,
+    # in alone and in and out together (the host's DMA bandwidth, not one link's, bounds them).
+    def dma_rate(nbytes, both_ways):
+        rt = cp.cuda.runtime
+        ends = []
+        for d in (0, 1):
+            with cp.cuda.Device(d):
+                dev_in = cp.empty(nbytes // 4, dtype=cp.float32)
+                dev_out = cp.empty(nbytes // 4, dtype=cp.float32)
+                ends.append((d, dev_in, dev_out, cp.cuda.alloc_pinned_memory(nbytes),
+                             cp.cuda.alloc_pinned_memory(nbytes),
+                             cp.cuda.Stream(non_blocking=True), cp.cuda.Stream(non_blocking=True)))
+
+        def run():
+            for d, di, do, hi, ho, si, so in ends:
+                with cp.cuda.Device(d):
+                    rt.memcpyAsync(di.data.ptr, hi.ptr, nbytes, rt.memcpyHostToDevice, si.ptr)
+                    if both_ways:
+                        rt.memcpyAsync(ho.ptr, do.data.ptr, nbytes, rt.memcpyDeviceToHost, so.ptr)
+            for e in ends:
+                e[5].synchronize()
+                e[6].synchronize()
+
+        t = wall(run, lambda: None, 10, 2)
+        return (2 if both_ways else 1) * 2 * nbytes / t / 1e9
+
+    agg_in, agg_both = dma_rate(128 << 20, False), dma_rate(128 << 20, True)
+    print(f"host links, both devices at once: {agg_in:.1f} GB/s in, {agg_both:.1f} GB/s in and "
+          f"out together", file=sys.stderr)
+    # the notebook over two devices, pinned: A and B in (B's halves, the devices exchange the
+    # rest), D out; the transform: x in, y out
+    mm_in, mm_out = 4 * (M * K + K * N), 4 * M * N
+    mm_floor = max(mm_in / (agg_in * 1e9), (mm_in + mm_out) / (agg_both * 1e9))
     x = "4096,4096"
     def fft(exec_):
         return hetmath(a.bin, "fft", "--shape", x, "--axes", "1", "--memory", "pinned",
@@ -422,6 +458,11 @@ def two_gpu_rows(a, add, cp, np):
     one, two, ratios = rounds(lambda: fft("cuda:0"), lambda: fft("cuda:0,1"))
     add("fft c64 4096,4096 pinned operands, cuda:0,1", two, "hm on cuda:0", one, goal=0.6,
         ratios=[1 / r for r in ratios])
+    add("fft c64 4096,4096 pinned operands, cuda:0,1", two, "host links floor",
+        2 * 4096 * 4096 * 8 / (agg_both * 1e9), extra={"agg_in_gbps": agg_in,
+                                                        "agg_both_gbps": agg_both})
+    add("matmul f32 notebook, pinned operands, cuda:0,1", pinned_two, "host links floor",
+        mm_floor)
 
 
 def report(a, rows):

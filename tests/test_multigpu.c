@@ -478,6 +478,8 @@ static void split_matmul(void)
     hm_context *ctx = two_devices(&log, "test_multigpu");
     hm_context_destroy(ctx);
     ctx = hm_test_context_scheduled(&log, HM_LOG_INFO, HM_PIPELINE_FIXED);
+    round_trip(ctx, 0, 1, 1, HM_PATH_PEER); /* the pair's path, said once in the log */
+    bool peer = peer_path(&log) == HM_PATH_PEER;
     const hm_device spaces[] = {hm_device_host(), hm_device_pinned()};
     hm_matmul_options mo = on_both();
     for (size_t v = 0; v < HM_ARRAY_LEN(spaces); v++) {
@@ -491,17 +493,20 @@ static void split_matmul(void)
                          HM_STATUS_SUCCESS);
             split_check(&s);
             /* Pageable B: to cuda:0 once (staged), on to cuda:1 over the direct link. Pinned
-             * B: to both devices at once, each over its own link. */
+             * B: half of it to each device at once over its own link, then each device takes
+             * the other half from the other over the direct link (whole over each host link
+             * where the devices cannot reach each other). */
             bool pinned = spaces[v].type == HM_DEVICE_CUDA_HOST;
             int64_t b = (int64_t)SK * SN * 4;
             hm_transfer_totals t;
             hm_ledger_totals(ctx, &t);
             CHECK_EQ_INT(t.copies[HM_TRANSFER_H2D], pinned ? 4 : 3); /* B, A's two parts */
-            CHECK_EQ_INT(t.bytes[HM_TRANSFER_H2D], (int64_t)SM * SK * 4 + (pinned ? 2 : 1) * b);
+            CHECK_EQ_INT(t.bytes[HM_TRANSFER_H2D],
+                         (int64_t)SM * SK * 4 + (pinned && !peer ? 2 : 1) * b);
             CHECK_EQ_INT(t.copies[HM_TRANSFER_D2H], 2); /* D's two parts */
             CHECK_EQ_INT(t.bytes[HM_TRANSFER_D2H], (int64_t)SM * SN * 4);
-            CHECK_EQ_INT(t.copies[HM_TRANSFER_D2D], pinned ? 0 : 1);
-            CHECK_EQ_INT(t.bytes[HM_TRANSFER_D2D], pinned ? 0 : b);
+            CHECK_EQ_INT(t.copies[HM_TRANSFER_D2D], pinned ? (peer ? 2 : 0) : 1);
+            CHECK_EQ_INT(t.bytes[HM_TRANSFER_D2D], pinned && !peer ? 0 : b);
             hm_transfer_record r;
             CHECK(hm_test_last_record(ctx, "B", &r));
             if (pinned)

@@ -20,7 +20,17 @@ typedef struct pipe_run {
     cudaEvent_t *ev, *tm; /* 3 ordering events a tile; 6 timing events a tile when per_tile */
     int made;
     int64_t first[3], count[3], r0; /* first row and rows of tiles i % 3 */
+    int shared, slot;               /* its whole operands shared with the other jobs (below) */
+    int peer_id[HM_MAX_DEVICE_SET]; /* the devices of the jobs, by slot, when shared */
 } pipe_run;
+
+/* Slice k of `bytes` cut in `count`: offset and length (256-byte aligned cuts). */
+static void slice_of(size_t bytes, int count, int k, size_t *off, size_t *len)
+{
+    size_t s = ((bytes + (size_t)count - 1) / (size_t)count + 255) & ~(size_t)255;
+    *off = (size_t)k * s < bytes ? (size_t)k * s : bytes;
+    *len = bytes - *off < s ? bytes - *off : s;
+}
 
 /* Streams, staging buffers (slot `slot` of the pool) and events of job j. */
 static hm_status run_open(hm_context *ctx, pipe_run *r, const hm_pipeline_job *j, int slot)
@@ -100,7 +110,7 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
     }
     if (i >= r->tiles)
         return HM_STATUS_SUCCESS;
-    for (int k = 0; i == 0 && k < j->npre; k++) /* whole operands first, in stream order */
+    for (int k = 0; i == 0 && !r->shared && k < j->npre; k++) /* whole operands first */
         HM_CUDA_TRY(ctx,
                     cudaMemcpyAsync(j->pre[k].dst, j->pre[k].src, j->pre[k].bytes,
                                     cudaMemcpyHostToDevice, dev->stream_in),
@@ -188,19 +198,27 @@ static hm_status run_finish(hm_context *ctx, pipe_run *r, double t0, int jobs)
     }
     hm_transfer_record rec;
     for (int k = 0; k < j->npre; k++) {
-        memset(&rec, 0, sizeof rec);
-        rec.direction = HM_TRANSFER_H2D;
-        rec.src = j->pre[k].src_space;
-        rec.dst = hm_device_cuda(r->id);
-        rec.src_pinned = 1;
-        rec.bytes = j->pre[k].bytes;
-        rec.seconds = wall;
-        rec.path = HM_PATH_DIRECT;
-        rec.chunks = 1;
-        rec.implicit = 1;
-        rec.operation = j->op;
-        rec.operand = j->pre[k].name;
-        hm__ledger_add(ctx, &rec);
+        /* Whole, or (shared) this device's slice from the host and the others' from them. */
+        for (int q = 0; q < (r->shared ? jobs : 1); q++) {
+            size_t off = 0, len = j->pre[k].bytes;
+            if (r->shared)
+                slice_of(j->pre[k].bytes, jobs, q, &off, &len);
+            bool from_host = !r->shared || q == r->slot;
+            memset(&rec, 0, sizeof rec);
+            rec.direction = from_host ? HM_TRANSFER_H2D : HM_TRANSFER_D2D;
+            rec.src = from_host ? j->pre[k].src_space : hm_device_cuda(r->peer_id[q]);
+            rec.dst = hm_device_cuda(r->id);
+            rec.src_pinned = from_host;
+            rec.bytes = len;
+            rec.seconds = wall;
+            rec.path = from_host ? HM_PATH_DIRECT : HM_PATH_PEER;
+            rec.chunks = 1;
+            rec.implicit = 1;
+            rec.operation = j->op;
+            rec.operand = j->pre[k].name;
+            if (len > 0)
+                hm__ledger_add(ctx, &rec);
+        }
     }
     memset(&rec, 0, sizeof rec);
     rec.direction = HM_TRANSFER_H2D;
@@ -243,6 +261,95 @@ fail:
     return st;
 }
 
+/* Whether the jobs' whole operands can be shared: the same ones in every job, every device
+ * reaching every other directly, and the d2d guard not set to error. */
+static bool can_share(hm_context *ctx, pipe_run *runs, int count)
+{
+    /* A d2d guard set to error: the whole operands go whole over each host link instead. */
+    if (count < 2 || runs[0].j->npre == 0 || ctx->guard[HM_TRANSFER_D2D] == HM_GUARD_ERROR)
+        return false;
+    for (int k = 1; k < count; k++) {
+        const hm_pipeline_job *a = runs[0].j, *b = runs[k].j;
+        if (b->npre != a->npre)
+            return false;
+        for (int m = 0; m < a->npre; m++)
+            if (b->pre[m].src != a->pre[m].src || b->pre[m].bytes != a->pre[m].bytes)
+                return false;
+    }
+    for (int k = 0; k < count; k++)
+        for (int q = k + 1; q < count; q++) {
+            bool direct = false;
+            if (hm__cuda_peer(ctx, runs[k].id, runs[q].id, &direct) != HM_STATUS_SUCCESS) {
+                hm__clear_error(ctx);
+                return false;
+            }
+            if (!direct)
+                return false;
+        }
+    return true;
+}
+
+/* The whole operands of jobs on several devices: each device takes one slice from the host over
+ * its own link, all at once, then the other slices from the devices that took them, over the
+ * direct link: a slice of the bytes a link, instead of all of them, crosses each host link. All
+ * on the input streams, before the first tile's copy. */
+static hm_status share_pre(hm_context *ctx, pipe_run *runs, int count)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    cudaEvent_t landed[HM_MAX_DEVICE_SET] = {NULL};
+    int made = 0;
+    const hm_pipeline_job *j0 = runs[0].j;
+    for (; made < count; made++) {
+        HM_CUDA_TRY(ctx, cudaSetDevice(runs[made].id), "selecting cuda:%d", runs[made].id);
+        HM_CUDA_TRY(ctx, cudaEventCreateWithFlags(&landed[made], cudaEventDisableTiming),
+                    "%s: creating an event", j0->op);
+    }
+    for (int m = 0; m < j0->npre; m++) {
+        for (int k = 0; k < count; k++) { /* each device's slice from the host */
+            const hm_pipeline_copy *c = &runs[k].j->pre[m];
+            size_t off, len;
+            slice_of(c->bytes, count, k, &off, &len);
+            HM_CUDA_TRY(ctx, cudaSetDevice(runs[k].id), "selecting cuda:%d", runs[k].id);
+            if (len > 0)
+                HM_CUDA_TRY(ctx,
+                            cudaMemcpyAsync((char *)c->dst + off, (const char *)c->src + off, len,
+                                            cudaMemcpyHostToDevice, runs[k].dev->stream_in),
+                            "%s: copying a slice of %s in", j0->op, c->name);
+            HM_CUDA_TRY(ctx, cudaEventRecord(landed[k], runs[k].dev->stream_in), "%s: recording",
+                        j0->op);
+        }
+        for (int k = 0; k < count; k++) /* the others' slices, from them */
+            for (int q = 0; q < count; q++) {
+                size_t off, len;
+                slice_of(j0->pre[m].bytes, count, q, &off, &len);
+                if (q == k || len == 0)
+                    continue;
+                HM_CUDA_TRY(ctx, cudaSetDevice(runs[k].id), "selecting cuda:%d", runs[k].id);
+                HM_CUDA_TRY(ctx, cudaStreamWaitEvent(runs[k].dev->stream_in, landed[q], 0),
+                            "%s: ordering", j0->op);
+                HM_CUDA_TRY(ctx,
+                            cudaMemcpyPeerAsync((char *)runs[k].j->pre[m].dst + off, runs[k].id,
+                                                (const char *)runs[q].j->pre[m].dst + off,
+                                                runs[q].id, len, runs[k].dev->stream_in),
+                            "%s: copying a slice of %s cuda:%d -> cuda:%d", j0->op, j0->pre[m].name,
+                            runs[q].id, runs[k].id);
+            }
+    }
+    for (int m = 0; m < j0->npre && ctx->guard[HM_TRANSFER_D2D] == HM_GUARD_LOG; m++)
+        (void)hm__transfer_guard(ctx, j0->op, j0->pre[m].name, hm_device_cuda(runs[0].id),
+                                 hm_device_cuda(runs[1].id), j0->pre[m].bytes);
+    for (int k = 0; k < count; k++) {
+        runs[k].shared = 1;
+        runs[k].slot = k;
+        for (int q = 0; q < count; q++)
+            runs[k].peer_id[q] = runs[q].id;
+    }
+fail:
+    for (int k = 0; k < made; k++)
+        cudaEventDestroy(landed[k]); /* released once the waits on them are done */
+    return st;
+}
+
 /* The jobs' steps taken in turns, one host thread for all: job k's step i, then job k+1's, so
  * that each device's copies and computations are queued while the others' run. */
 hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_pipeline_job *jobs, int count)
@@ -261,6 +368,8 @@ hm_status hm__cuda_pipeline_run(hm_context *ctx, const hm_pipeline_job *jobs, in
         steps = runs[open].tiles + 2 > steps ? runs[open].tiles + 2 : steps;
     }
     double t0 = hm__now();
+    if (can_share(ctx, runs, count))
+        st = share_pre(ctx, runs, count);
     for (int i = 0; i < steps && st == HM_STATUS_SUCCESS; i++)
         for (int k = 0; k < count && st == HM_STATUS_SUCCESS; k++)
             if (i < runs[k].tiles + 2)
