@@ -878,6 +878,84 @@ static void matmul_failures_on_one_rank(void)
     hm_context_destroy(ctx);
 }
 
+/* Plans made once and executed on new values: each execution as the stateless call's, no new
+ * FFTW-MPI or ScaLAPACK plan; bad plans and boxes on one rank fail every rank. */
+static void plans(void)
+{
+    static hm_test_log log;
+    hm_comm *comm = NULL;
+    hm_context *ctx = dist_context(&log, &comm);
+    int last = g_size - 1;
+    fft_case c = {HM_FFT_C2C, HM_DTYPE_C128, 3, {9, 6, 10}, 0, HM_FFT_NORM_ORTHO, 0};
+    int64_t gx[3], gy[3], e3[3];
+    fft_shapes(&c, gx, gy);
+    hm_dist_tensor x, y, y2;
+    dist_alloc(ctx, 3, gx, c.x, NULL, e3, &x);
+    dist_alloc(ctx, 3, gy, c.x, NULL, e3, &y);
+    dist_alloc(ctx, 3, gy, c.x, NULL, e3, &y2);
+    hm_dist_fft_options o;
+    hm_dist_fft_options_init(&o);
+    o.norm = c.norm;
+    hm_dist_fft_plan *fp = NULL;
+    CHECK_STATUS(hm_dist_fft_plan_create(ctx, comm, &x, &y, &o, &fp), HM_STATUS_SUCCESS);
+    for (int call = 0; call < 3; call++) {
+        for (int64_t i = 0; i < hm_tensor_numel(&x.local); i++)
+            set(x.local.data, c.x, i, value(global_index(&x, i, 0) + 17 * call, 1));
+        hm_test_log_clear(&log);
+        CHECK_STATUS(hm_dist_fft_execute(ctx, comm, fp, &x, &y), HM_STATUS_SUCCESS);
+        CHECK(strstr(log.text, "FFTW-MPI planned") == NULL); /* planned once */
+        CHECK_STATUS(hm_dist_fft(ctx, comm, &x, &y2, &o), HM_STATUS_SUCCESS);
+        CHECK(memcmp(y.local.data, y2.local.data, hm_tensor_nbytes(&y.local)) == 0);
+    }
+    /* A NULL plan, or another box, on the last rank: every rank fails. */
+    hm_status st = hm_dist_fft_execute(ctx, comm, g_rank == last ? NULL : fp, &x, &y);
+    CHECK_STATUS(st, g_rank == last ? HM_STATUS_INVALID_ARGUMENT : HM_STATUS_REMOTE_FAILURE);
+    hm_dist_tensor moved = x;
+    if (g_rank == last)
+        moved.offset[2] += 1;
+    st = hm_dist_fft_execute(ctx, comm, fp, &moved, &y);
+    CHECK_STATUS(st, g_rank == last ? HM_STATUS_PLAN_MISMATCH : HM_STATUS_REMOTE_FAILURE);
+    CHECK_STATUS(hm_dist_fft_execute(ctx, comm, fp, &x, &y), HM_STATUS_SUCCESS);
+    hm_dist_fft_plan_destroy(fp);
+    /* No place for the plan on rank 0: every rank fails, none leaks. */
+    fp = NULL;
+    st = hm_dist_fft_plan_create(ctx, comm, &x, &y, &o, g_rank == 0 ? NULL : &fp);
+    CHECK_STATUS(st, g_rank == 0 ? HM_STATUS_INVALID_ARGUMENT : HM_STATUS_REMOTE_FAILURE);
+    CHECK(fp == NULL);
+
+    /* The matmul. */
+    hm_dist_tensor A, B, D, D2;
+    mat_alloc(ctx, MM_M, MM_K, HM_DTYPE_F64, NULL, NULL, 0, &A);
+    mat_alloc(ctx, MM_K, MM_N, HM_DTYPE_F64, NULL, NULL, 1, &B);
+    mat_alloc(ctx, MM_M, MM_N, HM_DTYPE_F64, NULL, NULL, 2, &D);
+    mat_alloc(ctx, MM_M, MM_N, HM_DTYPE_F64, NULL, NULL, 2, &D2);
+    hm_dist_matmul_options mo;
+    hm_dist_matmul_options_init(&mo);
+    mo.alpha = 0.75;
+    hm_dist_matmul_plan *mp = NULL;
+    CHECK_STATUS(hm_dist_matmul_plan_create(ctx, comm, &A, &B, NULL, &D, &mo, &mp),
+                 HM_STATUS_SUCCESS);
+    for (int call = 0; call < 3; call++) {
+        mat_fill(&A, call);
+        mat_fill(&B, 1);
+        hm_test_log_clear(&log);
+        CHECK_STATUS(hm_dist_matmul_execute(ctx, comm, mp, &A, &B, NULL, &D), HM_STATUS_SUCCESS);
+        CHECK(strstr(log.text, "ScaLAPACK: a ") == NULL); /* its grid made once */
+        CHECK_STATUS(hm_dist_matmul(ctx, comm, &A, &B, NULL, &D2, &mo), HM_STATUS_SUCCESS);
+        CHECK(memcmp(D.local.data, D2.local.data, hm_tensor_nbytes(&D.local)) == 0);
+    }
+    hm_dist_matmul_plan_destroy(mp);
+    hm_tensor_free(ctx, &x.local);
+    hm_tensor_free(ctx, &y.local);
+    hm_tensor_free(ctx, &y2.local);
+    hm_tensor_free(ctx, &A.local);
+    hm_tensor_free(ctx, &B.local);
+    hm_tensor_free(ctx, &D.local);
+    hm_tensor_free(ctx, &D2.local);
+    hm_comm_destroy(comm);
+    hm_context_destroy(ctx);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -894,6 +972,7 @@ int main(int argc, char **argv)
         HM_TEST_CASE(matmul_against_serial),
         HM_TEST_CASE(matmul_bad_inputs),
         HM_TEST_CASE(matmul_failures_on_one_rank),
+        HM_TEST_CASE(plans),
     };
     int rc = hm_test_main(argc, argv, "test_dist", cases, (int)HM_ARRAY_LEN(cases));
     /* Every rank's verdict: one failing rank fails the run. */

@@ -124,6 +124,31 @@ HM_API hm_status hm_dist_fft_boxes(hm_context *ctx, hm_comm *comm, int ndim, con
 HM_API hm_status hm_dist_fft(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *x,
                              const hm_dist_tensor *y, const hm_dist_fft_options *opts);
 
+/** A distributed FFT planned once for a set of distributions, executed many times. */
+typedef struct hm_dist_fft_plan hm_dist_fft_plan;
+
+/**
+ * Plans hm_dist_fft() for operands of x's and y's distributions, dtypes and local layouts (their
+ * data pointers are not used): FFTW-MPI's plan and buffer are made once. Collective.
+ * @retval as hm_dist_fft(), and HM_STATUS_INVALID_ARGUMENT for a NULL @p out (every rank fails)
+ */
+HM_API hm_status hm_dist_fft_plan_create(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *x,
+                                         const hm_dist_tensor *y, const hm_dist_fft_options *opts,
+                                         hm_dist_fft_plan **out);
+
+/**
+ * Executes a plan on operands of the planned boxes, global shapes and layouts (new data).
+ * Collective; @p comm is the plan's (a NULL plan on one rank fails every rank).
+ * @retval as hm_dist_fft(), and:
+ * @retval HM_STATUS_INVALID_ARGUMENT  a NULL plan, or a plan of another context or communicator
+ * @retval HM_STATUS_PLAN_MISMATCH     an operand's box, global shape or layout is not the plan's
+ */
+HM_API hm_status hm_dist_fft_execute(hm_context *ctx, hm_comm *comm, hm_dist_fft_plan *plan,
+                                     const hm_dist_tensor *x, const hm_dist_tensor *y);
+
+/** Releases a plan (NULL: nothing). Not collective. */
+HM_API void hm_dist_fft_plan_destroy(hm_dist_fft_plan *plan);
+
 /** Options of the distributed matmul. Initialise with hm_dist_matmul_options_init(). */
 typedef struct hm_dist_matmul_options {
     size_t size;  /**< sizeof(hm_dist_matmul_options) */
@@ -165,6 +190,26 @@ HM_API hm_status hm_dist_matmul_boxes(hm_context *ctx, hm_comm *comm, int64_t m,
 HM_API hm_status hm_dist_matmul(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *A,
                                 const hm_dist_tensor *B, const hm_dist_tensor *C,
                                 const hm_dist_tensor *D, const hm_dist_matmul_options *opts);
+
+/** A distributed matmul planned once (its process grid and buffers), executed many times. */
+typedef struct hm_dist_matmul_plan hm_dist_matmul_plan;
+
+/** Plans hm_dist_matmul() for operands of these distributions and layouts (data not used);
+ *  alpha and beta are the plan's. Collective. @retval as hm_dist_matmul() */
+HM_API hm_status hm_dist_matmul_plan_create(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *A,
+                                            const hm_dist_tensor *B, const hm_dist_tensor *C,
+                                            const hm_dist_tensor *D,
+                                            const hm_dist_matmul_options *opts,
+                                            hm_dist_matmul_plan **out);
+
+/** Executes a plan on operands of the planned boxes and layouts. Collective.
+ *  @retval as hm_dist_fft_execute() */
+HM_API hm_status hm_dist_matmul_execute(hm_context *ctx, hm_comm *comm, hm_dist_matmul_plan *plan,
+                                        const hm_dist_tensor *A, const hm_dist_tensor *B,
+                                        const hm_dist_tensor *C, const hm_dist_tensor *D);
+
+/** Releases a plan (NULL: nothing). Not collective. */
+HM_API void hm_dist_matmul_plan_destroy(hm_dist_matmul_plan *plan);
 
 #ifdef __cplusplus
 }

@@ -352,6 +352,49 @@ done:
     return st;
 }
 
+/* A collective operation's plan: the stages of collective_call up to planning, each agreed on,
+ * in a specification on the stack; the plan's memory taken (and agreed on) last. */
+static hm_status collective_plan_create(hm_context *ctx, const hm_op_def *def, const char *fn,
+                                        hm_op_class kind, const hm_tensor *const in[],
+                                        const void *opts, hm_op_plan **out)
+{
+    union {
+        hm_op_plan base;
+        max_align_t align;
+        unsigned char bytes[HM_OP_PLAN_MAX];
+    } buf;
+    if (def->plan_size > sizeof buf)
+        return hm__fail(ctx, HM_STATUS_INTERNAL, "%s: a plan of %zu bytes is over %zu", fn,
+                        def->plan_size, sizeof buf);
+    memset(&buf, 0, def->plan_size);
+    hm_op_plan *spec = &buf.base, *p = NULL;
+    hm_status st = specify(ctx, def, fn, kind, in, opts, false, spec);
+    bool specified = st == HM_STATUS_SUCCESS;
+    st = def->agree(ctx, spec, st);
+    if (st == HM_STATUS_SUCCESS && def->specify_all)
+        st = def->agree(ctx, spec, def->specify_all(ctx, spec));
+    if (st == HM_STATUS_SUCCESS) {
+        log_specification(ctx, spec);
+        st = def->agree(ctx, spec, plan(ctx, spec, NULL));
+    }
+    if (st == HM_STATUS_SUCCESS) {
+        p = malloc(def->plan_size);
+        st = def->agree(
+            ctx, spec,
+            p ? HM_STATUS_SUCCESS
+              : hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for a plan", fn));
+    }
+    if (st != HM_STATUS_SUCCESS) {
+        if (specified)
+            release(spec);
+        free(p);
+        return st;
+    }
+    memcpy(p, spec, def->plan_size); /* p owns what the specification holds */
+    *out = p;
+    return HM_STATUS_SUCCESS;
+}
+
 hm_status hm__op_plan_create(hm_context *ctx, const hm_op_def *def, const char *fn,
                              hm_op_class kind, const hm_tensor *const in[], const void *opts,
                              hm_op_plan **out)
@@ -359,6 +402,8 @@ hm_status hm__op_plan_create(hm_context *ctx, const hm_op_def *def, const char *
     if (!out)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the output pointer is NULL", fn);
     *out = NULL;
+    if (def->agree)
+        return collective_plan_create(ctx, def, fn, kind, in, opts, out);
     hm_op_plan *p = calloc(1, def->plan_size);
     if (!p)
         return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for a plan", fn);
@@ -411,6 +456,28 @@ static hm_status check_planned(hm_context *ctx, const char *fn, const hm_op_plan
     return HM_STATUS_SUCCESS;
 }
 
+/* The operands of a plan's execution against the plan: layouts, aliasing, in place or not. */
+static hm_status check_execution(hm_context *ctx, const char *fn, const hm_op_plan *p,
+                                 const hm_tensor *const in[])
+{
+    const hm_op_def *def = p->def;
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++)
+        st = check_planned(ctx, fn, p, i, in[i]);
+    if (st != HM_STATUS_SUCCESS || p->alloc_out)
+        return st;
+    hm_op_plan seen = {.def = def};
+    int overlap = find_aliasing(&seen, in);
+    if (overlap >= 0)
+        return aliasing_failure(ctx, fn, def, overlap);
+    if (def->plan_in_place && seen.one_buffer != p->one_buffer)
+        return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
+                        "%s: the plan was made %s, but the operands are %s", fn,
+                        p->one_buffer ? "in place" : "out of place",
+                        seen.one_buffer ? "one buffer" : "two buffers");
+    return HM_STATUS_SUCCESS;
+}
+
 hm_status hm__op_execute(hm_context *ctx, const hm_op_def *def, const char *fn, hm_op_plan *p,
                          const hm_tensor *const in[], hm_tensor *out)
 {
@@ -419,23 +486,14 @@ hm_status hm__op_execute(hm_context *ctx, const hm_op_def *def, const char *fn, 
     if (p->ctx != ctx || p->def != def)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the plan belongs to %s", fn,
                         p->def != def ? "another operation" : "another context");
-    hm_status st = HM_STATUS_SUCCESS;
-    for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++)
-        st = check_planned(ctx, fn, p, i, in[i]);
-    if (st != HM_STATUS_SUCCESS)
-        return st;
-    if (!p->alloc_out) {
-        hm_op_plan seen = {.def = def};
-        int overlap = find_aliasing(&seen, in);
-        if (overlap >= 0)
-            return aliasing_failure(ctx, fn, def, overlap);
-        if (def->plan_in_place && seen.one_buffer != p->one_buffer)
-            return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
-                            "%s: the plan was made %s, but the operands are %s", fn,
-                            p->one_buffer ? "in place" : "out of place",
-                            seen.one_buffer ? "one buffer" : "two buffers");
+    hm_status st = check_execution(ctx, fn, p, in);
+    if (def->agree) { /* every rank's operands checked, then every rank's guard */
+        st = def->agree(ctx, p, st);
+        if (st == HM_STATUS_SUCCESS)
+            st = def->agree(ctx, p, guard_copies(ctx, p, in));
+        return st == HM_STATUS_SUCCESS ? hm__op_run(ctx, p, in, out) : st;
     }
-    if ((st = guard_copies(ctx, p, in)) != HM_STATUS_SUCCESS)
-        return st;
-    return hm__op_run(ctx, p, in, out);
+    if (st == HM_STATUS_SUCCESS)
+        st = guard_copies(ctx, p, in);
+    return st == HM_STATUS_SUCCESS ? hm__op_run(ctx, p, in, out) : st;
 }

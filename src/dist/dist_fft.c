@@ -376,6 +376,36 @@ hm_status hm_dist_fft(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *x,
     return hm__dist_op_call(ctx, &df_def, comm, dist, opts);
 }
 
+hm_status hm_dist_fft_plan_create(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *x,
+                                  const hm_dist_tensor *y, const hm_dist_fft_options *opts,
+                                  hm_dist_fft_plan **out)
+{
+    static const char *const fn = "hm_dist_fft_plan_create";
+    HM_ENTER(ctx, fn);
+    if (out)
+        *out = NULL;
+    const hm_dist_tensor *dist[DF_OPERANDS] = {x, y};
+    hm_op_plan *p = NULL;
+    hm_status st = hm__dist_op_plan_create(ctx, &df_def, fn, comm, dist, opts, out ? &p : NULL);
+    if (out)
+        *out = (hm_dist_fft_plan *)p;
+    return st;
+}
+
+hm_status hm_dist_fft_execute(hm_context *ctx, hm_comm *comm, hm_dist_fft_plan *plan,
+                              const hm_dist_tensor *x, const hm_dist_tensor *y)
+{
+    static const char *const fn = "hm_dist_fft_execute";
+    HM_ENTER(ctx, fn);
+    const hm_dist_tensor *dist[DF_OPERANDS] = {x, y};
+    return hm__dist_op_execute(ctx, &df_def, fn, comm, (hm_op_plan *)plan, dist);
+}
+
+void hm_dist_fft_plan_destroy(hm_dist_fft_plan *plan)
+{
+    hm__op_plan_destroy((hm_op_plan *)plan);
+}
+
 hm_status hm_dist_fft_boxes(hm_context *ctx, hm_comm *comm, int ndim, const int64_t *global,
                             const hm_dist_fft_options *opts, int64_t *in_offset, int64_t *in_extent,
                             int64_t *out_offset, int64_t *out_extent)

@@ -332,6 +332,38 @@ hm_status hm_dist_matmul(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *A
     return hm__dist_op_call(ctx, &dm_def, comm, dist, opts);
 }
 
+hm_status hm_dist_matmul_plan_create(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *A,
+                                     const hm_dist_tensor *B, const hm_dist_tensor *C,
+                                     const hm_dist_tensor *D, const hm_dist_matmul_options *opts,
+                                     hm_dist_matmul_plan **out)
+{
+    static const char *const fn = "hm_dist_matmul_plan_create";
+    HM_ENTER(ctx, fn);
+    if (out)
+        *out = NULL;
+    const hm_dist_tensor *dist[DM_OPERANDS] = {A, B, C, D};
+    hm_op_plan *p = NULL;
+    hm_status st = hm__dist_op_plan_create(ctx, &dm_def, fn, comm, dist, opts, out ? &p : NULL);
+    if (out)
+        *out = (hm_dist_matmul_plan *)p;
+    return st;
+}
+
+hm_status hm_dist_matmul_execute(hm_context *ctx, hm_comm *comm, hm_dist_matmul_plan *plan,
+                                 const hm_dist_tensor *A, const hm_dist_tensor *B,
+                                 const hm_dist_tensor *C, const hm_dist_tensor *D)
+{
+    static const char *const fn = "hm_dist_matmul_execute";
+    HM_ENTER(ctx, fn);
+    const hm_dist_tensor *dist[DM_OPERANDS] = {A, B, C, D};
+    return hm__dist_op_execute(ctx, &dm_def, fn, comm, (hm_op_plan *)plan, dist);
+}
+
+void hm_dist_matmul_plan_destroy(hm_dist_matmul_plan *plan)
+{
+    hm__op_plan_destroy((hm_op_plan *)plan);
+}
+
 hm_status hm_dist_matmul_boxes(hm_context *ctx, hm_comm *comm, int64_t m, int64_t n, int64_t k,
                                int64_t *a_offset, int64_t *a_extent, int64_t *b_offset,
                                int64_t *b_extent, int64_t *d_offset, int64_t *d_extent)

@@ -18,6 +18,65 @@ hm_status hm__dist_op_call(hm_context *ctx, const hm_op_def *def, hm_comm *comm,
     return hm__op_call(ctx, def, HM_OP_GENERIC, in, &unused, &call);
 }
 
+hm_status hm__dist_op_plan_create(hm_context *ctx, const hm_op_def *def, const char *fn,
+                                  hm_comm *comm, const hm_dist_tensor *const dist[],
+                                  const void *opts, hm_op_plan **out)
+{
+    if (!comm)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the communicator is NULL", fn);
+    if (!out) /* the others are told, or they would wait at the planning's agreements */
+        return hm__comm_agree(
+            ctx, comm, fn,
+            hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the output pointer is NULL", fn));
+    const hm_tensor *in[HM_OP_MAX_OPERANDS] = {NULL};
+    for (int i = 0; i < def->count; i++)
+        in[i] = dist[i] ? &dist[i]->local : NULL;
+    const hm_dist_call call = {comm, dist, opts};
+    return hm__op_plan_create(ctx, def, fn, HM_OP_GENERIC, in, &call, out);
+}
+
+/* This rank's operands against its plan: the same communicator, the same operands given, and
+ * the same boxes (so the ranks' boxes still tile as they did at planning). */
+static hm_status check_boxes(hm_context *ctx, const char *fn, const hm_op_def *def, hm_comm *comm,
+                             const hm_op_plan *p, const hm_dist_tensor *const dist[])
+{
+    if (!p)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the plan is NULL", fn);
+    const hm_dist_op *d = (const hm_dist_op *)p;
+    if (p->ctx != ctx || p->def != def || d->comm != comm)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the plan belongs to %s", fn,
+                        p->def != def   ? "another operation"
+                        : p->ctx != ctx ? "another context"
+                                        : "another communicator");
+    for (int i = 0; i < def->count; i++) {
+        if (!dist[i])
+            continue; /* the lifecycle's check names an absent operand */
+        size_t n = sizeof(int64_t) * (size_t)(dist[i]->local.ndim > 0 ? dist[i]->local.ndim : 0);
+        if (dist[i]->local.ndim != d->dist[i].local.ndim ||
+            memcmp(dist[i]->offset, d->dist[i].offset, n) != 0 ||
+            memcmp(dist[i]->global_shape, d->dist[i].global_shape, n) != 0)
+            return hm__fail(ctx, HM_STATUS_PLAN_MISMATCH,
+                            "%s: operand %s's box or global shape differs from the planned one", fn,
+                            def->roles[i].name);
+    }
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm__dist_op_execute(hm_context *ctx, const hm_op_def *def, const char *fn, hm_comm *comm,
+                              hm_op_plan *p, const hm_dist_tensor *const dist[])
+{
+    if (!comm)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the communicator is NULL", fn);
+    hm_status st = hm__comm_agree(ctx, comm, fn, check_boxes(ctx, fn, def, comm, p, dist));
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    const hm_tensor *in[HM_OP_MAX_OPERANDS] = {NULL};
+    for (int i = 0; i < def->count; i++)
+        in[i] = dist[i] ? &dist[i]->local : NULL;
+    hm_tensor unused;
+    return hm__op_execute(ctx, def, fn, p, in, &unused);
+}
+
 hm_status hm__dist_op_options(hm_context *ctx, hm_op_plan *p, const void *opts)
 {
     (void)ctx;

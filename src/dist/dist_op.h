@@ -26,6 +26,14 @@ typedef struct hm_dist_call {
 hm_status hm__dist_op_call(hm_context *ctx, const hm_op_def *def, hm_comm *comm,
                            const hm_dist_tensor *const dist[], const void *opts);
 
+/* A plan of def over comm (collective), and its execution on operands of the planned boxes
+ * (collective; the plan, communicator and boxes checked and agreed on first). */
+hm_status hm__dist_op_plan_create(hm_context *ctx, const hm_op_def *def, const char *fn,
+                                  hm_comm *comm, const hm_dist_tensor *const dist[],
+                                  const void *opts, hm_op_plan **out);
+hm_status hm__dist_op_execute(hm_context *ctx, const hm_op_def *def, const char *fn, hm_comm *comm,
+                              hm_op_plan *p, const hm_dist_tensor *const dist[]);
+
 /* The options step of every distributed operation (the communicator first, so that whatever
  * fails next is agreed on); an operation with options of its own calls it first. */
 hm_status hm__dist_op_options(hm_context *ctx, hm_op_plan *p, const void *call);
