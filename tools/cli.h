@@ -96,6 +96,7 @@ void print_bench(const char *head_json, const char *head_text, const hm_bench_re
 int cmd_info(args *a);
 int cmd_demo(args *a);
 int cmd_bench(args *a);
+int bench_dist(args *a, const char *which); /* cmd_dist.c, with MPI: dist-fft, dist-matmul */
 int cmd_fft(args *a);
 int cmd_matmul(args *a);
 int cmd_estimate_transfer(args *a);

@@ -356,7 +356,8 @@ int cmd_bench(args *a)
 {
     if (a->argc < 1 || a->argv[0][0] == '-') {
         FILE *f = a->argc < 1 || strcmp(a->argv[0], "--help") != 0 ? stderr : stdout;
-        fprintf(f, "usage: hetmath bench copy|fft|matmul [options]   (each has --help)\n");
+        fprintf(f, "usage: hetmath bench copy|fft|matmul|dist-fft|dist-matmul [options]   (each "
+                   "has --help; the dist ones run under mpirun)\n");
         return f == stdout ? 0 : EXIT_USAGE;
     }
     static const struct {
@@ -367,7 +368,11 @@ int cmd_bench(args *a)
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (strcmp(a->argv[0], subs[i].name) == 0)
             return subs[i].fn(&sub);
-    static const char *const names[] = {"copy", "fft", "matmul", NULL};
+#ifdef HETMATH_HAVE_MPI
+    if (strcmp(a->argv[0], "dist-fft") == 0 || strcmp(a->argv[0], "dist-matmul") == 0)
+        return bench_dist(&sub, a->argv[0]);
+#endif
+    static const char *const names[] = {"copy", "fft", "matmul", "dist-fft", "dist-matmul", NULL};
     const char *near = nearest_name(a->argv[0], names);
     char msg[64];
     snprintf(msg, sizeof msg, "unknown benchmark '%.20s'%s%s%s", a->argv[0],

@@ -45,9 +45,9 @@ __global__ void strided_copy(T *__restrict__ dst, const T *__restrict__ src, Lay
 // memory, so that both the reads (along a) and the writes (along b) are coalesced. The batch
 // (the other axes, `rest`) runs over blockIdx.z.
 struct Transpose {
-    int64_t na, nb;         // extents of a and b
-    int64_t src_b, dst_a;   // the source's stride along b, the destination's along a
-    Layout rest;            // the other axes (shape and both strides)
+    int64_t na, nb;       // extents of a and b
+    int64_t src_b, dst_a; // the source's stride along b, the destination's along a
+    Layout rest;          // the other axes (shape and both strides)
     int64_t rest_numel;
 };
 
