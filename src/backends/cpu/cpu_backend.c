@@ -102,6 +102,98 @@ static hm_status host_copy_strided(void *dst, const int64_t *dst_strides, const 
     return HM_STATUS_SUCCESS;
 }
 
+/* A copy whose source is contiguous along one axis and whose destination along another (a
+ * transpose, batched over the other axes), in 32 x 32 element tiles: each tile's source rows and
+ * destination rows stay in cache, where an element-wise copy misses on every destination store.
+ * Tiles are claimed by the worker threads as they go. */
+typedef struct host_transpose {
+    char *dst;
+    const char *src;
+    size_t es;
+    int64_t na, nb, src_b, dst_a; /* the two axes' extents; the strides across them */
+    int rest_ndim;
+    int64_t rest_shape[HM_MAX_NDIM], rest_src[HM_MAX_NDIM], rest_dst[HM_MAX_NDIM];
+    int64_t tiles_a, tiles_b;
+} host_transpose;
+
+enum { HOST_TILE = 32 };
+
+static void transpose_tile(void *arg, int thread, int64_t block)
+{
+    (void)thread;
+    const host_transpose *t = arg;
+    int64_t per = t->tiles_a * t->tiles_b, z = block / per, tb = block % per;
+    int64_t a0 = tb / t->tiles_b * HOST_TILE, b0 = tb % t->tiles_b * HOST_TILE;
+    int64_t so = 0, d = 0;
+    for (int k = t->rest_ndim - 1; k >= 0; k--) {
+        int64_t c = z % t->rest_shape[k];
+        z /= t->rest_shape[k];
+        so += c * t->rest_src[k];
+        d += c * t->rest_dst[k];
+    }
+    int64_t a1 = a0 + HOST_TILE < t->na ? a0 + HOST_TILE : t->na;
+    int64_t b1 = b0 + HOST_TILE < t->nb ? b0 + HOST_TILE : t->nb;
+    /* One loop per element size, so that each element moves as one load and one store. */
+#define HM_TILE_LOOP(T)                                                                            \
+    do {                                                                                           \
+        T *dd = (T *)(void *)t->dst + d;                                                           \
+        const T *ss = (const T *)(const void *)t->src + so;                                        \
+        for (int64_t b = b0; b < b1; b++)                                                          \
+            for (int64_t a = a0; a < a1; a++)                                                      \
+                dd[a * t->dst_a + b] = ss[a + b * t->src_b];                                       \
+    } while (0)
+    switch (t->es) {
+    case 2:
+        HM_TILE_LOOP(uint16_t);
+        break;
+    case 4:
+        HM_TILE_LOOP(uint32_t);
+        break;
+    case 8:
+        HM_TILE_LOOP(uint64_t);
+        break;
+    default:
+        for (int64_t b = b0; b < b1; b++)
+            for (int64_t a = a0; a < a1; a++)
+                copy_elem(t->dst + (d + a * t->dst_a + b) * 16,
+                          t->src + (so + a + b * t->src_b) * 16, 16);
+        break;
+    }
+#undef HM_TILE_LOOP
+}
+
+/* The transpose form of a copy, when it has one: a source-contiguous axis, and another that is
+ * contiguous in the destination. */
+static bool as_transpose(const int64_t *dst_strides, const int64_t *src_strides,
+                         const int64_t *shape, int ndim, host_transpose *t)
+{
+    int a = -1, b = -1;
+    for (int k = 0; k < ndim; k++) {
+        if (shape[k] > 1 && src_strides[k] == 1 && a < 0)
+            a = k;
+        if (shape[k] > 1 && dst_strides[k] == 1 && b < 0)
+            b = k;
+    }
+    if (a < 0 || b < 0 || a == b)
+        return false;
+    t->na = shape[a];
+    t->nb = shape[b];
+    t->src_b = src_strides[b];
+    t->dst_a = dst_strides[a];
+    t->rest_ndim = 0;
+    for (int k = 0; k < ndim; k++) {
+        if (k == a || k == b || shape[k] == 1)
+            continue;
+        t->rest_shape[t->rest_ndim] = shape[k];
+        t->rest_src[t->rest_ndim] = src_strides[k];
+        t->rest_dst[t->rest_ndim] = dst_strides[k];
+        t->rest_ndim++;
+    }
+    t->tiles_a = (t->na + HOST_TILE - 1) / HOST_TILE;
+    t->tiles_b = (t->nb + HOST_TILE - 1) / HOST_TILE;
+    return true;
+}
+
 /* Whether both views are the same row-major contiguous layout (extent-1 axes aside). */
 static bool both_contiguous(const int64_t *a, const int64_t *b, const int64_t *shape, int ndim)
 {
@@ -131,6 +223,17 @@ static hm_status cpu_copy_strided(hm_context *ctx, hm_device space, void *dst,
         bytes *= (size_t)shape[i];
     if (bytes >= HM_PARALLEL_COPY_BYTES && both_contiguous(dst_strides, src_strides, shape, ndim)) {
         hm__parallel_memcpy(ctx, dst, src, bytes, ctx->cpu_threads);
+        return HM_STATUS_SUCCESS;
+    }
+    host_transpose t;
+    if (bytes > 0 && as_transpose(dst_strides, src_strides, shape, ndim, &t)) {
+        t.dst = dst;
+        t.src = src;
+        t.es = elem_size;
+        int64_t tiles =
+            t.tiles_a * t.tiles_b * (int64_t)(bytes / elem_size / (size_t)t.na / (size_t)t.nb);
+        int threads = bytes >= HM_PARALLEL_COPY_BYTES ? ctx->cpu_threads : 1;
+        hm__pool_run_blocks(ctx, threads, tiles, transpose_tile, &t);
         return HM_STATUS_SUCCESS;
     }
     return host_copy_strided(dst, dst_strides, src, src_strides, shape, ndim, elem_size);
