@@ -133,30 +133,28 @@ static void transpose_tile(void *arg, int thread, int64_t block)
     }
     int64_t a1 = a0 + HOST_TILE < t->na ? a0 + HOST_TILE : t->na;
     int64_t b1 = b0 + HOST_TILE < t->nb ? b0 + HOST_TILE : t->nb;
-    /* One loop per element size, so that each element moves as one load and one store. */
-#define HM_TILE_LOOP(T)                                                                            \
+    /* One loop per element size, so that each element moves as one load and one store (by a
+     * memcpy of constant size: elements need only their component's alignment, c64's 4). */
+#define HM_TILE_LOOP(N)                                                                            \
     do {                                                                                           \
-        T *dd = (T *)(void *)t->dst + d;                                                           \
-        const T *ss = (const T *)(const void *)t->src + so;                                        \
+        char *dd = t->dst + d * (N);                                                               \
+        const char *ss = t->src + so * (N);                                                        \
         for (int64_t b = b0; b < b1; b++)                                                          \
             for (int64_t a = a0; a < a1; a++)                                                      \
-                dd[a * t->dst_a + b] = ss[a + b * t->src_b];                                       \
+                memcpy(dd + (a * t->dst_a + b) * (N), ss + (a + b * t->src_b) * (N), (N));         \
     } while (0)
     switch (t->es) {
     case 2:
-        HM_TILE_LOOP(uint16_t);
+        HM_TILE_LOOP(2);
         break;
     case 4:
-        HM_TILE_LOOP(uint32_t);
+        HM_TILE_LOOP(4);
         break;
     case 8:
-        HM_TILE_LOOP(uint64_t);
+        HM_TILE_LOOP(8);
         break;
     default:
-        for (int64_t b = b0; b < b1; b++)
-            for (int64_t a = a0; a < a1; a++)
-                copy_elem(t->dst + (d + a * t->dst_a + b) * 16,
-                          t->src + (so + a + b * t->src_b) * 16, 16);
+        HM_TILE_LOOP(16);
         break;
     }
 #undef HM_TILE_LOOP
