@@ -2,6 +2,7 @@
  * process grid (one block a rank: block-cyclic with blocks of ceil(size/grid)), each rank's
  * blocks column-major. The grid's making and the product are collective over the descriptor's
  * communicator. Built with MPI and ScaLAPACK only. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,40 @@ void pzgemm_(const char *ta, const char *tb, const int *m, const int *n, const i
              const double *alpha, const void *a, const int *ia, const int *ja, const int *desca,
              const void *b, const int *ib, const int *jb, const int *descb, const double *beta,
              void *c, const int *ic, const int *jc, const int *descc);
+
+/* BLACS gives one system handle per MPI communicator, the same to every plan over it, and
+ * frees it once: plans count their uses of a handle, and the last one frees it. */
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    int handle, uses;
+} handles[64];
+
+static int handle_take(MPI_Comm comm)
+{
+    pthread_mutex_lock(&handles_lock);
+    int h = Csys2blacs_handle(comm), free_slot = -1, i = 0;
+    for (; i < 64 && !(handles[i].uses > 0 && handles[i].handle == h); i++)
+        if (free_slot < 0 && handles[i].uses == 0)
+            free_slot = i;
+    if (i < 64)
+        handles[i].uses++;
+    else if (free_slot >= 0)
+        handles[free_slot].handle = h, handles[free_slot].uses = 1;
+    pthread_mutex_unlock(&handles_lock);
+    return h;
+}
+
+static void handle_give(int h)
+{
+    pthread_mutex_lock(&handles_lock);
+    for (int i = 0; i < 64; i++)
+        if (handles[i].uses > 0 && handles[i].handle == h) {
+            if (--handles[i].uses == 0)
+                Cfree_blacs_system_handle(h);
+            break;
+        }
+    pthread_mutex_unlock(&handles_lock);
+}
 
 /* The block along one axis of `len` elements over `parts` grid positions: its size. */
 static int64_t block(int64_t len, int parts)
@@ -94,7 +129,7 @@ static hm_status mpi_mm_plan(hm_context *ctx, const void *desc, const void *args
     p->d = *d;
     hm_dist_matmul_layout l;
     mpi_mm_layout(ctx, d, &l);
-    p->handle = Csys2blacs_handle(d->comm);
+    p->handle = handle_take(d->comm);
     p->context = p->handle;
     Cblacs_gridinit(&p->context, "Row", d->grid_rows, d->grid_cols);
     int64_t rows[3], cols[3];
@@ -107,7 +142,7 @@ static hm_status mpi_mm_plan(hm_context *ctx, const void *desc, const void *args
         descinit_(p->desc[i], &m, &n, &mb, &nb, &zero, &zero, &p->context, &ld, &info);
         if (info != 0) {
             Cblacs_gridexit(p->context);
-            Cfree_blacs_system_handle(p->handle);
+            handle_give(p->handle);
             free(p);
             return hm__fail(ctx, HM_STATUS_INTERNAL, "ScaLAPACK's descinit refused argument %d",
                             -info);
@@ -156,7 +191,7 @@ static void mpi_mm_destroy(void *plan)
 {
     mm_plan *p = plan;
     Cblacs_gridexit(p->context);
-    Cfree_blacs_system_handle(p->handle);
+    handle_give(p->handle);
     free(p);
 }
 
