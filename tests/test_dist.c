@@ -1,7 +1,8 @@
 /* The distributed layer over MPI, on CPU ranks: grid decompositions, reshapes between every pair
  * of them (uneven splits, strided local layouts) with exact values and exact ledger figures, bad
  * distributions and bad input on one rank (a clear status on every rank, never a hang: ctest's
- * timeout), and injected failures on one rank. Run by ctest under mpirun with 1, 2 and 4 ranks. */
+ * timeout), and injected failures on one rank. Run by ctest under mpirun with 1, 2, 4 and 8 ranks.
+ */
 #include <mpi.h>
 #include <stdbool.h>
 
