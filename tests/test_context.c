@@ -89,6 +89,12 @@ static void contexts_and_logger(void)
     hm_context_destroy(ctx);
 
     CHECK(strlen(hm_version_string()) >= 5);
+    /* The library's version is the headers': numerically and as its string. */
+    CHECK_EQ_INT(hm_version(), HETMATH_VERSION);
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", HETMATH_VERSION_MAJOR, HETMATH_VERSION_MINOR,
+             HETMATH_VERSION_PATCH);
+    CHECK(strcmp(hm_version_string(), want) == 0);
     CHECK(hm_context_last_error(NULL) != NULL);
 }
 

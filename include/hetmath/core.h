@@ -406,6 +406,10 @@ HM_API hm_status hm_context_library_versions(hm_context *ctx, hm_library_version
 /** The library's version, "MAJOR.MINOR.PATCH". */
 HM_API const char *hm_version_string(void);
 
+/** The library's version as HETMATH_VERSION gives the headers' (hetmath/version.h): a program
+ *  can check at run time that the library it loaded is the one it was built against. */
+HM_API int hm_version(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,6 +19,11 @@ const char *hm_version_string(void)
     return HETMATH_VERSION_STRING;
 }
 
+int hm_version(void)
+{
+    return HETMATH_VERSION;
+}
+
 int hm__cpu_count(void)
 {
     cpu_set_t set;
