@@ -56,22 +56,6 @@ static void canonical_layout(const hm_tensor *t, const int *axes, int rank, hm_t
     }
 }
 
-static double norm_scale(const struct hm_fft_plan *f)
-{
-    double n = (double)f->n_total;
-    bool fwd = f->opts.direction == HM_FFT_FORWARD;
-    switch (f->opts.norm) {
-    case HM_FFT_NORM_BACKWARD:
-        return fwd ? 1.0 : 1.0 / n;
-    case HM_FFT_NORM_FORWARD:
-        return fwd ? 1.0 / n : 1.0;
-    case HM_FFT_NORM_ORTHO:
-        return 1.0 / sqrt(n);
-    default:
-        return 1.0;
-    }
-}
-
 /* The backend's description of the transform of the execution-side layouts; with rows > 0, of a
  * pipeline tile of `rows` batch entries (the batch folded into one dimension). */
 static void build_desc(const struct hm_fft_plan *f, int64_t rows, hm_fft_desc *d)
@@ -106,7 +90,7 @@ static void build_desc(const struct hm_fft_plan *f, int64_t rows, hm_fft_desc *d
     hm__tensor_extent(out, &lo, &d->out_span);
     d->in_place = p->one_buffer && !p->stage[FFT_X] && !p->stage[FFT_Y];
     d->may_overwrite_input = p->stage[FFT_X] || o->overwrite_input;
-    d->scale = norm_scale(f);
+    d->scale = hm__fft_norm_scale(f->opts.norm, f->opts.direction, (double)f->n_total);
     d->exec = p->exec;
     d->effort = o->effort;
     if (rows > 0) {

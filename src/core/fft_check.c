@@ -1,5 +1,6 @@
 /* The FFT's checks, in the order its specification runs them (fft.c): options, axes, the input,
  * the output. Each returns the status and sentence the public headers document. */
+#include <math.h>
 #include <stdio.h>
 
 #include "core/fft_check.h"
@@ -40,6 +41,21 @@ hm_status hm__fft_check_options(hm_context *ctx, const char *fn, const hm_fft_op
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
                         "%s: a complex-to-real transform is inverse; use r2c for the forward", fn);
     return HM_STATUS_SUCCESS;
+}
+
+double hm__fft_norm_scale(hm_fft_norm norm, hm_fft_direction direction, double n_total)
+{
+    bool fwd = direction == HM_FFT_FORWARD;
+    switch (norm) {
+    case HM_FFT_NORM_BACKWARD:
+        return fwd ? 1.0 : 1.0 / n_total;
+    case HM_FFT_NORM_FORWARD:
+        return fwd ? 1.0 / n_total : 1.0;
+    case HM_FFT_NORM_ORTHO:
+        return 1.0 / sqrt(n_total);
+    default:
+        return 1.0;
+    }
 }
 
 hm_status hm__fft_check_axes(hm_context *ctx, const char *fn, hm_fft_options *o, int ndim)

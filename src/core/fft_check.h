@@ -20,6 +20,9 @@ const char *hm__fft_type_name(hm_fft_type t);
 /* The options' enums and their combinations. */
 hm_status hm__fft_check_options(hm_context *ctx, const char *fn, const hm_fft_options *o);
 
+/* The factor a transform of n_total points is scaled by under `norm` in `direction`. */
+double hm__fft_norm_scale(hm_fft_norm norm, hm_fft_direction direction, double n_total);
+
 /* The axes of x: all of them for num_axes 0 (at most 3), negative ones counted from the end;
  * writes them resolved into o. */
 hm_status hm__fft_check_axes(hm_context *ctx, const char *fn, hm_fft_options *o, int ndim);

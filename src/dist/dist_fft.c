@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/dist_fft_backend.h"
+#include "core/fft_check.h"
 #include "dist/dist_op.h"
 
 enum { DF_X = 0, DF_Y = 1, DF_OPERANDS = 2 };
@@ -37,26 +38,20 @@ void hm_dist_fft_options_init(hm_dist_fft_options *opts)
     opts->effort = HM_FFT_ESTIMATE;
 }
 
-/* The options, checked alone. */
+/* The options, checked alone: the serial FFT's checks, and transposed_out. */
 static hm_status check_options(hm_context *ctx, const char *fn, const hm_dist_fft_options *o)
 {
-    const char *why = NULL;
-    if ((int)o->type < HM_FFT_C2C || o->type > HM_FFT_C2R)
-        why = "type is not an hm_fft_type";
-    else if (o->direction != HM_FFT_FORWARD && o->direction != HM_FFT_INVERSE)
-        why = "direction is neither forward nor inverse";
-    else if (o->type == HM_FFT_R2C && o->direction != HM_FFT_FORWARD)
-        why = "r2c is forward only";
-    else if (o->type == HM_FFT_C2R && o->direction != HM_FFT_INVERSE)
-        why = "c2r is inverse only";
-    else if ((int)o->norm < HM_FFT_NORM_BACKWARD || o->norm > HM_FFT_NORM_FORWARD)
-        why = "norm is not an hm_fft_norm";
-    else if ((int)o->effort < HM_FFT_ESTIMATE || o->effort > HM_FFT_MEASURE)
-        why = "effort is not an hm_fft_effort";
-    else if (o->transposed_out != 0 && o->transposed_out != 1)
-        why = "transposed_out is neither 0 nor 1";
-    return why ? hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: options: %s", fn, why)
-               : HM_STATUS_SUCCESS;
+    hm_fft_options serial;
+    hm_fft_options_init(&serial);
+    serial.type = o->type;
+    serial.direction = o->direction;
+    serial.norm = o->norm;
+    serial.effort = o->effort;
+    hm_status st = hm__fft_check_options(ctx, fn, &serial);
+    if (st == HM_STATUS_SUCCESS && o->transposed_out != 0 && o->transposed_out != 1)
+        st = hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
+                      "%s: options: transposed_out %d is neither 0 nor 1", fn, o->transposed_out);
+    return st;
 }
 
 static hm_status df_options(hm_context *ctx, hm_op_plan *p, const void *opts)
@@ -241,22 +236,13 @@ static hm_status df_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t row
     return st;
 }
 
+/* The normalisation's factor: the serial FFT's rule over the whole transform. */
 static double norm_scale(const struct df_plan *f)
 {
     double n = 1;
     for (int i = 0; i < f->desc.rank; i++)
         n *= (double)f->desc.n[i];
-    bool fwd = f->opts.direction == HM_FFT_FORWARD;
-    switch (f->opts.norm) {
-    case HM_FFT_NORM_BACKWARD:
-        return fwd ? 1.0 : 1.0 / n;
-    case HM_FFT_NORM_FORWARD:
-        return fwd ? 1.0 / n : 1.0;
-    case HM_FFT_NORM_ORTHO:
-        return 1.0 / sqrt(n);
-    default:
-        return 1.0;
-    }
+    return hm__fft_norm_scale(f->opts.norm, f->opts.direction, n);
 }
 
 /* FFTW-MPI's share of axis length n for rank q of p: its default blocks, ceil(n/p) each. */
