@@ -90,6 +90,25 @@ int hm_comm_size(const hm_comm *comm)
     return comm ? comm->size : 0;
 }
 
+void hm__comm_ledger(hm_context *ctx, const hm_comm *comm, const char *op, const char *operand,
+                     int peer, bool sending, size_t bytes, double seconds, int chunks)
+{
+    hm_transfer_record r;
+    memset(&r, 0, sizeof r);
+    r.direction = HM_TRANSFER_REMOTE;
+    r.src = r.dst = hm_device_host();
+    r.src_rank = sending ? comm->rank : peer;
+    r.dst_rank = sending ? peer : comm->rank;
+    r.bytes = bytes;
+    r.seconds = seconds;
+    r.path = HM_PATH_MPI;
+    r.chunks = chunks;
+    r.implicit = 1;
+    r.operation = op;
+    r.operand = operand;
+    hm__ledger_add(ctx, &r);
+}
+
 hm_status hm__comm_allgather(hm_context *ctx, hm_comm *comm, const void *mine, size_t bytes,
                              void *all)
 {

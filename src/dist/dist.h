@@ -25,6 +25,11 @@ hm_status hm__comm_agree(hm_context *ctx, hm_comm *comm, const char *fn, hm_stat
 /* Translates an MPI error code into HM_STATUS_MPI_ERROR with MPI's own words. */
 hm_status hm__mpi_fail(hm_context *ctx, int code, const char *fmt, ...) HM_PRINTF(3, 4);
 
+/* Records a copy between this rank and `peer` (sending: this rank to the peer, else back) of
+ * operand of operation op, in `chunks` messages, in the ledger (remote, path mpi, implicit). */
+void hm__comm_ledger(hm_context *ctx, const hm_comm *comm, const char *op, const char *operand,
+                     int peer, bool sending, size_t bytes, double seconds, int chunks);
+
 /* Every rank's `bytes` bytes at `mine`, into all (size × bytes, rank order). */
 hm_status hm__comm_allgather(hm_context *ctx, hm_comm *comm, const void *mine, size_t bytes,
                              void *all);

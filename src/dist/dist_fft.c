@@ -277,20 +277,8 @@ static void ledger_transposes(hm_context *ctx, const struct df_plan *f, double s
         for (int dir = 0; dir < 2; dir++) {
             if (moved[dir] == 0)
                 continue;
-            hm_transfer_record r;
-            memset(&r, 0, sizeof r);
-            r.direction = HM_TRANSFER_REMOTE;
-            r.src = r.dst = hm_device_host();
-            r.src_rank = dir == 0 ? c->rank : q;
-            r.dst_rank = dir == 0 ? q : c->rank;
-            r.bytes = (size_t)moved[dir] * es * (size_t)times;
-            r.seconds = seconds;
-            r.path = HM_PATH_MPI;
-            r.chunks = times;
-            r.implicit = 1;
-            r.operation = f->base.base.fn;
-            r.operand = "x (transposes)";
-            hm__ledger_add(ctx, &r);
+            hm__comm_ledger(ctx, c, f->base.base.fn, "x (transposes)", q, dir == 0,
+                            (size_t)moved[dir] * es * (size_t)times, seconds, times);
         }
     }
 }

@@ -237,20 +237,7 @@ static void ledger_panels(hm_context *ctx, const struct dm_plan *f, double secon
             size_t bytes = (size_t)(b->n[0] * b->n[1]) * es;
             if (bytes == 0)
                 continue;
-            hm_transfer_record r;
-            memset(&r, 0, sizeof r);
-            r.direction = HM_TRANSFER_REMOTE;
-            r.src = r.dst = hm_device_host();
-            r.src_rank = dir == 0 ? me : q;
-            r.dst_rank = dir == 0 ? q : me;
-            r.bytes = bytes;
-            r.seconds = seconds;
-            r.path = HM_PATH_MPI;
-            r.chunks = 1;
-            r.implicit = 1;
-            r.operation = f->base.base.fn;
-            r.operand = names[which];
-            hm__ledger_add(ctx, &r);
+            hm__comm_ledger(ctx, c, f->base.base.fn, names[which], q, dir == 0, bytes, seconds, 1);
         }
     }
 }

@@ -95,20 +95,7 @@ static void ledger(hm_context *ctx, hm_comm *comm, const char *fn, const char *o
             int n = dir == 0 ? c->send[q] : c->recv[q];
             if (n == 0)
                 continue;
-            hm_transfer_record r;
-            memset(&r, 0, sizeof r);
-            r.direction = HM_TRANSFER_REMOTE;
-            r.src = r.dst = hm_device_host();
-            r.src_rank = dir == 0 ? comm->rank : q;
-            r.dst_rank = dir == 0 ? q : comm->rank;
-            r.bytes = (size_t)n * es;
-            r.seconds = seconds;
-            r.path = HM_PATH_MPI;
-            r.chunks = 1;
-            r.implicit = 1;
-            r.operation = fn;
-            r.operand = operand;
-            hm__ledger_add(ctx, &r);
+            hm__comm_ledger(ctx, comm, fn, operand, q, dir == 0, (size_t)n * es, seconds, 1);
         }
 }
 
