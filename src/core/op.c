@@ -260,6 +260,38 @@ typedef struct op_key {
 
 /* ---- the four calls ------------------------------------------------------------------- */
 
+/* A specification on the stack, of any operation's plan size. */
+typedef union spec_buffer {
+    hm_op_plan base;
+    max_align_t align;
+    unsigned char bytes[HM_OP_PLAN_MAX];
+} spec_buffer;
+
+/* Whether def's plan fits a spec_buffer (zeroing the part it uses), else the failure. */
+static bool spec_fits(hm_context *ctx, const hm_op_def *def, const char *fn, spec_buffer *buf)
+{
+    if (def->plan_size > sizeof *buf) {
+        hm__fail(ctx, HM_STATUS_INTERNAL, "%s: a plan of %zu bytes is over %zu", fn, def->plan_size,
+                 sizeof *buf);
+        return false;
+    }
+    memset(buf, 0, def->plan_size);
+    return true;
+}
+
+/* A collective operation's specification across ranks: this rank's local one (st) agreed on,
+ * then specify_all, agreed on, then the log. */
+static hm_status collective_specify(hm_context *ctx, hm_op_plan *spec, hm_status st)
+{
+    const hm_op_def *def = spec->def;
+    st = def->agree(ctx, spec, st);
+    if (st == HM_STATUS_SUCCESS && def->specify_all)
+        st = def->agree(ctx, spec, def->specify_all(ctx, spec));
+    if (st == HM_STATUS_SUCCESS)
+        log_specification(ctx, spec);
+    return st;
+}
+
 /* A collective operation's call (hm_op_def.agree): each stage entered only when every rank
  * finished the one before, so every rank makes the same collective calls; planned afresh, in the
  * specification's own memory. */
@@ -270,13 +302,9 @@ static hm_status collective_call(hm_context *ctx, hm_op_plan *spec, hm_status st
     bool specified = st == HM_STATUS_SUCCESS; /* else specify has released what it held */
     if (st == HM_STATUS_SUCCESS && spec->register_host)
         st = hm__host_pin_refuse_stateless(ctx, def->names[spec->kind], def->plan_create);
-    st = def->agree(ctx, spec, st);
-    if (st == HM_STATUS_SUCCESS && def->specify_all)
-        st = def->agree(ctx, spec, def->specify_all(ctx, spec));
-    if (st == HM_STATUS_SUCCESS) {
-        log_specification(ctx, spec);
+    st = collective_specify(ctx, spec, st);
+    if (st == HM_STATUS_SUCCESS)
         st = def->agree(ctx, spec, guard_copies(ctx, spec, in));
-    }
     if (st == HM_STATUS_SUCCESS)
         st = def->agree(ctx, spec, plan(ctx, spec, in));
     if (st == HM_STATUS_SUCCESS)
@@ -291,15 +319,9 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
 {
     const char *fn = def->names[kind];
     /* The call's specification lives on the stack: a cache hit allocates nothing. */
-    union {
-        hm_op_plan base;
-        max_align_t align;
-        unsigned char bytes[HM_OP_PLAN_MAX];
-    } buf;
-    if (def->plan_size > sizeof buf)
-        return hm__fail(ctx, HM_STATUS_INTERNAL, "%s: a plan of %zu bytes is over %zu", fn,
-                        def->plan_size, sizeof buf);
-    memset(&buf, 0, def->plan_size);
+    spec_buffer buf;
+    if (!spec_fits(ctx, def, fn, &buf))
+        return HM_STATUS_INTERNAL;
     hm_op_plan *spec = &buf.base, *p = NULL;
     hm_status st = specify(ctx, def, fn, kind, in, opts, true, spec);
     if (def->agree)
@@ -358,25 +380,15 @@ static hm_status collective_plan_create(hm_context *ctx, const hm_op_def *def, c
                                         hm_op_class kind, const hm_tensor *const in[],
                                         const void *opts, hm_op_plan **out)
 {
-    union {
-        hm_op_plan base;
-        max_align_t align;
-        unsigned char bytes[HM_OP_PLAN_MAX];
-    } buf;
-    if (def->plan_size > sizeof buf)
-        return hm__fail(ctx, HM_STATUS_INTERNAL, "%s: a plan of %zu bytes is over %zu", fn,
-                        def->plan_size, sizeof buf);
-    memset(&buf, 0, def->plan_size);
+    spec_buffer buf;
+    if (!spec_fits(ctx, def, fn, &buf))
+        return HM_STATUS_INTERNAL;
     hm_op_plan *spec = &buf.base, *p = NULL;
     hm_status st = specify(ctx, def, fn, kind, in, opts, false, spec);
     bool specified = st == HM_STATUS_SUCCESS;
-    st = def->agree(ctx, spec, st);
-    if (st == HM_STATUS_SUCCESS && def->specify_all)
-        st = def->agree(ctx, spec, def->specify_all(ctx, spec));
-    if (st == HM_STATUS_SUCCESS) {
-        log_specification(ctx, spec);
+    st = collective_specify(ctx, spec, st);
+    if (st == HM_STATUS_SUCCESS)
         st = def->agree(ctx, spec, plan(ctx, spec, NULL));
-    }
     if (st == HM_STATUS_SUCCESS) {
         p = malloc(def->plan_size);
         st = def->agree(
