@@ -4,15 +4,22 @@
 
 #include "dist/dist_op.h"
 
+/* The operand table the lifecycle takes: each distributed operand's local part, by role. */
+static void local_parts(const hm_op_def *def, const hm_dist_tensor *const dist[],
+                        const hm_tensor *in[HM_OP_MAX_OPERANDS])
+{
+    for (int i = 0; i < HM_OP_MAX_OPERANDS; i++)
+        in[i] = i < def->count && dist[i] ? &dist[i]->local : NULL;
+}
+
 hm_status hm__dist_op_call(hm_context *ctx, const hm_op_def *def, hm_comm *comm,
                            const hm_dist_tensor *const dist[], const void *opts)
 {
     if (!comm) /* no other rank can be told: the one bad input the others wait on */
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the communicator is NULL",
                         def->names[0]);
-    const hm_tensor *in[HM_OP_MAX_OPERANDS] = {NULL};
-    for (int i = 0; i < def->count; i++)
-        in[i] = dist[i] ? &dist[i]->local : NULL;
+    const hm_tensor *in[HM_OP_MAX_OPERANDS];
+    local_parts(def, dist, in);
     const hm_dist_call call = {comm, dist, opts};
     hm_tensor unused; /* distributed outputs are never allocated */
     return hm__op_call(ctx, def, HM_OP_GENERIC, in, &unused, &call);
@@ -28,9 +35,8 @@ hm_status hm__dist_op_plan_create(hm_context *ctx, const hm_op_def *def, const c
         return hm__comm_agree(
             ctx, comm, fn,
             hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the output pointer is NULL", fn));
-    const hm_tensor *in[HM_OP_MAX_OPERANDS] = {NULL};
-    for (int i = 0; i < def->count; i++)
-        in[i] = dist[i] ? &dist[i]->local : NULL;
+    const hm_tensor *in[HM_OP_MAX_OPERANDS];
+    local_parts(def, dist, in);
     const hm_dist_call call = {comm, dist, opts};
     return hm__op_plan_create(ctx, def, fn, HM_OP_GENERIC, in, &call, out);
 }
@@ -70,9 +76,8 @@ hm_status hm__dist_op_execute(hm_context *ctx, const hm_op_def *def, const char 
     hm_status st = hm__comm_agree(ctx, comm, fn, check_boxes(ctx, fn, def, comm, p, dist));
     if (st != HM_STATUS_SUCCESS)
         return st;
-    const hm_tensor *in[HM_OP_MAX_OPERANDS] = {NULL};
-    for (int i = 0; i < def->count; i++)
-        in[i] = dist[i] ? &dist[i]->local : NULL;
+    const hm_tensor *in[HM_OP_MAX_OPERANDS];
+    local_parts(def, dist, in);
     hm_tensor unused;
     return hm__op_execute(ctx, def, fn, p, in, &unused);
 }
