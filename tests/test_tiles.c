@@ -4,6 +4,7 @@
  * tests' schedules are the ones the GPU tests and the documentation name; the pipeline model
  * gives the times worked out by hand, and the choice among candidates follows the link. */
 #include "check.h"
+#include "core/budget.h"
 #include "core/tiles.h"
 
 #include <string.h>
@@ -224,8 +225,115 @@ static void tile_schedules(void)
     CHECK_EQ_INT(hm__tiles_pick(&none, cand, n, times), 0);
 }
 
+/* ---- the device memory budget (src/core/budget.h) ---------------------------------------- */
+
+/* A schedule that fits is within the budget, its tiles between tile_min and the staging chunk,
+ * its panels cover the columns exactly; one that does not fit reports a need above the budget. */
+static void check_fit(const hm_budget_need *n, size_t budget)
+{
+    hm_budget_fit f;
+    bool ok = hm__budget_fit(n, budget, &f);
+    int64_t wmax = f.width + (f.plus > 0);
+    const char *wrong = NULL;
+    if (ok) {
+        if (f.bytes > budget || f.bytes != hm__budget_bytes(n, f.tile_max, wmax))
+            wrong = "its bytes";
+        else if (f.tile_max < n->tile_min || f.tile_max > n->rows ||
+                 (size_t)f.tile_max * n->in_row > n->chunk ||
+                 (size_t)f.tile_max * (size_t)wmax * n->out_col > n->chunk)
+            wrong = "its tiles";
+        else if (f.panels < 1 || f.width * f.panels + f.plus != n->cols || f.plus >= f.panels ||
+                 (!n->cuttable && f.panels != 1))
+            wrong = "its panels";
+        else if (f.panels > 1 &&
+                 hm__budget_bytes(n, HM_BUDGET_TILE_WANT * n->tile_min, n->cols) <= budget &&
+                 HM_BUDGET_TILE_WANT * n->tile_min <= n->rows &&
+                 (size_t)(HM_BUDGET_TILE_WANT * n->tile_min) * n->in_row <= n->chunk &&
+                 (size_t)(HM_BUDGET_TILE_WANT * n->tile_min) * (size_t)n->cols * n->out_col <=
+                     n->chunk)
+            wrong = "panels where one would do";
+    } else if (f.bytes <= budget) {
+        wrong = "the need of a refusal";
+    }
+    if (wrong)
+        fprintf(stderr,
+                "budget %zu, whole %zu, per column %zu, %lld columns, %lld rows: %s is wrong "
+                "(tiles %lld, %lld panels of %lld + %lld)\n",
+                budget, n->whole, n->per_col, (long long)n->cols, (long long)n->rows, wrong,
+                (long long)f.tile_max, (long long)f.panels, (long long)f.width, (long long)f.plus);
+    CHECK(!wrong);
+}
+
+static void budget_schedules(void)
+{
+    /* The issue's case, worked by hand (docs/OUT_OF_CORE.md): f32 32768³ under 2 GiB, B cut
+     * (a column is K·4 = 131072 bytes), cuBLASLt's 32 MiB. One panel would need B's 4 GiB;
+     * tiles of 128 rows leave panels of up to 15940 columns, so 3 panels of 10923, 10923 and
+     * 10922, whose tiles may then be 256 rows (the staging chunk: 32 MiB of A's rows), 1.60 GB
+     * in all. */
+    const hm_budget_need big = {.per_col = 131072,
+                                .cols = 32768,
+                                .cuttable = true,
+                                .rows = 32768,
+                                .in_row = 131072,
+                                .out_col = 4,
+                                .tile_min = 16,
+                                .chunk = (size_t)32 << 20,
+                                .workspace = (size_t)32 << 20};
+    hm_budget_fit f;
+    CHECK(hm__budget_fit(&big, (size_t)2 << 30, &f));
+    CHECK_EQ_INT(f.panels, 3);
+    CHECK_EQ_INT(f.width, 10922);
+    CHECK_EQ_INT(f.plus, 2);
+    CHECK_EQ_INT(f.tile_max, 256);
+    CHECK_EQ_INT((long long)f.bytes,
+                 3LL * 256 * (131072 + 10923 * 4) + 131072LL * 10923 + (32LL << 20));
+    /* Enough for B whole: one panel, the largest tiles the chunk allows. */
+    CHECK(hm__budget_fit(&big, (size_t)8 << 30, &f));
+    CHECK_EQ_INT(f.panels, 1);
+    CHECK_EQ_INT(f.tile_max, 256);
+    /* Not even tiles of 16 rows in panels of a column: refused, with that schedule's need. */
+    CHECK(!hm__budget_fit(&big, (size_t)33 << 20, &f));
+    CHECK_EQ_INT((long long)f.bytes, 3LL * 16 * (131072 + 4) + 131072 + (32LL << 20));
+    /* An FFT's batch: never cut; the work area of a tile counted. */
+    const hm_budget_need fft = {.cols = 1,
+                                .rows = 3001,
+                                .in_row = 2048,
+                                .out_col = 2048,
+                                .tile_min = 1,
+                                .chunk = (size_t)32 << 20,
+                                .ws_tiles = 1.0};
+    CHECK(hm__budget_fit(&fft, (size_t)2 << 20, &f));
+    CHECK_EQ_INT(f.panels, 1);
+    CHECK_EQ_INT(f.tile_max, (2 << 20) / (3 * 4096 + 2048));
+    CHECK(!hm__budget_fit(&fft, 4096, &f));
+
+    /* Properties over many needs and budgets. */
+    unsigned long long seed = 99;
+    for (int r = 0; r < 4000; r++) {
+        hm_budget_need n = {.whole = (size_t)(hm_test_rand(&seed) + 1) * 4e6,
+                            .per_col = (size_t)((hm_test_rand(&seed) + 1) * 5000),
+                            .cols = 1 + (int64_t)((hm_test_rand(&seed) + 1) * 6000),
+                            .cuttable = hm_test_rand(&seed) > -0.5,
+                            .rows = 1 + (int64_t)((hm_test_rand(&seed) + 1) * 20000),
+                            .in_row = 4 + (size_t)((hm_test_rand(&seed) + 1) * 40000),
+                            .out_col = hm_test_rand(&seed) > 0 ? 4 : 16,
+                            .tile_min = hm_test_rand(&seed) > 0 ? 16 : 1,
+                            .chunk = (size_t)32 << 20,
+                            .workspace = hm_test_rand(&seed) > 0 ? (size_t)32 << 20 : 0,
+                            .ws_tiles = hm_test_rand(&seed) > 0 ? 1.0 : 0.0};
+        if (!n.cuttable)
+            n.per_col = 0;
+        if (n.tile_min > n.rows)
+            n.tile_min = n.rows;
+        size_t budget = (size_t)((hm_test_rand(&seed) + 1.02) * 1e8);
+        check_fit(&n, budget);
+    }
+}
+
 static const hm_test_case test_cases[] = {
     HM_TEST_CASE(tile_schedules),
+    HM_TEST_CASE(budget_schedules),
 };
 
 int main(int argc, char **argv)

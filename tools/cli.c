@@ -164,6 +164,18 @@ int parse_int(const char *s, long long lo, long long hi, long long *out)
     return 1;
 }
 
+int device_limit_option(const args *a, const char *cmd, size_t *limit)
+{
+    const char *s = arg_value(a, "--device-memory-limit");
+    long long v;
+    if (!s)
+        return 0;
+    if (!parse_bytes(s, &v))
+        return usage_error(cmd, "--device-memory-limit takes a size such as 2G, 512M or 65536", s);
+    *limit = (size_t)v;
+    return 0;
+}
+
 /* "256M", "1G", "4096", "64K". */
 int parse_bytes(const char *s, long long *out)
 {

@@ -71,6 +71,10 @@ int parse_shape(const char *s, int64_t *shape, int *ndim);
 int parse_axes(const char *s, hm_fft_options *o); /* up to 3 axes such as 0,-1 */
 int parse_dtype(const char *s, hm_dtype *out);
 
+/* --device-memory-limit SIZE into *limit (left alone when absent): 0, or the usage error's
+ * exit code. */
+int device_limit_option(const args *a, const char *cmd, size_t *limit);
+
 /* "hetmath CMD: MSG: DETAIL" and the --help hint; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *msg, const char *detail);
 

@@ -120,8 +120,10 @@ static hm_status run_fft(hm_context *ctx, void *user)
 static int bench_fft(args *a)
 {
     static const arg_spec spec[] = {
-        {"--shape", 1},   {"--axes", 1}, {"--dtype", 1},   {"--memory", 1},   {"--exec", 1},
-        {"--inverse", 0}, {"--real", 0}, {"--measure", 0}, BENCH_COMMON_SPEC, {NULL, 0}};
+        {"--shape", 1},    {"--axes", 1},    {"--dtype", 1},
+        {"--memory", 1},   {"--exec", 1},    {"--inverse", 0},
+        {"--real", 0},     {"--measure", 0}, {"--device-memory-limit", 1},
+        BENCH_COMMON_SPEC, {NULL, 0}};
     int rc = args_parse(a, "bench fft", spec, 0);
     if (rc)
         return rc;
@@ -131,11 +133,14 @@ static int bench_fft(args *a)
             "                         [--inverse] [--real] [--memory host|pinned|cuda:N]\n"
             "                         [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--measure] [--repeat R]\n"
             "                         [--warmup W] [--tiles fixed|measured] [--json]\n"
+            "                         [--device-memory-limit SIZE]\n"
             "  Default: --shape 1048576 --dtype c64 --memory host. --real makes it r2c (f32/f64\n"
             "  input), or c2r with --inverse. GFLOP/s by 5·N·log2(N) per transform. --tiles:\n"
             "  how a pipeline of host operands on a GPU cuts the batch (hm_pipeline_schedule).\n"
             "  --pipeline-timing tiles: time every tile of such a pipeline (diagnosis: it slows\n"
-            "  the pipeline down; the log at INFO gives the busy times).\n");
+            "  the pipeline down; the log at INFO gives the busy times).\n"
+            "  --device-memory-limit: the call's device memory budget (hm_fft_options), such\n"
+            "  as 2G: host operands larger than it are streamed through it.\n");
         return 0;
     }
     hm_bench_options b;
@@ -167,6 +172,8 @@ static int bench_fft(args *a)
     int inverse = arg_flag(a, "--inverse"), real = arg_flag(a, "--real");
     if (arg_flag(a, "--measure"))
         j.o.effort = HM_FFT_MEASURE;
+    if ((rc = device_limit_option(a, "bench fft", &j.o.device_memory_limit)))
+        return rc;
     j.o.direction = inverse ? HM_FFT_INVERSE : HM_FFT_FORWARD;
     j.o.type = real ? (inverse ? HM_FFT_C2R : HM_FFT_R2C) : HM_FFT_C2C;
     if (memory.type == HM_DEVICE_CUDA)
@@ -204,8 +211,9 @@ static int bench_fft(args *a)
         exec_name(&j.o.execution, es, sizeof es);
         snprintf(hj, sizeof hj,
                  "\"operation\": \"fft\", \"shape\": [%s], \"dtype\": \"%s\", "
-                 "\"type\": \"%s\", \"inverse\": %d, \"memory\": \"%s\", \"execution\": \"%s\"",
-                 shp, hm_dtype_name(dtype), type, inverse, ms, es);
+                 "\"type\": \"%s\", \"inverse\": %d, \"memory\": \"%s\", \"execution\": \"%s\", "
+                 "\"device_memory_limit\": %zu",
+                 shp, hm_dtype_name(dtype), type, inverse, ms, es, j.o.device_memory_limit);
         snprintf(ht, sizeof ht, "fft %s %s [%s], memory %s, execution %s", hm_dtype_name(dtype),
                  type, shp, ms, es);
         print_bench(hj, ht, &r, "gflops", 5.0 * n * log2(n) * batch / 1e9 / (real ? 2 : 1), json);
@@ -235,9 +243,10 @@ static hm_status run_matmul(hm_context *ctx, void *user)
 static int bench_matmul(args *a)
 {
     static const arg_spec spec[] = {
-        {"--m", 1},        {"--n", 1},        {"--k", 1},    {"--batch", 1},    {"--autotune", 1},
-        {"--dtype", 1},    {"--memory", 1},   {"--exec", 1}, {"--advanced", 0}, {"--tf32", 0},
-        {"--register", 0}, BENCH_COMMON_SPEC, {NULL, 0}};
+        {"--m", 1},        {"--n", 1},     {"--k", 1},        {"--batch", 1},
+        {"--autotune", 1}, {"--dtype", 1}, {"--memory", 1},   {"--exec", 1},
+        {"--advanced", 0}, {"--tf32", 0},  {"--register", 0}, {"--device-memory-limit", 1},
+        BENCH_COMMON_SPEC, {NULL, 0}};
     int rc = args_parse(a, "bench matmul", spec, 0);
     if (rc)
         return rc;
@@ -250,13 +259,15 @@ static int bench_matmul(args *a)
                "                            [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--repeat R] "
                "[--warmup W] "
                "[--json]\n"
-               "                            [--tiles fixed|measured]\n"
+               "                            [--tiles fixed|measured] [--device-memory-limit SIZE]\n"
                "  D = A·B with A (B, M, K) and B (B, K, N) (no batch dimension when B is 1).\n"
                "  Default: 1024 x 1024 x 1024 f32 in host memory. --register: a plan that\n"
                "  registers its host operands (register_host), executed on the same buffers.\n"
                "  --tiles: how a pipeline of host operands on a GPU cuts A's rows\n"
                "  (hm_pipeline_schedule; default measured). --pipeline-timing tiles: time every\n"
-               "  tile of such a pipeline (diagnosis: it slows the pipeline down).\n");
+               "  tile of such a pipeline (diagnosis: it slows the pipeline down).\n"
+               "  --device-memory-limit: the call's device memory budget (hm_matmul_options),\n"
+               "  such as 2G: host operands larger than it are streamed through it.\n");
         return 0;
     }
     hm_bench_options b;
@@ -300,6 +311,8 @@ static int bench_matmul(args *a)
     j.o.tf32 = arg_flag(a, "--tf32");
     j.o.autotune = (int)tune;
     j.o.register_host = arg_flag(a, "--register");
+    if ((rc = device_limit_option(a, "bench matmul", &j.o.device_memory_limit)))
+        return rc;
     if (memory.type == HM_DEVICE_CUDA)
         b.device = memory.id;
     int nd = batch > 1 ? 3 : 2;
@@ -334,9 +347,10 @@ static int bench_matmul(args *a)
         snprintf(hj, sizeof hj,
                  "\"operation\": \"matmul\", \"m\": %lld, \"n\": %lld, \"k\": %lld, "
                  "\"batch\": %lld, \"dtype\": \"%s\", \"advanced\": %d, \"tf32\": %d, "
-                 "\"registered\": %d, \"memory\": \"%s\", \"execution\": \"%s\"",
+                 "\"registered\": %d, \"memory\": \"%s\", \"execution\": \"%s\", "
+                 "\"device_memory_limit\": %zu",
                  m, n, k, batch, hm_dtype_name(dtype), j.advanced, j.o.tf32, j.o.register_host, ms,
-                 es);
+                 es, j.o.device_memory_limit);
         snprintf(ht, sizeof ht,
                  "matmul %s %lldx%lldx%lld batch %lld%s%s, memory %s%s, execution %s",
                  hm_dtype_name(dtype), m, n, k, batch, j.advanced ? " advanced" : "",

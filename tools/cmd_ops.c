@@ -90,7 +90,8 @@ int cmd_fft(args *a)
 {
     static const arg_spec spec[] = {{"-o", 1},       {"--inverse", 0}, {"--real", 0},
                                     {"--n", 1},      {"--axes", 1},    {"--norm", 1},
-                                    {"--memory", 1}, {"--exec", 1},    {NULL, 0}};
+                                    {"--memory", 1}, {"--exec", 1},    {"--device-memory-limit", 1},
+                                    {NULL, 0}};
     int rc = args_parse(a, "fft", spec, 1);
     if (rc)
         return rc;
@@ -98,13 +99,14 @@ int cmd_fft(args *a)
         printf(
             "usage: hetmath fft IN.npy -o OUT.npy [--inverse] [--real] [--n N] [--axes A,B,..]\n"
             "                  [--norm backward|ortho|forward|none] [--memory host|pinned|cuda:N]\n"
-            "                  [--exec cpu|cpu:T|cuda:N|cuda:0,1]\n"
+            "                  [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--device-memory-limit SIZE]\n"
             "  Axes default to all axes (at most 3; a 0-d array is returned unchanged). --real is\n"
             "  the real-to-complex transform; with --inverse, complex-to-real with last-axis\n"
             "  length N (default 2*(m-1)). --norm as NumPy (backward: inverse scaled by 1/n);\n"
             "  none: never scaled. --memory places the operand before the call; --exec names the\n"
-            "  execution space. OUT.npy is written whole and then put in place: on any failure\n"
-            "  an existing OUT.npy is left as it was.\n");
+            "  execution space; --device-memory-limit its device memory budget (such as 2G).\n"
+            "  OUT.npy is written whole and then put in place: on any failure an existing\n"
+            "  OUT.npy is left as it was.\n");
         return 0;
     }
     const char *out = arg_value(a, "-o"), *s;
@@ -122,6 +124,8 @@ int cmd_fft(args *a)
                            s);
     if ((s = arg_value(a, "--n")) && !parse_int(s, 1, INT64_MAX / 2, &n))
         return usage_error("fft", "--n takes a positive length", s);
+    if ((rc = device_limit_option(a, "fft", &o.device_memory_limit)))
+        return rc;
     if ((s = arg_value(a, "--axes")) && !parse_axes(s, &o))
         return usage_error("fft", "--axes takes up to 3 axis numbers such as 0,-1", s);
     if ((s = arg_value(a, "--norm"))) {
@@ -176,24 +180,33 @@ int cmd_fft(args *a)
 
 int cmd_matmul(args *a)
 {
-    static const arg_spec spec[] = {{"-o", 1},      {"--c", 1},      {"--bias", 1},
-                                    {"--alpha", 1}, {"--beta", 1},   {"--advanced", 0},
-                                    {"--tf32", 0},  {"--epilog", 1}, {"--memory", 1},
-                                    {"--exec", 1},  {NULL, 0}};
+    static const arg_spec spec[] = {{"-o", 1},
+                                    {"--c", 1},
+                                    {"--bias", 1},
+                                    {"--alpha", 1},
+                                    {"--beta", 1},
+                                    {"--advanced", 0},
+                                    {"--tf32", 0},
+                                    {"--epilog", 1},
+                                    {"--memory", 1},
+                                    {"--exec", 1},
+                                    {"--device-memory-limit", 1},
+                                    {NULL, 0}};
     int rc = args_parse(a, "matmul", spec, 2);
     if (rc)
         return rc;
     if (arg_flag(a, "--help")) {
-        printf("usage: hetmath matmul A.npy B.npy -o D.npy [--c C.npy] [--alpha X] [--beta Y]\n"
-               "                     [--advanced [--tf32] [--epilog relu|gelu|bias|relu_bias|"
-               "gelu_bias]\n"
-               "                     [--bias BIAS.npy]] [--memory host|pinned|cuda:N]\n"
-               "                     [--exec cpu|cpu:T|cuda:N|cuda:0,1]\n"
-               "  D = alpha*A@B + beta*C with NumPy's matmul semantics for batch dimensions\n"
-               "  (operands of at least 2 dimensions). --beta needs --c: D is a new array.\n"
-               "  --tf32, --epilog and --bias belong to --advanced (a GPU). D.npy is written\n"
-               "  whole and then put in place: on any failure an existing D.npy is left as it "
-               "was.\n");
+        printf(
+            "usage: hetmath matmul A.npy B.npy -o D.npy [--c C.npy] [--alpha X] [--beta Y]\n"
+            "                     [--advanced [--tf32] [--epilog relu|gelu|bias|relu_bias|"
+            "gelu_bias]\n"
+            "                     [--bias BIAS.npy]] [--memory host|pinned|cuda:N]\n"
+            "                     [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--device-memory-limit SIZE]\n"
+            "  D = alpha*A@B + beta*C with NumPy's matmul semantics for batch dimensions\n"
+            "  (operands of at least 2 dimensions). --beta needs --c: D is a new array.\n"
+            "  --tf32, --epilog and --bias belong to --advanced (a GPU). D.npy is written\n"
+            "  whole and then put in place: on any failure an existing D.npy is left as it "
+            "was.\n");
         return 0;
     }
     const char *out = arg_value(a, "-o"), *cpath = arg_value(a, "--c"),
@@ -209,6 +222,8 @@ int cmd_matmul(args *a)
                            "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set of devices "
                            "such as cuda:0,1",
                            s);
+    if ((rc = device_limit_option(a, "matmul", &o.device_memory_limit)))
+        return rc;
     struct {
         const char *flag;
         double *v;

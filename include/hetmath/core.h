@@ -172,14 +172,21 @@ typedef enum hm_pipeline_schedule {
 
 /** Options for hm_context_create(). Initialise with hm_context_options_init(). */
 typedef struct hm_context_options {
-    size_t size;              /**< sizeof(hm_context_options), so the struct can grow */
-    hm_log_fn log_fn;         /**< NULL: hm_log_stderr */
-    void *log_user_data;      /**< passed to log_fn */
-    int log_level;            /**< an hm_log_level, or HM_LOG_LEVEL_FROM_ENV (default) */
-    size_t pinned_pool_bytes; /**< bound of the pinned staging pool; 0: the default (256 MiB,
-                                   enough for pipelines of pageable operands on two devices at
-                                   once: 128 MiB a device) */
-    int pipeline_schedule;    /**< an hm_pipeline_schedule; default HM_PIPELINE_MEASURED */
+    size_t size;                /**< sizeof(hm_context_options), so the struct can grow */
+    hm_log_fn log_fn;           /**< NULL: hm_log_stderr */
+    void *log_user_data;        /**< passed to log_fn */
+    int log_level;              /**< an hm_log_level, or HM_LOG_LEVEL_FROM_ENV (default) */
+    size_t pinned_pool_bytes;   /**< bound of the pinned staging pool; 0: the default (256 MiB,
+                                     enough for pipelines of pageable operands on two devices at
+                                     once: 128 MiB a device) */
+    int pipeline_schedule;      /**< an hm_pipeline_schedule; default HM_PIPELINE_MEASURED */
+    size_t device_memory_limit; /**< the device memory budget: bytes an operation may allocate on
+                                     each device for its operands' copies, staging and
+                                     workspace (an operation's options may set their own);
+                                     host operands larger than it are streamed through it
+                                     (docs/OUT_OF_CORE.md). 0 (default): what the device has
+                                     free when the operation is planned, less a margin (a 32nd
+                                     of its memory, at least 256 MiB) */
 } hm_context_options;
 
 /** Sets @p opts to the defaults. */

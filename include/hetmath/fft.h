@@ -66,6 +66,9 @@ typedef struct hm_fft_options {
     int overwrite_input;        /**< c2r only: 1 lets the transform use x as scratch (its values
                                      are lost), so no private copy of x is made (FFTW's
                                      FFTW_DESTROY_INPUT); 0 (default): x is never modified */
+    size_t device_memory_limit; /**< bytes this call or plan may allocate on a device (see
+                                     hm_context_options.device_memory_limit); 0 (default): the
+                                     context's */
 } hm_fft_options;
 
 /** Sets @p opts to the defaults listed above. */

@@ -45,6 +45,9 @@ typedef struct hm_matmul_options {
     int register_host; /**< 1: page-lock pageable host operands the plan copies to or from a GPU
                             once it runs twice in a row on the same buffer (see
                             hm_matmul_plan_create); 0 (default): stage them every call */
+    size_t device_memory_limit; /**< bytes this call or plan may allocate on a device (see
+                                     hm_context_options.device_memory_limit); 0 (default): the
+                                     context's */
 } hm_matmul_options;
 
 /** Sets @p opts to the defaults listed above. */

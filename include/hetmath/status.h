@@ -47,7 +47,9 @@ extern "C" {
     X(INVALID_DISTRIBUTION, 27,                                                                    \
       "the ranks' boxes do not tile the global shape, or ranks disagree")                          \
     X(REMOTE_FAILURE, 28, "the collective call failed on another rank")                            \
-    X(MPI_ERROR, 29, "MPI reported an error")
+    X(MPI_ERROR, 29, "MPI reported an error")                                                      \
+    X(DEVICE_MEMORY_LIMIT, 30,                                                                     \
+      "the operation's smallest schedule needs more device memory than its budget")
 
 /** Status of a hetmath call. HM_STATUS_SUCCESS is 0; every other value is a failure. */
 typedef enum hm_status {

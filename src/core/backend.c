@@ -145,6 +145,21 @@ hm_status hm__backend_pipeline(hm_context *ctx, const hm_backend_ops *b,
     return b->pipeline(ctx, jobs, count);
 }
 
+size_t hm__backend_work(const hm_backend_ops *b, hm_op_id op, const void *plan)
+{
+    return b && b->op[op] && b->op[op]->work && plan ? b->op[op]->work(plan) : 0;
+}
+
+hm_status hm__backend_memory(hm_context *ctx, const hm_backend_ops *b, int id, size_t *available,
+                             size_t *total)
+{
+    *available = *total = 0;
+    if (!b || !b->memory)
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "the %s backend has no device memory",
+                        b ? b->name : "missing");
+    return b->memory(ctx, id, available, total);
+}
+
 hm_status hm__backend_peer(hm_context *ctx, const hm_backend_ops *b, int a, int bdev, bool *direct)
 {
     *direct = false;

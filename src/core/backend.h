@@ -8,6 +8,7 @@
 #ifndef HETMATH_BACKEND_H
 #define HETMATH_BACKEND_H
 
+#include "core/budget.h"
 #include "core/internal.h"
 #include "core/tiles.h"
 
@@ -46,6 +47,13 @@ typedef struct hm_op_backend {
     /* What the backend needs of the operands' layout for desc (an operation's own type: the
      * comment of hm_op_id names it). Optional. */
     hm_status (*layout)(hm_context *ctx, const void *desc, void *out);
+    /* What its plans take of a device's memory beyond the operands, for the device memory
+     * budget: a fixed workspace (per device); a work area the device's plans share, which a
+     * schedule reserves as this many times its output before planning, and each plan's need of
+     * it after (optional: none). */
+    size_t workspace;
+    double work_per_output;
+    size_t (*work)(const void *plan);
 } hm_op_backend;
 
 /* A collective operation's agreement (core/op.h, hm_op_def.agree), for a backend call that is
@@ -56,30 +64,35 @@ typedef struct hm_collective {
 } hm_collective;
 
 /* A host-operand pipeline (core/op_pipeline.c makes it): `rows` rows of in_row_bytes each,
- * copied from in_host (host or pinned) to in_dev tile by tile (core/tiles.h) while the tiles
- * already there are computed into out_dev and the results of earlier ones come back,
- * out_row_bytes a row, to out_host. Blocking; records the two copies in the ledger, named
- * in_name and out_name, with the pipeline's wall time. Over a device set, one job a device, run
- * at once. */
-/* A whole operand a pipeline copies in before its first tile (from pinned memory). */
+ * copied from in_host (host or pinned; rows in_pitch bytes apart) to the device tile by tile
+ * (core/tiles.h) while the tiles already there are computed and the results of earlier ones come
+ * back, out_row_bytes a row, to out_host (rows out_pitch bytes apart: a panel of the output's
+ * columns). On the device, tiles go round a ring of HM_RING_SLOTS slots of slot_rows rows
+ * (core/budget.h): tile i's input at in_dev + (i % HM_RING_SLOTS)·slot_rows·in_row_bytes, its
+ * result likewise in out_dev; a slot is reused once the tile three before is done with it.
+ * Blocking; records the two copies in the ledger, named in_name and out_name, with the
+ * pipeline's wall time. Over a device set, one job a device, run at once. */
+/* An operand a pipeline copies in before its first tile, from pinned memory: `rows` rows of
+ * `width` bytes, `pitch` bytes apart at src (a panel of its columns), packed at dst. */
 typedef struct hm_pipeline_copy {
     const void *src;
     hm_device src_space;
     void *dst;
-    size_t bytes;
+    size_t rows, width, pitch;
     const char *name;
 } hm_pipeline_copy;
 
 typedef struct hm_pipeline_job {
     int device;
     const hm_tiles *tiles;
-    int64_t rows;
+    int64_t rows, slot_rows;
     size_t in_row_bytes, out_row_bytes;
+    size_t in_pitch, out_pitch;
     const void *in_host;
     hm_device in_space;
     void *out_host;
     hm_device out_space;
-    void *in_dev, *out_dev;
+    void *in_dev, *out_dev; /* the rings */
     /* One tile's computation, queued on the device's stream: rows of the input at in_tile into
      * out_tile. */
     hm_status (*compute)(hm_context *ctx, void *user, int64_t rows, const void *in_tile,
@@ -168,6 +181,10 @@ typedef struct hm_backend_ops {
     /* Describes device id. Optional. */
     hm_status (*device_info)(hm_context *ctx, int id, hm_device_info *out);
 
+    /* The memory of device id: what hetmath may still allocate there (free, and what the
+     * context's pools hold unused) and the total. Optional: no device memory. */
+    hm_status (*memory)(hm_context *ctx, int id, size_t *available, size_t *total);
+
     /* The operations, by hm_op_id. NULL where the backend has none. */
     const hm_op_backend *op[HM_OP_COUNT];
 } hm_backend_ops;
@@ -219,6 +236,13 @@ hm_status hm__backend_layout(hm_context *ctx, const hm_backend_ops *b, hm_op_id 
 bool hm__backend_can_pipeline(const hm_backend_ops *b);
 hm_status hm__backend_pipeline(hm_context *ctx, const hm_backend_ops *b,
                                const hm_pipeline_job *jobs, int count);
+
+/* The work area plan of b's operation op needs (0 without the slot or plan). */
+size_t hm__backend_work(const hm_backend_ops *b, hm_op_id op, const void *plan);
+
+/* Device id's memory (see hm_backend_ops.memory); HM_STATUS_NOT_SUPPORTED without the slot. */
+hm_status hm__backend_memory(hm_context *ctx, const hm_backend_ops *b, int id, size_t *available,
+                             size_t *total);
 
 /* Whether b's devices a and b copy to each other directly (false without the slot). */
 hm_status hm__backend_peer(hm_context *ctx, const hm_backend_ops *b, int a, int bdev, bool *direct);

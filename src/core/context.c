@@ -105,6 +105,7 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
     ctx->pinned_pool_bytes =
         o.pinned_pool_bytes ? o.pinned_pool_bytes : HM_DEFAULT_PINNED_POOL_BYTES;
     ctx->pipeline_schedule = (hm_pipeline_schedule)o.pipeline_schedule;
+    ctx->device_memory_limit = o.device_memory_limit;
     hm_cpu_fft_options_init(&ctx->cpu_fft);
 
     for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++) {

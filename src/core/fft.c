@@ -117,6 +117,7 @@ static hm_status fft_options(hm_context *ctx, hm_op_plan *p, const void *opts)
         st = hm__fft_check_options(ctx, p->api, &f->opts);
     p->blocking = f->opts.blocking != 0;
     p->register_host = f->opts.register_host;
+    p->budget_request = f->opts.device_memory_limit;
     return st;
 }
 
@@ -148,8 +149,9 @@ static void place_operands(struct hm_fft_plan *f)
 }
 
 /* Batched host operands transformed on a device, the transform axes trailing and both compact:
- * chunks of the batch pipelined in and out around the transforms. */
-static void consider_pipeline(hm_context *ctx, struct hm_fft_plan *f)
+ * chunks of the batch pipelined in and out around the transforms. Then the schedule within the
+ * device memory budget. */
+static hm_status fit_budget(hm_context *ctx, struct hm_fft_plan *f)
 {
     hm_op_plan *p = &f->base;
     const hm_fft_options *o = &f->opts;
@@ -161,11 +163,18 @@ static void consider_pipeline(hm_context *ctx, struct hm_fft_plan *f)
     int64_t rows = 1;
     for (int i = 0; i < lead; i++)
         rows *= x->shape[i];
-    if (!trailing || rows < 8 || !p->stage[FFT_X] || !p->stage[FFT_Y] ||
-        !hm_tensor_is_contiguous(x) || !hm_tensor_is_contiguous(y))
-        return;
-    hm__op_consider_pipeline(ctx, p, FFT_X, rows, hm_tensor_nbytes(x) / (size_t)rows,
-                             hm_tensor_nbytes(y) / (size_t)rows, 1);
+    hm_pipe_request req = {.pipelinable = trailing && rows >= 8 && p->stage[FFT_X] &&
+                                          p->stage[FFT_Y] && hm_tensor_is_contiguous(x) &&
+                                          hm_tensor_is_contiguous(y),
+                           .tiled = FFT_X,
+                           .rows = rows,
+                           .cols = 1,
+                           .min_tile = 1};
+    if (req.pipelinable) {
+        req.in_row_bytes = hm_tensor_nbytes(x) / (size_t)rows;
+        req.out_col_bytes = hm_tensor_nbytes(y) / (size_t)rows;
+    }
+    return hm__op_fit_budget(ctx, p, &req);
 }
 
 static hm_status fft_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[])
@@ -204,7 +213,8 @@ static hm_status fft_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *co
     if (p->empty || p->trivial)
         return HM_STATUS_SUCCESS;
     place_operands(f);
-    consider_pipeline(ctx, f);
+    if ((st = fit_budget(ctx, f)) != HM_STATUS_SUCCESS)
+        return st;
     p->flops = 5.0 * (double)f->n_total * log2((double)f->n_total) * (double)f->batch;
     if (o->type != HM_FFT_C2C)
         p->flops /= 2;
@@ -233,6 +243,7 @@ static void fft_key(const hm_op_plan *p, unsigned char key[HM_OP_KEY_BYTES])
     struct {
         int type, direction, num_axes, axes[HM_FFT_MAX_RANK], norm, effort, overwrite_input;
         int64_t last_length;
+        size_t device_memory_limit;
     } k;
     _Static_assert(sizeof k <= HM_OP_KEY_BYTES, "the FFT's key fits");
     memset(&k, 0, sizeof k);
@@ -244,13 +255,14 @@ static void fft_key(const hm_op_plan *p, unsigned char key[HM_OP_KEY_BYTES])
     k.effort = o->effort;
     k.overwrite_input = o->overwrite_input && o->type == HM_FFT_C2R;
     k.last_length = o->last_length;
+    k.device_memory_limit = o->device_memory_limit;
     memcpy(key, &k, sizeof k);
 }
 
-static hm_status fft_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows,
+static hm_status fft_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows, int64_t cols,
                           void *const data[], void **be_plan)
 {
-    (void)data;
+    (void)cols, (void)data;
     hm_fft_desc d;
     build_desc((const struct hm_fft_plan *)p, rows, &d);
     hm__op_plan_device(p, device, &d.exec);

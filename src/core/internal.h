@@ -50,7 +50,8 @@ struct hm_context {
     int device_count; /* CUDA devices; 0 without CUDA */
     int cpu_threads;  /* cores this process may use */
     size_t pinned_pool_bytes;
-    size_t pinned_held; /* bytes the staging pool holds now (≤ pinned_pool_bytes) */
+    size_t pinned_held;         /* bytes the staging pool holds now (≤ pinned_pool_bytes) */
+    size_t device_memory_limit; /* an operation's device memory budget; 0: free less a margin */
     hm_pipeline_schedule pipeline_schedule;
     hm_cpu_fft_options cpu_fft;     /* the CPU FFT's strategies (hetmath/cpu.h) */
     char cpu_fft_wisdom_path[1024]; /* cpu_fft.wisdom_path points here when set */

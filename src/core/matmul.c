@@ -14,10 +14,10 @@
 
 static const hm_operand_role mm_roles[MM_OPERANDS] = {
     [MM_A] = {"A", HM_ROLE_IN | HM_ROLE_TILED},
-    [MM_B] = {"B", HM_ROLE_IN},
+    [MM_B] = {"B", HM_ROLE_IN | HM_ROLE_COLS},
     [MM_C] = {"C", HM_ROLE_IN | HM_ROLE_OPTIONAL | HM_ROLE_OUT_VIEW},
     [MM_D] = {"D", HM_ROLE_OUT},
-    [MM_BIAS] = {"bias", HM_ROLE_IN | HM_ROLE_OPTIONAL},
+    [MM_BIAS] = {"bias", HM_ROLE_IN | HM_ROLE_OPTIONAL | HM_ROLE_COLS},
 };
 
 void hm_matmul_options_init(hm_matmul_options *opts)
@@ -90,6 +90,7 @@ static hm_status mm_options(hm_context *ctx, hm_op_plan *p, const void *opts)
         st = hm__mm_check_options(ctx, p->api, p->kind, &mp->opts);
     p->blocking = mp->opts.blocking != 0;
     p->register_host = mp->opts.register_host;
+    p->budget_request = mp->opts.device_memory_limit;
     return st;
 }
 
@@ -179,17 +180,25 @@ static void place_operands(struct hm_matmul_plan *mp)
 }
 
 /* Host A and D computed on a device, 2-D and compact, no C: row tiles of A in and of D out,
- * pipelined around the products. */
-static void consider_pipeline(hm_context *ctx, struct hm_matmul_plan *mp)
+ * pipelined around the products; D's columns (and B's, and the bias) cut into panels when the
+ * device memory budget asks, B and the bias then staged. Then the schedule within the budget. */
+static hm_status fit_budget(hm_context *ctx, struct hm_matmul_plan *mp)
 {
     hm_op_plan *p = &mp->base;
     const hm_tensor *A = &p->t[MM_A], *D = &p->t[MM_D];
     size_t es = hm_dtype_size(A->dtype);
-    if (mp->batch != 1 || A->ndim != 2 || D->ndim != 2 || p->present[MM_C] ||
-        mp->opts.beta != 0.0 || !hm_tensor_is_contiguous(A) || !hm_tensor_is_contiguous(D))
-        return;
-    hm__op_consider_pipeline(ctx, p, MM_A, mp->m, (size_t)mp->k * es, (size_t)mp->n * es,
-                             HM_MIN_TILE_ROWS);
+    hm_pipe_request req = {.pipelinable = mp->batch == 1 && A->ndim == 2 && D->ndim == 2 &&
+                                          !p->present[MM_C] && mp->opts.beta == 0.0 &&
+                                          hm_tensor_is_contiguous(A) && hm_tensor_is_contiguous(D),
+                           .tiled = MM_A,
+                           .rows = mp->m,
+                           .cols = mp->n,
+                           .min_tile = HM_MIN_TILE_ROWS,
+                           .in_row_bytes = (size_t)mp->k * es,
+                           .out_col_bytes = es,
+                           .cuttable =
+                               p->stage[MM_B] && (!p->present[MM_BIAS] || p->stage[MM_BIAS])};
+    return hm__op_fit_budget(ctx, p, &req);
 }
 
 static hm_status mm_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[])
@@ -222,7 +231,8 @@ static hm_status mm_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
     place_operands(mp);
     if ((st = map_to_column_major(ctx, mp)) != HM_STATUS_SUCCESS)
         return st;
-    consider_pipeline(ctx, mp);
+    if ((st = fit_budget(ctx, mp)) != HM_STATUS_SUCCESS)
+        return st;
     p->flops = 2.0 * (double)mp->m * (double)mp->n * (double)mp->k * (double)mp->batch *
                (is_complex(p->t[MM_A].dtype) ? 4 : 1);
     return HM_STATUS_SUCCESS;
@@ -249,6 +259,7 @@ static void mm_key(const hm_op_plan *p, unsigned char key[HM_OP_KEY_BYTES])
     struct {
         int epilog, tf32, autotune, register_host;
         bool beta_nonzero;
+        size_t device_memory_limit;
     } k;
     _Static_assert(sizeof k <= HM_OP_KEY_BYTES, "the matmul's key fits");
     memset(&k, 0, sizeof k);
@@ -257,6 +268,7 @@ static void mm_key(const hm_op_plan *p, unsigned char key[HM_OP_KEY_BYTES])
     k.autotune = o->autotune;
     k.register_host = o->register_host;
     k.beta_nonzero = o->beta != 0.0;
+    k.device_memory_limit = o->device_memory_limit;
     memcpy(key, &k, sizeof k);
 }
 
@@ -288,14 +300,20 @@ static hm_mm_args entry_args(const struct hm_matmul_plan *mp, void *const data[]
                         .beta = {mp->opts.beta, 0}};
 }
 
-static hm_status mm_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows,
+static hm_status mm_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows, int64_t cols,
                          void *const data[], void **be_plan)
 {
     const struct hm_matmul_plan *mp = (const struct hm_matmul_plan *)p;
     hm_matmul_desc d = mp->desc;
     hm__op_plan_device(p, device, &d.exec);
+    d.workspace = p->workspace;
     if (rows > 0) /* row tiles of a row-major D are column blocks of the column-major call's */
         d.n = rows;
+    if (cols > 0) { /* a panel of D's columns: its rows of B's panel and D's tile, packed */
+        d.m = cols;
+        d.first.ld = cols;
+        d.out.ld = cols;
+    }
     hm_mm_args args;
     if (data && mp->uniform)
         args = entry_args(mp, data, 0);

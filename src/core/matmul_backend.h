@@ -25,6 +25,8 @@ typedef struct hm_matmul_desc {
     hm_matmul_epilog epilog; /* bias, when present, has length m (the column-major rows) */
     bool tf32;
     int autotune;
+    size_t workspace; /* the most workspace its algorithm may use (the device memory budget's
+                         share); 0: the backend's own bound */
     hm_execution exec;
 } hm_matmul_desc;
 

@@ -18,8 +18,10 @@ static void release(hm_op_plan *p)
     if (p->backend) {
         hm__backend_destroy(p->ctx, p->backend, p->def->id, p->be_plan);
         for (int j = 0; j < p->nparts; j++)
-            for (int k = 0; k < HM_TILE_SIZES; k++)
-                hm__backend_destroy(p->ctx, p->backend, p->def->id, p->part[j].be_tile_plan[k]);
+            for (int w = 0; w < 2; w++)
+                for (int k = 0; k < HM_TILE_SIZES; k++)
+                    hm__backend_destroy(p->ctx, p->backend, p->def->id,
+                                        p->part[j].be_tile_plan[w][k]);
     }
     if (p->def->release)
         p->def->release(p);
@@ -233,7 +235,7 @@ static hm_status plan(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[
             data[i] = in[i]->data;
     }
     double t0 = hm__now();
-    hm_status st = p->def->plan(ctx, p, -1, 0, usable ? data : NULL, &p->be_plan);
+    hm_status st = p->def->plan(ctx, p, -1, 0, 0, usable ? data : NULL, &p->be_plan);
     if (st != HM_STATUS_SUCCESS)
         return st;
     char ex[48], staged[64] = "";

@@ -8,7 +8,8 @@
  *   specification  the operand table checked (NULLs, validity, pointers), the output allocated
  *                  or checked; def->specify: the operation's checks (its *_check.c file), the
  *                  output's layout, the execution space (hm__op_resolve), what is staged
- *                  (hm__op_stage), whether host operands are pipelined (hm__op_consider_pipeline)
+ *                  (hm__op_stage), whether host operands are pipelined, within the device memory
+ *                  budget (hm__op_fit_budget)
  *   guard          every copy the execution will make, asked of the transfer guard
  *   plan           a cache hit (stateless calls), or def->plan for the whole computation or for
  *                  each tile size of a pipeline (whose tiles op_pipeline.c chooses)
@@ -36,6 +37,8 @@ enum {
     HM_ROLE_OPTIONAL = 1u << 2, /* may be NULL */
     HM_ROLE_OUT_VIEW = 1u << 3, /* may be the output's very view (in place; C = D) */
     HM_ROLE_TILED = 1u << 4,    /* streamed in row tiles when the operation is pipelined */
+    HM_ROLE_COLS = 1u << 5,     /* its last axis runs along the output's columns: cut with them
+                                   into panels when the device memory budget asks */
 };
 
 typedef struct hm_operand_role {
@@ -50,7 +53,9 @@ typedef struct hm_op_part {
     int device;
     int64_t row0, rows; /* its rows of the tiled input and of the output */
     hm_tiles tiles;
-    void *be_tile_plan[HM_TILE_SIZES];
+    int64_t slot_rows; /* its largest tile: the rows of a ring slot (core/budget.h) */
+    /* a backend plan per tile size, for panels of the wider width ([0]) and the narrower ([1]) */
+    void *be_tile_plan[2][HM_TILE_SIZES];
 } hm_op_part;
 
 typedef struct hm_op_def {
@@ -65,8 +70,8 @@ typedef struct hm_op_def {
     size_t plan_size;   /* of the operation's plan, which starts with an hm_op_plan */
     bool plan_in_place; /* a plan made with the output in an input's view runs only so */
 
-    /* Copies and checks the options (NULL: the defaults) into p. Sets p->blocking and
-     * p->register_host. */
+    /* Copies and checks the options (NULL: the defaults) into p. Sets p->blocking,
+     * p->register_host and p->budget_request. */
     hm_status (*options)(hm_context *ctx, hm_op_plan *p, const void *opts);
     /* The operation's checks and layouts, the operand table already checked (see above). */
     hm_status (*specify)(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]);
@@ -77,10 +82,11 @@ typedef struct hm_op_def {
     /* Copies a call's per-call values (those key leaves out) into a cached plan. Optional. */
     void (*per_call)(hm_op_plan *cached, const hm_op_plan *call);
     /* The backend plan of the whole computation (rows 0), or of one pipeline tile of `rows`
-     * rows, on `device` (a part of a device set; -1: p->exec's). data: the operands'
-     * execution-side pointers at planning (autotuning may run on them), or NULL. */
-    hm_status (*plan)(hm_context *ctx, hm_op_plan *p, int device, int64_t rows, void *const data[],
-                      void **be_plan);
+     * rows and, the output's columns cut in panels, `cols` columns (0: all), on `device` (a part
+     * of a device set; -1: p->exec's). data: the operands' execution-side pointers at planning
+     * (autotuning may run on them), or NULL. */
+    hm_status (*plan)(hm_context *ctx, hm_op_plan *p, int device, int64_t rows, int64_t cols,
+                      void *const data[], void **be_plan);
     /* Computes with be_plan on execution-side pointers (for a tile: the tiled input's and the
      * output's tiles, the other operands whole). */
     hm_status (*execute)(hm_context *ctx, const hm_op_plan *p, void *be_plan, void *const data[]);
@@ -137,6 +143,7 @@ struct hm_op_plan {
     /* Per call */
     bool blocking;
     int register_host;
+    size_t budget_request; /* the options' device memory limit (0: the context's) */
     hm_host_pin pin[HM_OP_MAX_OPERANDS];
 
     /* A pipeline of host operands: the tiled input's and the output's rows, in tiles, divided
@@ -152,6 +159,16 @@ struct hm_op_plan {
     /* Operands the parts share, to part k ≥ 1: from part 0's device (it copies to the others
      * directly), else from the caller's memory again. */
     bool shared_from_part0;
+    /* The device memory budget (core/budget.h): the bytes allowed on a device (0: not resolved,
+     * no limit checked) and what the schedule keeps there; the output's `cols` columns (and the
+     * last axis of the HM_ROLE_COLS operands) in npanels panels of panel_width columns, the
+     * first panel_plus of them one wider (1 panel: not cut); a column of an output row is
+     * out_col_bytes. */
+    size_t budget, device_bytes;
+    size_t workspace; /* the backend workspace its plans may use: the backend's, at most an
+                         HM_BUDGET_WORKSPACE_DIV-th of the budget (0: the backend's own bound) */
+    int64_t cols, npanels, panel_width, panel_plus;
+    size_t out_col_bytes;
 
     /* Backend plans */
     void *be_plan;
@@ -200,14 +217,33 @@ bool hm__op_in_exec_space(const hm_op_plan *p, hm_device device);
  * ignored), which an input is copied into and the output copied back from. */
 void hm__op_place(hm_op_plan *p, int i, const hm_tensor *staged);
 
-/* Pipelines the host operands when they are in host memory, computed on a device that can, the
- * tiled input is at least HM_PIPELINE_MIN_BYTES and the pinned pool holds four chunks: rows of
- * the tiled input (in_row_bytes each) and of the output (out_row_bytes) in tiles of at least
- * min_tile rows. Over a device set, the rows are divided between as many devices as the pinned
- * pool can stage for (four chunks each) while each part still makes a pipeline. */
-#define HM_PIPELINE_MIN_BYTES ((size_t)8 << 20)
-void hm__op_consider_pipeline(hm_context *ctx, hm_op_plan *p, int tiled, int64_t rows,
-                              size_t in_row_bytes, size_t out_row_bytes, int64_t min_tile);
+/* How an operation's host operands could be pipelined: rows of the tiled input (in_row_bytes
+ * each) and of the output (cols columns of out_col_bytes) in tiles of at least min_tile rows;
+ * cuttable: the output's columns may be cut into panels (with the HM_ROLE_COLS operands' last
+ * axis). pipelinable false: the operation cannot pipeline these operands. */
+typedef struct hm_pipe_request {
+    bool pipelinable;
+    int tiled;
+    int64_t rows, cols, min_tile;
+    size_t in_row_bytes, out_col_bytes;
+    bool cuttable;
+} hm_pipe_request;
+
+/* The end of an operation's specification on a device: the schedule within the device memory
+ * budget (core/budget.h). The budget is the options' device_memory_limit, else the context's,
+ * else what the device has free less a margin (asked only when a pipeline is considered: a call
+ * on device operands with no limit set asks nothing). Host operands are pipelined when they are
+ * in host memory, computed on a device that can, the pinned pool holds four chunks and the tiled
+ * input is at least HM_PIPELINE_MIN_BYTES or the operands whole do not fit the budget; the
+ * pipeline's ring of tiles, and its panels when the whole operands do not fit beside it, sized
+ * to the budget. Over a device set, the rows are divided between as many devices as the pinned
+ * pool can stage for (four chunks each) while each part still makes a pipeline. Fails with
+ * HM_STATUS_DEVICE_MEMORY_LIMIT, naming the budget and the need, when no schedule fits. */
+#define HM_PIPELINE_MIN_BYTES   ((size_t)8 << 20)
+#define HM_BUDGET_MARGIN_MIN    ((size_t)256 << 20) /* the default budget's margin: the larger of */
+#define HM_BUDGET_MARGIN_DIV    32                  /* this and a 32nd of the device's memory */
+#define HM_BUDGET_WORKSPACE_DIV 8 /* a backend's workspace: at most an 8th of the budget */
+hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_request *req);
 
 /* ---- execution (op_run.c) and pipelines (op_pipeline.c) ---------------------------------- */
 
@@ -217,19 +253,21 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
  * temporaries, then a backend plan per tile size. data: the operands at planning, or NULL. */
 hm_status hm__op_plan_pipeline(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]);
 
-/* Whether a planned pipeline copies operand i in itself, before its first tile, on every part's
- * device at once: an operand the computation reads whole (not the tiled one), staged, in
- * contiguous pinned (or registered) memory. Execution then leaves it out of its copies in. */
+/* Whether a planned pipeline copies operand i in itself: an operand cut in panels of the
+ * output's columns (each panel before its tiles), or one the computation reads whole, staged, in
+ * contiguous pinned (or registered) memory (before the first tile, on every part's device at
+ * once). Execution then leaves it out of its copies in. */
 bool hm__op_pipeline_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
                             int i);
 
-/* Bytes of operand i's execution-side buffer: part 0's rows of a pipeline's tiled input and
- * output, else the operand's. */
+/* Bytes of operand i's execution-side buffer: for a pipeline, part 0's rings of tiles of the
+ * tiled input and the output (core/budget.h) and the widest panel of an operand cut with the
+ * output's columns; else the operand's. */
 size_t hm__op_exec_bytes(const hm_op_plan *p, int i);
 
-/* Runs a planned pipeline on execution-side buffers data[] (part 0's: its rows of the tiled
- * input and of the output, the other operands whole); the other parts' buffers are made here,
- * the shared operands copied to them. */
+/* Runs a planned pipeline on execution-side buffers data[] (part 0's, hm__op_exec_bytes); the
+ * other parts' buffers are made here, the shared operands copied to them; panel by panel when
+ * the output's columns are cut. */
 hm_status hm__op_run_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
                               const hm_tensor *out, void *const data[]);
 

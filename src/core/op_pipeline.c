@@ -8,26 +8,69 @@
 
 #include "core/op.h"
 
-/* Bytes of operand i's device buffer for a tile (or a part) of `rows` rows: the tiled input's and
- * the output's rows, the other operands whole. */
-static size_t rows_bytes(const hm_op_plan *p, int i, int64_t rows)
+/* Panels of the output's columns (core/budget.h): panel j's first column, its width, and which
+ * of the two widths' tile plans it uses (0: the wider, or the only one). */
+static int64_t panel_col0(const hm_op_plan *p, int64_t j)
+{
+    return j * p->panel_width + (j < p->panel_plus ? j : p->panel_plus);
+}
+
+static int64_t panel_cols(const hm_op_plan *p, int64_t j)
+{
+    return p->panel_width + (j < p->panel_plus);
+}
+
+static int panel_plans(const hm_op_plan *p, int64_t j)
+{
+    return p->panel_plus > 0 && j >= p->panel_plus;
+}
+
+/* The widest panel: the columns of a tile plan of width index w (0 for all columns when the
+ * output is not cut). */
+static int64_t plan_cols(const hm_op_plan *p, int w)
+{
+    return p->npanels <= 1 ? 0 : w == 0 ? panel_cols(p, 0) : p->panel_width;
+}
+
+/* Whether operand i is cut with the output's columns. */
+static bool cut(const hm_op_plan *p, int i)
+{
+    return p->npanels > 1 && (p->def->roles[i].flags & HM_ROLE_COLS);
+}
+
+/* Bytes of operand i's device buffer for `rows` rows of the tiled input and of the output, in
+ * panels of `cols` columns (0: all): their rows, an operand cut with the columns its panel, the
+ * others whole. */
+static size_t rows_bytes(const hm_op_plan *p, int i, int64_t rows, int64_t cols)
 {
     if (i == p->tiled)
         return (size_t)rows * p->in_row_bytes;
     if (i == p->def->out)
-        return (size_t)rows * p->out_row_bytes;
+        return cols ? (size_t)rows * (size_t)cols * p->out_col_bytes
+                    : (size_t)rows * p->out_row_bytes;
+    if (cut(p, i) && cols)
+        return hm_tensor_nbytes(&p->ex[i]) / (size_t)p->cols * (size_t)cols;
     return hm_tensor_nbytes(&p->ex[i]);
+}
+
+/* Part k's buffer of operand i: rings of HM_RING_SLOTS tiles for the tiled input and the output,
+ * the widest panel of a cut operand, the others whole. */
+static size_t part_bytes(const hm_op_plan *p, int k, int i)
+{
+    int64_t slots = i == p->tiled || i == p->def->out ? HM_RING_SLOTS * p->part[k].slot_rows : 0;
+    return rows_bytes(p, i, slots, plan_cols(p, 0));
 }
 
 size_t hm__op_exec_bytes(const hm_op_plan *p, int i)
 {
-    return p->pipelined ? rows_bytes(p, i, p->part[0].rows) : hm_tensor_nbytes(&p->ex[i]);
+    return p->pipelined ? part_bytes(p, 0, i) : hm_tensor_nbytes(&p->ex[i]);
 }
 
 /* A tile's computation timed on one part's device. */
 typedef struct tile_timing {
     hm_op_plan *p;
     int device;
+    int64_t cols; /* the widest panel's columns (0: all) */
 } tile_timing;
 
 /* One tile's computation of `rows` rows on device temporaries, for the pipeline's model: one
@@ -42,9 +85,9 @@ static hm_status time_tile(hm_context *ctx, void *user, int64_t rows, double *se
     hm_status st = HM_STATUS_SUCCESS;
     for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++)
         if (p->present[i])
-            st = hm__alloc(ctx, space, rows_bytes(p, i, rows), &data[i]);
+            st = hm__alloc(ctx, space, rows_bytes(p, i, rows, tt->cols), &data[i]);
     if (st == HM_STATUS_SUCCESS)
-        st = def->plan(ctx, p, tt->device, rows, NULL, &plan);
+        st = def->plan(ctx, p, tt->device, rows, tt->cols, NULL, &plan);
     if (st == HM_STATUS_SUCCESS)
         st = def->execute(ctx, p, plan, data);
     if (st == HM_STATUS_SUCCESS)
@@ -81,15 +124,21 @@ static hm_status plan_part(hm_context *ctx, hm_op_plan *p, int k, int in_pinned,
                                  .out_row_bytes = p->out_row_bytes,
                                  .in_staged = !in_pinned,
                                  .out_staged = !out_pinned};
-    tile_timing tt = {p, part->device};
+    tile_timing tt = {p, part->device, plan_cols(p, 0)};
     hm_status st = hm__tiles_measured(ctx, &shape, time_tile, &tt, &part->tiles);
     if (st != HM_STATUS_SUCCESS)
         return st;
     double t0 = hm__now();
+    part->slot_rows = 0;
     for (int s = 0; s < part->tiles.nsizes; s++)
-        if ((st = def->plan(ctx, p, part->device, part->tiles.size[s], NULL,
-                            &part->be_tile_plan[s])) != HM_STATUS_SUCCESS)
-            return st; /* the plans made so far go with the plan */
+        part->slot_rows =
+            part->tiles.size[s] > part->slot_rows ? part->tiles.size[s] : part->slot_rows;
+    int widths = p->npanels > 1 && p->panel_plus > 0 ? 2 : 1;
+    for (int w = 0; w < widths; w++)
+        for (int s = 0; s < part->tiles.nsizes; s++)
+            if ((st = def->plan(ctx, p, part->device, part->tiles.size[s], plan_cols(p, w), NULL,
+                                &part->be_tile_plan[w][s])) != HM_STATUS_SUCCESS)
+                return st; /* the plans made so far go with the plan */
     char sizes[128];
     hm__tiles_describe(&part->tiles, sizes, sizeof sizes);
     hm__log(ctx, HM_LOG_INFO,
@@ -128,6 +177,67 @@ static void log_division(hm_context *ctx, const hm_op_plan *p)
                                    "each other)");
 }
 
+/* What part k keeps on its device once planned: its buffers, the backend's workspace and the
+ * largest work area of its plans. */
+static size_t part_device_bytes(const hm_op_plan *p, int k)
+{
+    const hm_op_part *part = &p->part[k];
+    size_t bytes = p->workspace, work = 0;
+    for (int i = 0; i < p->def->count; i++)
+        if (p->present[i] && p->stage[i])
+            bytes += part_bytes(p, k, i);
+    for (int w = 0; w < 2; w++)
+        for (int s = 0; s < HM_TILE_SIZES; s++) {
+            size_t need = hm__backend_work(p->backend, p->def->id, part->be_tile_plan[w][s]);
+            work = need > work ? need : work;
+        }
+    return bytes + work;
+}
+
+/* The schedule within the device memory budget, in the log; HM_STATUS_DEVICE_MEMORY_LIMIT when
+ * the plans' work areas took it over. */
+static hm_status check_budget(hm_context *ctx, hm_op_plan *p)
+{
+    const hm_op_def *def = p->def;
+    size_t most = 0;
+    for (int k = 0; k < p->nparts; k++) {
+        size_t b = part_device_bytes(p, k);
+        most = b > most ? b : most;
+    }
+    p->device_bytes = most;
+    char budget[32], keeps[32], ring[32], panel[32] = "";
+    hm__format_bytes(p->budget, budget, sizeof budget);
+    hm__format_bytes(most, keeps, sizeof keeps);
+    hm__format_bytes(part_bytes(p, 0, p->tiled) + part_bytes(p, 0, def->out), ring, sizeof ring);
+    if (most > p->budget)
+        return hm__fail(ctx, HM_STATUS_DEVICE_MEMORY_LIMIT,
+                        "%s: the device memory budget of %s on cuda:%d is too small: the schedule "
+                        "planned needs %s with its plans' work areas",
+                        p->api, budget, p->part[0].device, keeps);
+    if (p->npanels > 1) {
+        size_t cut_bytes = 0;
+        for (int i = 0; i < def->count; i++)
+            if (p->present[i] && cut(p, i))
+                cut_bytes += part_bytes(p, 0, i);
+        hm__format_bytes(cut_bytes, panel, sizeof panel);
+        hm__log(ctx, HM_LOG_INFO,
+                "device memory budget %s a device: the schedule keeps %s (rings of %d tiles of "
+                "%lld rows: %s; panels of the operands along %s's columns: %s); %s's %lld columns "
+                "in %lld panels of %lld%s, so %s crosses the link %lld times",
+                budget, keeps, HM_RING_SLOTS, (long long)p->part[0].slot_rows, ring, panel,
+                def->roles[def->out].name, def->roles[def->out].name, (long long)p->cols,
+                (long long)p->npanels, (long long)panel_cols(p, 0),
+                p->panel_plus ? " or one fewer" : "", def->roles[p->tiled].name,
+                (long long)p->npanels);
+    } else {
+        hm__log(ctx, HM_LOG_INFO,
+                "device memory budget %s a device: the schedule keeps %s (rings of %d tiles of "
+                "%lld rows: %s; the other operands whole)",
+                budget, keeps, HM_RING_SLOTS, (long long)p->part[0].slot_rows, ring);
+    }
+    return HM_STATUS_SUCCESS;
+}
+
 hm_status hm__op_plan_pipeline(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[])
 {
     const hm_op_def *def = p->def;
@@ -141,14 +251,15 @@ hm_status hm__op_plan_pipeline(hm_context *ctx, hm_op_plan *p, const hm_tensor *
     hm_status st = HM_STATUS_SUCCESS;
     for (int k = 0; k < p->nparts && st == HM_STATUS_SUCCESS; k++)
         st = plan_part(ctx, p, k, in_pinned, out_pinned);
-    return st;
+    return st == HM_STATUS_SUCCESS ? check_budget(ctx, p) : st;
 }
 
-/* A tile's computation: the operation's execute with the tile's plan (of its part) and
- * pointers. */
+/* A tile's computation: the operation's execute with the tile's plan (of its part and panel
+ * width) and pointers. */
 typedef struct tile_call {
     const hm_op_plan *p;
     const hm_op_part *part;
+    int width; /* index of the panel's width in be_tile_plan */
     void *data[HM_OP_MAX_OPERANDS];
 } tile_call;
 
@@ -161,12 +272,13 @@ static hm_status compute_tile(hm_context *ctx, void *user, int64_t rows, const v
     memcpy(data, c->data, sizeof data);
     data[p->tiled] = (void *)in_tile;
     data[p->def->out] = out_tile;
-    void *plan = c->part->be_tile_plan[hm__tile_size_index(&c->part->tiles, rows)];
+    void *plan = c->part->be_tile_plan[c->width][hm__tile_size_index(&c->part->tiles, rows)];
     return p->def->execute(ctx, p, plan, data);
 }
 
-bool hm__op_pipeline_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
-                            int i)
+/* Whether operand i goes in before the first tile by the backend's own copy: read whole (or in
+ * panels), staged, in contiguous pinned memory. */
+static bool pinned_whole(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[], int i)
 {
     if (!p->pipelined || i == p->tiled || i == p->def->out || !p->present[i] || !p->stage[i] ||
         p->copy_to[i] != i)
@@ -181,9 +293,15 @@ bool hm__op_pipeline_copies(hm_context *ctx, const hm_op_plan *p, const hm_tenso
     return pinned;
 }
 
-/* Part k's (k ≥ 1) buffers on its device: its rows of the tiled input and of the output, and
- * the shared operands, copied from part 0's device or from the caller's memory (those the
- * pipeline copies itself excepted). */
+bool hm__op_pipeline_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
+                            int i)
+{
+    return p->pipelined && p->present[i] && (cut(p, i) || pinned_whole(ctx, p, in, i));
+}
+
+/* Part k's (k ≥ 1) buffers on its device, and the operands the parts share whole copied there
+ * from part 0's device or from the caller's memory (those the pipeline copies itself, and those
+ * cut in panels, excepted). */
 static hm_status part_buffers(hm_context *ctx, const hm_op_plan *p, int k,
                               const hm_tensor *const in[], void *const data0[], void *data[])
 {
@@ -194,8 +312,7 @@ static hm_status part_buffers(hm_context *ctx, const hm_op_plan *p, int k,
     for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++) {
         if (!p->present[i])
             continue;
-        if ((st = hm__alloc(ctx, space, rows_bytes(p, i, part->rows), &data[i])) !=
-                HM_STATUS_SUCCESS ||
+        if ((st = hm__alloc(ctx, space, part_bytes(p, k, i), &data[i])) != HM_STATUS_SUCCESS ||
             i == p->tiled || i == def->out || hm__op_pipeline_copies(ctx, p, in, i))
             continue;
         hm_tensor to = p->ex[i], from = p->ex[i];
@@ -208,39 +325,85 @@ static hm_status part_buffers(hm_context *ctx, const hm_op_plan *p, int k,
     return st;
 }
 
-hm_status hm__op_run_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
-                              const hm_tensor *out, void *const data[])
+/* Panel j of operand i cut with the output's columns, into buf on `space` (packed), through the
+ * one copy path: columns [col0, col0 + cols) of its last axis. */
+static hm_status copy_panel(hm_context *ctx, const hm_op_plan *p, int i, const hm_tensor *whole,
+                            int64_t j, hm_device space, void *buf)
+{
+    hm_tensor from = *whole, to = p->ex[i];
+    int last = from.ndim - 1;
+    size_t es = hm_dtype_size(from.dtype);
+    from.shape[last] = panel_cols(p, j);
+    from.data = (char *)from.data + panel_col0(p, j) * from.strides[last] * (int64_t)es;
+    to.shape[last] = panel_cols(p, j);
+    hm__row_major_strides(to.ndim, to.shape, to.strides);
+    to.data = buf;
+    to.device = space;
+    return hm__transfer(ctx, &from, &to, p->fn, p->def->roles[i].name, true);
+}
+
+/* The copies part k's job makes before its first tile of panel j: the pinned operands it reads
+ * whole (in the first panel only: they stay) and the panels of the pinned operands cut with the
+ * columns. Returns how many. */
+static int pre_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[], int64_t j,
+                      void *const buf[], hm_pipeline_copy pre[])
 {
     const hm_op_def *def = p->def;
-    void *buf[HM_MAX_DEVICE_SET][HM_OP_MAX_OPERANDS];
+    int n = 0;
+    for (int i = 0; i < def->count; i++) {
+        if (!pinned_whole(ctx, p, in, i) || (j > 0 && !cut(p, i)))
+            continue;
+        size_t bytes = hm_tensor_nbytes(&p->ex[i]), es = hm_dtype_size(p->ex[i].dtype);
+        pre[n] = (hm_pipeline_copy){in[i]->data, in[i]->device,     buf[i], 1, bytes,
+                                    bytes,       def->roles[i].name};
+        if (cut(p, i)) { /* rows of its last axis, pitched */
+            pre[n].pitch = (size_t)p->cols * es;
+            pre[n].rows = bytes / pre[n].pitch;
+            pre[n].width = (size_t)panel_cols(p, j) * es;
+            pre[n].src = (const char *)in[i]->data + panel_col0(p, j) * (int64_t)es;
+        }
+        n++;
+    }
+    return n;
+}
+
+/* Panel j (of all columns when the output is not cut): the cut operands' panels copied to
+ * every part, then one job a part, run at once by the backend. */
+static hm_status run_panel(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
+                           const hm_tensor *out, int64_t j, void *buf[][HM_OP_MAX_OPERANDS])
+{
+    const hm_op_def *def = p->def;
     tile_call calls[HM_MAX_DEVICE_SET];
     hm_pipeline_job jobs[HM_MAX_DEVICE_SET];
     hm_pipeline_copy pre[HM_MAX_DEVICE_SET][HM_OP_MAX_OPERANDS];
-    memset(buf, 0, sizeof buf);
-    memcpy(buf[0], data, sizeof buf[0]);
     hm_status st = HM_STATUS_SUCCESS;
-    for (int k = 1; k < p->nparts && st == HM_STATUS_SUCCESS; k++)
-        st = part_buffers(ctx, p, k, in, data, buf[k]);
+    for (int k = 0; k < p->nparts && st == HM_STATUS_SUCCESS; k++)
+        for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++)
+            if (p->present[i] && cut(p, i) && !pinned_whole(ctx, p, in, i))
+                st = copy_panel(ctx, p, i, in[i], j, hm_device_cuda(p->part[k].device), buf[k][i]);
+    int64_t col0 = p->npanels > 1 ? panel_col0(p, j) : 0;
+    size_t out_row =
+        p->npanels > 1 ? (size_t)panel_cols(p, j) * p->out_col_bytes : p->out_row_bytes;
+    size_t out_pitch = p->npanels > 1 ? (size_t)p->cols * p->out_col_bytes : p->out_row_bytes;
     for (int k = 0; k < p->nparts && st == HM_STATUS_SUCCESS; k++) {
         const hm_op_part *part = &p->part[k];
         calls[k].p = p;
         calls[k].part = part;
+        calls[k].width = p->npanels > 1 ? panel_plans(p, j) : 0;
         memcpy(calls[k].data, buf[k], sizeof calls[k].data);
-        int npre = 0;
-        for (int i = 0; i < def->count; i++)
-            if (hm__op_pipeline_copies(ctx, p, in, i))
-                pre[k][npre++] =
-                    (hm_pipeline_copy){in[i]->data, in[i]->device, buf[k][i],
-                                       hm_tensor_nbytes(&p->ex[i]), def->roles[i].name};
         jobs[k] = (hm_pipeline_job){
             .device = part->device,
             .tiles = &part->tiles,
             .rows = part->rows,
+            .slot_rows = part->slot_rows,
             .in_row_bytes = p->in_row_bytes,
-            .out_row_bytes = p->out_row_bytes,
+            .out_row_bytes = out_row,
+            .in_pitch = p->in_row_bytes,
+            .out_pitch = out_pitch,
             .in_host = (const char *)in[p->tiled]->data + part->row0 * (int64_t)p->in_row_bytes,
             .in_space = in[p->tiled]->device,
-            .out_host = (char *)out->data + part->row0 * (int64_t)p->out_row_bytes,
+            .out_host = (char *)out->data + part->row0 * (int64_t)out_pitch +
+                        col0 * (int64_t)p->out_col_bytes,
             .out_space = out->device,
             .in_dev = buf[k][p->tiled],
             .out_dev = buf[k][def->out],
@@ -250,10 +413,23 @@ hm_status hm__op_run_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_ten
             .in_name = def->roles[p->tiled].name,
             .out_name = def->roles[def->out].name,
             .pre = pre[k],
-            .npre = npre};
+            .npre = pre_copies(ctx, p, in, j, buf[k], pre[k])};
     }
-    if (st == HM_STATUS_SUCCESS)
-        st = hm__backend_pipeline(ctx, p->backend, jobs, p->nparts);
+    return st == HM_STATUS_SUCCESS ? hm__backend_pipeline(ctx, p->backend, jobs, p->nparts) : st;
+}
+
+hm_status hm__op_run_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
+                              const hm_tensor *out, void *const data[])
+{
+    const hm_op_def *def = p->def;
+    void *buf[HM_MAX_DEVICE_SET][HM_OP_MAX_OPERANDS];
+    memset(buf, 0, sizeof buf);
+    memcpy(buf[0], data, sizeof buf[0]);
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int k = 1; k < p->nparts && st == HM_STATUS_SUCCESS; k++)
+        st = part_buffers(ctx, p, k, in, data, buf[k]);
+    for (int64_t j = 0; j < (p->npanels > 1 ? p->npanels : 1) && st == HM_STATUS_SUCCESS; j++)
+        st = run_panel(ctx, p, in, out, j, buf);
     if (st != HM_STATUS_SUCCESS)
         hm__backend_drain(ctx);
     for (int k = 1; k < p->nparts; k++)

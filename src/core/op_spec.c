@@ -1,5 +1,6 @@
 /* Helpers an operation's specification calls (core/op.h): options, the execution space, where
  * each operand is computed on, and whether host operands are pipelined. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/op.h"
@@ -124,31 +125,135 @@ static void divide(hm_context *ctx, hm_op_plan *p)
     p->shared_from_part0 = all;
 }
 
-void hm__op_consider_pipeline(hm_context *ctx, hm_op_plan *p, int tiled, int64_t rows,
-                              size_t in_row_bytes, size_t out_row_bytes, int64_t min_tile)
+/* Bytes operand i takes on the device as a whole: a staged operand's temporary, or an output
+ * hetmath allocates on a device. */
+static size_t whole_bytes(const hm_op_plan *p, int i)
 {
-    const hm_tensor *in = &p->t[tiled], *out = &p->t[p->def->out];
-    if (p->exec.kind != HM_EXEC_CUDA || !hm__backend_can_pipeline(p->backend) || rows < 2 ||
-        !hm__device_is_host(in->device) || !hm__device_is_host(out->device) ||
-        hm_tensor_nbytes(in) < HM_PIPELINE_MIN_BYTES ||
-        ctx->pinned_pool_bytes < HM_STAGE_BUFFERS * HM_STAGE_CHUNK || in_row_bytes == 0 ||
-        out_row_bytes == 0)
-        return;
-    int64_t max_in = (int64_t)(HM_STAGE_CHUNK / in_row_bytes),
-            max_out = (int64_t)(HM_STAGE_CHUNK / out_row_bytes);
-    int64_t tile_max = max_in < max_out ? max_in : max_out;
-    if (tile_max < 1)
-        return;
-    hm_tiles t;
-    hm__tiles_plan(rows, tile_max, &t);
-    if (t.count < 2 || t.head[0] < min_tile)
-        return;
+    if (!p->present[i])
+        return 0;
+    if (p->stage[i])
+        return hm_tensor_nbytes(&p->ex[i]);
+    if (i == p->def->out && p->alloc_out && p->t[i].device.type == HM_DEVICE_CUDA)
+        return hm_tensor_nbytes(&p->t[i]);
+    return 0;
+}
+
+/* p->budget: the options' limit, else the context's, else (when `needed`: a pipeline is being
+ * sized) what the execution device has free less the margin; 0 (unchecked) otherwise. */
+static hm_status resolve_budget(hm_context *ctx, hm_op_plan *p, bool needed)
+{
+    p->budget = p->budget_request ? p->budget_request : ctx->device_memory_limit;
+    if (p->budget || !needed)
+        return HM_STATUS_SUCCESS;
+    size_t available = 0, total = 0;
+    hm_status st = hm__backend_memory(ctx, p->backend, p->exec.device_id, &available, &total);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    size_t margin = total / HM_BUDGET_MARGIN_DIV > HM_BUDGET_MARGIN_MIN
+                        ? total / HM_BUDGET_MARGIN_DIV
+                        : HM_BUDGET_MARGIN_MIN;
+    p->budget = available > margin ? available - margin : 1;
+    return HM_STATUS_SUCCESS;
+}
+
+static hm_status over_budget(hm_context *ctx, const hm_op_plan *p, size_t need, const char *what)
+{
+    char b[32], n[32];
+    return hm__fail(ctx, HM_STATUS_DEVICE_MEMORY_LIMIT,
+                    "%s: the device memory budget of %s on cuda:%d is too small: %s needs %s",
+                    p->api, hm__format_bytes(p->budget, b, sizeof b), p->exec.device_id, what,
+                    hm__format_bytes(need, n, sizeof n));
+}
+
+/* Whether the operands can be pipelined at all: host memory, a device that can, the pinned
+ * pool. */
+static bool can_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_pipe_request *req)
+{
+    if (!req || !req->pipelinable)
+        return false;
+    const hm_tensor *in = &p->t[req->tiled], *out = &p->t[p->def->out];
+    return hm__backend_can_pipeline(p->backend) && req->rows >= 1 &&
+           hm__device_is_host(in->device) && hm__device_is_host(out->device) &&
+           ctx->pinned_pool_bytes >= HM_STAGE_BUFFERS * HM_STAGE_CHUNK && req->in_row_bytes > 0 &&
+           req->out_col_bytes > 0 && req->cols > 0;
+}
+
+/* What the pipeline of req keeps on a device: the operands cut with the output's columns apart
+ * from those kept whole. */
+static void pipeline_need(const hm_op_plan *p, const hm_pipe_request *req, hm_budget_need *n)
+{
+    const hm_op_backend *ob = p->backend->op[p->def->id];
+    *n = (hm_budget_need){.cols = req->cols,
+                          .cuttable = req->cuttable,
+                          .rows = req->rows,
+                          .in_row = req->in_row_bytes,
+                          .out_col = req->out_col_bytes,
+                          .tile_min = req->min_tile,
+                          .chunk = HM_STAGE_CHUNK,
+                          .workspace = p->workspace,
+                          .ws_tiles = ob->work_per_output};
+    for (int i = 0; i < p->def->count; i++) {
+        if (i == req->tiled || i == p->def->out)
+            continue;
+        if (req->cuttable && (p->def->roles[i].flags & HM_ROLE_COLS))
+            n->per_col += whole_bytes(p, i) / (size_t)req->cols;
+        else
+            n->whole += whole_bytes(p, i);
+    }
+}
+
+hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_request *req)
+{
+    const hm_op_def *def = p->def;
+    if (p->exec.kind != HM_EXEC_CUDA)
+        return HM_STATUS_SUCCESS; /* the budget is of device memory */
+    const hm_op_backend *ob = p->backend->op[def->id];
+    bool pipe = can_pipeline(ctx, p, req);
+    bool big = pipe && hm_tensor_nbytes(&p->t[req->tiled]) >= HM_PIPELINE_MIN_BYTES;
+    hm_status st = resolve_budget(ctx, p, big);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    p->workspace = ob->workspace;
+    if (p->budget && p->workspace > p->budget / HM_BUDGET_WORKSPACE_DIV)
+        p->workspace = p->budget / HM_BUDGET_WORKSPACE_DIV;
+    size_t whole = p->workspace;
+    for (int i = 0; i < def->count; i++)
+        whole += whole_bytes(p, i);
+    whole += (size_t)(ob->work_per_output * (double)hm_tensor_nbytes(&p->ex[def->out]));
+    bool forced = p->budget && whole > p->budget;
+    p->device_bytes = whole;
+    if (!big && !forced)
+        return HM_STATUS_SUCCESS;
+    if (!pipe)
+        return over_budget(ctx, p, whole, "the computation on its operands whole");
+    hm_budget_need n;
+    hm_budget_fit f;
+    pipeline_need(p, req, &n);
+    if (!hm__budget_fit(&n, p->budget, &f)) {
+        char what[96];
+        snprintf(what, sizeof what, "its smallest schedule (tiles of %lld rows%s)",
+                 (long long)f.tile_max, req->cuttable ? ", panels of one column" : "");
+        return over_budget(ctx, p, f.bytes, what);
+    }
+    if (!forced) { /* worth a pipeline only with two tiles of min_tile rows at least */
+        hm_tiles t;
+        hm__tiles_plan(req->rows, f.tile_max, &t);
+        if (t.count < 2 || t.head[0] < req->min_tile || f.panels > 1)
+            return HM_STATUS_SUCCESS;
+    }
     p->pipelined = true;
-    p->tiled = tiled;
-    p->rows = rows;
-    p->tile_max = tile_max;
-    p->tile_min = min_tile;
-    p->in_row_bytes = in_row_bytes;
-    p->out_row_bytes = out_row_bytes;
+    p->tiled = req->tiled;
+    p->rows = req->rows;
+    p->tile_max = f.tile_max;
+    p->tile_min = req->min_tile;
+    p->in_row_bytes = req->in_row_bytes;
+    p->cols = req->cols;
+    p->npanels = f.panels;
+    p->panel_width = f.width;
+    p->panel_plus = f.plus;
+    p->out_col_bytes = req->out_col_bytes;
+    p->out_row_bytes = (size_t)(f.width + (f.plus > 0)) * req->out_col_bytes;
+    p->device_bytes = f.bytes;
     divide(ctx, p);
+    return HM_STATUS_SUCCESS;
 }

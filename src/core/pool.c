@@ -265,3 +265,36 @@ void hm__parallel_memcpy(hm_context *ctx, void *dst, const void *src, size_t byt
     memcpy_job j = {dst, src, bytes};
     hm__pool_run(ctx, threads, memcpy_slice, &j);
 }
+
+typedef struct rows_job {
+    char *dst;
+    const char *src;
+    size_t dpitch, spitch, width, rows;
+} rows_job;
+
+static void rows_slice(void *arg, int i, int n)
+{
+    const rows_job *j = arg;
+    size_t lo = j->rows * (size_t)i / (size_t)n, hi = j->rows * (size_t)(i + 1) / (size_t)n;
+    for (size_t r = lo; r < hi; r++)
+        hm__stream_copy(j->dst + r * j->dpitch, j->src + r * j->spitch, j->width);
+}
+
+void hm__parallel_copy_rows(hm_context *ctx, void *dst, size_t dpitch, const void *src,
+                            size_t spitch, size_t width, size_t rows, int threads)
+{
+    if ((dpitch == width && spitch == width) || rows == 1) {
+        hm__parallel_memcpy(ctx, dst, src, width * rows, threads);
+        return;
+    }
+    size_t max_threads = (width * rows) >> 18; /* as hm__parallel_memcpy: 256 KiB a thread */
+    if ((size_t)threads > max_threads)
+        threads = max_threads < 1 ? 1 : (int)max_threads;
+    if ((size_t)threads > rows)
+        threads = (int)rows;
+    rows_job j = {dst, src, dpitch, spitch, width, rows};
+    if (threads <= 1)
+        rows_slice(&j, 0, 1);
+    else
+        hm__pool_run(ctx, threads, rows_slice, &j);
+}

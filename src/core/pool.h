@@ -24,6 +24,12 @@ void hm__stream_copy(void *dst, const void *src, size_t bytes);
  * hm__stream_copy. */
 void hm__parallel_memcpy(hm_context *ctx, void *dst, const void *src, size_t bytes, int threads);
 
+/* Copies `rows` rows of `width` bytes, `spitch` apart at src, to rows `dpitch` apart at dst,
+ * with up to `threads` threads (whole rows each; at least 256 KiB a thread), by
+ * hm__stream_copy. */
+void hm__parallel_copy_rows(hm_context *ctx, void *dst, size_t dpitch, const void *src,
+                            size_t spitch, size_t width, size_t rows, int threads);
+
 /* Stops and joins the workers (context destruction). */
 void hm__pool_destroy(hm_context *ctx);
 

@@ -216,10 +216,10 @@ static hm_status agree_any(hm_context *ctx, const void *plan, hm_status local)
 }
 
 /* The buffer (this rank's failure point, agreed on), then the backend's collective planning. */
-static hm_status df_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows,
+static hm_status df_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows, int64_t cols,
                          void *const data[], void **be_plan)
 {
-    (void)device, (void)rows, (void)data;
+    (void)cols, (void)device, (void)rows, (void)data;
     struct df_plan *f = (struct df_plan *)p;
     hm_status st = hm__alloc(ctx, hm_device_host(), f->native.bytes, &f->buf);
     if ((st = hm__dist_op_agree(ctx, p, st)) != HM_STATUS_SUCCESS)

@@ -191,10 +191,10 @@ static hm_status agree_any(hm_context *ctx, const void *plan, hm_status local)
 }
 
 /* The buffers (this rank's failure points, agreed on), then the backend's collective grid. */
-static hm_status dm_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows,
+static hm_status dm_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows, int64_t cols,
                          void *const data[], void **be_plan)
 {
-    (void)device, (void)rows, (void)data;
+    (void)cols, (void)device, (void)rows, (void)data;
     struct dm_plan *f = (struct dm_plan *)p;
     hm_status st = HM_STATUS_SUCCESS;
     for (int i = 0; i < BUFS && st == HM_STATUS_SUCCESS; i++)

@@ -205,10 +205,10 @@ static void rs_describe(hm_context *ctx, const hm_op_plan *p)
     hm__dist_op_describe(ctx, (const hm_dist_op *)p, "reshape", RS_IN, RS_OUT);
 }
 
-static hm_status rs_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows,
+static hm_status rs_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t rows, int64_t cols,
                          void *const data[], void **be_plan)
 {
-    (void)ctx, (void)p, (void)device, (void)rows, (void)data;
+    (void)cols, (void)ctx, (void)p, (void)device, (void)rows, (void)data;
     *be_plan = NULL; /* the exchange needs no plan */
     return HM_STATUS_SUCCESS;
 }

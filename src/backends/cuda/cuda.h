@@ -28,6 +28,8 @@ typedef struct hm_cuda_device {
     void *lt_handle; /* cublasLtHandle_t, created by the matmul on first use */
     void *workspace; /* device workspace shared by the device's plans (cuBLASLt) */
     size_t workspace_bytes;
+    void *fft_work; /* the work area shared by the device's cuFFT plans, grown on demand */
+    size_t fft_work_bytes;
     hm_link link; /* measured on first use (the link op) */
     bool link_known;
 } hm_cuda_device;
@@ -67,6 +69,9 @@ hm_status hm__cuda_peer(hm_context *ctx, int a, int b, bool *direct);
 /* Device memory from the device's stream-ordered pool; pinned memory; and their release. */
 hm_status hm__cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out);
 void hm__cuda_free(hm_context *ctx, hm_device device, void *ptr);
+
+/* Device id's memory for the device memory budget (hm_backend_ops.memory). */
+hm_status hm__cuda_memory(hm_context *ctx, int id, size_t *available, size_t *total);
 
 /* The pinned staging pool and device's events, made on first use (all or nothing). */
 hm_status hm__cuda_stage_setup(hm_context *ctx, hm_cuda_device *d, int device);

@@ -179,5 +179,6 @@ const hm_backend_ops hm__cuda_backend = {
     .peer = hm__cuda_peer,
     .versions = cuda_versions,
     .device_info = cuda_device_info,
+    .memory = hm__cuda_memory,
     .op = {[HM_OP_FFT] = &hm__cuda_fft, [HM_OP_MATMUL] = &hm__cuda_matmul},
 };

@@ -91,6 +91,8 @@ void hm__cuda_state_destroy(hm_context *ctx)
             cudaEventDestroy(d->stage_done[b]);
         if (d->workspace)
             cudaFree(d->workspace);
+        if (d->fft_work)
+            cudaFree(d->fft_work);
         if (d->pool_made) {
             cudaStreamSynchronize(d->stream);
             cudaMemPoolDestroy(d->pool);
@@ -133,6 +135,29 @@ static hm_status device_pool(hm_context *ctx, int id, hm_cuda_device **out)
                     "configuring the memory pool of cuda:%d", id);
     }
     *out = d;
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
+hm_status hm__cuda_memory(hm_context *ctx, int id, size_t *available, size_t *total)
+{
+    hm_cuda_device *d = NULL;
+    hm_status st = hm__cuda_device(ctx, id, &d);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    size_t free_bytes = 0;
+    HM_CUDA_TRY(ctx, cudaMemGetInfo(&free_bytes, total), "asking cuda:%d for its free memory", id);
+    *available = free_bytes;
+    if (d->pool_made) { /* what the pool keeps unused is hetmath's to allocate again */
+        uint64_t reserved = 0, used = 0;
+        HM_CUDA_TRY(ctx,
+                    cudaMemPoolGetAttribute(d->pool, cudaMemPoolAttrReservedMemCurrent, &reserved),
+                    "asking the memory pool of cuda:%d", id);
+        HM_CUDA_TRY(ctx, cudaMemPoolGetAttribute(d->pool, cudaMemPoolAttrUsedMemCurrent, &used),
+                    "asking the memory pool of cuda:%d", id);
+        *available += reserved > used ? (size_t)(reserved - used) : 0;
+    }
     return HM_STATUS_SUCCESS;
 fail:
     return st;

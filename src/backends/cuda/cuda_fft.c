@@ -1,7 +1,9 @@
 /* FFT on the GPU with cuFFT. cuFFT's advanced layout takes one element stride per side, "embed"
  * extents for the outer transform axes and one batch distance; layouts beyond that are reported
- * inexpressible and the core hands this backend compact canonical copies instead. The plan owns
- * its workspace; execution is queued on the context's stream for the device. */
+ * inexpressible and the core hands this backend compact canonical copies instead. The plans of
+ * a device share one work area (the largest any needs, grown when a plan executes), so a
+ * pipeline's tile plans take one work area, not one each; execution is queued on the context's
+ * stream for the device, where every use of the work area is ordered. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,7 @@ typedef struct cufft_backend_plan {
     cufftHandle handle;
     bool handle_made;
     int device;
+    size_t work; /* bytes of work area it needs */
 } cufft_backend_plan;
 
 typedef struct cufft_layout {
@@ -171,6 +174,8 @@ static hm_status cuda_fft_plan(hm_context *ctx, const void *desc, const void *ar
     p->handle_made = true;
     HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetStream)(p->handle, dev->stream),
                  "setting the plan's stream");
+    HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetAutoAllocation)(p->handle, 0),
+                 "asking for a shared work area");
     HM_CUFFT_TRY(ctx,
                  HM_CUFFT(cufftMakePlanMany64)(p->handle, d->rank, l.n, l.inembed, l.istride,
                                                l.idist, l.onembed, l.ostride, l.odist, type_of(d),
@@ -180,11 +185,35 @@ static hm_status cuda_fft_plan(hm_context *ctx, const void *desc, const void *ar
             "cuFFT plan: rank %d, istride %lld idist %lld, ostride %lld odist %lld, batch %lld, "
             "workspace %zu bytes",
             d->rank, l.istride, l.idist, l.ostride, l.odist, l.batch, work);
+    p->work = work;
     *out = p;
     return HM_STATUS_SUCCESS;
 fail:
     cuda_fft_destroy(p);
     return st;
+}
+
+/* The device's shared work area, at least `bytes`: a larger one replaces it once the work
+ * queued on the device's stream (which may use the old one) is done. */
+static hm_status work_area(hm_context *ctx, hm_cuda_device *dev, int id, size_t bytes)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    if (bytes <= dev->fft_work_bytes)
+        return st;
+    HM_CUDA_TRY(ctx, cudaStreamSynchronize(dev->stream), "cuda:%d: before a larger work area", id);
+    cudaFree(dev->fft_work);
+    dev->fft_work = NULL;
+    dev->fft_work_bytes = 0;
+    HM_CUDA_TRY(ctx, cudaMalloc(&dev->fft_work, bytes), "cuFFT's work area of %zu bytes on cuda:%d",
+                bytes, id);
+    dev->fft_work_bytes = bytes;
+fail:
+    return st;
+}
+
+static size_t cuda_fft_work(const void *plan)
+{
+    return ((const cufft_backend_plan *)plan)->work;
 }
 
 static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *args)
@@ -198,7 +227,11 @@ static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *args)
     if (st != HM_STATUS_SUCCESS)
         return st;
     void *vin = (void *)a->in; /* cuFFT's prototypes are not const; only c2r writes its input */
+    if ((st = work_area(ctx, dev, p->device, p->work)) != HM_STATUS_SUCCESS)
+        return st;
     HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetStream)(p->handle, dev->stream), "setting the stream");
+    HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetWorkArea)(p->handle, dev->fft_work),
+                 "setting the work area");
     switch (type_of(d)) {
     case CUFFT_C2C:
         HM_CUFFT_TRY(ctx, HM_CUFFT(cufftExecC2C)(p->handle, vin, out, d->direction), "executing");
@@ -249,6 +282,8 @@ const hm_op_backend hm__cuda_fft = {
     .plan = cuda_fft_plan,
     .execute = cuda_fft_execute,
     .destroy = cuda_fft_destroy,
+    .work = cuda_fft_work,
+    .work_per_output = 1.0,
 };
 
 int hm__cuda_fft_version(hm_context *ctx)

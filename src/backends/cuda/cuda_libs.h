@@ -39,7 +39,9 @@
     X(cufftExecZ2Z)                                                                                \
     X(cufftGetVersion)                                                                             \
     X(cufftMakePlanMany64)                                                                         \
-    X(cufftSetStream)
+    X(cufftSetAutoAllocation)                                                                      \
+    X(cufftSetStream)                                                                              \
+    X(cufftSetWorkArea)
 
 #define HM_LIB_POINTER_(f) __typeof__(f) *f;
 typedef struct hm_lt_api {

@@ -1,4 +1,5 @@
-/* Matmul on the GPU through cuBLASLt: one handle and one workspace per device and context,
+/* Matmul on the GPU through cuBLASLt: one handle and one workspace per device and context (as
+ * large as the largest any plan may use, at most HM_LT_WORKSPACE, grown on demand),
  * descriptors made at planning, the algorithm from cuBLASLt's heuristic or, with autotuning,
  * the fastest of the top candidates timed on the plan's operands. Epilogs (ReLU, GELU, bias) are
  * cuBLASLt's own, fused into the kernel. The scalars and the bias pointer arrive with every
@@ -37,9 +38,8 @@ typedef struct lt_plan {
     cublasLtMatmulDesc_t op;
     cublasLtMatrixLayout_t la, lb, lc;
     cublasLtMatmulAlgo_t algo;
-    void *workspace;
-    size_t workspace_bytes;
-    float waves; /* the heuristic's wave count for the chosen algorithm */
+    size_t workspace_bytes; /* what its algorithm may use of the device's workspace */
+    float waves;            /* the heuristic's wave count for the chosen algorithm */
 } lt_plan;
 
 static cudaDataType_t data_type(hm_dtype t)
@@ -157,7 +157,25 @@ static void lt_destroy(void *plan)
     free(p);
 }
 
-/* The device's cuBLASLt handle and workspace, made on first use. */
+/* The device's workspace, at least `bytes`: a larger one replaces it once the work queued on the
+ * device's stream (which may use the old one) is done. */
+static hm_status lt_workspace(hm_context *ctx, hm_cuda_device *dev, int id, size_t bytes)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    if (bytes <= dev->workspace_bytes)
+        return st;
+    HM_CUDA_TRY(ctx, cudaStreamSynchronize(dev->stream), "cuda:%d: before a larger workspace", id);
+    cudaFree(dev->workspace);
+    dev->workspace = NULL;
+    dev->workspace_bytes = 0;
+    HM_CUDA_TRY(ctx, cudaMalloc(&dev->workspace, bytes),
+                "allocating the cuBLASLt workspace of %zu bytes on cuda:%d", bytes, id);
+    dev->workspace_bytes = bytes;
+fail:
+    return st;
+}
+
+/* The device's cuBLASLt handle, made on first use. */
 static hm_status device_lt(hm_context *ctx, int id, hm_cuda_device **out)
 {
     hm_cuda_device *dev = NULL;
@@ -170,11 +188,6 @@ static hm_status device_lt(hm_context *ctx, int id, hm_cuda_device **out)
         cublasLtHandle_t h;
         HM_CUBLAS_TRY(ctx, HM_LT(cublasLtCreate)(&h), "creating the cuBLASLt handle");
         dev->lt_handle = h;
-    }
-    if (!dev->workspace) {
-        HM_CUDA_TRY(ctx, cudaMalloc(&dev->workspace, HM_LT_WORKSPACE),
-                    "allocating the cuBLASLt workspace on cuda:%d", id);
-        dev->workspace_bytes = HM_LT_WORKSPACE;
     }
     *out = dev;
     return HM_STATUS_SUCCESS;
@@ -189,14 +202,14 @@ void hm__cuda_matmul_release_device(hm_cuda_device *d)
     d->lt_handle = NULL;
 }
 
-static cublasStatus_t run_algo(const lt_plan *p, cudaStream_t stream,
+static cublasStatus_t run_algo(const lt_plan *p, const hm_cuda_device *dev, cudaStream_t stream,
                                const cublasLtMatmulAlgo_t *algo, const hm_mm_args *a)
 {
     double alpha[2], beta[2];
     scalars(p, a, alpha, beta);
-    return HM_LT(cublasLtMatmul)(p->handle, p->op, alpha, a->first, p->la, a->second, p->lb, beta,
-                                 a->out, p->lc, a->out, p->lc, algo, p->workspace,
-                                 p->workspace_bytes, stream);
+    return HM_LT(cublasLtMatmul)(
+        p->handle, p->op, alpha, a->first, p->la, a->second, p->lb, beta, a->out, p->lc, a->out,
+        p->lc, algo, p->workspace_bytes ? dev->workspace : NULL, p->workspace_bytes, stream);
 }
 
 /* The chosen algorithm, as cuBLASLt describes it: what a reader needs to compare two plans. */
@@ -300,15 +313,16 @@ static float median(float *t, int n)
 }
 
 /* Times candidate i: `reps` calls back to back on the plan's operands. */
-static hm_status time_candidate(hm_context *ctx, const lt_plan *p, cudaStream_t stream,
+static hm_status time_candidate(hm_context *ctx, const lt_plan *p, const hm_cuda_device *dev,
                                 const cublasLtMatmulAlgo_t *algo, const hm_mm_args *a, int reps,
                                 cudaEvent_t e[2], float *ms, bool *ok)
 {
     hm_status st = HM_STATUS_SUCCESS;
+    cudaStream_t stream = dev->stream;
     cublasStatus_t res = CUBLAS_STATUS_SUCCESS;
     HM_CUDA_TRY(ctx, cudaEventRecord(e[0], stream), "autotuning: timing");
     for (int r = 0; r < reps && res == CUBLAS_STATUS_SUCCESS; r++)
-        res = run_algo(p, stream, algo, a);
+        res = run_algo(p, dev, stream, algo, a);
     HM_CUDA_TRY(ctx, cudaEventRecord(e[1], stream), "autotuning: timing");
     HM_CUDA_TRY(ctx, cudaEventSynchronize(e[1]), "autotuning: timing");
     HM_CUDA_TRY(ctx, cudaEventElapsedTime(ms, e[0], e[1]), "autotuning: timing");
@@ -324,7 +338,7 @@ fail:
  * to back for about HM_LT_TUNE_MS, as a long computation would (single calls between other
  * candidates misjudge power-hungry algorithms: docs/TUNING.md). A candidate's time is its median
  * over the rounds. Sets *best. */
-static hm_status autotune(hm_context *ctx, const lt_plan *p, cudaStream_t stream,
+static hm_status autotune(hm_context *ctx, const lt_plan *p, const hm_cuda_device *dev,
                           const cublasLtMatmulHeuristicResult_t *cand, int got, const hm_mm_args *a,
                           int *best)
 {
@@ -337,14 +351,14 @@ static hm_status autotune(hm_context *ctx, const lt_plan *p, cudaStream_t stream
     HM_CUDA_TRY(ctx, cudaEventCreate(&e[1]), "autotuning: creating an event");
     for (int i = 0; i < got && st == HM_STATUS_SUCCESS; i++) {
         float ms = 0;
-        st = time_candidate(ctx, p, stream, &cand[i].algo, a, 1, e, &ms, &ok[i]);
+        st = time_candidate(ctx, p, dev, &cand[i].algo, a, 1, e, &ms, &ok[i]);
         reps[i] = ms > 0 ? (int)(HM_LT_TUNE_MS / ms) + 1 : 1;
         reps[i] = reps[i] > 100 ? 100 : reps[i];
     }
     for (int round = 0; round < HM_LT_TUNE_ROUNDS && st == HM_STATUS_SUCCESS; round++)
         for (int i = 0; i < got && st == HM_STATUS_SUCCESS; i++)
             if (ok[i])
-                st = time_candidate(ctx, p, stream, &cand[i].algo, a, reps[i], e, &times[i][round],
+                st = time_candidate(ctx, p, dev, &cand[i].algo, a, reps[i], e, &times[i][round],
                                     &ok[i]);
     for (int i = 0; i < got && st == HM_STATUS_SUCCESS; i++) {
         if (!ok[i]) {
@@ -383,15 +397,19 @@ static hm_status lt_plan_create(hm_context *ctx, const void *desc, const void *a
     p->d = *d;
     p->device = d->exec.device_id;
     p->handle = dev->lt_handle;
-    p->workspace = dev->workspace;
-    p->workspace_bytes = dev->workspace_bytes;
+    p->workspace_bytes =
+        d->workspace && d->workspace < HM_LT_WORKSPACE ? d->workspace : HM_LT_WORKSPACE;
+    if ((st = lt_workspace(ctx, dev, p->device, p->workspace_bytes)) != HM_STATUS_SUCCESS) {
+        free(p);
+        return st;
+    }
     cublasLtMatmulHeuristicResult_t cand[HM_LT_MAX_CANDIDATES];
     int want = d->autotune > 1 ? d->autotune : 1, got = 0, best = 0;
     want = want > HM_LT_MAX_CANDIDATES ? HM_LT_MAX_CANDIDATES : want;
     if ((st = describe(ctx, p)) == HM_STATUS_SUCCESS)
         st = candidates(ctx, p, a ? a->bias : NULL, cand, want, &got);
     if (st == HM_STATUS_SUCCESS && d->autotune > 1 && got > 1 && a)
-        st = autotune(ctx, p, dev->stream, cand, got, a, &best);
+        st = autotune(ctx, p, dev, cand, got, a, &best);
     else if (st == HM_STATUS_SUCCESS)
         hm__log(ctx, HM_LOG_DEBUG, "cuBLASLt: the heuristic's first of %d candidate%s", got,
                 got == 1 ? "" : "s");
@@ -412,14 +430,15 @@ static hm_status lt_execute(hm_context *ctx, void *plan, const void *args)
     const hm_mm_args *a = args;
     hm_cuda_device *dev = NULL;
     hm_status st = hm__cuda_device(ctx, p->device, &dev);
-    if (st != HM_STATUS_SUCCESS)
+    if (st != HM_STATUS_SUCCESS ||
+        (st = lt_workspace(ctx, dev, p->device, p->workspace_bytes)) != HM_STATUS_SUCCESS)
         return st;
     if (a->bias)
         HM_CUBLAS_TRY(ctx,
                       HM_LT(cublasLtMatmulDescSetAttribute)(
                           p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &a->bias, sizeof a->bias),
                       "setting the bias");
-    HM_CUBLAS_TRY(ctx, run_algo(p, dev->stream, &p->algo, a), "executing");
+    HM_CUBLAS_TRY(ctx, run_algo(p, dev, dev->stream, &p->algo, a), "executing");
     return HM_STATUS_SUCCESS;
 fail:
     return st;
@@ -430,6 +449,7 @@ const hm_op_backend hm__cuda_matmul = {
     .plan = lt_plan_create,
     .execute = lt_execute,
     .destroy = lt_destroy,
+    .workspace = HM_LT_WORKSPACE,
 };
 
 int hm__cuda_lt_version(hm_context *ctx)

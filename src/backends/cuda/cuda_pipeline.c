@@ -24,6 +24,22 @@ typedef struct pipe_run {
     int peer_id[HM_MAX_DEVICE_SET]; /* the devices of the jobs, by slot, when shared */
 } pipe_run;
 
+/* Bytes of a whole-operand copy. */
+static size_t pre_bytes(const hm_pipeline_copy *c)
+{
+    return c->rows * c->width;
+}
+
+/* A copy of `rows` rows of `width` bytes, `spitch` apart at src, `dpitch` apart at dst, queued on
+ * stream: one contiguous copy when both are packed. */
+static cudaError_t copy_rows(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
+                             size_t rows, enum cudaMemcpyKind kind, cudaStream_t stream)
+{
+    if ((dpitch == width && spitch == width) || rows == 1)
+        return cudaMemcpyAsync(dst, src, width * rows, kind, stream);
+    return cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, rows, kind, stream);
+}
+
 /* Slice k of `bytes` cut in `count`: offset and length (256-byte aligned cuts). */
 static void slice_of(size_t bytes, int count, int k, size_t *off, size_t *len)
 {
@@ -105,43 +121,58 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
     if (!r->d_pinned && i >= 2) {
         int p = i - 2;
         HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[3 * p + 2]), "%s: waiting for a tile", j->op);
-        hm__parallel_memcpy(ctx, d + (size_t)r->first[p % 3] * j->out_row_bytes, r->outbuf[p % 2],
-                            (size_t)r->count[p % 3] * j->out_row_bytes, ctx->cpu_threads);
+        hm__parallel_copy_rows(ctx, d + (size_t)r->first[p % 3] * j->out_pitch, j->out_pitch,
+                               r->outbuf[p % 2], j->out_row_bytes, j->out_row_bytes,
+                               (size_t)r->count[p % 3], ctx->cpu_threads);
     }
     if (i >= r->tiles)
         return HM_STATUS_SUCCESS;
     for (int k = 0; i == 0 && !r->shared && k < j->npre; k++) /* whole operands first */
         HM_CUDA_TRY(ctx,
-                    cudaMemcpyAsync(j->pre[k].dst, j->pre[k].src, j->pre[k].bytes,
-                                    cudaMemcpyHostToDevice, dev->stream_in),
+                    copy_rows(j->pre[k].dst, j->pre[k].width, j->pre[k].src, j->pre[k].pitch,
+                              j->pre[k].width, j->pre[k].rows, cudaMemcpyHostToDevice,
+                              dev->stream_in),
                     "%s: copying %s in", j->op, j->pre[k].name);
     cudaEvent_t *e = ev + 3 * i;
     int64_t rows = hm__tile_rows(j->tiles, i);
     r->first[i % 3] = r->r0;
     r->count[i % 3] = rows;
-    size_t abytes = (size_t)rows * j->in_row_bytes, dbytes = (size_t)rows * j->out_row_bytes;
-    size_t aoff = (size_t)r->r0 * j->in_row_bytes, doff = (size_t)r->r0 * j->out_row_bytes;
-    /* 1. the input's tile in (through pinned buffer i%2 when it is pageable) */
+    size_t dbytes = (size_t)rows * j->out_row_bytes;
+    size_t aoff = (size_t)r->r0 * j->in_pitch, doff = (size_t)r->r0 * j->out_pitch;
+    /* Tile i's slot of the rings; the tile three before had it. */
+    int64_t slot = (i % HM_RING_SLOTS) * j->slot_rows;
+    char *a_dev = (char *)j->in_dev + slot * (int64_t)j->in_row_bytes;
+    char *d_dev = (char *)j->out_dev + slot * (int64_t)j->out_row_bytes;
+    cudaEvent_t *before = i >= HM_RING_SLOTS ? ev + 3 * (i - HM_RING_SLOTS) : NULL;
+    /* 1. the input's tile in (through pinned buffer i%2 when it is pageable), once the tile
+     * before in its slot is computed */
     const void *src = (const char *)j->in_host + aoff;
+    size_t spitch = j->in_pitch;
     if (!r->a_pinned) {
         if (i >= 2)
             HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[3 * (i - 2)]), "%s: waiting for a tile copy",
                         j->op);
-        hm__parallel_memcpy(ctx, r->inbuf[i % 2], src, abytes, ctx->cpu_threads);
+        hm__parallel_copy_rows(ctx, r->inbuf[i % 2], j->in_row_bytes, src, j->in_pitch,
+                               j->in_row_bytes, (size_t)rows, ctx->cpu_threads);
         src = r->inbuf[i % 2];
+        spitch = j->in_row_bytes;
     }
+    if (before)
+        HM_CUDA_TRY(ctx, cudaStreamWaitEvent(dev->stream_in, before[1], 0), "%s: ordering", j->op);
     HM_MARK(0, dev->stream_in);
     HM_CUDA_TRY(ctx,
-                cudaMemcpyAsync((char *)j->in_dev + aoff, src, abytes, cudaMemcpyHostToDevice,
-                                dev->stream_in),
+                copy_rows(a_dev, j->in_row_bytes, src, spitch, j->in_row_bytes, (size_t)rows,
+                          cudaMemcpyHostToDevice, dev->stream_in),
                 "%s: copying tile %d of %s in", j->op, i, j->in_name);
     HM_MARK(1, dev->stream_in);
     HM_CUDA_TRY(ctx, cudaEventRecord(e[0], dev->stream_in), "%s: recording", j->op);
-    /* 2. its computation, once it has arrived */
+    /* 2. its computation, once it has arrived and the result of the tile before in its slot is
+     * out */
     HM_CUDA_TRY(ctx, cudaStreamWaitEvent(dev->stream, e[0], 0), "%s: ordering", j->op);
+    if (before)
+        HM_CUDA_TRY(ctx, cudaStreamWaitEvent(dev->stream, before[2], 0), "%s: ordering", j->op);
     HM_MARK(2, dev->stream);
-    if ((st = j->compute(ctx, j->user, rows, (const char *)j->in_dev + aoff,
-                         (char *)j->out_dev + doff)) != HM_STATUS_SUCCESS)
+    if ((st = j->compute(ctx, j->user, rows, a_dev, d_dev)) != HM_STATUS_SUCCESS)
         return st;
     HM_MARK(3, dev->stream);
     HM_CUDA_TRY(ctx, cudaEventRecord(e[1], dev->stream), "%s: recording", j->op);
@@ -150,9 +181,11 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
     HM_CUDA_TRY(ctx, cudaStreamWaitEvent(dev->stream_out, e[1], 0), "%s: ordering", j->op);
     HM_MARK(4, dev->stream_out);
     HM_CUDA_TRY(ctx,
-                cudaMemcpyAsync(r->d_pinned ? d + doff : r->outbuf[i % 2],
-                                (const char *)j->out_dev + doff, dbytes, cudaMemcpyDeviceToHost,
-                                dev->stream_out),
+                r->d_pinned
+                    ? copy_rows(d + doff, j->out_pitch, d_dev, j->out_row_bytes, j->out_row_bytes,
+                                (size_t)rows, cudaMemcpyDeviceToHost, dev->stream_out)
+                    : cudaMemcpyAsync(r->outbuf[i % 2], d_dev, dbytes, cudaMemcpyDeviceToHost,
+                                      dev->stream_out),
                 "%s: copying tile %d of %s out", j->op, i, j->out_name);
     HM_MARK(5, dev->stream_out);
     HM_CUDA_TRY(ctx, cudaEventRecord(e[2], dev->stream_out), "%s: recording", j->op);
@@ -200,9 +233,9 @@ static hm_status run_finish(hm_context *ctx, pipe_run *r, double t0, int jobs)
     for (int k = 0; k < j->npre; k++) {
         /* Whole, or (shared) this device's slice from the host and the others' from them. */
         for (int q = 0; q < (r->shared ? jobs : 1); q++) {
-            size_t off = 0, len = j->pre[k].bytes;
+            size_t off = 0, len = pre_bytes(&j->pre[k]);
             if (r->shared)
-                slice_of(j->pre[k].bytes, jobs, q, &off, &len);
+                slice_of(pre_bytes(&j->pre[k]), jobs, q, &off, &len);
             bool from_host = !r->shared || q == r->slot;
             memset(&rec, 0, sizeof rec);
             rec.direction = from_host ? HM_TRANSFER_H2D : HM_TRANSFER_D2D;
@@ -273,8 +306,9 @@ static bool can_share(hm_context *ctx, pipe_run *runs, int count)
         if (b->npre != a->npre)
             return false;
         for (int m = 0; m < a->npre; m++)
-            if (b->pre[m].src != a->pre[m].src || b->pre[m].bytes != a->pre[m].bytes)
-                return false;
+            if (b->pre[m].src != a->pre[m].src || pre_bytes(&b->pre[m]) != pre_bytes(&a->pre[m]) ||
+                a->pre[m].rows != 1 || b->pre[m].rows != 1)
+                return false; /* sliced by bytes: packed operands only */
     }
     for (int k = 0; k < count; k++)
         for (int q = k + 1; q < count; q++) {
@@ -308,7 +342,7 @@ static hm_status share_pre(hm_context *ctx, pipe_run *runs, int count)
         for (int k = 0; k < count; k++) { /* each device's slice from the host */
             const hm_pipeline_copy *c = &runs[k].j->pre[m];
             size_t off, len;
-            slice_of(c->bytes, count, k, &off, &len);
+            slice_of(pre_bytes(c), count, k, &off, &len);
             HM_CUDA_TRY(ctx, cudaSetDevice(runs[k].id), "selecting cuda:%d", runs[k].id);
             if (len > 0)
                 HM_CUDA_TRY(ctx,
@@ -321,7 +355,7 @@ static hm_status share_pre(hm_context *ctx, pipe_run *runs, int count)
         for (int k = 0; k < count; k++) /* the others' slices, from them */
             for (int q = 0; q < count; q++) {
                 size_t off, len;
-                slice_of(j0->pre[m].bytes, count, q, &off, &len);
+                slice_of(pre_bytes(&j0->pre[m]), count, q, &off, &len);
                 if (q == k || len == 0)
                     continue;
                 HM_CUDA_TRY(ctx, cudaSetDevice(runs[k].id), "selecting cuda:%d", runs[k].id);
@@ -337,7 +371,7 @@ static hm_status share_pre(hm_context *ctx, pipe_run *runs, int count)
     }
     for (int m = 0; m < j0->npre && ctx->guard[HM_TRANSFER_D2D] == HM_GUARD_LOG; m++)
         (void)hm__transfer_guard(ctx, j0->op, j0->pre[m].name, hm_device_cuda(runs[0].id),
-                                 hm_device_cuda(runs[1].id), j0->pre[m].bytes);
+                                 hm_device_cuda(runs[1].id), pre_bytes(&j0->pre[m]));
     for (int k = 0; k < count; k++) {
         runs[k].shared = 1;
         runs[k].slot = k;

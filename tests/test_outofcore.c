@@ -1,0 +1,444 @@
+/* Host operands streamed through a device memory budget (docs/OUT_OF_CORE.md): matmuls whose
+ * operands do not fit the budget, pipelined in rings of row tiles and, when B does not fit
+ * either, in panels of D's columns (pageable and pinned, f32, f64 and c64, the bias and an epilog
+ * cut with the panels), at sizes that divide into neither tiles nor panels, against a double
+ * reference; the ledger's exact bytes (A once a panel, B and D once); batched FFTs in rings of
+ * chunks; a plan executed on new values; budgets refused when too small; a failure in the middle
+ * of a stream (D's tiles left either complete or untouched). Skipped (77) without a device. */
+#include <complex.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "hetmath/debug.h"
+
+static hm_test_log g_log;
+
+static hm_context *gpu_context(void)
+{
+    hm_context *ctx = hm_test_context(&g_log, HM_LOG_INFO);
+    hm_test_require_cuda(ctx, "test_outofcore");
+    return ctx;
+}
+
+/* Element i of a row-major array of dtype dt as a complex double, and back. */
+static double complex get(const void *p, hm_dtype dt, int64_t i)
+{
+    switch (dt) {
+    case HM_DTYPE_F32:
+        return ((const float *)p)[i];
+    case HM_DTYPE_F64:
+        return ((const double *)p)[i];
+    case HM_DTYPE_C64:
+        return ((const float complex *)p)[i];
+    default:
+        return ((const double complex *)p)[i];
+    }
+}
+
+static void put(void *p, hm_dtype dt, int64_t i, double complex v)
+{
+    switch (dt) {
+    case HM_DTYPE_F32:
+        ((float *)p)[i] = (float)creal(v);
+        break;
+    case HM_DTYPE_F64:
+        ((double *)p)[i] = creal(v);
+        break;
+    case HM_DTYPE_C64:
+        ((float complex *)p)[i] = (float complex)v;
+        break;
+    default:
+        ((double complex *)p)[i] = v;
+        break;
+    }
+}
+
+static bool is_complex(hm_dtype dt)
+{
+    return dt == HM_DTYPE_C64 || dt == HM_DTYPE_C128;
+}
+
+/* Relative L2 error of got against ref; the threshold of each dtype. */
+static double rel_error(const void *got, hm_dtype dt, const double complex *ref, int64_t n)
+{
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double complex d = get(got, dt, i) - ref[i];
+        num += creal(d * conj(d));
+        den += creal(ref[i] * conj(ref[i]));
+    }
+    return sqrt(num / (den > 0 ? den : 1));
+}
+
+static double threshold(hm_dtype dt)
+{
+    return dt == HM_DTYPE_F64 || dt == HM_DTYPE_C128 ? 1e-12 : 1e-5;
+}
+
+static void fill(hm_tensor *t, unsigned long long seed)
+{
+    int64_t n = hm_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++) {
+        double re = hm_test_rand(&seed), im = is_complex(t->dtype) ? hm_test_rand(&seed) : 0;
+        put(t->data, t->dtype, i, re + I * im);
+    }
+}
+
+/* ref = A·B (+ bias, then relu when asked), row-major, in double. */
+static double complex *reference(const hm_tensor *A, const hm_tensor *B, const hm_tensor *bias,
+                                 bool relu)
+{
+    int64_t M = A->shape[0], K = A->shape[1], N = B->shape[1];
+    double complex *ref = calloc((size_t)(M * N), sizeof *ref);
+    double complex *bt = malloc(sizeof *bt * (size_t)(K * N)); /* Bᵀ, for the inner loop */
+    for (int64_t q = 0; q < K; q++)
+        for (int64_t j = 0; j < N; j++)
+            bt[j * K + q] = get(B->data, B->dtype, q * N + j);
+    double complex *arow = malloc(sizeof *arow * (size_t)K);
+    for (int64_t i = 0; i < M; i++) {
+        for (int64_t q = 0; q < K; q++)
+            arow[q] = get(A->data, A->dtype, i * K + q);
+        for (int64_t j = 0; j < N; j++) {
+            double complex s = 0;
+            for (int64_t q = 0; q < K; q++)
+                s += arow[q] * bt[j * K + q];
+            if (bias)
+                s += get(bias->data, bias->dtype, j);
+            if (relu && creal(s) < 0)
+                s = 0;
+            ref[i * N + j] = s;
+        }
+    }
+    free(arow);
+    free(bt);
+    return ref;
+}
+
+/* The bytes the ledger holds of operand `name` in direction dir. */
+static long long ledger_bytes(const hm_context *ctx, const char *name, hm_transfer_direction dir)
+{
+    long long sum = 0;
+    hm_transfer_record r;
+    for (size_t i = 0; i < hm_ledger_count(ctx); i++) {
+        hm_ledger_record(ctx, i, &r);
+        if (strcmp(r.operand, name) == 0 && r.direction == dir)
+            sum += (long long)r.bytes;
+    }
+    return sum;
+}
+
+typedef struct mm_stream_case {
+    hm_dtype dtype;
+    int64_t m, k, n;
+    size_t budget;
+    int panels_min; /* A crosses at least this many times (1: the whole of B fits) */
+    bool pinned, bias_relu;
+} mm_stream_case;
+
+/* One streamed matmul: D against the reference, the ledger's bytes, the log's schedule. */
+static void run_stream_case(hm_context *ctx, const mm_stream_case *c)
+{
+    hm_device space = c->pinned ? hm_device_pinned() : hm_device_host();
+    int64_t sa[2] = {c->m, c->k}, sb[2] = {c->k, c->n}, sd[2] = {c->m, c->n}, sbias[1] = {c->n};
+    hm_tensor A, B, D, bias;
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sa, &A), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sb, &B), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sd, &D), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 1, sbias, &bias), HM_STATUS_SUCCESS);
+    fill(&A, 101 + (unsigned long long)c->m);
+    fill(&B, 202 + (unsigned long long)c->n);
+    fill(&bias, 303);
+    double complex *ref = reference(&A, &B, c->bias_relu ? &bias : NULL, c->bias_relu);
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.device_memory_limit = c->budget;
+    o.epilog = c->bias_relu ? HM_EPILOG_RELU_BIAS : HM_EPILOG_NONE;
+    hm_test_log_clear(&g_log);
+    hm_ledger_reset(ctx);
+    hm_status st = c->bias_relu ? hm_matmul_advanced(ctx, &A, &B, NULL, &D, &bias, &o)
+                                : hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o);
+    CHECK_STATUS(st, HM_STATUS_SUCCESS);
+    if (st != HM_STATUS_SUCCESS)
+        fputs(g_log.text, stderr);
+    char what[160];
+    snprintf(what, sizeof what, "streamed %s %lldx%lldx%lld, budget %zu B%s%s",
+             hm_dtype_name(c->dtype), (long long)c->m, (long long)c->k, (long long)c->n, c->budget,
+             c->pinned ? ", pinned" : "", c->bias_relu ? ", relu+bias" : "");
+    CHECK_NEAR(rel_error(D.data, c->dtype, ref, c->m * c->n), threshold(c->dtype), what);
+    /* A crosses once a panel, B, the bias and D once; the log says how many panels. */
+    long long a = (long long)hm_tensor_nbytes(&A);
+    long long crossings = ledger_bytes(ctx, "A", HM_TRANSFER_H2D) / a;
+    CHECK_EQ_INT(ledger_bytes(ctx, "A", HM_TRANSFER_H2D), crossings * a);
+    CHECK(crossings >= c->panels_min);
+    if (crossings > 1)
+        CHECK_EQ_INT(hm_test_log_number(&g_log, "so A crosses the link "), crossings);
+    else
+        CHECK_CONTAINS(g_log.text, "the other operands whole");
+    CHECK_EQ_INT(ledger_bytes(ctx, "B", HM_TRANSFER_H2D), (long long)hm_tensor_nbytes(&B));
+    CHECK_EQ_INT(ledger_bytes(ctx, "bias", HM_TRANSFER_H2D),
+                 c->bias_relu ? (long long)hm_tensor_nbytes(&bias) : 0);
+    CHECK_EQ_INT(ledger_bytes(ctx, "D", HM_TRANSFER_D2H), (long long)hm_tensor_nbytes(&D));
+    CHECK_CONTAINS(g_log.text, "device memory budget ");
+    free(ref);
+    hm_tensor_free(ctx, &bias);
+    hm_tensor_free(ctx, &D);
+    hm_tensor_free(ctx, &B);
+    hm_tensor_free(ctx, &A);
+}
+
+/* Budgets that leave the whole of B beside a ring of tiles, and budgets that do not, so that D's
+ * columns are cut into panels (2, then 4 or more), at sizes dividing into neither. */
+static void matmul_streamed(void)
+{
+    hm_context *ctx = gpu_context();
+    static const mm_stream_case cases[] = {
+        {HM_DTYPE_F32, 700, 300, 1500, (size_t)6 << 20, 1, false, false},
+        {HM_DTYPE_F32, 700, 300, 1500, (size_t)3 << 20, 2, false, false},
+        {HM_DTYPE_F32, 700, 300, 1500, (size_t)1 << 20, 4, true, false},
+        {HM_DTYPE_F32, 700, 300, 1500, (size_t)1 << 20, 4, false, false},
+        {HM_DTYPE_F32, 517, 263, 1201, (size_t)1 << 20, 2, true, true},
+        {HM_DTYPE_F32, 517, 263, 1201, (size_t)1 << 20, 2, false, true},
+        {HM_DTYPE_F64, 333, 211, 999, (size_t)1 << 20, 2, false, false},
+        {HM_DTYPE_C64, 333, 211, 999, (size_t)1 << 20, 2, true, false},
+    };
+    /* under compute-sanitizer (HETMATH_TEST_QUICK), every other case */
+    size_t step = getenv("HETMATH_TEST_QUICK") ? 2 : 1;
+    for (size_t i = 0; i < HM_ARRAY_LEN(cases); i += step)
+        run_stream_case(ctx, &cases[i]);
+    hm_context_destroy(ctx);
+}
+
+/* A plan made under a budget that cuts D into panels, executed twice on new values of A and B,
+ * pageable: each result against its own reference; a generic matmul with a CUDA execution space
+ * streams too. */
+static void plan_streamed_new_values(void)
+{
+    hm_context *ctx = gpu_context();
+    const int64_t M = 401, K = 150, N = 900;
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
+    hm_tensor A, B, D;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sa, &A),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sb, &B),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sd, &D),
+                 HM_STATUS_SUCCESS);
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.execution = hm_execution_cuda(0);
+    o.device_memory_limit = (size_t)512 << 10;
+    hm_matmul_plan *plan = NULL;
+    CHECK_STATUS(hm_matmul_plan_create(ctx, HM_OP_GENERIC, &A, &B, NULL, &D, NULL, &o, &plan),
+                 HM_STATUS_SUCCESS);
+    for (int round = 0; round < 2 && plan; round++) {
+        fill(&A, 7 + (unsigned long long)round * 1000);
+        fill(&B, 8 + (unsigned long long)round * 1000);
+        double complex *ref = reference(&A, &B, NULL, false);
+        hm_ledger_reset(ctx);
+        CHECK_STATUS(hm_matmul_execute(ctx, plan, &A, &B, NULL, &D, NULL), HM_STATUS_SUCCESS);
+        CHECK_NEAR(rel_error(D.data, HM_DTYPE_F32, ref, M * N), 1e-5,
+                   round ? "a streamed plan's second execution" : "its first");
+        CHECK(ledger_bytes(ctx, "A", HM_TRANSFER_H2D) >= 2 * (long long)hm_tensor_nbytes(&A));
+        free(ref);
+    }
+    hm_matmul_plan_destroy(plan);
+    hm_tensor_free(ctx, &D);
+    hm_tensor_free(ctx, &B);
+    hm_tensor_free(ctx, &A);
+    hm_context_destroy(ctx);
+}
+
+/* Budgets too small for any schedule: HM_STATUS_DEVICE_MEMORY_LIMIT naming the budget, D
+ * untouched, no plan made; a call that cannot be pipelined (C read with beta) and needs more
+ * than the budget whole, refused alike; on the CPU a budget changes nothing; the context's budget
+ * applies when the options set none. */
+static void budget_refused(void)
+{
+    hm_context *ctx = gpu_context();
+    const int64_t M = 300, K = 200, N = 400;
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
+    hm_tensor A, B, D;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sa, &A),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sb, &B),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sd, &D),
+                 HM_STATUS_SUCCESS);
+    fill(&A, 1);
+    fill(&B, 2);
+    for (int64_t i = 0; i < M * N; i++)
+        ((float *)D.data)[i] = 42.0f;
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.device_memory_limit = 20000; /* not even tiles of 16 rows in panels of one column */
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o),
+                 HM_STATUS_DEVICE_MEMORY_LIMIT);
+    CHECK_CONTAINS(hm_context_last_error(ctx),
+                   "hm_matmul_advanced: the device memory budget of 20.0 kB on cuda:0 is too "
+                   "small: its smallest schedule (tiles of 16 rows, panels of one column) needs ");
+    int untouched = 1;
+    for (int64_t i = 0; i < M * N; i++)
+        untouched &= ((float *)D.data)[i] == 42.0f;
+    CHECK(untouched);
+    hm_matmul_plan *plan = NULL;
+    CHECK_STATUS(hm_matmul_plan_create(ctx, HM_OP_SPECIALIZED, &A, &B, NULL, &D, NULL, &o, &plan),
+                 HM_STATUS_DEVICE_MEMORY_LIMIT);
+    CHECK(plan == NULL);
+
+    /* With C and beta, host operands are not pipelined: the whole computation must fit. */
+    hm_tensor C;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sd, &C),
+                 HM_STATUS_SUCCESS);
+    fill(&C, 3);
+    o.beta = 1.0;
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, &C, &D, NULL, &o), HM_STATUS_DEVICE_MEMORY_LIMIT);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "the computation on its operands whole needs ");
+    o.device_memory_limit = 0; /* the context's: what the device has free */
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, &C, &D, NULL, &o), HM_STATUS_SUCCESS);
+    o.beta = 0.0;
+
+    /* On the CPU the budget is not consulted. */
+    o.device_memory_limit = 1;
+    o.execution = hm_execution_cpu(HM_AUTO);
+    CHECK_STATUS(hm_matmul(ctx, &A, &B, NULL, &D, &o), HM_STATUS_SUCCESS);
+
+    /* The context's limit. */
+    hm_context_options co;
+    hm_context_options_init(&co);
+    co.device_memory_limit = 20000;
+    hm_context *small = NULL;
+    CHECK_STATUS(hm_context_create(&co, &small), HM_STATUS_SUCCESS);
+    hm_matmul_options_init(&o);
+    CHECK_STATUS(hm_matmul_advanced(small, &A, &B, NULL, &D, NULL, &o),
+                 HM_STATUS_DEVICE_MEMORY_LIMIT);
+    o.device_memory_limit = (size_t)8 << 20; /* the options' own wins */
+    CHECK_STATUS(hm_matmul_advanced(small, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
+    hm_context_destroy(small);
+
+    hm_tensor_free(ctx, &C);
+    hm_tensor_free(ctx, &D);
+    hm_tensor_free(ctx, &B);
+    hm_tensor_free(ctx, &A);
+    hm_context_destroy(ctx);
+}
+
+/* A batched c64 FFT of host data several times its budget, pageable and pinned: chunks of the
+ * batch round a ring, x in and y out exactly once, y against a double-precision transform (the
+ * CPU's, c128); too small a budget refused. */
+static void fft_streamed(void)
+{
+    hm_context *ctx = gpu_context();
+    const int64_t batch = 3001, n = 256;
+    int64_t shape[2] = {batch, n};
+    for (int pinned = 0; pinned < 2; pinned++) {
+        hm_device space = pinned ? hm_device_pinned() : hm_device_host();
+        hm_tensor x, y, xd, yd;
+        CHECK_STATUS(hm_tensor_alloc(ctx, space, HM_DTYPE_C64, 2, shape, &x), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_tensor_alloc(ctx, space, HM_DTYPE_C64, 2, shape, &y), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C128, 2, shape, &xd),
+                     HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C128, 2, shape, &yd),
+                     HM_STATUS_SUCCESS);
+        fill(&x, 55 + (unsigned long long)pinned);
+        for (int64_t i = 0; i < batch * n; i++)
+            put(xd.data, HM_DTYPE_C128, i, get(x.data, HM_DTYPE_C64, i));
+        hm_fft_options o;
+        hm_fft_options_init(&o);
+        o.num_axes = 1;
+        o.axes[0] = 1;
+        CHECK_STATUS(hm_fft(ctx, &xd, &yd, &o), HM_STATUS_SUCCESS); /* the CPU's, in double */
+        o.execution = hm_execution_cuda(0);
+        o.device_memory_limit = (size_t)2 << 20; /* x and y are 6.1 MB each */
+        hm_test_log_clear(&g_log);
+        hm_ledger_reset(ctx);
+        hm_status st = hm_fft(ctx, &x, &y, &o);
+        CHECK_STATUS(st, HM_STATUS_SUCCESS);
+        if (st != HM_STATUS_SUCCESS)
+            fputs(g_log.text, stderr);
+        CHECK_NEAR(rel_error(y.data, HM_DTYPE_C64, yd.data, batch * n), 1e-5,
+                   pinned ? "streamed FFT, pinned" : "streamed FFT, pageable");
+        CHECK_EQ_INT(ledger_bytes(ctx, "x", HM_TRANSFER_H2D), (long long)hm_tensor_nbytes(&x));
+        CHECK_EQ_INT(ledger_bytes(ctx, "y", HM_TRANSFER_D2H), (long long)hm_tensor_nbytes(&y));
+        CHECK_CONTAINS(g_log.text, "device memory budget 2.1 MB a device: the schedule keeps ");
+        o.device_memory_limit = 4096;
+        CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_DEVICE_MEMORY_LIMIT);
+        CHECK_CONTAINS(hm_context_last_error(ctx), "hm_fft: the device memory budget of 4.1 kB");
+        hm_tensor_free(ctx, &yd);
+        hm_tensor_free(ctx, &xd);
+        hm_tensor_free(ctx, &y);
+        hm_tensor_free(ctx, &x);
+    }
+    hm_context_destroy(ctx);
+}
+
+/* A failure in the middle of a stream (the k-th backend call of a cached call's execution, for
+ * every k in turn over its first panels): the call fails, D holds complete tiles and untouched
+ * ones only (each element is its result or the sentinel), nothing leaks (the sanitizers), and
+ * the same call then succeeds. */
+static void failure_mid_stream(void)
+{
+    hm_context *ctx = gpu_context();
+    const int64_t M = 403, K = 120, N = 700;
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
+    hm_tensor A, B, D;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sa, &A),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sb, &B),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sd, &D),
+                 HM_STATUS_SUCCESS);
+    fill(&A, 31);
+    fill(&B, 32);
+    double complex *ref = reference(&A, &B, NULL, false);
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.device_memory_limit = (size_t)256 << 10;
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
+    long long before = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL);
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
+    long long calls = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL) - before;
+    CHECK(calls >= 8);
+    int partial = 0, failed = 0;
+    for (long long k = 2; k<calls; k += calls / 6> 1 ? calls / 6 : 1) {
+        for (int64_t i = 0; i < M * N; i++)
+            ((float *)D.data)[i] = -1e30f;
+        CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, (long)k),
+                     HM_STATUS_SUCCESS);
+        hm_status st = hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o);
+        CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, 0), HM_STATUS_SUCCESS);
+        failed += st != HM_STATUS_SUCCESS;
+        int64_t written = 0, wrong = 0;
+        for (int64_t i = 0; i < M * N; i++) {
+            float v = ((float *)D.data)[i];
+            if (v == -1e30f)
+                continue;
+            written++;
+            wrong += fabs(v - creal(ref[i])) > 1e-3 * (1 + fabs(creal(ref[i])));
+        }
+        CHECK_EQ_INT(wrong, 0);
+        partial += written > 0 && written < M * N;
+    }
+    CHECK(failed > 0);
+    CHECK(partial > 0); /* some failure came after some tiles were out */
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
+    CHECK_NEAR(rel_error(D.data, HM_DTYPE_F32, ref, M * N), 1e-5, "after the failures");
+    free(ref);
+    hm_tensor_free(ctx, &D);
+    hm_tensor_free(ctx, &B);
+    hm_tensor_free(ctx, &A);
+    hm_context_destroy(ctx);
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(matmul_streamed),    HM_TEST_CASE(plan_streamed_new_values),
+    HM_TEST_CASE(budget_refused),     HM_TEST_CASE(fft_streamed),
+    HM_TEST_CASE(failure_mid_stream),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_outofcore", test_cases, (int)HM_ARRAY_LEN(test_cases));
+}
