@@ -80,6 +80,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     ap.add_argument("--multigpu", action="store_true",
                     help="only the rows of two GPUs (copies between them, operations over both)")
+    ap.add_argument("--outofcore", action="store_true",
+                    help="only the rows of host operands under a device memory budget, against "
+                         "hetmath on device operands, cuBLASXt and the link floor")
     a = ap.parse_args()
 
     import numpy as np
@@ -107,6 +110,11 @@ def main():
               f"{peer_name} {peer_s * 1e3:.3f} ms", file=sys.stderr, flush=True)
 
     rep = 5 if a.quick else 20
+    if a.outofcore:
+        if gpu:
+            outofcore_rows(a, add)
+        report(a, rows)
+        return
     if a.multigpu:
         if not gpu or cp.cuda.runtime.getDeviceCount() < 2:
             print("peers: fewer than two GPUs; no two-GPU rows", file=sys.stderr)
@@ -343,6 +351,59 @@ def main():
             raw["matmul_f32_64_s"], goal=1.3)
 
     report(a, rows)
+
+
+def outofcore_rows(a, add):
+    """Host operands under a device memory budget (docs/OUT_OF_CORE.md): the issue's f32 32768³
+    under 2 GiB against hetmath's device-resident product (rate) and cuBLASXt on the same host
+    operands (pinned; pageable with cuBLASXt's pinning mode), the notebook's shape under a sixth
+    of its operands against itself without a budget, and a batched FFT of host data four times
+    its budget against the link floor (every byte in and out once at the measured rates)."""
+    n = 16384 if a.quick else 32768
+    xt_bin = os.path.join(os.path.dirname(a.bin), "raw_cublasxt")
+
+    def mm(m, nn, k, *args, r=3, w=1):
+        return hetmath(a.bin, "matmul", "--m", str(m), "--n", str(nn), "--k", str(k), *args,
+                       "--repeat", str(r), "--warmup", str(w))
+
+    def xt(memory, pinning):
+        out = subprocess.run([xt_bin, str(n), str(n), str(n), memory, str(pinning), "2"],
+                             check=True, capture_output=True, text=True).stdout
+        return json.loads(out.strip().splitlines()[-1])["median_s"]
+
+    flops = 2 * n ** 3
+    dev = mm(n, n, n, "--memory", "cuda:0")["median_s"]
+    for memory, pinning in (("pinned", 0), ("host", 1)):
+        hm = mm(n, n, n, "--memory", memory, "--advanced", "--device-memory-limit", "2G")
+        case = f"matmul f32 {n}^3 {memory} operands, budget 2 GiB"
+        extra = {"bytes_h2d": hm["bytes_h2d"], "bytes_d2h": hm["bytes_d2h"],
+                 "hetmath_tflops": flops / hm["median_s"] / 1e12}
+        if memory == "pinned":
+            add(case, hm["median_s"], "hm on device", dev, goal=1 / 0.9,
+                extra=dict(extra, peer_tflops=flops / dev / 1e12))
+        add(case, hm["median_s"], "cuBLASXt" + (" pinning" if pinning else ""),
+            xt(memory, pinning), goal=0.15, extra=extra)
+    # the notebook's shape: A 8000x4000, B 4000x2000, D 8000x2000 f32, 224 MB of operands
+    M, N, K = 8000, 2000, 4000
+    sixth = 4 * (M * K + K * N + M * N) // 6
+    for memory in ("host", "pinned"):
+        def run(*budget):
+            return mm(M, N, K, "--memory", memory, "--advanced", *budget, r=5)["median_s"]
+
+        hm, free, ratios = rounds(lambda: run("--device-memory-limit", str(sixth)), run)
+        add(f"matmul f32 notebook, {memory}, budget {sixth / 1e6:.1f} MB", hm,
+            "hm no budget", free, goal=1.25, ratios=ratios)
+    # a batched 2-D FFT of host data (c64 64 x 1024 x 1024, 512 MiB) under 128 MiB
+    cin = hetmath(a.bin, "copy", "--bytes", "256M", "--from", "pinned", "--to", "cuda:0")
+    cout = hetmath(a.bin, "copy", "--bytes", "256M", "--from", "cuda:0", "--to", "pinned")
+    nbytes = 64 * 1024 * 1024 * 8
+    floor = max(nbytes / (cin["gbps"] * 1e9), nbytes / (cout["gbps"] * 1e9))
+    for memory in ("pinned", "host"):
+        hm = hetmath(a.bin, "fft", "--shape", "64,1024,1024", "--axes", "1,2", "--memory",
+                     memory, "--exec", "cuda:0", "--device-memory-limit", "128M", "--repeat",
+                     "5", "--warmup", "1")
+        add(f"fft c64 64x1024x1024 (axes 1,2) {memory}, budget 128 MiB", hm["median_s"],
+            "link floor", floor, goal=1.3)
 
 
 def two_gpu_rows(a, add, cp, np):

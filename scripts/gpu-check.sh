@@ -2,12 +2,14 @@
 # The GPU check, run on a lent GPU machine (through the device tool): build with CUDA, run the
 # whole ctest suite (the cuda label included), run compute-sanitizer over the CUDA tests, run the
 # peer benchmarks, and print a short table last. Logs and JSON go under $OUT (at most 7 files).
-#   scripts/gpu-check.sh [--quick|--tests|--bench|--multigpu]
+#   scripts/gpu-check.sh [--quick|--tests|--bench|--multigpu|--outofcore]
 #   (--quick: fewer benchmark sizes; --tests: build, tests, compute-sanitizer and demo only, for
 #   a round of changes that moves no figure; --bench: build, diagnostics and peers only, for a
 #   second call on the same machine after --tests, each within the tool's 10 minutes;
 #   --multigpu: on a machine of two GPUs or more, build, the multigpu tests under
-#   compute-sanitizer, the two-GPU diagnostics and peer rows)
+#   compute-sanitizer, the two-GPU diagnostics and peer rows; --outofcore: build, the
+#   out-of-core tests, the schedules a budget makes and the out-of-core peer rows against
+#   cuBLASXt, docs/OUT_OF_CORE.md)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-check-out}
@@ -20,6 +22,8 @@ bench_only=""
 [ "${1:-}" = "--bench" ] && bench_only=1
 multigpu=""
 [ "${1:-}" = "--multigpu" ] && multigpu=1
+outofcore=""
+[ "${1:-}" = "--outofcore" ] && outofcore=1
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 build=build-gpu
 summary=()
@@ -37,6 +41,31 @@ if cmake -S . -B $build $gen -DCMAKE_BUILD_TYPE=Release -DHETMATH_WERROR=ON \
     note "build: ok ($(grep -o 'CUDA ON' "$OUT/build.log" | head -1 || echo 'CUDA ?'))"
 else
     note "build: FAILED (see build.log)"; tail -40 "$OUT/build.log"; printf '%s\n' "${summary[@]}"; exit 1
+fi
+
+if [ -n "$outofcore" ]; then
+    timeout 120 $build/tests/test_outofcore > "$OUT/ctest.log" 2>&1
+    note "test_outofcore: $(tail -1 "$OUT/ctest.log") (exit $?)"
+    {
+        for mem in pinned host; do
+            echo "## f32 32768^3, memory $mem, budget 2G: the schedule"
+            HETMATH_LOG_LEVEL=info timeout 120 $build/hetmath bench matmul --m 32768 --n 32768 \
+                --k 32768 --memory $mem --advanced --device-memory-limit 2G --repeat 1 \
+                --warmup 0 --pipeline-timing tiles 2>&1 |
+                grep -E 'device memory budget|pipelined|planned on|^matmul' | head -12
+        done
+        echo "## notebook, memory host, budget a sixth of its operands (37.3 MB)"
+        HETMATH_LOG_LEVEL=info timeout 60 $build/hetmath bench matmul --m 8000 --n 2000 \
+            --k 4000 --memory host --advanced --device-memory-limit 37333333 --repeat 3 \
+            --warmup 1 2>&1 | grep -E 'device memory budget|pipelined|^matmul' | head -8
+    } > "$OUT/diagnostics.txt" 2>&1
+    PYTHONUNBUFFERED=1 timeout 400 python3 bench/peers.py --bin $build/hetmath --outofcore \
+        --out "$OUT/peers.json" > "$OUT/peers.log" 2>&1 && note "peers --outofcore: ok" ||
+        note "peers --outofcore: FAILED or cut short (see peers.log)"
+    tail -12 "$OUT/peers.log"
+    echo
+    printf '%s\n' "${summary[@]}"
+    exit 0
 fi
 
 if [ -n "$multigpu" ]; then
