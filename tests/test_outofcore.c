@@ -1,7 +1,8 @@
 /* Host operands streamed through a device memory budget (docs/OUT_OF_CORE.md): matmuls whose
  * operands do not fit the budget, pipelined in rings of row tiles and, when B does not fit
  * either, in panels of D's columns (pageable and pinned, f32, f64 and c64, the bias and an epilog
- * cut with the panels), at sizes that divide into neither tiles nor panels, against a double
+ * cut with the panels, B stored column-major), at sizes that divide into neither tiles nor
+ * panels, against a double
  * reference; the ledger's exact bytes (A once a panel, B and D once); batched FFTs in rings of
  * chunks; a plan executed on new values; budgets refused when too small; a failure in the middle
  * of a stream (D's tiles left either complete or untouched). Skipped (77) without a device. */
@@ -96,7 +97,7 @@ static double complex *reference(const hm_tensor *A, const hm_tensor *B, const h
     double complex *bt = malloc(sizeof *bt * (size_t)(K * N)); /* Bᵀ, for the inner loop */
     for (int64_t q = 0; q < K; q++)
         for (int64_t j = 0; j < N; j++)
-            bt[j * K + q] = get(B->data, B->dtype, q * N + j);
+            bt[j * K + q] = get(B->data, B->dtype, q * B->strides[0] + j * B->strides[1]);
     double complex *arow = malloc(sizeof *arow * (size_t)K);
     for (int64_t i = 0; i < M; i++) {
         for (int64_t q = 0; q < K; q++)
@@ -136,6 +137,7 @@ typedef struct mm_stream_case {
     size_t budget;
     int panels_min; /* A crosses at least this many times (1: the whole of B fits) */
     bool pinned, bias_relu;
+    bool b_columns; /* B stored column-major: its panels packed on the host first */
 } mm_stream_case;
 
 /* One streamed matmul: D against the reference, the ledger's bytes, the log's schedule. */
@@ -146,6 +148,10 @@ static void run_stream_case(hm_context *ctx, const mm_stream_case *c)
     hm_tensor A, B, D, bias;
     CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sa, &A), HM_STATUS_SUCCESS);
     CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sb, &B), HM_STATUS_SUCCESS);
+    if (c->b_columns) { /* the same buffer, column-major */
+        B.strides[0] = 1;
+        B.strides[1] = c->k;
+    }
     CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sd, &D), HM_STATUS_SUCCESS);
     CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 1, sbias, &bias), HM_STATUS_SUCCESS);
     fill(&A, 101 + (unsigned long long)c->m);
@@ -195,14 +201,15 @@ static void matmul_streamed(void)
 {
     hm_context *ctx = gpu_context();
     static const mm_stream_case cases[] = {
-        {HM_DTYPE_F32, 700, 300, 1500, (size_t)6 << 20, 1, false, false},
-        {HM_DTYPE_F32, 700, 300, 1500, (size_t)3 << 20, 2, false, false},
-        {HM_DTYPE_F32, 700, 300, 1500, (size_t)1 << 20, 4, true, false},
-        {HM_DTYPE_F32, 700, 300, 1500, (size_t)1 << 20, 4, false, false},
-        {HM_DTYPE_F32, 517, 263, 1201, (size_t)1 << 20, 2, true, true},
-        {HM_DTYPE_F32, 517, 263, 1201, (size_t)1 << 20, 2, false, true},
-        {HM_DTYPE_F64, 333, 211, 999, (size_t)1 << 20, 2, false, false},
-        {HM_DTYPE_C64, 333, 211, 999, (size_t)1 << 20, 2, true, false},
+        {HM_DTYPE_F32, 700, 300, 1500, (size_t)6 << 20, 1, false, false, false},
+        {HM_DTYPE_F32, 700, 300, 1500, (size_t)3 << 20, 2, false, false, false},
+        {HM_DTYPE_F32, 700, 300, 1500, (size_t)1 << 20, 4, true, false, false},
+        {HM_DTYPE_F32, 700, 300, 1500, (size_t)1 << 20, 4, false, false, false},
+        {HM_DTYPE_F32, 517, 263, 1201, (size_t)1 << 20, 2, true, true, false},
+        {HM_DTYPE_F32, 517, 263, 1201, (size_t)1 << 20, 2, false, true, false},
+        {HM_DTYPE_F64, 333, 211, 999, (size_t)1 << 20, 2, false, false, false},
+        {HM_DTYPE_C64, 333, 211, 999, (size_t)1 << 20, 2, true, false, false},
+        {HM_DTYPE_F32, 517, 263, 1201, (size_t)1 << 20, 2, false, false, true},
     };
     /* under compute-sanitizer (HETMATH_TEST_QUICK), every other case */
     size_t step = getenv("HETMATH_TEST_QUICK") ? 2 : 1;

@@ -72,11 +72,13 @@ typedef struct hm_collective {
  * result likewise in out_dev; a slot is reused once the tile three before is done with it.
  * Blocking; records the two copies in the ledger, named in_name and out_name, with the
  * pipeline's wall time. Over a device set, one job a device, run at once. */
-/* An operand a pipeline copies in before its first tile, from pinned memory: `rows` rows of
- * `width` bytes, `pitch` bytes apart at src (a panel of its columns), packed at dst. */
+/* An operand a pipeline copies in before its first tile: `rows` rows of `width` bytes, `pitch`
+ * bytes apart at src (a panel of its columns), packed at dst; from pinned memory directly, from
+ * pageable memory through the job's pinned buffers. */
 typedef struct hm_pipeline_copy {
     const void *src;
     hm_device src_space;
+    int pinned;
     void *dst;
     size_t rows, width, pitch;
     const char *name;

@@ -224,8 +224,8 @@ static hm_status check_budget(hm_context *ctx, hm_op_plan *p)
                 "device memory budget %s a device: the schedule keeps %s (rings of %d tiles of "
                 "%lld rows: %s; panels of the operands along %s's columns: %s); %s's %lld columns "
                 "in %lld panels of %lld%s, so %s crosses the link %lld times",
-                budget, keeps, HM_RING_SLOTS, (long long)p->part[0].slot_rows, ring, panel,
-                def->roles[def->out].name, def->roles[def->out].name, (long long)p->cols,
+                budget, keeps, HM_RING_SLOTS, (long long)p->part[0].slot_rows, ring,
+                def->roles[def->out].name, panel, def->roles[def->out].name, (long long)p->cols,
                 (long long)p->npanels, (long long)panel_cols(p, 0),
                 p->panel_plus ? " or one fewer" : "", def->roles[p->tiled].name,
                 (long long)p->npanels);
@@ -276,10 +276,12 @@ static hm_status compute_tile(hm_context *ctx, void *user, int64_t rows, const v
     return p->def->execute(ctx, p, plan, data);
 }
 
-/* Whether operand i goes in before the first tile by the backend's own copy: read whole (or in
- * panels), staged, in contiguous pinned memory. */
-static bool pinned_whole(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[], int i)
+/* Whether operand i, read whole (or in panels) and staged, is packed in host memory: the
+ * backend's pipeline can copy it (or its panels) in itself. Sets *pinned. */
+static bool host_packed(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[], int i,
+                        int *pinned)
 {
+    *pinned = 0;
     if (!p->pipelined || i == p->tiled || i == p->def->out || !p->present[i] || !p->stage[i] ||
         p->copy_to[i] != i)
         return false;
@@ -287,10 +289,16 @@ static bool pinned_whole(hm_context *ctx, const hm_op_plan *p, const hm_tensor *
     if (!hm__device_is_host(t->device) || !hm_tensor_is_contiguous(t) ||
         !hm_tensor_is_contiguous(&p->ex[i]))
         return false;
-    int pinned = 0;
     hm_device where;
-    (void)hm__backend_locate(ctx, t->data, &where, &pinned);
-    return pinned;
+    (void)hm__backend_locate(ctx, t->data, &where, pinned);
+    return true;
+}
+
+/* The pipeline copies operand i in before its first tile: read whole from pinned memory. */
+static bool pinned_whole(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[], int i)
+{
+    int pinned;
+    return host_packed(ctx, p, in, i, &pinned) && pinned;
 }
 
 bool hm__op_pipeline_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
@@ -343,19 +351,25 @@ static hm_status copy_panel(hm_context *ctx, const hm_op_plan *p, int i, const h
 }
 
 /* The copies part k's job makes before its first tile of panel j: the pinned operands it reads
- * whole (in the first panel only: they stay) and the panels of the pinned operands cut with the
- * columns. Returns how many. */
+ * whole (in the first panel only: they stay) and the panels of the packed host operands cut with
+ * the columns (pageable ones staged by the backend). Returns how many. */
 static int pre_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[], int64_t j,
                       void *const buf[], hm_pipeline_copy pre[])
 {
     const hm_op_def *def = p->def;
-    int n = 0;
+    int n = 0, pinned;
     for (int i = 0; i < def->count; i++) {
-        if (!pinned_whole(ctx, p, in, i) || (j > 0 && !cut(p, i)))
+        if (!host_packed(ctx, p, in, i, &pinned) || (!cut(p, i) && (!pinned || j > 0)))
             continue;
         size_t bytes = hm_tensor_nbytes(&p->ex[i]), es = hm_dtype_size(p->ex[i].dtype);
-        pre[n] = (hm_pipeline_copy){in[i]->data, in[i]->device,     buf[i], 1, bytes,
-                                    bytes,       def->roles[i].name};
+        pre[n] = (hm_pipeline_copy){.src = in[i]->data,
+                                    .src_space = in[i]->device,
+                                    .pinned = pinned,
+                                    .dst = buf[i],
+                                    .rows = 1,
+                                    .width = bytes,
+                                    .pitch = bytes,
+                                    .name = def->roles[i].name};
         if (cut(p, i)) { /* rows of its last axis, pitched */
             pre[n].pitch = (size_t)p->cols * es;
             pre[n].rows = bytes / pre[n].pitch;
@@ -377,9 +391,10 @@ static hm_status run_panel(hm_context *ctx, const hm_op_plan *p, const hm_tensor
     hm_pipeline_job jobs[HM_MAX_DEVICE_SET];
     hm_pipeline_copy pre[HM_MAX_DEVICE_SET][HM_OP_MAX_OPERANDS];
     hm_status st = HM_STATUS_SUCCESS;
+    int pinned;
     for (int k = 0; k < p->nparts && st == HM_STATUS_SUCCESS; k++)
         for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++)
-            if (p->present[i] && cut(p, i) && !pinned_whole(ctx, p, in, i))
+            if (p->present[i] && cut(p, i) && !host_packed(ctx, p, in, i, &pinned))
                 st = copy_panel(ctx, p, i, in[i], j, hm_device_cuda(p->part[k].device), buf[k][i]);
     int64_t col0 = p->npanels > 1 ? panel_col0(p, j) : 0;
     size_t out_row =

@@ -18,6 +18,7 @@ typedef struct pipe_run {
     int a_pinned, d_pinned;
     void *inbuf[2], *outbuf[2];
     cudaEvent_t *ev, *tm; /* 3 ordering events a tile; 6 timing events a tile when per_tile */
+    cudaEvent_t *piece;   /* 2: a staged whole operand's pieces, one a pinned buffer */
     int made;
     int64_t first[3], count[3], r0; /* first row and rows of tiles i % 3 */
     int shared, slot;               /* its whole operands shared with the other jobs (below) */
@@ -61,7 +62,10 @@ static hm_status run_open(hm_context *ctx, pipe_run *r, const hm_pipeline_job *j
     hm_device where;
     (void)hm__cuda_locate(ctx, j->in_host, &where, &r->a_pinned);
     (void)hm__cuda_locate(ctx, j->out_host, &where, &r->d_pinned);
-    if ((!r->a_pinned || !r->d_pinned) &&
+    bool pre_staged = false;
+    for (int k = 0; k < j->npre; k++)
+        pre_staged |= !j->pre[k].pinned;
+    if ((!r->a_pinned || !r->d_pinned || pre_staged) &&
         (st = hm__cuda_stage_buffers(ctx, r->dev, r->id, slot, r->inbuf, r->outbuf)) !=
             HM_STATUS_SUCCESS)
         return st;
@@ -70,10 +74,11 @@ static hm_status run_open(hm_context *ctx, pipe_run *r, const hm_pipeline_job *j
      * computation (docs/TUNING.md). So the ledger gets the pipeline's wall time for both copies,
      * and only when the context asks (hm_debug_set_pipeline_timing) is every tile timed, for the
      * timeline at DEBUG. */
-    int nd = 3 * r->tiles, nt = ctx->pipeline_tile_timing ? 6 * r->tiles : 0;
+    int nd = 3 * r->tiles + 2, nt = ctx->pipeline_tile_timing ? 6 * r->tiles : 0;
     if (!(r->ev = calloc((size_t)(nd + nt), sizeof *r->ev)))
         return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for events", j->op);
     r->tm = r->ev + nd;
+    r->piece = r->ev + 3 * r->tiles;
     HM_CUDA_TRY(ctx, cudaSetDevice(r->id), "selecting cuda:%d", r->id);
     for (; r->made < nd + nt; r->made++)
         HM_CUDA_TRY(ctx,
@@ -95,6 +100,41 @@ static void run_close(pipe_run *r, bool failed)
     for (int i = 0; i < r->made; i++)
         cudaEventDestroy(r->ev[i]);
     free(r->ev);
+}
+
+/* Copy c of job r from pageable memory: pieces of rows through the job's two pinned input
+ * buffers (host threads fill one while the other's piece crosses), on the input stream; done
+ * before the first tile's staging reuses the buffers. */
+static hm_status staged_pre(hm_context *ctx, pipe_run *r, const hm_pipeline_copy *c)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    cudaStream_t in = r->dev->stream_in;
+    size_t chunk = hm__cuda_state(ctx)->stage_chunk;
+    /* packed: pieces of bytes, as rows of one byte; else pieces of whole rows (a row of a
+     * panel fits a buffer: the budget's tiles do) */
+    bool packed = c->rows == 1 || c->pitch == c->width;
+    size_t nrows = packed ? c->rows * c->width : c->rows, width = packed ? 1 : c->width,
+           pitch = packed ? 1 : c->pitch, per = chunk / width;
+    if (per == 0)
+        return hm__fail(ctx, HM_STATUS_INTERNAL,
+                        "%s: a row of %s (%zu bytes) over a staging buffer", r->j->op, c->name,
+                        c->width);
+    for (size_t row = 0, q = 0; row < nrows; row += per, q++) {
+        size_t rows = nrows - row < per ? nrows - row : per;
+        if (q >= 2) /* the piece that used this buffer has crossed */
+            HM_CUDA_TRY(ctx, cudaEventSynchronize(r->piece[q % 2]), "%s: staging %s", r->j->op,
+                        c->name);
+        hm__parallel_copy_rows(ctx, r->inbuf[q % 2], width, (const char *)c->src + row * pitch,
+                               pitch, width, rows, ctx->cpu_threads);
+        HM_CUDA_TRY(ctx,
+                    cudaMemcpyAsync((char *)c->dst + row * width, r->inbuf[q % 2], rows * width,
+                                    cudaMemcpyHostToDevice, in),
+                    "%s: copying %s in", r->j->op, c->name);
+        HM_CUDA_TRY(ctx, cudaEventRecord(r->piece[q % 2], in), "%s: recording", r->j->op);
+    }
+    HM_CUDA_TRY(ctx, cudaStreamSynchronize(in), "%s: copying %s in", r->j->op, c->name);
+fail:
+    return st;
 }
 
 /* Step i of job r: empties tile i-2's result from its pinned buffer, then queues tile i's copy
@@ -127,12 +167,16 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
     }
     if (i >= r->tiles)
         return HM_STATUS_SUCCESS;
-    for (int k = 0; i == 0 && !r->shared && k < j->npre; k++) /* whole operands first */
-        HM_CUDA_TRY(ctx,
-                    copy_rows(j->pre[k].dst, j->pre[k].width, j->pre[k].src, j->pre[k].pitch,
-                              j->pre[k].width, j->pre[k].rows, cudaMemcpyHostToDevice,
-                              dev->stream_in),
-                    "%s: copying %s in", j->op, j->pre[k].name);
+    for (int k = 0; i == 0 && !r->shared && k < j->npre; k++) { /* whole operands first */
+        const hm_pipeline_copy *c = &j->pre[k];
+        if (!c->pinned && (st = staged_pre(ctx, r, c)) != HM_STATUS_SUCCESS)
+            return st;
+        if (c->pinned)
+            HM_CUDA_TRY(ctx,
+                        copy_rows(c->dst, c->width, c->src, c->pitch, c->width, c->rows,
+                                  cudaMemcpyHostToDevice, dev->stream_in),
+                        "%s: copying %s in", j->op, c->name);
+    }
     cudaEvent_t *e = ev + 3 * i;
     int64_t rows = hm__tile_rows(j->tiles, i);
     r->first[i % 3] = r->r0;
@@ -241,10 +285,12 @@ static hm_status run_finish(hm_context *ctx, pipe_run *r, double t0, int jobs)
             rec.direction = from_host ? HM_TRANSFER_H2D : HM_TRANSFER_D2D;
             rec.src = from_host ? j->pre[k].src_space : hm_device_cuda(r->peer_id[q]);
             rec.dst = hm_device_cuda(r->id);
-            rec.src_pinned = from_host;
+            rec.src_pinned = from_host && j->pre[k].pinned;
             rec.bytes = len;
             rec.seconds = wall;
-            rec.path = from_host ? HM_PATH_DIRECT : HM_PATH_PEER;
+            rec.path = !from_host         ? HM_PATH_PEER
+                       : j->pre[k].pinned ? HM_PATH_DIRECT
+                                          : HM_PATH_STAGED;
             rec.chunks = 1;
             rec.implicit = 1;
             rec.operation = j->op;
@@ -307,8 +353,8 @@ static bool can_share(hm_context *ctx, pipe_run *runs, int count)
             return false;
         for (int m = 0; m < a->npre; m++)
             if (b->pre[m].src != a->pre[m].src || pre_bytes(&b->pre[m]) != pre_bytes(&a->pre[m]) ||
-                a->pre[m].rows != 1 || b->pre[m].rows != 1)
-                return false; /* sliced by bytes: packed operands only */
+                a->pre[m].rows != 1 || b->pre[m].rows != 1 || !a->pre[m].pinned)
+                return false; /* sliced by bytes: packed pinned operands only */
     }
     for (int k = 0; k < count; k++)
         for (int q = k + 1; q < count; q++) {
