@@ -292,6 +292,15 @@ static void budget_schedules(void)
     CHECK(hm__budget_fit(&big, (size_t)8 << 30, &f));
     CHECK_EQ_INT(f.panels, 1);
     CHECK_EQ_INT(f.tile_max, 256);
+    /* Pinned operands (nothing staged): the same panels, whose tiles are then as large as the
+     * budget leaves room for: (2 GiB - 32 MiB - B's panel) / (3 rings of a row of A and of D). */
+    hm_budget_need pinned = big;
+    pinned.chunk = SIZE_MAX;
+    CHECK(hm__budget_fit(&pinned, (size_t)2 << 30, &f));
+    CHECK_EQ_INT(f.panels, 3);
+    CHECK_EQ_INT(f.tile_max,
+                 ((2LL << 30) - (32LL << 20) - 131072LL * 10923) / (3LL * (131072 + 10923 * 4)));
+    CHECK_EQ_INT(f.tile_max, 1301);
     /* Not even tiles of 16 rows in panels of a column: refused, with that schedule's need. */
     CHECK(!hm__budget_fit(&big, (size_t)33 << 20, &f));
     CHECK_EQ_INT((long long)f.bytes, 3LL * 16 * (131072 + 4) + 131072 + (32LL << 20));

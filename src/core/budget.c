@@ -31,8 +31,9 @@ size_t hm__budget_bytes(const hm_budget_need *n, int64_t tile, int64_t width)
 static int64_t tile_cap(const hm_budget_need *n, int64_t width)
 {
     size_t row = n->in_row > (size_t)width * n->out_col ? n->in_row : (size_t)width * n->out_col;
-    int64_t cap = row ? (int64_t)(n->chunk / row) : n->rows;
-    return min64(cap, n->rows);
+    if (row == 0 || n->chunk / row >= (size_t)n->rows)
+        return n->rows;
+    return (int64_t)(n->chunk / row);
 }
 
 int64_t hm__budget_tile(const hm_budget_need *n, size_t budget, int64_t width)

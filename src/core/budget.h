@@ -32,7 +32,8 @@ typedef struct hm_budget_need {
     size_t in_row;    /* bytes of a row of the tiled input */
     size_t out_col;   /* bytes of one column of an output row (a row: cols·out_col) */
     int64_t tile_min; /* the fewest rows a tile may have */
-    size_t chunk;     /* a tile's rows of either operand fit one pinned staging buffer */
+    size_t chunk;     /* a tile's rows of either operand fit one pinned staging buffer of this
+                         many bytes (SIZE_MAX: the operands are pinned, nothing is staged) */
     size_t workspace; /* the backend's, fixed */
     double ws_tiles;  /* and a work area of this many output tiles */
 } hm_budget_need;

@@ -183,13 +183,17 @@ static bool can_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_pipe_req
 static void pipeline_need(const hm_op_plan *p, const hm_pipe_request *req, hm_budget_need *n)
 {
     const hm_op_backend *ob = p->backend->op[p->def->id];
+    /* Tiles of pageable operands go through the pinned staging buffers, so no larger than one;
+     * those of operands declared pinned (checked against their pointers) go direct. */
+    bool staged = p->t[req->tiled].device.type != HM_DEVICE_CUDA_HOST ||
+                  p->t[p->def->out].device.type != HM_DEVICE_CUDA_HOST;
     *n = (hm_budget_need){.cols = req->cols,
                           .cuttable = req->cuttable,
                           .rows = req->rows,
                           .in_row = req->in_row_bytes,
                           .out_col = req->out_col_bytes,
                           .tile_min = req->min_tile,
-                          .chunk = HM_STAGE_CHUNK,
+                          .chunk = staged ? HM_STAGE_CHUNK : SIZE_MAX,
                           .workspace = p->workspace,
                           .ws_tiles = ob->work_per_output};
     for (int i = 0; i < p->def->count; i++) {
