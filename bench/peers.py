@@ -357,8 +357,9 @@ def outofcore_rows(a, add):
     """Host operands under a device memory budget (docs/OUT_OF_CORE.md): the issue's f32 32768³
     under 2 GiB against hetmath's device-resident product (rate) and cuBLASXt on the same host
     operands (pinned; pageable with cuBLASXt's pinning mode), the notebook's shape under a sixth
-    of its operands against itself without a budget, and a batched FFT of host data four times
-    its budget against the link floor (every byte in and out once at the measured rates)."""
+    of its operands against itself without a budget, a batched FFT of host data four times its
+    budget and a 3-D FFT (two passes) against the link floor (every byte in and out once a pass
+    at the measured rates)."""
     n = 16384 if a.quick else 32768
     xt_bin = os.path.join(os.path.dirname(a.bin), "raw_cublasxt")
 
@@ -404,6 +405,16 @@ def outofcore_rows(a, add):
                      "5", "--warmup", "1")
         add(f"fft c64 64x1024x1024 (axes 1,2) {memory}, budget 128 MiB", hm["median_s"],
             "link floor", floor, goal=1.3)
+    # a 3-D FFT over every axis (1 GiB) under a quarter of it: two passes (slabs, then pencils),
+    # each moving x in and y out once; the floor: both passes' bytes at the measured rates, in
+    # and out overlapped
+    nbytes = 512 ** 3 * 8
+    floor3 = 2 * max(nbytes / (cin["gbps"] * 1e9), nbytes / (cout["gbps"] * 1e9))
+    for memory in ("pinned", "host"):
+        hm = hetmath(a.bin, "fft", "--shape", "512,512,512", "--memory", memory, "--exec",
+                     "cuda:0", "--device-memory-limit", "256M", "--repeat", "3", "--warmup", "1")
+        add(f"fft c64 512^3 (every axis) {memory}, budget 256 MiB", hm["median_s"], "link floor",
+            floor3, goal=1.3, extra={"bytes_h2d": hm["bytes_h2d"], "bytes_d2h": hm["bytes_d2h"]})
 
 
 def two_gpu_rows(a, add, cp, np):

@@ -54,6 +54,11 @@ if [ -n "$outofcore" ]; then
                 --warmup 0 --pipeline-timing tiles 2>&1 |
                 grep -E 'device memory budget|pipelined|planned on|^matmul' | head -12
         done
+        echo "## fft c64 512^3, memory pinned, budget 256M: two passes"
+        HETMATH_LOG_LEVEL=info timeout 60 $build/hetmath bench fft --shape 512,512,512 \
+            --memory pinned --exec cuda:0 --device-memory-limit 256M --repeat 1 --warmup 0 \
+            --pipeline-timing tiles 2>&1 |
+            grep -E 'device memory budget|passes|pass [12]|pipelined|^fft' | head -14
         echo "## notebook, memory host, budget a sixth of its operands (37.3 MB)"
         HETMATH_LOG_LEVEL=info timeout 60 $build/hetmath bench matmul --m 8000 --n 2000 \
             --k 4000 --memory host --advanced --device-memory-limit 37333333 --repeat 3 \

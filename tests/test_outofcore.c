@@ -381,6 +381,117 @@ static void fft_streamed(void)
     hm_context_destroy(ctx);
 }
 
+/* One streamed c64 FFT over `axes` of host data under `budget`, against the CPU's c128
+ * transform: y within the f32 threshold; x crosses in `crossings` times and y out as many (the
+ * passes of a transform over every axis each move the whole). */
+static void run_fft_case(hm_context *ctx, int ndim, const int64_t *shape, int naxes,
+                         const int *axes, hm_fft_direction dir, hm_fft_norm norm, size_t budget,
+                         bool pinned, int crossings, const char *what)
+{
+    hm_device space = pinned ? hm_device_pinned() : hm_device_host();
+    hm_tensor x, y, xd, yd;
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, HM_DTYPE_C64, ndim, shape, &x), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, HM_DTYPE_C64, ndim, shape, &y), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C128, ndim, shape, &xd),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C128, ndim, shape, &yd),
+                 HM_STATUS_SUCCESS);
+    fill(&x, 77 + (unsigned long long)budget);
+    int64_t n = hm_tensor_numel(&x);
+    for (int64_t i = 0; i < n; i++)
+        put(xd.data, HM_DTYPE_C128, i, get(x.data, HM_DTYPE_C64, i));
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    o.num_axes = naxes;
+    for (int i = 0; i < naxes; i++)
+        o.axes[i] = axes[i];
+    o.direction = dir;
+    o.norm = norm;
+    CHECK_STATUS(hm_fft(ctx, &xd, &yd, &o), HM_STATUS_SUCCESS); /* the CPU's, in double */
+    o.execution = hm_execution_cuda(0);
+    o.device_memory_limit = budget;
+    hm_test_log_clear(&g_log);
+    hm_ledger_reset(ctx);
+    hm_status st = hm_fft(ctx, &x, &y, &o);
+    CHECK_STATUS(st, HM_STATUS_SUCCESS);
+    if (st != HM_STATUS_SUCCESS)
+        fputs(g_log.text, stderr);
+    CHECK_NEAR(rel_error(y.data, HM_DTYPE_C64, yd.data, n), 1e-5, what);
+    CHECK_EQ_INT(ledger_bytes(ctx, "x", HM_TRANSFER_H2D),
+                 crossings * (long long)hm_tensor_nbytes(&x));
+    CHECK_EQ_INT(ledger_bytes(ctx, "y", HM_TRANSFER_D2H),
+                 crossings * (long long)hm_tensor_nbytes(&y));
+    CHECK_CONTAINS(g_log.text, "device memory budget ");
+    if (crossings > 1)
+        CHECK_CONTAINS(g_log.text, "2 passes, each planned (and streamed) on its own");
+    hm_tensor_free(ctx, &yd);
+    hm_tensor_free(ctx, &xd);
+    hm_tensor_free(ctx, &y);
+    hm_tensor_free(ctx, &x);
+}
+
+/* Transforms whose leading axes are transformed and trailing ones batched (blocks of columns on
+ * the device), and transforms over every axis of 2-D and 3-D data (two passes: slabs, then
+ * pencils), forward and inverse with each normalisation, pageable and pinned, under budgets of a
+ * fraction of their data; a plan of two passes executed on new values; too small a budget
+ * refused by the pass that cannot fit. */
+static void fft_columns_and_passes(void)
+{
+    hm_context *ctx = gpu_context();
+    const int64_t cols2[2] = {64, 3001}, cols3[3] = {16, 12, 1001}, two[2] = {300, 501},
+                  three[3] = {40, 48, 56};
+    const int ax0[1] = {0}, ax01[2] = {0, 1}, ax012[3] = {0, 1, 2};
+    const size_t small = (size_t)256 << 10;
+    for (int pinned = 0; pinned < 2; pinned++) {
+        run_fft_case(ctx, 2, cols2, 1, ax0, HM_FFT_FORWARD, HM_FFT_NORM_BACKWARD, small, pinned, 1,
+                     "axis 0 of 64 x 3001, blocks of columns");
+        run_fft_case(ctx, 3, cols3, 2, ax01, HM_FFT_INVERSE, HM_FFT_NORM_ORTHO, small, pinned, 1,
+                     "axes 0, 1 of 16 x 12 x 1001, blocks of columns");
+        run_fft_case(ctx, 2, two, 2, ax01, HM_FFT_FORWARD, HM_FFT_NORM_FORWARD, small, pinned, 2,
+                     "300 x 501 in two passes");
+        run_fft_case(ctx, 3, three, 3, ax012, HM_FFT_INVERSE, HM_FFT_NORM_BACKWARD, small, pinned,
+                     2, "40 x 48 x 56 in two passes");
+    }
+
+    /* a plan of two passes, executed on new values */
+    hm_tensor x, y, xd, yd;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C64, 3, three, &x),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C64, 3, three, &y),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C128, 3, three, &xd),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_C128, 3, three, &yd),
+                 HM_STATUS_SUCCESS);
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    o.execution = hm_execution_cuda(0);
+    o.device_memory_limit = small;
+    hm_fft_plan *plan = NULL;
+    CHECK_STATUS(hm_fft_plan_create(ctx, &x, &y, &o, &plan), HM_STATUS_SUCCESS);
+    hm_fft_options co;
+    hm_fft_options_init(&co);
+    int64_t n = hm_tensor_numel(&x);
+    for (int round = 0; round < 2 && plan; round++) {
+        fill(&x, 500 + (unsigned long long)round);
+        for (int64_t i = 0; i < n; i++)
+            put(xd.data, HM_DTYPE_C128, i, get(x.data, HM_DTYPE_C64, i));
+        CHECK_STATUS(hm_fft(ctx, &xd, &yd, &co), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_fft_execute(ctx, plan, &x, &y), HM_STATUS_SUCCESS);
+        CHECK_NEAR(rel_error(y.data, HM_DTYPE_C64, yd.data, n), 1e-5,
+                   round ? "a plan of two passes, second execution" : "its first");
+    }
+    hm_fft_plan_destroy(plan);
+    o.device_memory_limit = 4096;
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_DEVICE_MEMORY_LIMIT);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "hm_fft: the device memory budget of 4.1 kB");
+    hm_tensor_free(ctx, &yd);
+    hm_tensor_free(ctx, &xd);
+    hm_tensor_free(ctx, &y);
+    hm_tensor_free(ctx, &x);
+    hm_context_destroy(ctx);
+}
+
 /* A failure in the middle of a stream (the k-th backend call of a cached call's execution, for
  * every k in turn over its first panels): the call fails, D holds complete tiles and untouched
  * ones only (each element is its result or the sentinel), nothing leaks (the sanitizers), and
@@ -442,7 +553,7 @@ static void failure_mid_stream(void)
 static const hm_test_case test_cases[] = {
     HM_TEST_CASE(matmul_streamed),    HM_TEST_CASE(plan_streamed_new_values),
     HM_TEST_CASE(budget_refused),     HM_TEST_CASE(fft_streamed),
-    HM_TEST_CASE(failure_mid_stream),
+    HM_TEST_CASE(failure_mid_stream), HM_TEST_CASE(fft_columns_and_passes),
 };
 
 int main(int argc, char **argv)

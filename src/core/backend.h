@@ -90,6 +90,11 @@ typedef struct hm_pipeline_job {
     int64_t rows, slot_rows;
     size_t in_row_bytes, out_row_bytes;
     size_t in_pitch, out_pitch;
+    /* 0: tiles of rows, as above. Else the tiled "rows" are columns of a 2-D view of `outer`
+     * host rows, in_pitch (out_pitch) bytes apart: a tile of n is the block of those rows'
+     * n·in_row_bytes/outer bytes from its first column on, packed on the device (outer rows of
+     * n columns: a row of the block after another). */
+    int64_t outer;
     const void *in_host;
     hm_device in_space;
     void *out_host;

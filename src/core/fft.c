@@ -93,7 +93,17 @@ static void build_desc(const struct hm_fft_plan *f, int64_t rows, hm_fft_desc *d
     d->scale = hm__fft_norm_scale(f->opts.norm, f->opts.direction, (double)f->n_total);
     d->exec = p->exec;
     d->effort = o->effort;
-    if (rows > 0) {
+    if (rows > 0 && p->outer > 0) { /* a block of columns: transform axes leading, packed */
+        int64_t stride = rows;
+        for (int i = d->rank - 1; i >= 0; i--) {
+            d->in_stride[i] = d->out_stride[i] = stride;
+            stride *= d->n[i];
+        }
+        d->batch_rank = 1;
+        d->batch_n[0] = rows;
+        d->batch_in_stride[0] = d->batch_out_stride[0] = 1;
+        d->in_span = d->out_span = stride;
+    } else if (rows > 0) {
         int64_t all = 1;
         for (int i = 0; i < d->batch_rank; i++)
             all *= d->batch_n[i];
@@ -148,33 +158,79 @@ static void place_operands(struct hm_fft_plan *f)
     hm__op_place(p, FFT_Y, &staged);
 }
 
-/* Batched host operands transformed on a device, the transform axes trailing and both compact:
- * chunks of the batch pipelined in and out around the transforms. Then the schedule within the
- * device memory budget. */
+/* Host operands transformed on a device, both compact, pipelined when their batch can be cut:
+ * chunks of the batch when the transform axes trail (tiles of rows), or blocks of the batch's
+ * columns when they lead (axes 0..a-1 of a c2c transform: tiles of columns, each a strided
+ * batch on the device). A c2c transform over every axis has no batch: when it does not fit the
+ * budget whole it runs in two passes (fft_passes). Then the schedule within the budget. */
 static hm_status fit_budget(hm_context *ctx, struct hm_fft_plan *f)
 {
     hm_op_plan *p = &f->base;
     const hm_fft_options *o = &f->opts;
     const hm_tensor *x = &p->t[FFT_X], *y = &p->t[FFT_Y];
     int lead = x->ndim - o->num_axes;
-    bool trailing = lead > 0;
-    for (int i = 0; i < o->num_axes; i++)
+    bool trailing = lead > 0, leading = lead > 0 && o->type == HM_FFT_C2C;
+    for (int i = 0; i < o->num_axes; i++) {
         trailing &= o->axes[i] == lead + i;
-    int64_t rows = 1;
-    for (int i = 0; i < lead; i++)
-        rows *= x->shape[i];
-    hm_pipe_request req = {.pipelinable = trailing && rows >= 8 && p->stage[FFT_X] &&
-                                          p->stage[FFT_Y] && hm_tensor_is_contiguous(x) &&
-                                          hm_tensor_is_contiguous(y),
+        leading &= o->axes[i] == i;
+    }
+    int64_t batch = 1, n = 1;
+    for (int i = 0; i < x->ndim; i++) {
+        bool axis = trailing ? i >= lead : i < o->num_axes;
+        n *= axis ? x->shape[i] : 1;
+        batch *= axis ? 1 : x->shape[i];
+    }
+    bool compact = p->stage[FFT_X] && p->stage[FFT_Y] && hm_tensor_is_contiguous(x) &&
+                   hm_tensor_is_contiguous(y);
+    hm_pipe_request req = {.pipelinable = (trailing || leading) && batch >= 8 && compact,
                            .tiled = FFT_X,
-                           .rows = rows,
+                           .rows = batch,
                            .cols = 1,
-                           .min_tile = 1};
+                           .min_tile = 1,
+                           .outer = trailing ? 0 : n,
+                           .passes = !trailing && !leading && lead == 0 && x->ndim >= 2 &&
+                                             o->type == HM_FFT_C2C && compact
+                                         ? 2
+                                         : 0};
     if (req.pipelinable) {
-        req.in_row_bytes = hm_tensor_nbytes(x) / (size_t)rows;
-        req.out_col_bytes = hm_tensor_nbytes(y) / (size_t)rows;
+        req.in_row_bytes = hm_tensor_nbytes(x) / (size_t)batch;
+        req.out_col_bytes = hm_tensor_nbytes(y) / (size_t)batch;
     }
     return hm__op_fit_budget(ctx, p, &req);
+}
+
+/* The two passes of a c2c transform over every axis of host operands larger than the budget:
+ * the inner axes of every slab of the first (x into y: chunks of the first axis), then the first
+ * axis of every pencil of the others (y in place: blocks of columns), each streamed within the
+ * budget. Each pass normalises for its own axes: together, for all of them. */
+static hm_status fft_passes(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[])
+{
+    const struct hm_fft_plan *f = (const struct hm_fft_plan *)p;
+    hm_fft_options o[2] = {f->opts, f->opts};
+    int nd = p->t[FFT_X].ndim;
+    o[0].num_axes = nd - 1;
+    for (int i = 0; i < nd - 1; i++)
+        o[0].axes[i] = i + 1;
+    o[1].num_axes = 1;
+    o[1].axes[0] = 0;
+    hm_tensor x = p->t[FFT_X], y = p->t[FFT_Y];
+    if (in && in[FFT_X])
+        x.data = in[FFT_X]->data;
+    if (in && !p->alloc_out && in[FFT_Y])
+        y.data = in[FFT_Y]->data;
+    const hm_tensor *first[FFT_OPERANDS] = {p->one_buffer ? &y : &x, &y},
+                    *second[FFT_OPERANDS] = {&y, &y};
+    const hm_tensor *const *ops[2] = {first, second};
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int k = 0; k < 2 && st == HM_STATUS_SUCCESS; k++) {
+        o[k].device_memory_limit = p->budget; /* the budget resolved for the whole */
+        hm__log(ctx, HM_LOG_INFO, "pass %d of 2: the %s (%s), planned:", k + 1,
+                k ? "first axis of every pencil of the others, y in place"
+                  : "inner axes of every slab of the first axis",
+                k ? "blocks of columns" : "chunks of slabs");
+        st = hm__op_plan_create(ctx, p->def, p->api, HM_OP_GENERIC, ops[k], &o[k], &p->pass[k]);
+    }
+    return st;
 }
 
 static hm_status fft_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[])
@@ -303,6 +359,7 @@ static const hm_op_def fft_def = {
     .plan = fft_plan,
     .execute = fft_execute,
     .trivial = fft_identity,
+    .passes = fft_passes,
 };
 
 hm_status hm_fft(hm_context *ctx, const hm_tensor *x, hm_tensor *y, const hm_fft_options *opts)

@@ -23,6 +23,8 @@ static void release(hm_op_plan *p)
                     hm__backend_destroy(p->ctx, p->backend, p->def->id,
                                         p->part[j].be_tile_plan[w][k]);
     }
+    for (int k = 0; k < p->npasses; k++)
+        hm__op_plan_destroy(p->pass[k]);
     if (p->def->release)
         p->def->release(p);
 }
@@ -218,6 +220,14 @@ static hm_status plan(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[
     }
     if (p->pipelined)
         return hm__op_plan_pipeline(ctx, p, in);
+    if (p->npasses) {
+        char budget[32];
+        hm__log(ctx, HM_LOG_INFO,
+                "the operands do not fit the device memory budget of %s whole: %d passes, each "
+                "planned (and streamed) on its own",
+                hm__format_bytes(p->budget, budget, sizeof budget), p->npasses);
+        return p->def->passes(ctx, p, in);
+    }
     if (p->exec.device_set != 0) {
         char ex[48];
         hm__log(ctx, HM_LOG_INFO,

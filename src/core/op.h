@@ -26,6 +26,7 @@
 #include "core/registration.h"
 
 #define HM_OP_MAX_OPERANDS 5
+#define HM_OP_MAX_PASSES   2
 #define HM_OP_KEY_BYTES    128  /* the options part of a plan cache key */
 #define HM_OP_PLAN_MAX     8192 /* the largest plan of an operation (a stateless call's spec) */
 
@@ -96,6 +97,10 @@ typedef struct hm_op_def {
                          const hm_tensor *out);
     /* Frees what the operation allocated in its part of the plan. Optional. */
     void (*release)(hm_op_plan *p);
+    /* Plans the p->npasses passes specification chose (hm__op_fit_budget) into p->pass[],
+     * plans of this operation on the same operands' layouts (in: the operands at planning, or
+     * NULL); pass k reads pass k-1's output. Optional: operations without passes. */
+    hm_status (*passes)(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]);
     /* A collective operation (every rank of a communicator makes the call: hetmath/dist.h):
      * combines this rank's status with every other rank's and returns a failure on every rank
      * if one failed (the others' HM_STATUS_REMOTE_FAILURE names it). The lifecycle calls it at
@@ -169,6 +174,11 @@ struct hm_op_plan {
                          HM_BUDGET_WORKSPACE_DIV-th of the budget (0: the backend's own bound) */
     int64_t cols, npanels, panel_width, panel_plus;
     size_t out_col_bytes;
+    int64_t outer; /* > 0: the pipeline's tiles are blocks of columns (hm_pipe_request) */
+    /* An operation run in passes (the budget held no schedule of it whole): each pass a plan of
+     * the same operation, made by def->passes at planning, run in order. */
+    int npasses;
+    hm_op_plan *pass[HM_OP_MAX_PASSES];
 
     /* Backend plans */
     void *be_plan;
@@ -220,13 +230,17 @@ void hm__op_place(hm_op_plan *p, int i, const hm_tensor *staged);
 /* How an operation's host operands could be pipelined: rows of the tiled input (in_row_bytes
  * each) and of the output (cols columns of out_col_bytes) in tiles of at least min_tile rows;
  * cuttable: the output's columns may be cut into panels (with the HM_ROLE_COLS operands' last
- * axis). pipelinable false: the operation cannot pipeline these operands. */
+ * axis). outer > 0: the tiled "rows" are the columns of both operands seen as 2-D views of
+ * `outer` rows (a tile is a block of columns, in_row_bytes a column; never cut). pipelinable
+ * false: the operation cannot pipeline these operands; then passes > 1: when they do not fit the
+ * budget whole, the operation runs in that many passes, each planned by def->passes. */
 typedef struct hm_pipe_request {
     bool pipelinable;
     int tiled;
-    int64_t rows, cols, min_tile;
+    int64_t rows, cols, min_tile, outer;
     size_t in_row_bytes, out_col_bytes;
     bool cuttable;
+    int passes;
 } hm_pipe_request;
 
 /* The end of an operation's specification on a device: the schedule within the device memory

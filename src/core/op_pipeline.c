@@ -400,35 +400,44 @@ static hm_status run_panel(hm_context *ctx, const hm_op_plan *p, const hm_tensor
     size_t out_row =
         p->npanels > 1 ? (size_t)panel_cols(p, j) * p->out_col_bytes : p->out_row_bytes;
     size_t out_pitch = p->npanels > 1 ? (size_t)p->cols * p->out_col_bytes : p->out_row_bytes;
+    /* a tile row's step in host memory: a row, or (tiles of columns) a column's element */
+    size_t in_step = p->in_row_bytes, out_step = out_pitch, in_pitch = p->in_row_bytes;
+    if (p->outer > 0) {
+        in_step = p->in_row_bytes / (size_t)p->outer;
+        out_step = p->out_row_bytes / (size_t)p->outer;
+        in_pitch = (size_t)p->rows * in_step;
+        out_pitch = (size_t)p->rows * out_step;
+    }
     for (int k = 0; k < p->nparts && st == HM_STATUS_SUCCESS; k++) {
         const hm_op_part *part = &p->part[k];
         calls[k].p = p;
         calls[k].part = part;
         calls[k].width = p->npanels > 1 ? panel_plans(p, j) : 0;
         memcpy(calls[k].data, buf[k], sizeof calls[k].data);
-        jobs[k] = (hm_pipeline_job){
-            .device = part->device,
-            .tiles = &part->tiles,
-            .rows = part->rows,
-            .slot_rows = part->slot_rows,
-            .in_row_bytes = p->in_row_bytes,
-            .out_row_bytes = out_row,
-            .in_pitch = p->in_row_bytes,
-            .out_pitch = out_pitch,
-            .in_host = (const char *)in[p->tiled]->data + part->row0 * (int64_t)p->in_row_bytes,
-            .in_space = in[p->tiled]->device,
-            .out_host = (char *)out->data + part->row0 * (int64_t)out_pitch +
-                        col0 * (int64_t)p->out_col_bytes,
-            .out_space = out->device,
-            .in_dev = buf[k][p->tiled],
-            .out_dev = buf[k][def->out],
-            .compute = compute_tile,
-            .user = &calls[k],
-            .op = p->fn,
-            .in_name = def->roles[p->tiled].name,
-            .out_name = def->roles[def->out].name,
-            .pre = pre[k],
-            .npre = pre_copies(ctx, p, in, j, buf[k], pre[k])};
+        jobs[k] = (hm_pipeline_job){.device = part->device,
+                                    .tiles = &part->tiles,
+                                    .rows = part->rows,
+                                    .slot_rows = part->slot_rows,
+                                    .in_row_bytes = p->in_row_bytes,
+                                    .out_row_bytes = out_row,
+                                    .in_pitch = in_pitch,
+                                    .out_pitch = out_pitch,
+                                    .outer = p->outer,
+                                    .in_host = (const char *)in[p->tiled]->data +
+                                               part->row0 * (int64_t)in_step,
+                                    .in_space = in[p->tiled]->device,
+                                    .out_host = (char *)out->data + part->row0 * (int64_t)out_step +
+                                                col0 * (int64_t)p->out_col_bytes,
+                                    .out_space = out->device,
+                                    .in_dev = buf[k][p->tiled],
+                                    .out_dev = buf[k][def->out],
+                                    .compute = compute_tile,
+                                    .user = &calls[k],
+                                    .op = p->fn,
+                                    .in_name = def->roles[p->tiled].name,
+                                    .out_name = def->roles[def->out].name,
+                                    .pre = pre[k],
+                                    .npre = pre_copies(ctx, p, in, j, buf[k], pre[k])};
     }
     return st == HM_STATUS_SUCCESS ? hm__backend_pipeline(ctx, p->backend, jobs, p->nparts) : st;
 }

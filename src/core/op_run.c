@@ -111,6 +111,25 @@ static hm_status prepare(hm_context *ctx, hm_op_plan *p, const hm_tensor *const 
     return st == HM_STATUS_SUCCESS ? copy_in(ctx, p, in, result, data) : st;
 }
 
+/* An operation in passes: pass 0 from the operands into the output, each later pass on the
+ * output in place, in the input that may be the output's view (def->passes planned them so). */
+static hm_status run_passes(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[],
+                            hm_tensor *result)
+{
+    const hm_op_def *def = p->def;
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int k = 0; k < p->npasses && st == HM_STATUS_SUCCESS; k++) {
+        const hm_tensor *pass_in[HM_OP_MAX_OPERANDS];
+        for (int i = 0; i < def->count; i++)
+            pass_in[i] = i == def->out || (k > 0 && (def->roles[i].flags & HM_ROLE_OUT_VIEW))
+                             ? result
+                             : in[i];
+        hm__log(ctx, HM_LOG_INFO, "pass %d of %d", k + 1, p->npasses);
+        st = hm__op_run(ctx, p->pass[k], pass_in, result);
+    }
+    return st;
+}
+
 hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[], hm_tensor *out)
 {
     const hm_op_def *def = p->def;
@@ -129,17 +148,19 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
         hm__log(ctx, HM_LOG_INFO, "nothing to compute: the result is empty");
     else if (st == HM_STATUS_SUCCESS && p->trivial)
         st = def->trivial(ctx, p, in, &result);
+    else if (st == HM_STATUS_SUCCESS && p->npasses)
+        st = run_passes(ctx, p, in, &result);
     else if (st == HM_STATUS_SUCCESS)
         st = prepare(ctx, p, in, &result, data);
     /* A collective operation agrees twice here, whatever happened above on this rank: every
      * rank ready to compute or none computes, then every rank's computation done or failed. */
     if (def->agree)
         st = def->agree(ctx, p, st);
-    if (st == HM_STATUS_SUCCESS && work)
+    if (st == HM_STATUS_SUCCESS && work && !p->npasses)
         st = compute(ctx, p, in, &result, data, t0);
     if (def->agree)
         st = def->agree(ctx, p, st);
-    if (st == HM_STATUS_SUCCESS && work && p->copy_out && !p->pipelined) {
+    if (st == HM_STATUS_SUCCESS && work && p->copy_out && !p->pipelined && !p->npasses) {
         hm_tensor from = p->ex[o];
         from.data = data[o];
         st = hm__transfer(ctx, &from, &result, p->fn, def->roles[o].name, true);

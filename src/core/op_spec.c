@@ -188,7 +188,7 @@ static void pipeline_need(const hm_op_plan *p, const hm_pipe_request *req, hm_bu
     bool staged = p->t[req->tiled].device.type != HM_DEVICE_CUDA_HOST ||
                   p->t[p->def->out].device.type != HM_DEVICE_CUDA_HOST;
     *n = (hm_budget_need){.cols = req->cols,
-                          .cuttable = req->cuttable,
+                          .cuttable = req->cuttable && req->outer == 0,
                           .rows = req->rows,
                           .in_row = req->in_row_bytes,
                           .out_col = req->out_col_bytes,
@@ -228,6 +228,10 @@ hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_reques
     p->device_bytes = whole;
     if (!big && !forced)
         return HM_STATUS_SUCCESS;
+    if (!pipe && req && req->passes > 1 && def->passes) {
+        p->npasses = req->passes; /* each pass fits its own schedule, or its planning fails */
+        return HM_STATUS_SUCCESS;
+    }
     if (!pipe)
         return over_budget(ctx, p, whole, "the computation on its operands whole");
     hm_budget_need n;
@@ -257,6 +261,7 @@ hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_reques
     p->panel_plus = f.plus;
     p->out_col_bytes = req->out_col_bytes;
     p->out_row_bytes = (size_t)(f.width + (f.plus > 0)) * req->out_col_bytes;
+    p->outer = req->outer;
     p->device_bytes = f.bytes;
     divide(ctx, p);
     return HM_STATUS_SUCCESS;

@@ -41,6 +41,23 @@ static cudaError_t copy_rows(void *dst, size_t dpitch, const void *src, size_t s
     return cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, rows, kind, stream);
 }
 
+/* Tile rows [r0, r0 + rows) of one side (row_bytes a tile row, its host rows pitch apart) as a
+ * host block: its offset, host rows and bytes a host row (hm_pipeline_job.outer says how). */
+static void block_of(const hm_pipeline_job *j, size_t row_bytes, size_t pitch, int64_t r0,
+                     int64_t rows, size_t *off, size_t *nrows, size_t *width)
+{
+    if (j->outer > 0) {
+        size_t unit = row_bytes / (size_t)j->outer;
+        *off = (size_t)r0 * unit;
+        *nrows = (size_t)j->outer;
+        *width = (size_t)rows * unit;
+    } else {
+        *off = (size_t)r0 * pitch;
+        *nrows = (size_t)rows;
+        *width = row_bytes;
+    }
+}
+
 /* Slice k of `bytes` cut in `count`: offset and length (256-byte aligned cuts). */
 static void slice_of(size_t bytes, int count, int k, size_t *off, size_t *len)
 {
@@ -160,10 +177,12 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
      * this buffer next. */
     if (!r->d_pinned && i >= 2) {
         int p = i - 2;
+        size_t off, nrows, width;
+        block_of(j, j->out_row_bytes, j->out_pitch, r->first[p % 3], r->count[p % 3], &off, &nrows,
+                 &width);
         HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[3 * p + 2]), "%s: waiting for a tile", j->op);
-        hm__parallel_copy_rows(ctx, d + (size_t)r->first[p % 3] * j->out_pitch, j->out_pitch,
-                               r->outbuf[p % 2], j->out_row_bytes, j->out_row_bytes,
-                               (size_t)r->count[p % 3], ctx->cpu_threads);
+        hm__parallel_copy_rows(ctx, d + off, j->out_pitch, r->outbuf[p % 2], width, width, nrows,
+                               ctx->cpu_threads);
     }
     if (i >= r->tiles)
         return HM_STATUS_SUCCESS;
@@ -181,8 +200,9 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
     int64_t rows = hm__tile_rows(j->tiles, i);
     r->first[i % 3] = r->r0;
     r->count[i % 3] = rows;
-    size_t dbytes = (size_t)rows * j->out_row_bytes;
-    size_t aoff = (size_t)r->r0 * j->in_pitch, doff = (size_t)r->r0 * j->out_pitch;
+    size_t aoff, arows, awidth, doff, drows, dwidth;
+    block_of(j, j->in_row_bytes, j->in_pitch, r->r0, rows, &aoff, &arows, &awidth);
+    block_of(j, j->out_row_bytes, j->out_pitch, r->r0, rows, &doff, &drows, &dwidth);
     /* Tile i's slot of the rings; the tile three before had it. */
     int64_t slot = (i % HM_RING_SLOTS) * j->slot_rows;
     char *a_dev = (char *)j->in_dev + slot * (int64_t)j->in_row_bytes;
@@ -196,17 +216,17 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
         if (i >= 2)
             HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[3 * (i - 2)]), "%s: waiting for a tile copy",
                         j->op);
-        hm__parallel_copy_rows(ctx, r->inbuf[i % 2], j->in_row_bytes, src, j->in_pitch,
-                               j->in_row_bytes, (size_t)rows, ctx->cpu_threads);
+        hm__parallel_copy_rows(ctx, r->inbuf[i % 2], awidth, src, j->in_pitch, awidth, arows,
+                               ctx->cpu_threads);
         src = r->inbuf[i % 2];
-        spitch = j->in_row_bytes;
+        spitch = awidth;
     }
     if (before)
         HM_CUDA_TRY(ctx, cudaStreamWaitEvent(dev->stream_in, before[1], 0), "%s: ordering", j->op);
     HM_MARK(0, dev->stream_in);
     HM_CUDA_TRY(ctx,
-                copy_rows(a_dev, j->in_row_bytes, src, spitch, j->in_row_bytes, (size_t)rows,
-                          cudaMemcpyHostToDevice, dev->stream_in),
+                copy_rows(a_dev, awidth, src, spitch, awidth, arows, cudaMemcpyHostToDevice,
+                          dev->stream_in),
                 "%s: copying tile %d of %s in", j->op, i, j->in_name);
     HM_MARK(1, dev->stream_in);
     HM_CUDA_TRY(ctx, cudaEventRecord(e[0], dev->stream_in), "%s: recording", j->op);
@@ -225,11 +245,10 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
     HM_CUDA_TRY(ctx, cudaStreamWaitEvent(dev->stream_out, e[1], 0), "%s: ordering", j->op);
     HM_MARK(4, dev->stream_out);
     HM_CUDA_TRY(ctx,
-                r->d_pinned
-                    ? copy_rows(d + doff, j->out_pitch, d_dev, j->out_row_bytes, j->out_row_bytes,
-                                (size_t)rows, cudaMemcpyDeviceToHost, dev->stream_out)
-                    : cudaMemcpyAsync(r->outbuf[i % 2], d_dev, dbytes, cudaMemcpyDeviceToHost,
-                                      dev->stream_out),
+                r->d_pinned ? copy_rows(d + doff, j->out_pitch, d_dev, dwidth, dwidth, drows,
+                                        cudaMemcpyDeviceToHost, dev->stream_out)
+                            : cudaMemcpyAsync(r->outbuf[i % 2], d_dev, drows * dwidth,
+                                              cudaMemcpyDeviceToHost, dev->stream_out),
                 "%s: copying tile %d of %s out", j->op, i, j->out_name);
     HM_MARK(5, dev->stream_out);
     HM_CUDA_TRY(ctx, cudaEventRecord(e[2], dev->stream_out), "%s: recording", j->op);
