@@ -218,6 +218,19 @@ static void matmul_streamed(void)
     hm_context_destroy(ctx);
 }
 
+/* Panels of pinned operands wide enough for their products to outlast A's copies (f32: 4096
+ * columns and more), double-buffered: the next panel's B and bias go in while this one computes.
+ * D with the bias and ReLU against the reference, B and the bias in exactly once, A once a panel,
+ * the log saying so. */
+static void matmul_prefetched_panels(void)
+{
+    hm_context *ctx = gpu_context();
+    const mm_stream_case c = {HM_DTYPE_F32, 301, 64, 20011, (size_t)16 << 20, 2, true, true, false};
+    run_stream_case(ctx, &c);
+    CHECK_CONTAINS(g_log.text, "two of each: the next goes in while this one computes");
+    hm_context_destroy(ctx);
+}
+
 /* A plan made under a budget that cuts D into panels, executed twice on new values of A and B,
  * pageable: each result against its own reference; a generic matmul with a CUDA execution space
  * streams too. */
@@ -551,9 +564,13 @@ static void failure_mid_stream(void)
 }
 
 static const hm_test_case test_cases[] = {
-    HM_TEST_CASE(matmul_streamed),    HM_TEST_CASE(plan_streamed_new_values),
-    HM_TEST_CASE(budget_refused),     HM_TEST_CASE(fft_streamed),
-    HM_TEST_CASE(failure_mid_stream), HM_TEST_CASE(fft_columns_and_passes),
+    HM_TEST_CASE(matmul_streamed),
+    HM_TEST_CASE(matmul_prefetched_panels),
+    HM_TEST_CASE(plan_streamed_new_values),
+    HM_TEST_CASE(budget_refused),
+    HM_TEST_CASE(fft_streamed),
+    HM_TEST_CASE(failure_mid_stream),
+    HM_TEST_CASE(fft_columns_and_passes),
 };
 
 int main(int argc, char **argv)

@@ -111,6 +111,10 @@ typedef struct hm_pipeline_job {
      * in the ledger with the pipeline's wall time. */
     const hm_pipeline_copy *pre;
     int npre;
+    /* Copies for the job after this one (the next panel's operands, from pinned memory), queued
+     * on the input stream after the last tile's input; in the ledger with this job's copies. */
+    const hm_pipeline_copy *next;
+    int nnext;
 } hm_pipeline_job;
 
 typedef struct hm_backend_ops {

@@ -175,6 +175,7 @@ struct hm_op_plan {
     int64_t cols, npanels, panel_width, panel_plus;
     size_t out_col_bytes;
     int64_t outer; /* > 0: the pipeline's tiles are blocks of columns (hm_pipe_request) */
+    bool prefetch; /* two buffers of each cut operand: panel j+1's copied in during panel j */
     /* An operation run in passes (the budget held no schedule of it whole): each pass a plan of
      * the same operation, made by def->passes at planning, run in order. */
     int npasses;
@@ -241,6 +242,11 @@ typedef struct hm_pipe_request {
     size_t in_row_bytes, out_col_bytes;
     bool cuttable;
     int passes;
+    /* The flops a column of the output costs per byte of the tiled input (a matmul: 2 per
+     * element of A, 8 complex): the panels of pinned operands are double-buffered (the next
+     * panel's copied in while this one computes) when the panels that then fit are wide enough
+     * for their products to outlast A's extra crossings (HM_PREFETCH_INTENSITY). 0: never. */
+    double col_intensity;
 } hm_pipe_request;
 
 /* The end of an operation's specification on a device: the schedule within the device memory
@@ -256,7 +262,8 @@ typedef struct hm_pipe_request {
 #define HM_PIPELINE_MIN_BYTES   ((size_t)8 << 20)
 #define HM_BUDGET_MARGIN_MIN    ((size_t)256 << 20) /* the default budget's margin: the larger of */
 #define HM_BUDGET_MARGIN_DIV    32                  /* this and a 32nd of the device's memory */
-#define HM_BUDGET_WORKSPACE_DIV 8 /* a backend's workspace: at most an 8th of the budget */
+#define HM_BUDGET_WORKSPACE_DIV 8      /* a backend's workspace: at most an 8th of the budget */
+#define HM_PREFETCH_INTENSITY   2048.0 /* flops a byte of A crossing must buy (docs/TUNING.md) */
 hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_request *req);
 
 /* ---- execution (op_run.c) and pipelines (op_pipeline.c) ---------------------------------- */

@@ -58,7 +58,16 @@ static size_t rows_bytes(const hm_op_plan *p, int i, int64_t rows, int64_t cols)
 static size_t part_bytes(const hm_op_plan *p, int k, int i)
 {
     int64_t slots = i == p->tiled || i == p->def->out ? HM_RING_SLOTS * p->part[k].slot_rows : 0;
-    return rows_bytes(p, i, slots, plan_cols(p, 0));
+    return rows_bytes(p, i, slots, plan_cols(p, 0)) * (p->prefetch && cut(p, i) ? 2 : 1);
+}
+
+/* Where panel j of a cut operand lies in its buffer buf: the first half, or with prefetch the
+ * half of j's parity. */
+static void *panel_half(const hm_op_plan *p, int i, int64_t j, void *buf)
+{
+    if (!buf || !p->prefetch || !cut(p, i) || j % 2 == 0)
+        return buf;
+    return (char *)buf + rows_bytes(p, i, 0, plan_cols(p, 0));
 }
 
 size_t hm__op_exec_bytes(const hm_op_plan *p, int i)
@@ -222,13 +231,14 @@ static hm_status check_budget(hm_context *ctx, hm_op_plan *p)
         hm__format_bytes(cut_bytes, panel, sizeof panel);
         hm__log(ctx, HM_LOG_INFO,
                 "device memory budget %s a device: the schedule keeps %s (rings of %d tiles of "
-                "%lld rows: %s; panels of the operands along %s's columns: %s); %s's %lld columns "
-                "in %lld panels of %lld%s, so %s crosses the link %lld times",
+                "%lld rows: %s; panels of the operands along %s's columns: %s%s); %s's %lld "
+                "columns in %lld panels of %lld%s, so %s crosses the link %lld times",
                 budget, keeps, HM_RING_SLOTS, (long long)p->part[0].slot_rows, ring,
-                def->roles[def->out].name, panel, def->roles[def->out].name, (long long)p->cols,
-                (long long)p->npanels, (long long)panel_cols(p, 0),
-                p->panel_plus ? " or one fewer" : "", def->roles[p->tiled].name,
-                (long long)p->npanels);
+                def->roles[def->out].name, panel,
+                p->prefetch ? ", two of each: the next goes in while this one computes" : "",
+                def->roles[def->out].name, (long long)p->cols, (long long)p->npanels,
+                (long long)panel_cols(p, 0), p->panel_plus ? " or one fewer" : "",
+                def->roles[p->tiled].name, (long long)p->npanels);
     } else {
         hm__log(ctx, HM_LOG_INFO,
                 "device memory budget %s a device: the schedule keeps %s (rings of %d tiles of "
@@ -350,34 +360,60 @@ static hm_status copy_panel(hm_context *ctx, const hm_op_plan *p, int i, const h
     return hm__transfer(ctx, &from, &to, p->fn, p->def->roles[i].name, true);
 }
 
-/* The copies part k's job makes before its first tile of panel j: the pinned operands it reads
- * whole (in the first panel only: they stay) and the panels of the packed host operands cut with
- * the columns (pageable ones staged by the backend). Returns how many. */
+/* Panel j of the packed host operand i cut with the output's columns: rows of its last axis,
+ * pitched, into dst. */
+static hm_pipeline_copy panel_copy(const hm_op_plan *p, const hm_tensor *t, int i, int pinned,
+                                   int64_t j, void *dst)
+{
+    size_t bytes = hm_tensor_nbytes(&p->ex[i]), es = hm_dtype_size(p->ex[i].dtype);
+    size_t pitch = (size_t)p->cols * es;
+    return (hm_pipeline_copy){.src = (const char *)t->data + panel_col0(p, j) * (int64_t)es,
+                              .src_space = t->device,
+                              .pinned = pinned,
+                              .dst = dst,
+                              .rows = bytes / pitch,
+                              .width = (size_t)panel_cols(p, j) * es,
+                              .pitch = pitch,
+                              .name = p->def->roles[i].name};
+}
+
+/* The copies part k's job makes before its first tile of panel j (buf: its buffers, a cut
+ * operand's at panel j's half): the pinned operands it reads whole (in the first panel only: they
+ * stay) and the panels of the packed host operands cut with the columns (pageable ones staged by
+ * the backend; with prefetch, all but the first panel's went in during the panel before).
+ * Returns how many. */
 static int pre_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[], int64_t j,
                       void *const buf[], hm_pipeline_copy pre[])
 {
     const hm_op_def *def = p->def;
     int n = 0, pinned;
     for (int i = 0; i < def->count; i++) {
-        if (!host_packed(ctx, p, in, i, &pinned) || (!cut(p, i) && (!pinned || j > 0)))
+        if (!host_packed(ctx, p, in, i, &pinned) || (!cut(p, i) && (!pinned || j > 0)) ||
+            (cut(p, i) && p->prefetch && j > 0))
             continue;
-        size_t bytes = hm_tensor_nbytes(&p->ex[i]), es = hm_dtype_size(p->ex[i].dtype);
-        pre[n] = (hm_pipeline_copy){.src = in[i]->data,
-                                    .src_space = in[i]->device,
-                                    .pinned = pinned,
-                                    .dst = buf[i],
-                                    .rows = 1,
-                                    .width = bytes,
-                                    .pitch = bytes,
-                                    .name = def->roles[i].name};
-        if (cut(p, i)) { /* rows of its last axis, pitched */
-            pre[n].pitch = (size_t)p->cols * es;
-            pre[n].rows = bytes / pre[n].pitch;
-            pre[n].width = (size_t)panel_cols(p, j) * es;
-            pre[n].src = (const char *)in[i]->data + panel_col0(p, j) * (int64_t)es;
-        }
-        n++;
+        size_t bytes = hm_tensor_nbytes(&p->ex[i]);
+        pre[n++] = cut(p, i) ? panel_copy(p, in[i], i, pinned, j, buf[i])
+                             : (hm_pipeline_copy){.src = in[i]->data,
+                                                  .src_space = in[i]->device,
+                                                  .pinned = pinned,
+                                                  .dst = buf[i],
+                                                  .rows = 1,
+                                                  .width = bytes,
+                                                  .pitch = bytes,
+                                                  .name = def->roles[i].name};
     }
+    return n;
+}
+
+/* With prefetch, the copies of panel j + 1's cut operands that part k's job for panel j makes
+ * after its last tile's input (base: its buffers). Returns how many. */
+static int next_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[], int64_t j,
+                       void *const base[], hm_pipeline_copy next[])
+{
+    int n = 0, pinned;
+    for (int i = 0; i < p->def->count && p->prefetch && j + 1 < p->npanels; i++)
+        if (cut(p, i) && host_packed(ctx, p, in, i, &pinned))
+            next[n++] = panel_copy(p, in[i], i, pinned, j + 1, panel_half(p, i, j + 1, base[i]));
     return n;
 }
 
@@ -390,12 +426,17 @@ static hm_status run_panel(hm_context *ctx, const hm_op_plan *p, const hm_tensor
     tile_call calls[HM_MAX_DEVICE_SET];
     hm_pipeline_job jobs[HM_MAX_DEVICE_SET];
     hm_pipeline_copy pre[HM_MAX_DEVICE_SET][HM_OP_MAX_OPERANDS];
+    hm_pipeline_copy next[HM_MAX_DEVICE_SET][HM_OP_MAX_OPERANDS];
+    void *here[HM_MAX_DEVICE_SET][HM_OP_MAX_OPERANDS]; /* the buffers of panel j */
     hm_status st = HM_STATUS_SUCCESS;
     int pinned;
+    for (int k = 0; k < p->nparts; k++)
+        for (int i = 0; i < def->count; i++)
+            here[k][i] = panel_half(p, i, j, buf[k][i]);
     for (int k = 0; k < p->nparts && st == HM_STATUS_SUCCESS; k++)
         for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++)
             if (p->present[i] && cut(p, i) && !host_packed(ctx, p, in, i, &pinned))
-                st = copy_panel(ctx, p, i, in[i], j, hm_device_cuda(p->part[k].device), buf[k][i]);
+                st = copy_panel(ctx, p, i, in[i], j, hm_device_cuda(p->part[k].device), here[k][i]);
     int64_t col0 = p->npanels > 1 ? panel_col0(p, j) : 0;
     size_t out_row =
         p->npanels > 1 ? (size_t)panel_cols(p, j) * p->out_col_bytes : p->out_row_bytes;
@@ -413,7 +454,7 @@ static hm_status run_panel(hm_context *ctx, const hm_op_plan *p, const hm_tensor
         calls[k].p = p;
         calls[k].part = part;
         calls[k].width = p->npanels > 1 ? panel_plans(p, j) : 0;
-        memcpy(calls[k].data, buf[k], sizeof calls[k].data);
+        memcpy(calls[k].data, here[k], sizeof calls[k].data);
         jobs[k] = (hm_pipeline_job){.device = part->device,
                                     .tiles = &part->tiles,
                                     .rows = part->rows,
@@ -437,7 +478,9 @@ static hm_status run_panel(hm_context *ctx, const hm_op_plan *p, const hm_tensor
                                     .in_name = def->roles[p->tiled].name,
                                     .out_name = def->roles[def->out].name,
                                     .pre = pre[k],
-                                    .npre = pre_copies(ctx, p, in, j, buf[k], pre[k])};
+                                    .npre = pre_copies(ctx, p, in, j, here[k], pre[k]),
+                                    .next = next[k],
+                                    .nnext = next_copies(ctx, p, in, j, buf[k], next[k])};
     }
     return st == HM_STATUS_SUCCESS ? hm__backend_pipeline(ctx, p->backend, jobs, p->nparts) : st;
 }

@@ -206,6 +206,21 @@ static void pipeline_need(const hm_op_plan *p, const hm_pipe_request *req, hm_bu
     }
 }
 
+/* Whether every operand cut with the output's columns is declared pinned and compact: their
+ * panels go in by the copy engine alone, on the pipeline's input stream, at any time. */
+static bool cut_pinned(const hm_op_plan *p)
+{
+    bool any = false;
+    for (int i = 0; i < p->def->count; i++) {
+        if (!p->present[i] || !(p->def->roles[i].flags & HM_ROLE_COLS))
+            continue;
+        if (p->t[i].device.type != HM_DEVICE_CUDA_HOST || !hm_tensor_is_contiguous(&p->t[i]))
+            return false;
+        any = true;
+    }
+    return any;
+}
+
 hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_request *req)
 {
     const hm_op_def *def = p->def;
@@ -242,6 +257,15 @@ hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_reques
         snprintf(what, sizeof what, "its smallest schedule (tiles of %lld rows%s)",
                  (long long)f.tile_max, req->cuttable ? ", panels of one column" : "");
         return over_budget(ctx, p, f.bytes, what);
+    }
+    hm_budget_fit f2;
+    if (f.panels > 1 && cut_pinned(p) && req->col_intensity > 0) {
+        n.per_col *= 2; /* the panels of a schedule that fetches the next one during this one */
+        if (hm__budget_fit(&n, p->budget, &f2) && f2.panels > 1 &&
+            (double)f2.width * req->col_intensity >= HM_PREFETCH_INTENSITY) {
+            f = f2;
+            p->prefetch = true;
+        }
     }
     if (!forced) { /* worth a pipeline only with two tiles of min_tile rows at least */
         hm_tiles t;

@@ -230,6 +230,13 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
                 "%s: copying tile %d of %s in", j->op, i, j->in_name);
     HM_MARK(1, dev->stream_in);
     HM_CUDA_TRY(ctx, cudaEventRecord(e[0], dev->stream_in), "%s: recording", j->op);
+    for (int k = 0; i == r->tiles - 1 && k < j->nnext; k++) { /* the next job's, pinned */
+        const hm_pipeline_copy *c = &j->next[k];
+        HM_CUDA_TRY(ctx,
+                    copy_rows(c->dst, c->width, c->src, c->pitch, c->width, c->rows,
+                              cudaMemcpyHostToDevice, dev->stream_in),
+                    "%s: copying the next %s in", j->op, c->name);
+    }
     /* 2. its computation, once it has arrived and the result of the tile before in its slot is
      * out */
     HM_CUDA_TRY(ctx, cudaStreamWaitEvent(dev->stream, e[0], 0), "%s: ordering", j->op);
@@ -293,27 +300,27 @@ static hm_status run_finish(hm_context *ctx, pipe_run *r, double t0, int jobs)
         }
     }
     hm_transfer_record rec;
-    for (int k = 0; k < j->npre; k++) {
+    for (int k = 0; k < j->npre + j->nnext; k++) {
+        const hm_pipeline_copy *c = k < j->npre ? &j->pre[k] : &j->next[k - j->npre];
+        bool shared = r->shared && k < j->npre; /* the next panel's are never shared */
         /* Whole, or (shared) this device's slice from the host and the others' from them. */
-        for (int q = 0; q < (r->shared ? jobs : 1); q++) {
-            size_t off = 0, len = pre_bytes(&j->pre[k]);
-            if (r->shared)
-                slice_of(pre_bytes(&j->pre[k]), jobs, q, &off, &len);
-            bool from_host = !r->shared || q == r->slot;
+        for (int q = 0; q < (shared ? jobs : 1); q++) {
+            size_t off = 0, len = pre_bytes(c);
+            if (shared)
+                slice_of(pre_bytes(c), jobs, q, &off, &len);
+            bool from_host = !shared || q == r->slot;
             memset(&rec, 0, sizeof rec);
             rec.direction = from_host ? HM_TRANSFER_H2D : HM_TRANSFER_D2D;
-            rec.src = from_host ? j->pre[k].src_space : hm_device_cuda(r->peer_id[q]);
+            rec.src = from_host ? c->src_space : hm_device_cuda(r->peer_id[q]);
             rec.dst = hm_device_cuda(r->id);
-            rec.src_pinned = from_host && j->pre[k].pinned;
+            rec.src_pinned = from_host && c->pinned;
             rec.bytes = len;
             rec.seconds = wall;
-            rec.path = !from_host         ? HM_PATH_PEER
-                       : j->pre[k].pinned ? HM_PATH_DIRECT
-                                          : HM_PATH_STAGED;
+            rec.path = !from_host ? HM_PATH_PEER : c->pinned ? HM_PATH_DIRECT : HM_PATH_STAGED;
             rec.chunks = 1;
             rec.implicit = 1;
             rec.operation = j->op;
-            rec.operand = j->pre[k].name;
+            rec.operand = c->name;
             if (len > 0)
                 hm__ledger_add(ctx, &rec);
         }
