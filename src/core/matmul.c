@@ -197,7 +197,8 @@ static hm_status fit_budget(hm_context *ctx, struct hm_matmul_plan *mp)
                            .in_row_bytes = (size_t)mp->k * es,
                            .out_col_bytes = es,
                            .cuttable =
-                               p->stage[MM_B] && (!p->present[MM_BIAS] || p->stage[MM_BIAS])};
+                               p->stage[MM_B] && (!p->present[MM_BIAS] || p->stage[MM_BIAS]),
+                           .col_intensity = (is_complex(A->dtype) ? 8.0 : 2.0) / (double)es};
     return hm__op_fit_budget(ctx, p, &req);
 }
 
