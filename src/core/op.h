@@ -244,8 +244,9 @@ typedef struct hm_pipe_request {
     int passes;
     /* The flops a column of the output costs per byte of the tiled input (a matmul: 2 per
      * element of A, 8 complex): the panels of pinned operands are double-buffered (the next
-     * panel's copied in while this one computes) when the panels that then fit are wide enough
-     * for their products to outlast A's extra crossings (HM_PREFETCH_INTENSITY). 0: never. */
+     * panel's copied in while this one computes) when as many panels fit with two buffers as
+     * with one, and they are wide enough for their products to outlast their copies of A
+     * (HM_PREFETCH_INTENSITY). 0: never. */
     double col_intensity;
 } hm_pipe_request;
 

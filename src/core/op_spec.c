@@ -260,8 +260,10 @@ hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_reques
     }
     hm_budget_fit f2;
     if (f.panels > 1 && cut_pinned(p) && req->col_intensity > 0) {
-        n.per_col *= 2; /* the panels of a schedule that fetches the next one during this one */
-        if (hm__budget_fit(&n, p->budget, &f2) && f2.panels > 1 &&
+        /* The panels of a schedule that fetches the next one during this one: taken when they
+         * are as many (A crosses no more often; only the tiles shrink) and wide enough. */
+        n.per_col *= 2;
+        if (hm__budget_fit(&n, p->budget, &f2) && f2.panels == f.panels &&
             (double)f2.width * req->col_intensity >= HM_PREFETCH_INTENSITY) {
             f = f2;
             p->prefetch = true;
