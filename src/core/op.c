@@ -270,6 +270,33 @@ typedef struct op_key {
     unsigned char options[HM_OP_KEY_BYTES];
 } op_key;
 
+/* The plan cache key of a specification: member by member into zeroed memory, so that no
+ * padding (hm_execution has a hole before device_set) and no extent beyond ndim reaches the
+ * comparison, which is of bytes. */
+static void make_key(const hm_op_plan *spec, op_key *key)
+{
+    memset(key, 0, sizeof *key);
+    key->kind = spec->kind;
+    for (int i = 0; i < HM_OP_MAX_OPERANDS; i++) {
+        const hm_tensor *t = &spec->t[i];
+        key->t[i].device = t->device;
+        key->t[i].dtype = t->dtype;
+        key->t[i].ndim = t->ndim;
+        for (int d = 0; d < t->ndim && d < HM_MAX_NDIM; d++) {
+            key->t[i].shape[d] = t->shape[d];
+            key->t[i].strides[d] = t->strides[d];
+        }
+    }
+    memcpy(key->present, spec->present, sizeof key->present);
+    key->alloc_out = spec->alloc_out;
+    key->one_buffer = spec->one_buffer;
+    key->exec.kind = spec->exec.kind;
+    key->exec.device_id = spec->exec.device_id;
+    key->exec.num_threads = spec->exec.num_threads;
+    key->exec.device_set = spec->exec.device_set;
+    spec->def->key(spec, key->options);
+}
+
 /* ---- the four calls ------------------------------------------------------------------- */
 
 /* A specification on the stack, of any operation's plan size. */
@@ -348,14 +375,7 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
     if ((st = guard_copies(ctx, spec, in)) != HM_STATUS_SUCCESS)
         goto done;
     op_key key;
-    memset(&key, 0, sizeof key);
-    key.kind = kind;
-    memcpy(key.t, spec->t, sizeof key.t);
-    memcpy(key.present, spec->present, sizeof key.present);
-    key.alloc_out = spec->alloc_out;
-    key.one_buffer = spec->one_buffer;
-    key.exec = spec->exec;
-    def->key(spec, key.options);
+    make_key(spec, &key);
     p = hm__plan_cache_get(ctx, fn, &key, sizeof key);
     if (!p) {
         if (!(p = malloc(def->plan_size))) {
