@@ -20,7 +20,7 @@ static void add_size(hm_tiles *t, int64_t rows)
 
 void hm__tiles_shape(int64_t rows, int64_t large, int64_t small, hm_tiles *t)
 {
-    *t = (hm_tiles){0};
+    memset(t, 0, sizeof *t); /* padding too: candidates are compared as bytes */
     if (rows < 1)
         return;
     large = large < 1 ? 1 : large;
