@@ -187,6 +187,10 @@ typedef struct hm_context_options {
                                      (docs/OUT_OF_CORE.md). 0 (default): what the device has
                                      free when the operation is planned, less a margin (a 32nd
                                      of its memory, at least 256 MiB) */
+    int plan_cache_entries;     /**< the plan cache's bound on plans (see
+                                     hm_context_set_plan_cache_limits); 0: the default
+                                     (HM_PLAN_CACHE_DEFAULT_ENTRIES); negative: no plan cached */
+    size_t plan_cache_bytes;    /**< its bound on bytes held; 0 (default): none */
 } hm_context_options;
 
 /** Sets @p opts to the defaults. */
@@ -197,8 +201,9 @@ HM_API void hm_context_options_init(hm_context_options *opts);
  * no GPU is not an error: the context then has 0 devices). Per-device state (stream, library
  * handles) is created lazily, on first use of each device.
  * @retval HM_STATUS_SUCCESS
- * @retval HM_STATUS_INVALID_ARGUMENT  @p out is NULL, or @p opts has a bad size, log level or
- *                                     pipeline schedule
+ * @retval HM_STATUS_INVALID_ARGUMENT  @p out is NULL, or @p opts has a bad size, log level,
+ *                                     pipeline schedule or plan_cache_entries (over
+ *                                     HM_PLAN_CACHE_MAX_ENTRIES)
  * @retval HM_STATUS_OUT_OF_HOST_MEMORY
  */
 HM_API hm_status hm_context_create(const hm_context_options *opts, hm_context **out);
@@ -256,9 +261,48 @@ HM_API hm_status hm_context_device_info(hm_context *ctx, int id, hm_device_info 
 HM_API hm_status hm_context_synchronize(hm_context *ctx);
 
 /** Destroys every plan in the context's plan cache (the stateless calls' plans), releasing
- *  their backend plans and workspaces. The next stateless calls plan again.
+ *  their backend plans. The next stateless calls plan again. The statistics are kept. (The work
+ *  areas the plans of a device share, cuFFT's and cuBLASLt's, stay with the context.)
  *  @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT ctx is NULL */
 HM_API hm_status hm_context_clear_plan_cache(hm_context *ctx);
+
+/** The default bound of the plan cache's entries, and the most it may be set to. */
+#define HM_PLAN_CACHE_DEFAULT_ENTRIES 32
+#define HM_PLAN_CACHE_MAX_ENTRIES     4096
+
+/** The plan cache of a context: what it holds and what it did (hm_context_plan_cache_stats). */
+typedef struct hm_plan_cache_stats {
+    size_t size;        /**< sizeof(hm_plan_cache_stats), set by the caller */
+    uint64_t hits;      /**< stateless calls that found their plan */
+    uint64_t misses;    /**< stateless calls that planned */
+    uint64_t evictions; /**< plans destroyed to keep within the limits (least recently used
+                             first; hm_context_clear_plan_cache's are not counted) */
+    uint64_t uncached;  /**< plans destroyed after their one call: caching off, or the plan
+                             alone over max_bytes */
+    int entries;        /**< plans held now */
+    size_t bytes;       /**< what they hold: the plans, their keys, their own allocations and
+                             the work areas their backend plans need */
+    int max_entries;    /**< the limits in force */
+    size_t max_bytes;   /**< 0: none */
+} hm_plan_cache_stats;
+
+/**
+ * Sets the plan cache's limits: at most @p max_entries plans (0: stateless calls plan every time
+ * and keep nothing) and at most @p max_bytes bytes held (0: no byte limit). Plans are evicted,
+ * least recently used first, at once and whenever a new plan would exceed either. Defaults:
+ * HM_PLAN_CACHE_DEFAULT_ENTRIES entries, no byte limit (or hm_context_options' values).
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  ctx NULL, or max_entries outside 0..HM_PLAN_CACHE_MAX_ENTRIES
+ */
+HM_API hm_status hm_context_set_plan_cache_limits(hm_context *ctx, int max_entries,
+                                                  size_t max_bytes);
+
+/**
+ * Fills @p out (whose size the caller sets) with the plan cache's statistics and limits.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, or a size that is not one of this struct's
+ */
+HM_API hm_status hm_context_plan_cache_stats(const hm_context *ctx, hm_plan_cache_stats *out);
 
 /** Bytes of pinned memory the context's staging pool holds now: 0 until the first staged copy,
  *  then four chunks (32 MiB each), four more for each further device a divided pipeline of

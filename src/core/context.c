@@ -80,6 +80,8 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
             return HM_STATUS_INVALID_ARGUMENT;
         if (o.pipeline_schedule != HM_PIPELINE_MEASURED && o.pipeline_schedule != HM_PIPELINE_FIXED)
             return HM_STATUS_INVALID_ARGUMENT;
+        if (o.plan_cache_entries > HM_PLAN_CACHE_MAX_ENTRIES)
+            return HM_STATUS_INVALID_ARGUMENT;
     }
 
     hm_context *ctx = calloc(1, sizeof *ctx);
@@ -106,6 +108,10 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
         o.pinned_pool_bytes ? o.pinned_pool_bytes : HM_DEFAULT_PINNED_POOL_BYTES;
     ctx->pipeline_schedule = (hm_pipeline_schedule)o.pipeline_schedule;
     ctx->device_memory_limit = o.device_memory_limit;
+    ctx->plan_cache_max = o.plan_cache_entries < 0    ? 0
+                          : o.plan_cache_entries == 0 ? HM_PLAN_CACHE_DEFAULT_ENTRIES
+                                                      : o.plan_cache_entries;
+    ctx->plan_cache_max_bytes = o.plan_cache_bytes;
     hm_cpu_fft_options_init(&ctx->cpu_fft);
 
     for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++) {

@@ -60,7 +60,10 @@ struct hm_context {
 
     void *backend_state[HM_BACKEND_SLOTS]; /* owned by each backend, released by it */
     struct hm_plan_cache *plans;           /* stateless calls' plan cache */
-    struct hm_pool *pool;                  /* host worker threads, created on first use */
+    int plan_cache_max;                    /* its limits (hm_context_set_plan_cache_limits) */
+    size_t plan_cache_max_bytes;
+    uint64_t plan_cache_hits, plan_cache_misses, plan_cache_evictions, plan_cache_uncached;
+    struct hm_pool *pool; /* host worker threads, created on first use */
 
     long fault_countdown[HM_FAULT_SITE_COUNT]; /* testing hooks (hetmath/debug.h) */
     long fault_seen[HM_FAULT_SITE_COUNT];

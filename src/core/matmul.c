@@ -355,6 +355,12 @@ static void mm_release(hm_op_plan *p)
     free(((struct hm_matmul_plan *)p)->offsets);
 }
 
+static size_t mm_bytes(const hm_op_plan *p)
+{
+    const struct hm_matmul_plan *mp = (const struct hm_matmul_plan *)p;
+    return mp->offsets ? sizeof(int64_t) * 3 * (size_t)mp->batch : 0;
+}
+
 static const hm_op_def mm_def = {
     .id = HM_OP_MATMUL,
     .names = {"hm_matmul", "hm_matmul_advanced"},
@@ -374,6 +380,7 @@ static const hm_op_def mm_def = {
     .execute = mm_execute,
     .trivial = mm_trivial,
     .release = mm_release,
+    .bytes = mm_bytes,
 };
 
 hm_status hm_matmul(hm_context *ctx, const hm_tensor *A, const hm_tensor *B, const hm_tensor *C,

@@ -42,6 +42,22 @@ static void cache_destroy(void *p)
     hm__op_plan_destroy(p);
 }
 
+/* What a plan holds, for the plan cache's byte limit: itself, its operation's own allocations,
+ * the work areas its backend plans need (whole, tiles, passes). */
+static size_t plan_bytes(const hm_op_plan *p)
+{
+    const hm_op_def *def = p->def;
+    size_t bytes = def->plan_size + (def->bytes ? def->bytes(p) : 0);
+    bytes += hm__backend_work(p->backend, def->id, p->be_plan);
+    for (int k = 0; k < p->nparts; k++)
+        for (int w = 0; w < 2; w++)
+            for (int s = 0; s < HM_TILE_SIZES; s++)
+                bytes += hm__backend_work(p->backend, def->id, p->part[k].be_tile_plan[w][s]);
+    for (int k = 0; k < p->npasses; k++)
+        bytes += plan_bytes(p->pass[k]);
+    return bytes;
+}
+
 static bool same_view(const hm_tensor *a, const hm_tensor *b)
 {
     return a->data == b->data && hm__device_equal(a->device, b->device) &&
@@ -375,6 +391,7 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
     if ((st = guard_copies(ctx, spec, in)) != HM_STATUS_SUCCESS)
         goto done;
     op_key key;
+    bool kept = true;
     make_key(spec, &key);
     p = hm__plan_cache_get(ctx, fn, &key, sizeof key);
     if (!p) {
@@ -388,9 +405,9 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
             hm__op_plan_destroy(p);
             return st;
         }
-        /* On failure the cache has destroyed the plan. */
-        if ((st = hm__plan_cache_put(ctx, fn, &key, sizeof key, p, cache_destroy)) !=
-            HM_STATUS_SUCCESS)
+        /* On failure the cache has destroyed the plan; not kept, it is this call's alone. */
+        if ((st = hm__plan_cache_put(ctx, fn, &key, sizeof key, p, plan_bytes(p), cache_destroy,
+                                     &kept)) != HM_STATUS_SUCCESS)
             return st;
     } else {
         hm__log_phase(ctx, HM_PHASE_PLANNING);
@@ -400,6 +417,8 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
             def->per_call(p, spec);
     }
     st = hm__op_run(ctx, p, in, out);
+    if (!kept)
+        hm__op_plan_destroy(p);
 done:
     if (spec)
         release(spec);

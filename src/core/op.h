@@ -97,6 +97,8 @@ typedef struct hm_op_def {
                          const hm_tensor *out);
     /* Frees what the operation allocated in its part of the plan. Optional. */
     void (*release)(hm_op_plan *p);
+    /* The bytes of those allocations (the plan cache's byte limit). Optional: none. */
+    size_t (*bytes)(const hm_op_plan *p);
     /* Plans the p->npasses passes specification chose (hm__op_fit_budget) into p->pass[],
      * plans of this operation on the same operands' layouts (in: the operands at planning, or
      * NULL); pass k reads pass k-1's output. Optional: operations without passes. */
