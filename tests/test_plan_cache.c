@@ -1,8 +1,9 @@
 /* The plan cache's control (hetmath/core.h): its statistics, its limits on plans and on bytes
  * held (least recently used out first), caching off, a plan alone over the byte limit run once and
- * released, clearing, the context's options, bad arguments; and 10,000 stateless calls of a mixed
+ * released, clearing, the context's options, bad arguments; 10,000 stateless calls of a mixed
  * workload (matmuls and FFTs of 24 layouts in a shuffled order, new values every call) within the
- * limits after every call, each hit or miss counted, results against a double reference. */
+ * limits after every call, each hit or miss counted, results against a double reference; and
+ * plans executed unchecked (hm_*_execute_unchecked) on new values, bit for bit as checked. */
 #include <complex.h>
 #include <math.h>
 #include <stdbool.h>
@@ -236,10 +237,76 @@ static void mixed_workload(void)
     hm_context_destroy(ctx);
 }
 
+/* A matmul plan and an FFT plan executed unchecked on new values in new buffers: bit for bit the
+ * checked execution's results; what is still checked (NULLs, the plan's context). */
+static void unchecked_execution(void)
+{
+    hm_context *ctx = hm_test_context(NULL, HM_LOG_WARN),
+               *other = hm_test_context(NULL, HM_LOG_WARN);
+    enum { N = 24 };
+    float a[2][N * N], b[2][N * N], d[2][N * N];
+    int64_t shape[2] = {N, N};
+    hm_tensor A[2], B[2], D[2];
+    for (int k = 0; k < 2; k++) {
+        hm_tensor_init(&A[k], a[k], hm_device_host(), HM_DTYPE_F32, 2, shape, NULL);
+        hm_tensor_init(&B[k], b[k], hm_device_host(), HM_DTYPE_F32, 2, shape, NULL);
+        hm_tensor_init(&D[k], d[k], hm_device_host(), HM_DTYPE_F32, 2, shape, NULL);
+    }
+    hm_matmul_plan *mp = NULL;
+    CHECK_STATUS(
+        hm_matmul_plan_create(ctx, HM_OP_GENERIC, &A[0], &B[0], NULL, &D[0], NULL, NULL, &mp),
+        HM_STATUS_SUCCESS);
+    unsigned long long seed = 77;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N * N; i++) {
+            a[0][i] = a[1][i] = (float)hm_test_rand(&seed);
+            b[0][i] = b[1][i] = (float)hm_test_rand(&seed);
+        }
+        CHECK_STATUS(hm_matmul_execute(ctx, mp, &A[0], &B[0], NULL, &D[0], NULL),
+                     HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_matmul_execute_unchecked(ctx, mp, &A[1], &B[1], NULL, &D[1], NULL),
+                     HM_STATUS_SUCCESS);
+        CHECK(memcmp(d[0], d[1], sizeof d[0]) == 0);
+    }
+    CHECK_STATUS(hm_matmul_execute_unchecked(ctx, mp, &A[1], NULL, NULL, &D[1], NULL),
+                 HM_STATUS_INVALID_ARGUMENT);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "hm_matmul_execute_unchecked: operand B is NULL");
+    CHECK_STATUS(hm_matmul_execute_unchecked(other, mp, &A[1], &B[1], NULL, &D[1], NULL),
+                 HM_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(hm_matmul_execute_unchecked(ctx, NULL, &A[1], &B[1], NULL, &D[1], NULL),
+                 HM_STATUS_INVALID_ARGUMENT);
+    hm_matmul_plan_destroy(mp);
+
+    float complex x[2][N * 4], y[2][N * 4];
+    int64_t fshape[2] = {4, N};
+    hm_tensor X[2], Y[2];
+    for (int k = 0; k < 2; k++) {
+        hm_tensor_init(&X[k], x[k], hm_device_host(), HM_DTYPE_C64, 2, fshape, NULL);
+        hm_tensor_init(&Y[k], y[k], hm_device_host(), HM_DTYPE_C64, 2, fshape, NULL);
+    }
+    hm_fft_plan *fp = NULL;
+    CHECK_STATUS(hm_fft_plan_create(ctx, &X[0], &Y[0], NULL, &fp), HM_STATUS_SUCCESS);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N * 4; i++) {
+            double re = hm_test_rand(&seed);
+            x[0][i] = x[1][i] = (float)re + (float)hm_test_rand(&seed) * I;
+        }
+        CHECK_STATUS(hm_fft_execute(ctx, fp, &X[0], &Y[0]), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_fft_execute_unchecked(ctx, fp, &X[1], &Y[1]), HM_STATUS_SUCCESS);
+        CHECK(memcmp(y[0], y[1], sizeof y[0]) == 0);
+    }
+    CHECK_STATUS(hm_fft_execute_unchecked(ctx, fp, &X[1], NULL), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(hm_fft_execute_unchecked(NULL, fp, &X[1], &Y[1]), HM_STATUS_INVALID_ARGUMENT);
+    hm_fft_plan_destroy(fp);
+    hm_context_destroy(other);
+    hm_context_destroy(ctx);
+}
+
 static const hm_test_case test_cases[] = {
     HM_TEST_CASE(stats_and_eviction),
     HM_TEST_CASE(options_and_arguments),
     HM_TEST_CASE(mixed_workload),
+    HM_TEST_CASE(unchecked_execution),
 };
 
 int main(int argc, char **argv)

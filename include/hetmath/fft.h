@@ -153,6 +153,21 @@ HM_API hm_status hm_fft_plan_create(hm_context *ctx, const hm_tensor *x, const h
 HM_API hm_status hm_fft_execute(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x,
                                 hm_tensor *y);
 
+/**
+ * hm_fft_execute() without its checks of the operands, for a loop of calls on operands the caller
+ * vouches for: x and y of exactly the planned layout, dtype and memory space, their pointers
+ * valid there (and aligned), overlapping as when planned (the same view for a plan made in
+ * place, disjoint otherwise). Skipped: the pointer-attribute queries, the comparison with the
+ * plan's layouts, the overlap checks. Still checked: the context, the plan (its context and
+ * operation), NULL operands, the transfer guard. Operands that break the contract are undefined
+ * behaviour.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, or another context than the plan's
+ * @retval (the execution statuses of hm_fft())
+ */
+HM_API hm_status hm_fft_execute_unchecked(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x,
+                                          hm_tensor *y);
+
 /** Releases the plan. NULL is a no-op. Destroy plans before their context. */
 HM_API void hm_fft_plan_destroy(hm_fft_plan *plan);
 

@@ -151,6 +151,22 @@ HM_API hm_status hm_matmul_execute(hm_context *ctx, hm_matmul_plan *plan, const 
                                    const hm_tensor *B, const hm_tensor *C, hm_tensor *D,
                                    const hm_tensor *bias);
 
+/**
+ * hm_matmul_execute() without its checks of the operands, for a loop of calls on operands the
+ * caller vouches for: exactly the planned layouts, dtypes and memory spaces, pointers valid there
+ * (and aligned), C and bias given as when planned, D overlapping only as planned (C may be D
+ * itself). Skipped: the pointer-attribute queries, the comparison with the plan's layouts, the
+ * overlap checks. Still checked: the context, the plan (its context and operation), NULL
+ * operands, the transfer guard. Operands that break the contract are undefined behaviour.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, or another context than the plan's
+ * @retval (the execution statuses of hm_matmul())
+ */
+HM_API hm_status hm_matmul_execute_unchecked(hm_context *ctx, hm_matmul_plan *plan,
+                                             const hm_tensor *A, const hm_tensor *B,
+                                             const hm_tensor *C, hm_tensor *D,
+                                             const hm_tensor *bias);
+
 /** Releases the plan. NULL is a no-op. Destroy plans before their context. */
 HM_API void hm_matmul_plan_destroy(hm_matmul_plan *plan);
 

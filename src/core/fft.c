@@ -391,6 +391,15 @@ hm_status hm_fft_execute(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x,
     return hm__op_execute(ctx, &fft_def, fn, (hm_op_plan *)plan, in, y);
 }
 
+hm_status hm_fft_execute_unchecked(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x,
+                                   hm_tensor *y)
+{
+    static const char *const fn = "hm_fft_execute_unchecked";
+    HM_ENTER(ctx, fn);
+    const hm_tensor *in[FFT_OPERANDS] = {x, y};
+    return hm__op_execute_unchecked(ctx, &fft_def, fn, (hm_op_plan *)plan, in, y);
+}
+
 void hm_fft_plan_destroy(hm_fft_plan *plan)
 {
     hm__op_plan_destroy((hm_op_plan *)plan);

@@ -430,6 +430,16 @@ hm_status hm_matmul_execute(hm_context *ctx, hm_matmul_plan *plan, const hm_tens
     return hm__op_execute(ctx, &mm_def, fn, (hm_op_plan *)plan, in, D);
 }
 
+hm_status hm_matmul_execute_unchecked(hm_context *ctx, hm_matmul_plan *plan, const hm_tensor *A,
+                                      const hm_tensor *B, const hm_tensor *C, hm_tensor *D,
+                                      const hm_tensor *bias)
+{
+    static const char *const fn = "hm_matmul_execute_unchecked";
+    HM_ENTER(ctx, fn);
+    const hm_tensor *in[MM_OPERANDS] = {A, B, C, D, bias};
+    return hm__op_execute_unchecked(ctx, &mm_def, fn, (hm_op_plan *)plan, in, D);
+}
+
 void hm_matmul_plan_destroy(hm_matmul_plan *plan)
 {
     hm__op_plan_destroy((hm_op_plan *)plan);

@@ -541,6 +541,24 @@ static hm_status check_execution(hm_context *ctx, const char *fn, const hm_op_pl
     return HM_STATUS_SUCCESS;
 }
 
+hm_status hm__op_execute_unchecked(hm_context *ctx, const hm_op_def *def, const char *fn,
+                                   hm_op_plan *p, const hm_tensor *const in[], hm_tensor *out)
+{
+    if (!p)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the plan is NULL", fn);
+    if (p->ctx != ctx || p->def != def || def->agree)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the plan belongs to %s", fn,
+                        p->def != def ? "another operation"
+                        : def->agree  ? "a collective operation (execute it checked)"
+                                      : "another context");
+    for (int i = 0; i < def->count; i++)
+        if (!in[i] && (p->present[i] || i == def->out))
+            return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: operand %s is NULL", fn,
+                            def->roles[i].name);
+    hm_status st = guard_copies(ctx, p, in);
+    return st == HM_STATUS_SUCCESS ? hm__op_run(ctx, p, in, out) : st;
+}
+
 hm_status hm__op_execute(hm_context *ctx, const hm_op_def *def, const char *fn, hm_op_plan *p,
                          const hm_tensor *const in[], hm_tensor *out)
 {

@@ -204,6 +204,11 @@ hm_status hm__op_plan_create(hm_context *ctx, const hm_op_def *def, const char *
 hm_status hm__op_execute(hm_context *ctx, const hm_op_def *def, const char *fn, hm_op_plan *p,
                          const hm_tensor *const in[], hm_tensor *out);
 
+/* The same without the checks of the operands the caller vouches for (their pointers' spaces,
+ * their layouts against the plan's, their overlaps): only the plan, the context and NULLs. */
+hm_status hm__op_execute_unchecked(hm_context *ctx, const hm_op_def *def, const char *fn,
+                                   hm_op_plan *p, const hm_tensor *const in[], hm_tensor *out);
+
 /* Releases a plan (NULL: nothing). */
 void hm__op_plan_destroy(hm_op_plan *p);
 
