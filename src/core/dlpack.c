@@ -1,4 +1,6 @@
-/* The DLPack bridge: hm_device values equal DLDeviceType, so devices map one to one. */
+/* The DLPack bridge: hm_device values equal DLDeviceType, so devices map one to one. DLPack 1.0's
+ * managed tensors carry a version, flags and a deleter around the same DLTensor. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -61,5 +63,66 @@ hm_status hm_tensor_to_dlpack(const hm_tensor *t, DLTensor *out)
     out->shape = (int64_t *)t->shape;
     out->strides = (int64_t *)t->strides;
     out->byte_offset = 0;
+    return HM_STATUS_SUCCESS;
+}
+
+hm_status hm_tensor_from_dlpack_versioned(const DLManagedTensorVersioned *m, hm_tensor *out,
+                                          int *read_only)
+{
+    if (!m || !out)
+        return HM_STATUS_INVALID_ARGUMENT;
+    if (m->version.major != 1)
+        return HM_STATUS_NOT_SUPPORTED;
+    if (read_only)
+        *read_only = (m->flags & DLPACK_FLAG_BITMASK_READ_ONLY) != 0;
+    return hm_tensor_from_dlpack(&m->dl_tensor, out);
+}
+
+/* What an exported tensor's deleter releases: the managed tensor, its shape and strides, and
+ * (ownership transferred) the data, through the context. */
+typedef struct exported {
+    DLManagedTensorVersioned m;
+    int64_t shape[HM_MAX_NDIM], strides[HM_MAX_NDIM];
+    hm_context *ctx; /* NULL: the data stays the producer's */
+    hm_tensor t;
+} exported;
+
+static void exported_delete(DLManagedTensorVersioned *self)
+{
+    exported *e = (exported *)self->manager_ctx;
+    if (e->ctx)
+        hm_tensor_free(e->ctx, &e->t);
+    free(e);
+}
+
+hm_status hm_tensor_to_dlpack_versioned(hm_context *ctx, const hm_tensor *t, int options,
+                                        DLManagedTensorVersioned **out)
+{
+    if (!t || !out || (options & ~(HM_DLPACK_TRANSFER_OWNERSHIP | HM_DLPACK_READ_ONLY)) ||
+        ((options & HM_DLPACK_TRANSFER_OWNERSHIP) && !ctx))
+        return HM_STATUS_INVALID_ARGUMENT;
+    *out = NULL;
+    exported *e = calloc(1, sizeof *e);
+    if (!e)
+        return HM_STATUS_OUT_OF_HOST_MEMORY;
+    hm_status st = hm_tensor_to_dlpack(t, &e->m.dl_tensor);
+    if (st != HM_STATUS_SUCCESS) {
+        free(e);
+        return st;
+    }
+    memcpy(e->shape, t->shape, sizeof e->shape);
+    memcpy(e->strides, t->strides, sizeof e->strides);
+    e->m.dl_tensor.shape = e->shape;
+    e->m.dl_tensor.strides = e->strides;
+    e->m.version.major = 1;
+    e->m.version.minor = 0;
+    e->m.manager_ctx = e;
+    e->m.deleter = exported_delete;
+    e->m.flags = (options & HM_DLPACK_READ_ONLY) ? DLPACK_FLAG_BITMASK_READ_ONLY : 0;
+    if (options & HM_DLPACK_TRANSFER_OWNERSHIP) {
+        e->ctx = ctx;
+        e->t = *t;
+    }
+    *out = &e->m;
     return HM_STATUS_SUCCESS;
 }
