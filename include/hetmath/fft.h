@@ -89,8 +89,13 @@ HM_API void hm_fft_options_init(hm_fft_options *opts);
  * @p x is never modified (except in place, or by a c2r transform with opts->overwrite_input).
  *
  * Host operands on a GPU: a compact batch of at least 8 transforms over the trailing axes, x at
- * least 8 MiB, is pipelined over the batch as hm_matmul_advanced() pipelines row tiles (chunks of
- * the batch go in while earlier ones are transformed and come back).
+ * least 8 MiB or larger than the device memory budget (opts->device_memory_limit), is pipelined
+ * over the batch as hm_matmul_advanced() pipelines row tiles (chunks of the batch go in while
+ * earlier ones are transformed and come back, through three tile buffers on the device); c2c
+ * transforms over leading axes with a trailing batch, in blocks of the batch's columns; c2c
+ * transforms over every axis of 2-D or 3-D data larger than the budget, in two passes (slabs,
+ * then pencils). Others must fit the budget whole: HM_STATUS_DEVICE_MEMORY_LIMIT otherwise
+ * (docs/OUT_OF_CORE.md).
  *
  * On the CPU, an execution space with HM_AUTO threads gives HM_FFT_ESTIMATE transforms one thread
  * per 32768 elements (at least one), and HM_FFT_MEASURE transforms all of them: the planner then
@@ -117,6 +122,7 @@ HM_API void hm_fft_options_init(hm_fft_options *opts);
  *                                     R2C/C2R)
  * @retval (any status of hm_execution_resolve())
  * @retval HM_STATUS_TRANSFER_REFUSED  a copy this call would make is forbidden by the guard
+ * @retval HM_STATUS_DEVICE_MEMORY_LIMIT  no schedule of the operands fits the device memory budget
  * @retval HM_STATUS_OUT_OF_HOST_MEMORY, HM_STATUS_OUT_OF_DEVICE_MEMORY, HM_STATUS_FFTW_ERROR,
  *         HM_STATUS_CUFFT_ERROR, HM_STATUS_CUDA_ERROR
  */

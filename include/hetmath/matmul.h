@@ -75,6 +75,8 @@ HM_API void hm_matmul_options_init(hm_matmul_options *opts);
  * @retval HM_STATUS_ALIASING          D overlaps A, B or C (C may be D itself)
  * @retval (any status of hm_execution_resolve())
  * @retval HM_STATUS_TRANSFER_REFUSED  a copy this call would make is forbidden by the guard
+ * @retval HM_STATUS_DEVICE_MEMORY_LIMIT  with a CUDA execution space, no schedule of the operands
+ *                                     fits the device memory budget
  * @retval HM_STATUS_OUT_OF_HOST_MEMORY, HM_STATUS_OUT_OF_DEVICE_MEMORY, HM_STATUS_CUBLAS_ERROR,
  *         HM_STATUS_CUDA_ERROR
  */
@@ -97,13 +99,19 @@ HM_API hm_status hm_matmul(hm_context *ctx, const hm_tensor *A, const hm_tensor 
  * says which, and can fix the tiles for bit-identical results). Pageable memory goes through the
  * context's pinned pool (hm_context_options.pinned_pool_bytes, at least 128 MiB for the pipeline);
  * pinned memory goes direct. The ledger records A in and D out with the pipeline's wall time, and
- * the log names the tiles.
+ * the log names the tiles. The device holds three tiles of A and of D, and B: within the device
+ * memory budget (opts->device_memory_limit, else the context's), or, when B does not fit beside
+ * them, D's columns are cut into panels (with B's and the bias's) and A crosses once a panel
+ * (docs/OUT_OF_CORE.md). A product that no schedule fits fails with
+ * HM_STATUS_DEVICE_MEMORY_LIMIT before any work; one that fails in the middle leaves each tile
+ * of D complete or as it was.
  * @retval as hm_matmul(), and:
  * @retval HM_STATUS_CUDA_UNAVAILABLE  no CUDA device: this operation needs a CUDA execution space
  * @retval HM_STATUS_INVALID_EXECUTION cpu execution named
  * @retval HM_STATUS_INVALID_ARGUMENT  an epilog with a bias but no bias given, or the reverse;
  *                                     an unknown epilog; an epilog on complex dtypes
  * @retval HM_STATUS_SHAPE_MISMATCH    bias not of length N
+ * @retval HM_STATUS_DEVICE_MEMORY_LIMIT  no schedule of the operands fits the device memory budget
  */
 HM_API hm_status hm_matmul_advanced(hm_context *ctx, const hm_tensor *A, const hm_tensor *B,
                                     const hm_tensor *C, hm_tensor *D, const hm_tensor *bias,
