@@ -1,18 +1,16 @@
 /* FFTW's side of the CPU FFT backend: its planner (global state in FFTW, so serialised behind
  * one lock with the thread count it reads), plans for the backend and for the split, execution
  * on new arrays (FFTW's new-array functions: thread-safe), wisdom and the version. */
-#define _DEFAULT_SOURCE /* mkstemp */
 #include <errno.h>
 #include <fftw3.h>
 #include <pthread.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/cpu/cpu.h"
 #include "backends/cpu/cpu_fft.h"
+#include "core/cache_file.h"
 
 static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -193,50 +191,13 @@ static int wisdom_import(char *text)
 }
 
 /* A whole file, NUL-terminated (malloc'ed), or NULL. */
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *text = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)n + 1))) {
-            size_t len = fread(text, 1, (size_t)n, f);
-            text[len] = '\0';
-        }
-    }
-    fclose(f);
-    return text;
-}
-
-/* Writes text to path whole, through a file beside it renamed over it; 0 with errno. */
-static int write_file(const char *path, const char *head, const char *text)
-{
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return 0;
-    FILE *f = fdopen(fd, "w");
-    int ok = f && fprintf(f, "%s%s", head, text) >= 0;
-    ok = (f ? fclose(f) == 0 : close(fd) == 0) && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-    }
-    return ok;
-}
-
 hm_status hm_fft_wisdom_export(hm_context *ctx, const char *path)
 {
     HM_ENTER(ctx, "hm_fft_wisdom_export");
     if (!path)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "hm_fft_wisdom_export: path is NULL");
     char *text = wisdom_text();
-    int ok = text && write_file(path, "", text);
+    int ok = text && hm__file_write(path, "", text);
     int e = errno;
     free(text);
     if (!ok)
@@ -250,7 +211,7 @@ hm_status hm_fft_wisdom_import(hm_context *ctx, const char *path)
     HM_ENTER(ctx, "hm_fft_wisdom_import");
     if (!path)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "hm_fft_wisdom_import: path is NULL");
-    char *text = read_file(path);
+    char *text = hm__file_read(path);
     if (!text)
         return hm__fail(ctx, HM_STATUS_FFTW_ERROR, "hm_fft_wisdom_import: cannot open %s: %s", path,
                         strerror(errno));
@@ -273,31 +234,15 @@ static int wisdom_path(const hm_context *ctx, char *buf, size_t size)
         return 0;
     if (ctx->cpu_fft.wisdom_path)
         return snprintf(buf, size, "%s", ctx->cpu_fft.wisdom_path) < (int)size;
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg == '/')
-        return snprintf(buf, size, "%s/hetmath/fftw-wisdom", xdg) < (int)size;
-    if (home && *home)
-        return snprintf(buf, size, "%s/.cache/hetmath/fftw-wisdom", home) < (int)size;
-    return 0;
+    return hm__cache_path("fftw-wisdom", buf, size);
 }
 
 /* "machine: <CPU model>; <n> cpus; <FFTW version>\n": wisdom is only good where it was made. */
 static void machine_line(char *buf, size_t size)
 {
-    char model[160] = "unknown CPU", line[256];
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (colon && strncmp(line, "model name", 10) == 0) {
-            snprintf(model, sizeof model, "%s", colon + 2);
-            model[strcspn(model, "\n")] = '\0';
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    snprintf(buf, size, "machine: %s; %ld cpus; %s\n", model, sysconf(_SC_NPROCESSORS_ONLN),
-             fftw_version);
+    char cpu[256];
+    hm__machine_cpu(cpu, sizeof cpu);
+    snprintf(buf, size, "machine: %s; %s\n", cpu, fftw_version);
 }
 
 /* The file read in this process: FFTW's wisdom is the process's, so once is enough. */
@@ -315,7 +260,7 @@ void hm__fftw_wisdom_read(hm_context *ctx)
     pthread_mutex_unlock(&wisdom_file_lock);
     if (done)
         return;
-    char *text = read_file(path);
+    char *text = hm__file_read(path);
     if (!text) {
         hm__log(ctx, HM_LOG_DEBUG, "FFTW: no wisdom file at %s yet", path);
         return;
@@ -336,19 +281,6 @@ void hm__fftw_wisdom_read(hm_context *ctx)
     free(text);
 }
 
-/* mkdir -p of path's folder (0700 for what it makes). */
-static void make_folder(const char *path)
-{
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            (void)mkdir(dir, 0700);
-            *p = '/';
-        }
-}
-
 void hm__fftw_wisdom_write(hm_context *ctx)
 {
     char path[1024], head[400];
@@ -359,9 +291,8 @@ void hm__fftw_wisdom_write(hm_context *ctx)
         return;
     snprintf(head, sizeof head, "%s", HM_WISDOM_HEAD);
     machine_line(head + strlen(head), sizeof head - strlen(head));
-    make_folder(path);
     pthread_mutex_lock(&wisdom_file_lock);
-    int ok = write_file(path, head, text);
+    int ok = hm__file_write(path, head, text);
     int e = errno;
     pthread_mutex_unlock(&wisdom_file_lock);
     free(text);
