@@ -1,0 +1,235 @@
+/* The placement model, its decision and its file (placement.h says what and why). */
+#include "core/placement.h"
+
+#include "core/internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const family_names[HM_CAL_FAMILIES] = {"matmul-f32", "matmul-f64", "fft-c64",
+                                                          "fft-c128"};
+
+double hm__cal_seconds(const hm_cal_curve *c, double work)
+{
+    int n = c->points;
+    if (n == 0)
+        return -1;
+    if (work <= c->work[0])
+        return c->seconds[0];
+    if (work >= c->work[n - 1])
+        return c->seconds[n - 1] * work / c->work[n - 1];
+    int i = 1;
+    while (c->work[i] < work)
+        i++;
+    double f = (log(work) - log(c->work[i - 1])) / (log(c->work[i]) - log(c->work[i - 1]));
+    return exp(log(c->seconds[i - 1]) + f * (log(c->seconds[i]) - log(c->seconds[i - 1])));
+}
+
+void hm__cal_add(hm_cal_curve *c, double work, double seconds)
+{
+    int i = 0;
+    while (i < c->points && c->work[i] < work)
+        i++;
+    if (i < c->points && c->work[i] == work) {
+        c->seconds[i] = seconds;
+        return;
+    }
+    if (c->points == HM_CAL_POINTS)
+        return;
+    memmove(&c->work[i + 1], &c->work[i], sizeof c->work[0] * (size_t)(c->points - i));
+    memmove(&c->seconds[i + 1], &c->seconds[i], sizeof c->seconds[0] * (size_t)(c->points - i));
+    c->work[i] = work;
+    c->seconds[i] = seconds;
+    c->points++;
+}
+
+/* A copy of `bytes` out of device d (to the host) or into it; negative when its link is
+ * unknown. */
+static double copy_s(const hm_calibration *cal, int d, size_t bytes, bool into)
+{
+    const hm_cal_device *dev = &cal->dev[d];
+    double bps = into ? dev->in_bps : dev->out_bps;
+    if (bytes == 0)
+        return 0;
+    return bps > 0 ? dev->copy_fixed_s + (double)bytes / bps : -1;
+}
+
+/* Bytes from where the operands are to device `to` (-1: the host): nothing, one copy over a
+ * link, or (device to device) through the host, an upper bound of a direct link. */
+static double move_s(const hm_calibration *cal, int from, int to, size_t bytes)
+{
+    if (from == to)
+        return 0;
+    double out = from >= 0 ? copy_s(cal, from, bytes, false) : 0;
+    double in = to >= 0 ? copy_s(cal, to, bytes, true) : 0;
+    return out < 0 || in < 0 ? -1 : out + in;
+}
+
+int hm__place_decide(const hm_calibration *cal, const hm_place_call *call, hm_place_cost *cost,
+                     int *count)
+{
+    int n = 0, best = -1, home = -1, reuse = call->reuse > 0 ? call->reuse : 1;
+    int devices = cal->devices < HM_CAL_DEVICES ? cal->devices : HM_CAL_DEVICES;
+    for (int d = -1; d < devices; d++) {
+        hm_place_cost *c = &cost[n];
+        const hm_cal_curve *curve = d < 0 ? &cal->cpu[call->family] : &cal->dev[d].op[call->family];
+        memset(c, 0, sizeof *c);
+        c->device = d;
+        c->compute_s = hm__cal_seconds(curve, call->work);
+        c->in_s = move_s(cal, call->data_device, d, call->in_bytes);
+        c->out_s = move_s(cal, d, call->data_device, call->out_bytes);
+        bool planned = d < 0 ? call->cpu_planned : call->dev_planned[d];
+        c->plan_s = planned ? 0
+                    : d < 0 ? cal->cpu_plan_s[call->family]
+                            : cal->dev[d].plan_s[call->family];
+        c->known = c->compute_s >= 0 && c->in_s >= 0 && c->out_s >= 0;
+        c->total_s = c->known ? (c->in_s + c->plan_s) / reuse + c->compute_s + c->out_s : -1;
+        if (c->known && (best < 0 || c->total_s < cost[best].total_s))
+            best = n;
+        if (d == call->data_device)
+            home = n;
+        n++;
+    }
+    *count = n;
+    if (home >= 0 &&
+        (best < 0 ||
+         (cost[home].known && cost[home].total_s <= (1.0 + HM_PLACE_TIE) * cost[best].total_s)))
+        return home;
+    return best >= 0 ? best : 0;
+}
+
+/* ---- the file ------------------------------------------------------------------------------ */
+
+#define HEAD "hetmath calibration "
+
+static bool put(char *buf, size_t size, size_t *used, const char *fmt, ...) HM_PRINTF(4, 5);
+
+static bool put(char *buf, size_t size, size_t *used, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = *used < size ? vsnprintf(buf + *used, size - *used, fmt, ap) : -1;
+    va_end(ap);
+    if (n < 0 || *used + (size_t)n >= size)
+        return false;
+    *used += (size_t)n;
+    return true;
+}
+
+static bool put_curve(char *buf, size_t size, size_t *used, const hm_cal_curve *c, double plan)
+{
+    bool ok = put(buf, size, used, " plan %.17g points %d", plan, c->points);
+    for (int i = 0; i < c->points && ok; i++)
+        ok = put(buf, size, used, " %.17g %.17g", c->work[i], c->seconds[i]);
+    return ok && put(buf, size, used, "\n");
+}
+
+bool hm__cal_format(const hm_calibration *cal, char *buf, size_t size)
+{
+    size_t used = 0;
+    bool ok = put(buf, size, &used, HEAD "%d\nmachine %s\n", HM_CAL_VERSION, cal->machine);
+    for (int f = 0; f < HM_CAL_FAMILIES && ok; f++)
+        ok = put(buf, size, &used, "cpu %s", family_names[f]) &&
+             put_curve(buf, size, &used, &cal->cpu[f], cal->cpu_plan_s[f]);
+    for (int d = 0; d < cal->devices && d < HM_CAL_DEVICES && ok; d++) {
+        const hm_cal_device *dev = &cal->dev[d];
+        ok = put(buf, size, &used, "device %d link %.17g %.17g %.17g\n", d, dev->in_bps,
+                 dev->out_bps, dev->copy_fixed_s);
+        for (int f = 0; f < HM_CAL_FAMILIES && ok; f++)
+            ok = put(buf, size, &used, "device %d %s", d, family_names[f]) &&
+                 put_curve(buf, size, &used, &dev->op[f], dev->plan_s[f]);
+    }
+    return ok && put(buf, size, &used, "end\n");
+}
+
+static int family_of(const char *name)
+{
+    for (int f = 0; f < HM_CAL_FAMILIES; f++)
+        if (strcmp(name, family_names[f]) == 0)
+            return f;
+    return -1;
+}
+
+/* " plan P points N w s ..." at *p into c and *plan; advances *p; false when malformed. */
+static bool parse_curve(const char **p, hm_cal_curve *c, double *plan)
+{
+    int used = 0, n = 0;
+    if (sscanf(*p, " plan %lf points %d%n", plan, &n, &used) != 2 || n < 0 || n > HM_CAL_POINTS ||
+        !(*plan >= 0))
+        return false;
+    *p += used;
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < n; i++) {
+        double w, s;
+        if (sscanf(*p, " %lf %lf%n", &w, &s, &used) != 2 || !(w > 0) || !(s > 0) ||
+            (i > 0 && !(w > c->work[i - 1])))
+            return false;
+        *p += used;
+        c->work[i] = w;
+        c->seconds[i] = s;
+    }
+    c->points = n;
+    return true;
+}
+
+hm_cal_verdict hm__cal_parse(const char *text, const char *machine, hm_calibration *cal)
+{
+    memset(cal, 0, sizeof *cal);
+    int version = 0, used = 0;
+    if (strncmp(text, HEAD, strlen(HEAD)) != 0)
+        return HM_CAL_CORRUPT;
+    if (sscanf(text + strlen(HEAD), "%d%n", &version, &used) != 1)
+        return HM_CAL_CORRUPT;
+    if (version != HM_CAL_VERSION)
+        return HM_CAL_STALE;
+    const char *p = strchr(text, '\n');
+    if (!p || strncmp(p + 1, "machine ", 8) != 0)
+        return HM_CAL_CORRUPT;
+    p += 9;
+    size_t len = strcspn(p, "\n");
+    if (len != strlen(machine) || strncmp(p, machine, len) != 0)
+        return HM_CAL_FOREIGN;
+    snprintf(cal->machine, sizeof cal->machine, "%s", machine);
+    p += len;
+    for (;;) {
+        char word[16], name[16];
+        int d = -1;
+        if (*p == '\n')
+            p++;
+        if (strncmp(p, "end\n", 4) == 0 || strcmp(p, "end") == 0)
+            return HM_CAL_OK;
+        if (sscanf(p, "%15s%n", word, &used) != 1)
+            return HM_CAL_CORRUPT; /* truncated: no end line */
+        p += used;
+        if (strcmp(word, "cpu") == 0) {
+            int f = sscanf(p, " %15s%n", name, &used) == 1 ? family_of(name) : -1;
+            p += used;
+            if (f < 0 || !parse_curve(&p, &cal->cpu[f], &cal->cpu_plan_s[f]))
+                return HM_CAL_CORRUPT;
+        } else if (strcmp(word, "device") == 0) {
+            if (sscanf(p, " %d %15s%n", &d, name, &used) != 2 || d < 0 || d >= HM_CAL_DEVICES)
+                return HM_CAL_CORRUPT;
+            p += used;
+            hm_cal_device *dev = &cal->dev[d];
+            cal->devices = d + 1 > cal->devices ? d + 1 : cal->devices;
+            if (strcmp(name, "link") == 0) {
+                if (sscanf(p, " %lf %lf %lf%n", &dev->in_bps, &dev->out_bps, &dev->copy_fixed_s,
+                           &used) != 3 ||
+                    !(dev->in_bps > 0) || !(dev->out_bps > 0) || !(dev->copy_fixed_s >= 0))
+                    return HM_CAL_CORRUPT;
+                p += used;
+            } else {
+                int f = family_of(name);
+                if (f < 0 || !parse_curve(&p, &dev->op[f], &dev->plan_s[f]))
+                    return HM_CAL_CORRUPT;
+            }
+        } else {
+            return HM_CAL_CORRUPT;
+        }
+        if (*p != '\n')
+            return HM_CAL_CORRUPT;
+    }
+}

@@ -1,0 +1,103 @@
+/* Where an operation should run (issue 21's groundwork; not yet reachable from the public API):
+ * a calibration of the machine (each backend's time for an operation family at a few sizes, each
+ * device's link and planning cost), its file under the user's cache folder, and the decision
+ * among the CPU and the devices by modelled time: copies in + planning (both shared by the calls
+ * that reuse the operands where they end up) + computation + the result copied back.
+ *
+ * Pure arithmetic and text, tested through the static library (tests/test_placement.c); the
+ * measuring of a calibration, and the `auto` execution space that will use it, come with the GPU
+ * runs they need. */
+#ifndef HETMATH_CORE_PLACEMENT_H
+#define HETMATH_CORE_PLACEMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HM_CAL_POINTS  8 /* sizes a curve is measured at */
+#define HM_CAL_DEVICES 8
+#define HM_CAL_VERSION 1    /* of the file's format */
+#define HM_PLACE_TIE   0.01 /* candidates this close: where the operands are wins */
+
+/* The operation families a calibration measures (dtype matters: f64 runs at a fraction of f32's
+ * rate on most GPUs). */
+typedef enum hm_cal_family {
+    HM_CAL_MATMUL_F32 = 0,
+    HM_CAL_MATMUL_F64 = 1,
+    HM_CAL_FFT_C64 = 2,
+    HM_CAL_FFT_C128 = 3,
+    HM_CAL_FAMILIES = 4
+} hm_cal_family;
+
+/* A backend's time for work (flops) measured at a few sizes: between them, linear in
+ * log(work)-log(seconds); below the smallest, its time (a call's fixed cost); above the largest,
+ * the largest's rate. No point: unknown. */
+typedef struct hm_cal_curve {
+    int points;
+    double work[HM_CAL_POINTS]; /* ascending */
+    double seconds[HM_CAL_POINTS];
+} hm_cal_curve;
+
+/* One device: its operation curves, its link with the host, a plan's cost. */
+typedef struct hm_cal_device {
+    hm_cal_curve op[HM_CAL_FAMILIES];
+    double in_bps, out_bps, copy_fixed_s; /* host to device, back; a copy's fixed cost */
+    double plan_s[HM_CAL_FAMILIES];
+} hm_cal_device;
+
+typedef struct hm_calibration {
+    char machine[384]; /* what it was measured on: CPU, GPUs, driver, library version */
+    hm_cal_curve cpu[HM_CAL_FAMILIES];
+    double cpu_plan_s[HM_CAL_FAMILIES];
+    int devices;
+    hm_cal_device dev[HM_CAL_DEVICES];
+} hm_calibration;
+
+/* Modelled seconds of work on curve c; negative when the curve is empty. */
+double hm__cal_seconds(const hm_cal_curve *c, double work);
+
+/* Adds a measurement (kept ascending; a size already there replaced; a full curve unchanged). */
+void hm__cal_add(hm_cal_curve *c, double work, double seconds);
+
+/* A call to place: its family and work, the bytes of its inputs and of its result, where the
+ * operands are (-1: host; d: cuda:d), whether each candidate has its plan (cached), how many
+ * calls reuse the operands where they end up (≥ 1: copies in and planning are shared by them,
+ * the result comes back every call). */
+typedef struct hm_place_call {
+    hm_cal_family family;
+    double work;
+    size_t in_bytes, out_bytes;
+    int data_device;
+    bool cpu_planned, dev_planned[HM_CAL_DEVICES];
+    int reuse;
+} hm_place_call;
+
+/* A candidate's modelled terms. */
+typedef struct hm_place_cost {
+    int device; /* -1: the CPU */
+    double in_s, plan_s, compute_s, out_s, total_s;
+    bool known; /* the calibration has its curve (and link) */
+} hm_place_cost;
+
+/* The candidates (the CPU, then each device the calibration has, in order: at most
+ * 1 + HM_CAL_DEVICES into cost[]) and the choice: the least total time; within HM_PLACE_TIE of
+ * it, where the operands are. Unknown candidates are never chosen; with none known, where the
+ * operands are. Returns the chosen index into cost[], sets *count. */
+int hm__place_decide(const hm_calibration *cal, const hm_place_call *call, hm_place_cost *cost,
+                     int *count);
+
+/* The calibration as text (the file's body) into buf; false when it does not fit. */
+bool hm__cal_format(const hm_calibration *cal, char *buf, size_t size);
+
+/* Why a calibration file was not used. */
+typedef enum hm_cal_verdict {
+    HM_CAL_OK = 0,
+    HM_CAL_CORRUPT = 1, /* not this format, or a value out of place */
+    HM_CAL_STALE = 2,   /* an older or newer format version */
+    HM_CAL_FOREIGN = 3  /* made on another machine (or library version) */
+} hm_cal_verdict;
+
+/* Parses text made by hm__cal_format into *cal, checking it was made on `machine`. */
+hm_cal_verdict hm__cal_parse(const char *text, const char *machine, hm_calibration *cal);
+
+#endif

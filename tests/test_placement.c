@@ -1,0 +1,197 @@
+/* The placement model (src/core/placement.h), an internal part tested through the static library:
+ * curves through their measured points, the decision on hand-worked calibrations (the notebook's
+ * host-operand product, ties, a missing or unmeasured GPU, operands reused, operands on a
+ * device), and the calibration file: an exact round trip, and stale, foreign and corrupted files
+ * told apart. */
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/placement.h"
+
+static void curves(void)
+{
+    hm_cal_curve c;
+    memset(&c, 0, sizeof c);
+    CHECK(hm__cal_seconds(&c, 1e6) < 0);
+    hm__cal_add(&c, 1e9, 1e-2);
+    hm__cal_add(&c, 1e6, 1e-3);
+    hm__cal_add(&c, 1e9, 2e-2); /* a size again: replaced */
+    CHECK_EQ_INT(c.points, 2);
+    CHECK(c.work[0] == 1e6 && c.seconds[1] == 2e-2);
+    CHECK(hm__cal_seconds(&c, 1e3) == 1e-3); /* below: the smallest call's time */
+    CHECK(hm__cal_seconds(&c, 1e6) == 1e-3); /* at a point: its time */
+    CHECK_NEAR(hm__cal_seconds(&c, 4e9) / 8e-2, 1 + 1e-12, "above: the largest's rate");
+    /* between: linear in log-log, so the geometric middle of the sizes takes the geometric
+     * middle of the times */
+    CHECK_NEAR(fabs(hm__cal_seconds(&c, sqrt(1e6 * 1e9)) - sqrt(1e-3 * 2e-2)) / 1e-2, 1e-12,
+               "log-log middle");
+    for (int i = 0; i < 20; i++)
+        hm__cal_add(&c, 1e10 + i, 1.0);
+    CHECK_EQ_INT(c.points, HM_CAL_POINTS);
+}
+
+/* One CPU and one GPU: the CPU at 1 TFLOP/s, the GPU at 50 TFLOP/s with 10 us a call, a 25 GB/s
+ * link each way with 10 us a copy, planning 1 ms on the CPU and 20 ms on the GPU. */
+static void machine(hm_calibration *cal)
+{
+    memset(cal, 0, sizeof *cal);
+    snprintf(cal->machine, sizeof cal->machine, "test machine");
+    hm__cal_add(&cal->cpu[HM_CAL_MATMUL_F32], 1e6, 1e-6);
+    hm__cal_add(&cal->cpu[HM_CAL_MATMUL_F32], 1e12, 1.0);
+    cal->cpu_plan_s[HM_CAL_MATMUL_F32] = 1e-3;
+    cal->devices = 1;
+    hm_cal_device *d = &cal->dev[0];
+    hm__cal_add(&d->op[HM_CAL_MATMUL_F32], 5e8, 1e-5);
+    hm__cal_add(&d->op[HM_CAL_MATMUL_F32], 5e13, 1.0);
+    d->in_bps = d->out_bps = 25e9;
+    d->copy_fixed_s = 1e-5;
+    d->plan_s[HM_CAL_MATMUL_F32] = 20e-3;
+}
+
+static void decisions(void)
+{
+    hm_calibration cal;
+    machine(&cal);
+    hm_place_cost cost[1 + HM_CAL_DEVICES];
+    int n = 0;
+    /* The notebook: 1.28e11 flops, 160 MB in, 64 MB back, both planned. CPU 0.128 s; GPU
+     * 6.41 ms in + 2.56 ms + 2.57 ms out = 11.54 ms. */
+    hm_place_call nb = {.family = HM_CAL_MATMUL_F32,
+                        .work = 1.28e11,
+                        .in_bytes = 160000000,
+                        .out_bytes = 64000000,
+                        .data_device = -1,
+                        .cpu_planned = true,
+                        .dev_planned = {true},
+                        .reuse = 1};
+    int pick = hm__place_decide(&cal, &nb, cost, &n);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(cost[pick].device, 0);
+    CHECK_NEAR(fabs(cost[0].total_s - 0.128) / 0.128, 1e-12, "the CPU's time");
+    CHECK_NEAR(fabs(cost[1].in_s - 6.41e-3) / 6.41e-3, 1e-12, "the copies in");
+    CHECK_NEAR(fabs(cost[1].compute_s - 2.56e-3) / 2.56e-3, 1e-12, "the GPU's product");
+    CHECK_NEAR(fabs(cost[1].total_s - 11.54e-3) / 11.54e-3, 1e-12, "the GPU's time");
+    /* Not planned on the GPU: 20 ms more there, still the GPU. */
+    nb.dev_planned[0] = false;
+    pick = hm__place_decide(&cal, &nb, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, 0);
+    CHECK_NEAR(fabs(cost[1].total_s - 31.54e-3) / 31.54e-3, 1e-12, "with its planning");
+
+    /* A small product (2e8 flops, 1.6 MB in, 0.64 MB out): CPU 0.2 ms; GPU 74 + 10 + 35.6 us,
+     * and 20 ms of planning: the CPU one-shot, the GPU when 1000 calls reuse the operands there
+     * (copies in and planning shared: 20.074 us, + 10 + 35.6 = 65.674 us). */
+    hm_place_call small = {.family = HM_CAL_MATMUL_F32,
+                           .work = 2e8,
+                           .in_bytes = 1600000,
+                           .out_bytes = 640000,
+                           .data_device = -1,
+                           .reuse = 1};
+    small.cpu_planned = true;
+    pick = hm__place_decide(&cal, &small, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, -1);
+    small.reuse = 1000;
+    pick = hm__place_decide(&cal, &small, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, 0);
+    CHECK_NEAR(fabs(cost[1].total_s - 65.674e-6) / 65.674e-6, 1e-12, "shared copies and plan");
+
+    /* A tie (within 1%) goes to where the operands are: make the GPU 0.5% faster. */
+    hm_calibration tie;
+    machine(&tie);
+    memset(&tie.dev[0].op[HM_CAL_MATMUL_F32], 0, sizeof(hm_cal_curve));
+    hm_place_call t = {.family = HM_CAL_MATMUL_F32,
+                       .work = 1e12,
+                       .data_device = -1,
+                       .reuse = 1,
+                       .cpu_planned = true,
+                       .dev_planned = {true}};
+    hm__cal_add(&tie.dev[0].op[HM_CAL_MATMUL_F32], 1e12, 0.995);
+    pick = hm__place_decide(&tie, &t, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, -1);
+    hm__cal_add(&tie.dev[0].op[HM_CAL_MATMUL_F32], 1e12, 0.98); /* 2%: the GPU */
+    pick = hm__place_decide(&tie, &t, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, 0);
+
+    /* No GPU, or a GPU never measured for this family: the CPU, the GPU unknown. */
+    cal.devices = 0;
+    pick = hm__place_decide(&cal, &nb, cost, &n);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(cost[pick].device, -1);
+    machine(&cal);
+    nb.family = HM_CAL_FFT_C64;
+    hm__cal_add(&cal.cpu[HM_CAL_FFT_C64], 1e6, 1e-4);
+    pick = hm__place_decide(&cal, &nb, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, -1);
+    CHECK(!cost[1].known);
+    /* Nothing known at all: where the operands are. */
+    nb.family = HM_CAL_MATMUL_F64;
+    nb.data_device = 0;
+    pick = hm__place_decide(&cal, &nb, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, 0);
+
+    /* Operands on cuda:0: there, no copies; the CPU would copy them out and the result back. */
+    hm_place_call ondev = nb;
+    ondev.family = HM_CAL_MATMUL_F32;
+    ondev.data_device = 0;
+    pick = hm__place_decide(&cal, &ondev, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, 0);
+    CHECK(cost[1].in_s == 0 && cost[1].out_s == 0);
+    CHECK_NEAR(fabs(cost[0].in_s - 6.41e-3) / 6.41e-3, 1e-12, "the CPU's copies out of cuda:0");
+}
+
+static void calibration_file(void)
+{
+    hm_calibration cal, back;
+    machine(&cal);
+    cal.devices = 2;
+    cal.dev[1] = cal.dev[0];
+    cal.dev[1].in_bps = 52.6e9 / 3;
+    hm__cal_add(&cal.dev[1].op[HM_CAL_FFT_C128], 1234.5, 1.0 / 3);
+    char text[8192];
+    CHECK(hm__cal_format(&cal, text, sizeof text));
+    CHECK(strncmp(text, "hetmath calibration 1\nmachine test machine\n", 43) == 0);
+    CHECK_EQ_INT(hm__cal_parse(text, "test machine", &back), HM_CAL_OK);
+    CHECK(memcmp(&cal, &back, sizeof cal) == 0); /* every value exactly */
+    char small[64];
+    CHECK(!hm__cal_format(&cal, small, sizeof small));
+    CHECK_EQ_INT(hm__cal_parse(text, "another machine", &back), HM_CAL_FOREIGN);
+    char edited[8192];
+    snprintf(edited, sizeof edited, "%s", text);
+    edited[20] = '2'; /* "hetmath calibration 2" */
+    CHECK_EQ_INT(hm__cal_parse(edited, "test machine", &back), HM_CAL_STALE);
+    /* corrupted: truncated before its end line, a bad family, a negative size, sizes out of
+     * order, too many points, a device out of range, not this format at all */
+    static const struct {
+        const char *from, *to;
+    } edits[] = {{"end\n", ""},
+                 {"cpu matmul-f32", "cpu matmul-f16"},
+                 {"points 2 ", "points 2 -"},
+                 {"points 2 1000000", "points 2 1e+13"},
+                 {"points 2", "points 99"},
+                 {"device 1 link", "device 9 link"},
+                 {"hetmath calibration", "hetmath wisdom"}};
+    for (size_t i = 0; i < HM_ARRAY_LEN(edits); i++) {
+        char *at = strstr(text, edits[i].from);
+        CHECK(at != NULL);
+        if (!at)
+            continue;
+        snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - text), text, edits[i].to,
+                 at + strlen(edits[i].from));
+        hm_cal_verdict v = hm__cal_parse(edited, "test machine", &back);
+        if (v != HM_CAL_CORRUPT)
+            fprintf(stderr, "edit %zu (%s -> %s) read as %d\n", i, edits[i].from, edits[i].to,
+                    (int)v);
+        CHECK_EQ_INT(v, HM_CAL_CORRUPT);
+    }
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(curves),
+    HM_TEST_CASE(decisions),
+    HM_TEST_CASE(calibration_file),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_placement", test_cases, (int)HM_ARRAY_LEN(test_cases));
+}
