@@ -467,7 +467,9 @@ static void run_fft_cases(hm_context *ctx, hm_device memory, hm_execution exec, 
         int64_t yspan = 0;
         void *yh = NULL;
         if (c->in_place) {
-            y = x;
+            y = x; /* the same view, described with other values beyond ndim */
+            for (int i = nd; i < HM_MAX_NDIM; i++)
+                y.shape[i] = y.strides[i] = 777 + i;
         } else if (allocate) {
             memset(&y, 0, sizeof y);
         } else {

@@ -96,6 +96,11 @@ static void host_copies_and_ledger(void)
     s6.shape[1] = 6;
     CHECK_STATUS(hm_copy(ctx, &s6, &overlapping), HM_STATUS_ALIASING);
     CHECK_STATUS(hm_copy(ctx, &s, &s), HM_STATUS_SUCCESS); /* the same view: nothing to do */
+    /* the same view described twice, whatever lies beyond ndim and in an extent-1 stride */
+    hm_tensor again = s;
+    for (int i = again.ndim; i < HM_MAX_NDIM; i++)
+        again.shape[i] = again.strides[i] = 12345 + i;
+    CHECK_STATUS(hm_copy(ctx, &s, &again), HM_STATUS_SUCCESS);
     CHECK_STATUS(hm_copy(ctx, NULL, &d), HM_STATUS_INVALID_ARGUMENT);
     CHECK_CONTAINS(hm_context_last_error(ctx), "hm_copy: operand src is NULL");
     CHECK_STATUS(hm_copy(NULL, &s, &d), HM_STATUS_INVALID_ARGUMENT);

@@ -162,6 +162,10 @@ void hm__tensor_extent(const hm_tensor *t, int64_t *lo, int64_t *hi);
 /* True if the view covers exactly numel consecutive elements in some order (no gaps). */
 bool hm__tensor_is_compact(const hm_tensor *t);
 
+/* The same elements in the same order: one pointer, space and shape, the same strides (those of
+ * extent-1 dimensions ignored; nothing beyond ndim read). */
+bool hm__same_view(const hm_tensor *a, const hm_tensor *b);
+
 /* True if the byte ranges the two views may touch intersect. */
 bool hm__tensors_overlap(const hm_tensor *a, const hm_tensor *b);
 

@@ -90,6 +90,16 @@ bool hm__same_layout(const hm_tensor *a, const hm_tensor *b)
     return true;
 }
 
+bool hm__same_view(const hm_tensor *a, const hm_tensor *b)
+{
+    if (a->data != b->data || !hm__same_shape(a, b) || !hm__device_equal(a->device, b->device))
+        return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] > 1 && a->strides[i] != b->strides[i])
+            return false;
+    return true;
+}
+
 bool hm__tensors_overlap(const hm_tensor *a, const hm_tensor *b)
 {
     if (!a->data || !b->data || hm_tensor_numel(a) == 0 || hm_tensor_numel(b) == 0)

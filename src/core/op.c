@@ -58,12 +58,6 @@ static size_t plan_bytes(const hm_op_plan *p)
     return bytes;
 }
 
-static bool same_view(const hm_tensor *a, const hm_tensor *b)
-{
-    return a->data == b->data && hm__device_equal(a->device, b->device) &&
-           memcmp(a->strides, b->strides, sizeof a->strides) == 0;
-}
-
 /* The output may be the very view of an HM_ROLE_OUT_VIEW operand (then p->one_buffer), and
  * overlap nothing else: the index of an operand it overlaps otherwise, or -1. */
 static int find_aliasing(hm_op_plan *p, const hm_tensor *const in[])
@@ -73,7 +67,7 @@ static int find_aliasing(hm_op_plan *p, const hm_tensor *const in[])
     for (int i = 0; i < def->count; i++) {
         if (i == def->out || !in[i] || !hm__tensors_overlap(in[i], out))
             continue;
-        if ((def->roles[i].flags & HM_ROLE_OUT_VIEW) && same_view(in[i], out)) {
+        if ((def->roles[i].flags & HM_ROLE_OUT_VIEW) && hm__same_view(in[i], out)) {
             p->one_buffer = true;
             continue;
         }

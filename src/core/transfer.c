@@ -237,9 +237,7 @@ hm_status hm_copy(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst)
                         "(ndim %d)",
                         dst->ndim, src->ndim);
     if (hm__tensors_overlap(src, dst)) {
-        bool same_view = src->data == dst->data && hm__device_equal(src->device, dst->device) &&
-                         memcmp(src->strides, dst->strides, sizeof src->strides) == 0;
-        if (same_view)
+        if (hm__same_view(src, dst))
             return HM_STATUS_SUCCESS;
         return hm__fail(ctx, HM_STATUS_ALIASING, "hm_copy: operand dst overlaps src");
     }
