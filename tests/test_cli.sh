@@ -54,6 +54,16 @@ check "bench unknown" 2 "$bin" bench matmulx
 check "bench matmul" 0 "$bin" bench matmul --m 64 --n 48 --k 32 --batch 2 --dtype c64 --repeat 2 --json
 contains "bench matmul json" cli.out '"tflops"'
 contains "bench matmul json" cli.out '"gpu_times_s": \[\]'
+for c in plan unchecked; do
+    check "bench matmul --call $c" 0 "$bin" bench matmul --m 33 --n 17 --k 9 --call $c --repeat 3 --json
+    contains "bench matmul --call $c json" cli.out "\"call\": \"$c\""
+    check "bench fft --call $c" 0 "$bin" bench fft --shape 8,1000 --axes 1 --call $c --repeat 3 --json
+    contains "bench fft --call $c json" cli.out "\"call\": \"$c\""
+done
+check "bench fft bad --call" 2 "$bin" bench fft --call bogus
+contains "bench fft bad --call message" cli.err "--call takes stateless, plan or unchecked"
+check "bench matmul bad budget" 2 "$bin" bench matmul --device-memory-limit lots
+contains "bench matmul bad budget message" cli.err "--device-memory-limit takes a size"
 check "bench matmul bad size" 2 "$bin" bench matmul --m 0
 check "bench matmul f16 on cpu" 1 "$bin" bench matmul --dtype f16 --m 8 --n 8 --k 8 --repeat 1
 contains "bench matmul f16 message" cli.err "NOT_SUPPORTED"

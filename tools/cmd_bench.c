@@ -106,24 +106,42 @@ static int bench_copy(args *a)
     return st == HM_STATUS_SUCCESS ? 0 : op_failed("hm_copy", st);
 }
 
+static const char *const call_names[] = {"stateless", "plan", "unchecked"};
+
+/* --call stateless|plan|unchecked into *call (0, 1, 2): 0, or the usage error's exit code. */
+static int call_option(const args *a, const char *cmd, int *call)
+{
+    const char *s = arg_value(a, "--call");
+    *call = 0;
+    while (s && *call < 3 && strcmp(s, call_names[*call]) != 0)
+        (*call)++;
+    return *call < 3 ? 0 : usage_error(cmd, "--call takes stateless, plan or unchecked", s);
+}
+
 typedef struct fft_job {
     hm_tensor x, y;
     hm_fft_options o;
+    hm_fft_plan *plan; /* --call plan|unchecked */
+    int unchecked;
 } fft_job;
 
 static hm_status run_fft(hm_context *ctx, void *user)
 {
     fft_job *j = user;
+    if (j->plan && j->unchecked)
+        return hm_fft_execute_unchecked(ctx, j->plan, &j->x, &j->y);
+    if (j->plan)
+        return hm_fft_execute(ctx, j->plan, &j->x, &j->y);
     return hm_fft(ctx, &j->x, &j->y, &j->o);
 }
 
 static int bench_fft(args *a)
 {
     static const arg_spec spec[] = {
-        {"--shape", 1},    {"--axes", 1},    {"--dtype", 1},
-        {"--memory", 1},   {"--exec", 1},    {"--inverse", 0},
-        {"--real", 0},     {"--measure", 0}, {"--device-memory-limit", 1},
-        BENCH_COMMON_SPEC, {NULL, 0}};
+        {"--shape", 1},  {"--axes", 1},     {"--dtype", 1},
+        {"--memory", 1}, {"--exec", 1},     {"--inverse", 0},
+        {"--real", 0},   {"--measure", 0},  {"--device-memory-limit", 1},
+        {"--call", 1},   BENCH_COMMON_SPEC, {NULL, 0}};
     int rc = args_parse(a, "bench fft", spec, 0);
     if (rc)
         return rc;
@@ -133,14 +151,17 @@ static int bench_fft(args *a)
             "                         [--inverse] [--real] [--memory host|pinned|cuda:N]\n"
             "                         [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--measure] [--repeat R]\n"
             "                         [--warmup W] [--tiles fixed|measured] [--json]\n"
-            "                         [--device-memory-limit SIZE]\n"
+            "                         [--device-memory-limit SIZE] [--call "
+            "stateless|plan|unchecked]\n"
             "  Default: --shape 1048576 --dtype c64 --memory host. --real makes it r2c (f32/f64\n"
             "  input), or c2r with --inverse. GFLOP/s by 5·N·log2(N) per transform. --tiles:\n"
             "  how a pipeline of host operands on a GPU cuts the batch (hm_pipeline_schedule).\n"
             "  --pipeline-timing tiles: time every tile of such a pipeline (diagnosis: it slows\n"
             "  the pipeline down; the log at INFO gives the busy times).\n"
             "  --device-memory-limit: the call's device memory budget (hm_fft_options), such\n"
-            "  as 2G: host operands larger than it are streamed through it.\n");
+            "  as 2G: host operands larger than it are streamed through it. --call: how each\n"
+            "  timed call is made: stateless (default), a plan's execution, or its unchecked\n"
+            "  execution (hm_fft_execute_unchecked).\n");
         return 0;
     }
     hm_bench_options b;
@@ -174,6 +195,10 @@ static int bench_fft(args *a)
         j.o.effort = HM_FFT_MEASURE;
     if ((rc = device_limit_option(a, "bench fft", &j.o.device_memory_limit)))
         return rc;
+    int call = 0;
+    if ((rc = call_option(a, "bench fft", &call)))
+        return rc;
+    j.unchecked = call == 2;
     j.o.direction = inverse ? HM_FFT_INVERSE : HM_FFT_FORWARD;
     j.o.type = real ? (inverse ? HM_FFT_C2R : HM_FFT_R2C) : HM_FFT_C2C;
     if (memory.type == HM_DEVICE_CUDA)
@@ -183,6 +208,8 @@ static int bench_fft(args *a)
     /* The first call plans (seconds with --measure) and allocates y; the timed ones reuse both,
      * as a caller with its own output. The second call gives the progress estimate. */
     hm_status st = hm_fft(g_ctx, &j.x, &j.y, &j.o);
+    if (st == HM_STATUS_SUCCESS && call > 0) /* y allocated by that call: its layout planned */
+        st = hm_fft_plan_create(g_ctx, &j.x, &j.y, &j.o, &j.plan);
     double t0 = now();
     if (st == HM_STATUS_SUCCESS)
         st = hm_fft(g_ctx, &j.x, &j.y, &j.o);
@@ -212,13 +239,15 @@ static int bench_fft(args *a)
         snprintf(hj, sizeof hj,
                  "\"operation\": \"fft\", \"shape\": [%s], \"dtype\": \"%s\", "
                  "\"type\": \"%s\", \"inverse\": %d, \"memory\": \"%s\", \"execution\": \"%s\", "
-                 "\"device_memory_limit\": %zu",
-                 shp, hm_dtype_name(dtype), type, inverse, ms, es, j.o.device_memory_limit);
+                 "\"device_memory_limit\": %zu, \"call\": \"%s\"",
+                 shp, hm_dtype_name(dtype), type, inverse, ms, es, j.o.device_memory_limit,
+                 call_names[call]);
         snprintf(ht, sizeof ht, "fft %s %s [%s], memory %s, execution %s", hm_dtype_name(dtype),
                  type, shp, ms, es);
         print_bench(hj, ht, &r, "gflops", 5.0 * n * log2(n) * batch / 1e9 / (real ? 2 : 1), json);
         hm_bench_result_free(&r);
     }
+    hm_fft_plan_destroy(j.plan);
     hm_tensor_free(g_ctx, &j.y);
     hm_tensor_free(g_ctx, &j.x);
     return st == HM_STATUS_SUCCESS ? 0 : op_failed("hm_fft", st);
@@ -228,12 +257,15 @@ typedef struct matmul_job {
     hm_tensor A, B, D;
     hm_matmul_options o;
     int advanced;
-    hm_matmul_plan *plan; /* --register: a long-lived plan instead of stateless calls */
+    hm_matmul_plan *plan; /* --register or --call plan|unchecked: a plan, not stateless calls */
+    int unchecked;        /* --call unchecked: hm_matmul_execute_unchecked */
 } matmul_job;
 
 static hm_status run_matmul(hm_context *ctx, void *user)
 {
     matmul_job *j = user;
+    if (j->plan && j->unchecked)
+        return hm_matmul_execute_unchecked(ctx, j->plan, &j->A, &j->B, NULL, &j->D, NULL);
     if (j->plan)
         return hm_matmul_execute(ctx, j->plan, &j->A, &j->B, NULL, &j->D, NULL);
     return j->advanced ? hm_matmul_advanced(ctx, &j->A, &j->B, NULL, &j->D, NULL, &j->o)
@@ -243,10 +275,10 @@ static hm_status run_matmul(hm_context *ctx, void *user)
 static int bench_matmul(args *a)
 {
     static const arg_spec spec[] = {
-        {"--m", 1},        {"--n", 1},     {"--k", 1},        {"--batch", 1},
-        {"--autotune", 1}, {"--dtype", 1}, {"--memory", 1},   {"--exec", 1},
-        {"--advanced", 0}, {"--tf32", 0},  {"--register", 0}, {"--device-memory-limit", 1},
-        BENCH_COMMON_SPEC, {NULL, 0}};
+        {"--m", 1},        {"--n", 1},        {"--k", 1},        {"--batch", 1},
+        {"--autotune", 1}, {"--dtype", 1},    {"--memory", 1},   {"--exec", 1},
+        {"--advanced", 0}, {"--tf32", 0},     {"--register", 0}, {"--device-memory-limit", 1},
+        {"--call", 1},     BENCH_COMMON_SPEC, {NULL, 0}};
     int rc = args_parse(a, "bench matmul", spec, 0);
     if (rc)
         return rc;
@@ -260,6 +292,7 @@ static int bench_matmul(args *a)
                "[--warmup W] "
                "[--json]\n"
                "                            [--tiles fixed|measured] [--device-memory-limit SIZE]\n"
+               "                            [--call stateless|plan|unchecked]\n"
                "  D = A·B with A (B, M, K) and B (B, K, N) (no batch dimension when B is 1).\n"
                "  Default: 1024 x 1024 x 1024 f32 in host memory. --register: a plan that\n"
                "  registers its host operands (register_host), executed on the same buffers.\n"
@@ -267,7 +300,9 @@ static int bench_matmul(args *a)
                "  (hm_pipeline_schedule; default measured). --pipeline-timing tiles: time every\n"
                "  tile of such a pipeline (diagnosis: it slows the pipeline down).\n"
                "  --device-memory-limit: the call's device memory budget (hm_matmul_options),\n"
-               "  such as 2G: host operands larger than it are streamed through it.\n");
+               "  such as 2G: host operands larger than it are streamed through it. --call: how\n"
+               "  each timed call is made: stateless (default), a plan's execution, or its\n"
+               "  unchecked execution (hm_matmul_execute_unchecked).\n");
         return 0;
     }
     hm_bench_options b;
@@ -313,6 +348,10 @@ static int bench_matmul(args *a)
     j.o.register_host = arg_flag(a, "--register");
     if ((rc = device_limit_option(a, "bench matmul", &j.o.device_memory_limit)))
         return rc;
+    int call = 0;
+    if ((rc = call_option(a, "bench matmul", &call)))
+        return rc;
+    j.unchecked = call == 2;
     if (memory.type == HM_DEVICE_CUDA)
         b.device = memory.id;
     int nd = batch > 1 ? 3 : 2;
@@ -321,7 +360,7 @@ static int bench_matmul(args *a)
     if (st == HM_STATUS_SUCCESS)
         st = random_tensor(memory, dtype, nd, sb + (3 - nd), 2, &j.B);
     int64_t sd[3] = {batch, m, n};
-    if (st == HM_STATUS_SUCCESS && j.o.register_host) {
+    if (st == HM_STATUS_SUCCESS && (j.o.register_host || call > 0)) {
         st = hm_tensor_alloc(g_ctx, memory, dtype, nd, sd + (3 - nd), &j.D);
         if (st == HM_STATUS_SUCCESS)
             st = hm_matmul_plan_create(g_ctx, j.advanced ? HM_OP_SPECIALIZED : HM_OP_GENERIC, &j.A,
@@ -348,9 +387,9 @@ static int bench_matmul(args *a)
                  "\"operation\": \"matmul\", \"m\": %lld, \"n\": %lld, \"k\": %lld, "
                  "\"batch\": %lld, \"dtype\": \"%s\", \"advanced\": %d, \"tf32\": %d, "
                  "\"registered\": %d, \"memory\": \"%s\", \"execution\": \"%s\", "
-                 "\"device_memory_limit\": %zu",
+                 "\"device_memory_limit\": %zu, \"call\": \"%s\"",
                  m, n, k, batch, hm_dtype_name(dtype), j.advanced, j.o.tf32, j.o.register_host, ms,
-                 es, j.o.device_memory_limit);
+                 es, j.o.device_memory_limit, call_names[call]);
         snprintf(ht, sizeof ht,
                  "matmul %s %lldx%lldx%lld batch %lld%s%s, memory %s%s, execution %s",
                  hm_dtype_name(dtype), m, n, k, batch, j.advanced ? " advanced" : "",
