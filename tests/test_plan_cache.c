@@ -3,7 +3,8 @@
  * released, clearing, the context's options, bad arguments; 10,000 stateless calls of a mixed
  * workload (matmuls and FFTs of 24 layouts in a shuffled order, new values every call) within the
  * limits after every call, each hit or miss counted, results against a double reference; and
- * plans executed unchecked (hm_*_execute_unchecked) on new values, bit for bit as checked. */
+ * plans executed unchecked (hm_*_execute_unchecked) on new values, bit for bit as checked; and
+ * the breakdown of a stateless call at DEBUG. */
 #include <complex.h>
 #include <math.h>
 #include <stdbool.h>
@@ -302,11 +303,26 @@ static void unchecked_execution(void)
     hm_context_destroy(ctx);
 }
 
+/* At DEBUG a stateless call says what it spent: specifying, its plan (made, then from the cache),
+ * executing. */
+static void call_breakdown(void)
+{
+    static hm_test_log log;
+    hm_context *ctx = hm_test_context(&log, HM_LOG_DEBUG);
+    CHECK(matmul_call(ctx, 8, 1) < 1e-6);
+    CHECK_CONTAINS(log.text, "hm_matmul: the call spent ");
+    CHECK_CONTAINS(log.text, "us on its plan (made)");
+    hm_test_log_clear(&log);
+    CHECK(matmul_call(ctx, 8, 2) < 1e-6);
+    CHECK_CONTAINS(log.text, "us on its plan (from the cache)");
+    CHECK(hm_test_log_number(&log, "hm_matmul: the call spent ") >= 0);
+    hm_context_destroy(ctx);
+}
+
 static const hm_test_case test_cases[] = {
-    HM_TEST_CASE(stats_and_eviction),
-    HM_TEST_CASE(options_and_arguments),
-    HM_TEST_CASE(mixed_workload),
-    HM_TEST_CASE(unchecked_execution),
+    HM_TEST_CASE(stats_and_eviction), HM_TEST_CASE(options_and_arguments),
+    HM_TEST_CASE(mixed_workload),     HM_TEST_CASE(unchecked_execution),
+    HM_TEST_CASE(call_breakdown),
 };
 
 int main(int argc, char **argv)

@@ -367,6 +367,10 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
                       const hm_tensor *const in[], hm_tensor *out, const void *opts)
 {
     const char *fn = def->names[kind];
+    /* What the call spends, at DEBUG: specification (checks included), plan (from the cache or
+     * made), execution. */
+    bool timed = hm__log_enabled(ctx, HM_LOG_DEBUG);
+    double t[4] = {timed ? hm__now() : 0, 0, 0, 0};
     /* The call's specification lives on the stack: a cache hit allocates nothing. */
     spec_buffer buf;
     if (!spec_fits(ctx, def, fn, &buf))
@@ -384,6 +388,7 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
     log_specification(ctx, spec);
     if ((st = guard_copies(ctx, spec, in)) != HM_STATUS_SUCCESS)
         goto done;
+    t[1] = timed ? hm__now() : 0;
     op_key key;
     bool kept = true;
     make_key(spec, &key);
@@ -410,7 +415,16 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
         if (def->per_call)
             def->per_call(p, spec);
     }
+    t[2] = timed ? hm__now() : 0;
     st = hm__op_run(ctx, p, in, out);
+    if (timed) {
+        t[3] = hm__now();
+        hm__log(ctx, HM_LOG_DEBUG,
+                "%s: the call spent %.1f us specifying (checks, log, guard), %.1f us on its plan "
+                "(%s), %.1f us executing",
+                fn, (t[1] - t[0]) * 1e6, (t[2] - t[1]) * 1e6, spec ? "from the cache" : "made",
+                (t[3] - t[2]) * 1e6);
+    }
     if (!kept)
         hm__op_plan_destroy(p);
 done:
