@@ -88,6 +88,23 @@ static void fill(hm_tensor *t, unsigned long long seed)
     }
 }
 
+/* Pageable f32 host operands of a product: A (M×K), B (K×N), D (M×N); and their release. */
+static void host_operands(hm_context *ctx, int64_t M, int64_t K, int64_t N, hm_tensor *A,
+                          hm_tensor *B, hm_tensor *D)
+{
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sa, A), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sb, B), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sd, D), HM_STATUS_SUCCESS);
+}
+
+static void free_operands(hm_context *ctx, hm_tensor *A, hm_tensor *B, hm_tensor *D)
+{
+    hm_tensor_free(ctx, D);
+    hm_tensor_free(ctx, B);
+    hm_tensor_free(ctx, A);
+}
+
 /* ref = A·B (+ bias, then relu when asked), row-major, in double. */
 static double complex *reference(const hm_tensor *A, const hm_tensor *B, const hm_tensor *bias,
                                  bool relu)
@@ -238,14 +255,8 @@ static void plan_streamed_new_values(void)
 {
     hm_context *ctx = gpu_context();
     const int64_t M = 401, K = 150, N = 900;
-    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
     hm_tensor A, B, D;
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sa, &A),
-                 HM_STATUS_SUCCESS);
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sb, &B),
-                 HM_STATUS_SUCCESS);
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sd, &D),
-                 HM_STATUS_SUCCESS);
+    host_operands(ctx, M, K, N, &A, &B, &D);
     hm_matmul_options o;
     hm_matmul_options_init(&o);
     o.execution = hm_execution_cuda(0);
@@ -265,9 +276,7 @@ static void plan_streamed_new_values(void)
         free(ref);
     }
     hm_matmul_plan_destroy(plan);
-    hm_tensor_free(ctx, &D);
-    hm_tensor_free(ctx, &B);
-    hm_tensor_free(ctx, &A);
+    free_operands(ctx, &A, &B, &D);
     hm_context_destroy(ctx);
 }
 
@@ -279,14 +288,8 @@ static void budget_refused(void)
 {
     hm_context *ctx = gpu_context();
     const int64_t M = 300, K = 200, N = 400;
-    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
     hm_tensor A, B, D;
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sa, &A),
-                 HM_STATUS_SUCCESS);
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sb, &B),
-                 HM_STATUS_SUCCESS);
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sd, &D),
-                 HM_STATUS_SUCCESS);
+    host_operands(ctx, M, K, N, &A, &B, &D);
     fill(&A, 1);
     fill(&B, 2);
     for (int64_t i = 0; i < M * N; i++)
@@ -310,7 +313,7 @@ static void budget_refused(void)
 
     /* With C and beta, host operands are not pipelined: the whole computation must fit. */
     hm_tensor C;
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sd, &C),
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, D.shape, &C),
                  HM_STATUS_SUCCESS);
     fill(&C, 3);
     o.beta = 1.0;
@@ -339,9 +342,7 @@ static void budget_refused(void)
     hm_context_destroy(small);
 
     hm_tensor_free(ctx, &C);
-    hm_tensor_free(ctx, &D);
-    hm_tensor_free(ctx, &B);
-    hm_tensor_free(ctx, &A);
+    free_operands(ctx, &A, &B, &D);
     hm_context_destroy(ctx);
 }
 
@@ -508,19 +509,13 @@ static void fft_columns_and_passes(void)
 /* A failure in the middle of a stream (the k-th backend call of a cached call's execution, for
  * every k in turn over its first panels): the call fails, D holds complete tiles and untouched
  * ones only (each element is its result or the sentinel), nothing leaks (the sanitizers), and
- * the same call then succeeds. */
+ * the same call then succeeds on new values. */
 static void failure_mid_stream(void)
 {
     hm_context *ctx = gpu_context();
     const int64_t M = 403, K = 120, N = 700;
-    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
     hm_tensor A, B, D;
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sa, &A),
-                 HM_STATUS_SUCCESS);
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sb, &B),
-                 HM_STATUS_SUCCESS);
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, sd, &D),
-                 HM_STATUS_SUCCESS);
+    host_operands(ctx, M, K, N, &A, &B, &D);
     fill(&A, 31);
     fill(&B, 32);
     double complex *ref = reference(&A, &B, NULL, false);
@@ -533,7 +528,8 @@ static void failure_mid_stream(void)
     long long calls = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL) - before;
     CHECK(calls >= 8);
     int partial = 0, failed = 0;
-    for (long long k = 2; k<calls; k += calls / 6> 1 ? calls / 6 : 1) {
+    long long step = calls / 6 > 1 ? calls / 6 : 1;
+    for (long long k = 2; k < calls; k += step) {
         for (int64_t i = 0; i < M * N; i++)
             ((float *)D.data)[i] = -1e30f;
         CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, (long)k),
@@ -554,12 +550,13 @@ static void failure_mid_stream(void)
     }
     CHECK(failed > 0);
     CHECK(partial > 0); /* some failure came after some tiles were out */
+    fill(&A, 33);       /* the cached plan once more, on new values */
+    free(ref);
+    ref = reference(&A, &B, NULL, false);
     CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
     CHECK_NEAR(rel_error(D.data, HM_DTYPE_F32, ref, M * N), 1e-5, "after the failures");
     free(ref);
-    hm_tensor_free(ctx, &D);
-    hm_tensor_free(ctx, &B);
-    hm_tensor_free(ctx, &A);
+    free_operands(ctx, &A, &B, &D);
     hm_context_destroy(ctx);
 }
 
