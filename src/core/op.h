@@ -167,11 +167,11 @@ struct hm_op_plan {
      * directly), else from the caller's memory again. */
     bool shared_from_part0;
     /* The device memory budget (core/budget.h): the bytes allowed on a device (0: not resolved,
-     * no limit checked) and what the schedule keeps there; the output's `cols` columns (and the
+     * no limit checked); the output's `cols` columns (and the
      * last axis of the HM_ROLE_COLS operands) in npanels panels of panel_width columns, the
      * first panel_plus of them one wider (1 panel: not cut); a column of an output row is
      * out_col_bytes. */
-    size_t budget, device_bytes;
+    size_t budget;
     size_t workspace; /* the backend workspace its plans may use: the backend's, at most an
                          HM_BUDGET_WORKSPACE_DIV-th of the budget (0: the backend's own bound) */
     int64_t cols, npanels, panel_width, panel_plus;

@@ -213,7 +213,6 @@ static hm_status check_budget(hm_context *ctx, hm_op_plan *p)
         size_t b = part_device_bytes(p, k);
         most = b > most ? b : most;
     }
-    p->device_bytes = most;
     char budget[32], keeps[32], ring[32], panel[32] = "";
     hm__format_bytes(p->budget, budget, sizeof budget);
     hm__format_bytes(most, keeps, sizeof keeps);

@@ -240,7 +240,6 @@ hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_reques
         whole += whole_bytes(p, i);
     whole += (size_t)(ob->work_per_output * (double)hm_tensor_nbytes(&p->ex[def->out]));
     bool forced = p->budget && whole > p->budget;
-    p->device_bytes = whole;
     if (!big && !forced)
         return HM_STATUS_SUCCESS;
     if (!pipe && req && req->passes > 1 && def->passes) {
@@ -288,7 +287,6 @@ hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_reques
     p->out_col_bytes = req->out_col_bytes;
     p->out_row_bytes = (size_t)(f.width + (f.plus > 0)) * req->out_col_bytes;
     p->outer = req->outer;
-    p->device_bytes = f.bytes;
     divide(ctx, p);
     return HM_STATUS_SUCCESS;
 }
