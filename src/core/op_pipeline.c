@@ -205,7 +205,7 @@ static size_t part_device_bytes(const hm_op_plan *p, int k)
 
 /* The schedule within the device memory budget, in the log; HM_STATUS_DEVICE_MEMORY_LIMIT when
  * the plans' work areas took it over. */
-static hm_status check_budget(hm_context *ctx, hm_op_plan *p)
+static hm_status check_budget(hm_context *ctx, const hm_op_plan *p)
 {
     const hm_op_def *def = p->def;
     size_t most = 0;
