@@ -2,14 +2,16 @@
 # The GPU check, run on a lent GPU machine (through the device tool): build with CUDA, run the
 # whole ctest suite (the cuda label included), run compute-sanitizer over the CUDA tests, run the
 # peer benchmarks, and print a short table last. Logs and JSON go under $OUT (at most 7 files).
-#   scripts/gpu-check.sh [--quick|--tests|--bench|--multigpu|--outofcore]
+#   scripts/gpu-check.sh [--quick|--tests|--bench|--multigpu|--outofcore|--auto]
 #   (--quick: fewer benchmark sizes; --tests: build, tests, compute-sanitizer and demo only, for
 #   a round of changes that moves no figure; --bench: build, diagnostics and peers only, for a
 #   second call on the same machine after --tests, each within the tool's 10 minutes;
 #   --multigpu: on a machine of two GPUs or more, build, the multigpu tests under
 #   compute-sanitizer, the two-GPU diagnostics and peer rows; --outofcore: build, the
 #   out-of-core tests, the schedules a budget makes and the out-of-core peer rows against
-#   cuBLASXt, docs/OUT_OF_CORE.md)
+#   cuBLASXt, docs/OUT_OF_CORE.md; --auto: build, the auto execution space's tests under
+#   compute-sanitizer, its calibration (timed, then read back from its file), estimates measured,
+#   and its suite, into auto.log and auto.json beside the other modes' files)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-check-out}
@@ -24,6 +26,8 @@ multigpu=""
 [ "${1:-}" = "--multigpu" ] && multigpu=1
 outofcore=""
 [ "${1:-}" = "--outofcore" ] && outofcore=1
+auto=""
+[ "${1:-}" = "--auto" ] && auto=1
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 build=build-gpu
 summary=()
@@ -41,6 +45,51 @@ if cmake -S . -B $build $gen -DCMAKE_BUILD_TYPE=Release -DHETMATH_WERROR=ON \
     note "build: ok ($(grep -o 'CUDA ON' "$OUT/build.log" | head -1 || echo 'CUDA ?'))"
 else
     note "build: FAILED (see build.log)"; tail -40 "$OUT/build.log"; printf '%s\n' "${summary[@]}"; exit 1
+fi
+
+if [ -n "$auto" ]; then
+    cache=$(mktemp -d)
+    {
+        echo "## test_auto_cuda, test_auto (each in its own cache folder)"
+        timeout 300 ctest --test-dir $build -R '^test_auto' --output-on-failure 2>&1 |
+            grep -E 'tests passed|Failed|CHECK|error'
+        echo "## compute-sanitizer memcheck test_auto_cuda"
+        for c in cuda_choices cuda_device_operands; do
+            HETMATH_TEST_QUICK=1 XDG_CACHE_HOME=$cache timeout 200 compute-sanitizer \
+                --tool memcheck --leak-check full \
+                --error-exitcode 3 $build/tests/test_auto_cuda $c 2>&1 | tail -2
+        done
+        echo "## calibration on first use: measured, written; then read back"
+        XDG_CACHE_HOME=$cache $build/hetmath calibrate
+        XDG_CACHE_HOME=$cache HETMATH_LOG_LEVEL=info $build/hetmath matmul --help > /dev/null
+        XDG_CACHE_HOME=$cache HETMATH_LOG_LEVEL=debug $build/hetmath estimate matmul --m 8000 \
+            --n 2000 --k 4000 2>&1 | grep -E 'auto:|execution space|<-' | head -8
+        cat $cache/hetmath/calibration
+        echo "## estimates measured"
+        for args in "matmul --m 8000 --n 2000 --k 4000" "matmul --m 256 --n 256 --k 256" \
+            "fft --shape 1048576" "fft --shape 4096" "fft --shape 4096 --memory cuda:0" \
+            "matmul --m 1024 --n 1024 --k 1024 --reuse 100"; do
+            XDG_CACHE_HOME=$cache $build/hetmath estimate $args --measure 2>&1
+        done
+    } > "$OUT/auto.log" 2>&1
+    note "auto tests: $(grep -m1 'tests passed' "$OUT/auto.log"); sanitizer: $(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/auto.log") of 2 clean"
+    note "$(grep -m1 'measured the CPU' "$OUT/auto.log")"
+    XDG_CACHE_HOME=$cache timeout 400 $build/hetmath bench auto --json > "$OUT/auto.json" 2>> "$OUT/auto.log"
+    note "auto suite: exit $?, $(grep -c '"case"' "$OUT/auto.json") cases"
+    python3 - "$OUT/auto.json" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+for r in rows:
+    if "summary" in r:
+        print("summary:", {k: v for k, v in r.items() if k != "summary"})
+    else:
+        print(f"{r['case']:<40} cpu {r['cpu_s']*1e3:10.4g} gpu {r['gpu_s']*1e3:10.4g} "
+              f"auto {r['auto_s']*1e3:10.4g} ms  {r['chose']:<7} model {r['model_chosen_s']*1e3:9.4g} "
+              f"auto/best {r['auto_over_best']:.3f}")
+PY
+    echo
+    printf '%s\n' "${summary[@]}"
+    exit 0
 fi
 
 if [ -n "$outofcore" ]; then

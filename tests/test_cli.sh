@@ -3,6 +3,10 @@
 # the demo to its end, and the JSON of the benchmarks.
 set -u
 bin="$1"
+# the command's per-machine files (FFTW's wisdom, auto's calibration) in a folder of this run's
+XDG_CACHE_HOME=$(mktemp -d)
+export XDG_CACHE_HOME
+trap 'rm -rf "$XDG_CACHE_HOME"' EXIT
 fail=0
 pass=0
 check() { # description, expected exit code, command...
@@ -51,6 +55,27 @@ check "bench fft bad exec" 2 "$bin" bench fft --exec gpu
 check "bench fft wrong dtype" 1 "$bin" bench fft --dtype f32 --shape 64 --repeat 1
 contains "bench fft wrong dtype message" cli.err "INVALID_DTYPE"
 check "bench unknown" 2 "$bin" bench matmulx
+# the auto execution space: its option, the estimate, the suite (no GPU here: the CPU alone)
+check "bench matmul --exec auto" 0 "$bin" bench matmul --m 40 --n 30 --k 20 --exec auto --repeat 2 --json
+contains "bench matmul --exec auto json" cli.out '"execution": "auto"'
+check "bench fft --exec auto:5" 0 "$bin" bench fft --shape 512 --exec auto:5 --repeat 2
+check "bench fft --exec auto:0" 2 "$bin" bench fft --exec auto:0
+for c in calibrate estimate "bench auto"; do
+    check "$c --help" 0 $bin $c --help
+    contains "$c --help" cli.out "usage: hetmath"
+done
+check "estimate matmul" 0 "$bin" estimate matmul --m 64 --n 32 --k 16 --dtype f64
+contains "estimate matmul" cli.out "matmul f64 64x32x16 host, reuse 1"
+contains "estimate matmul choice" cli.out "<- auto"
+check "estimate fft measured json" 0 "$bin" estimate fft --shape 8,256 --axes 1 --reuse 3 --measure --json
+contains "estimate fft json" cli.out '"measured_s": '
+check "estimate bad operation" 2 "$bin" estimate fftx
+contains "estimate bad operation" cli.err "the operation is fft or matmul"
+check "estimate fft without shape" 2 "$bin" estimate fft
+check "estimate fft real dtype" 2 "$bin" estimate fft --shape 64 --dtype f32
+check "estimate bad reuse" 2 "$bin" estimate matmul --reuse 0
+check "bench auto quick" 0 "$bin" bench auto --quick --json
+contains "bench auto summary" cli.out '"summary": true'
 check "bench matmul" 0 "$bin" bench matmul --m 64 --n 48 --k 32 --batch 2 --dtype c64 --repeat 2 --json
 contains "bench matmul json" cli.out '"tflops"'
 contains "bench matmul json" cli.out '"gpu_times_s": \[\]'
@@ -98,7 +123,7 @@ contains "empty value" cli.err "option --norm needs a value"
 check "option as a value" 2 "$bin" fft x.npy -o --norm ortho
 contains "option as a value" cli.err "option -o needs a value"
 check "exec set named twice" 2 "$bin" fft x.npy -o y.npy --exec cuda:0,0
-contains "exec set named twice" cli.err "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set"
+contains "exec set named twice" cli.err "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N, a set"
 check "repeated option" 2 "$bin" fft x.npy -o y.npy --norm ortho --norm=forward
 contains "repeated option" cli.err "option --norm is given twice"
 check "value to a flag" 2 "$bin" fft x.npy -o y.npy --inverse=1

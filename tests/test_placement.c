@@ -59,41 +59,42 @@ static void decisions(void)
      * 6.41 ms in + 2.56 ms + 2.57 ms out = 11.54 ms. */
     hm_place_call nb = {.family = HM_CAL_MATMUL_F32,
                         .work = 1.28e11,
-                        .in_bytes = 160000000,
+                        .in_bytes = {160000000},
                         .out_bytes = 64000000,
-                        .data_device = -1,
+                        .out_device = -1,
                         .cpu_planned = true,
                         .dev_planned = {true},
                         .reuse = 1};
-    int pick = hm__place_decide(&cal, &nb, cost, &n);
+    int pick = hm__place_decide(&cal, 1, &nb, cost, &n);
     CHECK_EQ_INT(n, 2);
     CHECK_EQ_INT(cost[pick].device, 0);
     CHECK_NEAR(fabs(cost[0].total_s - 0.128) / 0.128, 1e-12, "the CPU's time");
     CHECK_NEAR(fabs(cost[1].in_s - 6.41e-3) / 6.41e-3, 1e-12, "the copies in");
     CHECK_NEAR(fabs(cost[1].compute_s - 2.56e-3) / 2.56e-3, 1e-12, "the GPU's product");
     CHECK_NEAR(fabs(cost[1].total_s - 11.54e-3) / 11.54e-3, 1e-12, "the GPU's time");
+    CHECK(cost[0].moved == 0 && cost[1].moved == 224000000);
     /* Not planned on the GPU: 20 ms more there, still the GPU. */
     nb.dev_planned[0] = false;
-    pick = hm__place_decide(&cal, &nb, cost, &n);
+    pick = hm__place_decide(&cal, 1, &nb, cost, &n);
     CHECK_EQ_INT(cost[pick].device, 0);
     CHECK_NEAR(fabs(cost[1].total_s - 31.54e-3) / 31.54e-3, 1e-12, "with its planning");
 
     /* A small product (2e8 flops, 1.6 MB in, 0.64 MB out): CPU 0.2 ms; GPU 74 + 10 + 35.6 us,
-     * and 20 ms of planning: the CPU one-shot, the GPU when 1000 calls reuse the operands there
-     * (copies in and planning shared: 20.074 us, + 10 + 35.6 = 65.674 us). */
+     * and 20 ms of planning: the CPU one-shot, the GPU when 1000 executions share its plan
+     * (74 + 20 + 10 + 35.6 = 139.6 us: the copies are every execution's). */
     hm_place_call small = {.family = HM_CAL_MATMUL_F32,
                            .work = 2e8,
-                           .in_bytes = 1600000,
+                           .in_bytes = {1600000},
                            .out_bytes = 640000,
-                           .data_device = -1,
+                           .out_device = -1,
                            .reuse = 1};
     small.cpu_planned = true;
-    pick = hm__place_decide(&cal, &small, cost, &n);
+    pick = hm__place_decide(&cal, 1, &small, cost, &n);
     CHECK_EQ_INT(cost[pick].device, -1);
     small.reuse = 1000;
-    pick = hm__place_decide(&cal, &small, cost, &n);
+    pick = hm__place_decide(&cal, 1, &small, cost, &n);
     CHECK_EQ_INT(cost[pick].device, 0);
-    CHECK_NEAR(fabs(cost[1].total_s - 65.674e-6) / 65.674e-6, 1e-12, "shared copies and plan");
+    CHECK_NEAR(fabs(cost[1].total_s - 139.6e-6) / 139.6e-6, 1e-12, "a shared plan");
 
     /* A tie (within 1%) goes to where the operands are: make the GPU 0.5% faster. */
     hm_calibration tie;
@@ -101,42 +102,69 @@ static void decisions(void)
     memset(&tie.dev[0].op[HM_CAL_MATMUL_F32], 0, sizeof(hm_cal_curve));
     hm_place_call t = {.family = HM_CAL_MATMUL_F32,
                        .work = 1e12,
-                       .data_device = -1,
+                       .out_device = -1,
                        .reuse = 1,
                        .cpu_planned = true,
                        .dev_planned = {true}};
     hm__cal_add(&tie.dev[0].op[HM_CAL_MATMUL_F32], 1e12, 0.995);
-    pick = hm__place_decide(&tie, &t, cost, &n);
+    pick = hm__place_decide(&tie, 1, &t, cost, &n);
     CHECK_EQ_INT(cost[pick].device, -1);
     hm__cal_add(&tie.dev[0].op[HM_CAL_MATMUL_F32], 1e12, 0.98); /* 2%: the GPU */
-    pick = hm__place_decide(&tie, &t, cost, &n);
+    pick = hm__place_decide(&tie, 1, &t, cost, &n);
     CHECK_EQ_INT(cost[pick].device, 0);
 
-    /* No GPU, or a GPU never measured for this family: the CPU, the GPU unknown. */
-    cal.devices = 0;
-    pick = hm__place_decide(&cal, &nb, cost, &n);
+    /* No GPU; a GPU the calibration lacks; a GPU never measured for this family: the CPU, the
+     * GPU unknown. */
+    pick = hm__place_decide(&cal, 0, &nb, cost, &n);
     CHECK_EQ_INT(n, 1);
     CHECK_EQ_INT(cost[pick].device, -1);
+    cal.devices = 0;
+    pick = hm__place_decide(&cal, 1, &nb, cost, &n);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(cost[pick].device, -1);
+    CHECK(!cost[1].known);
     machine(&cal);
     nb.family = HM_CAL_FFT_C64;
     hm__cal_add(&cal.cpu[HM_CAL_FFT_C64], 1e6, 1e-4);
-    pick = hm__place_decide(&cal, &nb, cost, &n);
+    pick = hm__place_decide(&cal, 1, &nb, cost, &n);
     CHECK_EQ_INT(cost[pick].device, -1);
     CHECK(!cost[1].known);
     /* Nothing known at all: where the operands are. */
     nb.family = HM_CAL_MATMUL_F64;
-    nb.data_device = 0;
-    pick = hm__place_decide(&cal, &nb, cost, &n);
+    nb.in_bytes[0] = 0;
+    nb.in_bytes[1] = 160000000;
+    nb.out_device = 0;
+    pick = hm__place_decide(&cal, 1, &nb, cost, &n);
     CHECK_EQ_INT(cost[pick].device, 0);
 
     /* Operands on cuda:0: there, no copies; the CPU would copy them out and the result back. */
     hm_place_call ondev = nb;
     ondev.family = HM_CAL_MATMUL_F32;
-    ondev.data_device = 0;
-    pick = hm__place_decide(&cal, &ondev, cost, &n);
+    pick = hm__place_decide(&cal, 1, &ondev, cost, &n);
     CHECK_EQ_INT(cost[pick].device, 0);
     CHECK(cost[1].in_s == 0 && cost[1].out_s == 0);
     CHECK_NEAR(fabs(cost[0].in_s - 6.41e-3) / 6.41e-3, 1e-12, "the CPU's copies out of cuda:0");
+
+    /* Half the inputs on the host, half on cuda:0, the result to cuda:0: the GPU copies the
+     * host's half in (3.21 ms), the CPU the device's half out (3.21 ms) and the result back
+     * (2.57 ms); each moves its own bytes. */
+    hm_place_call mixed = ondev;
+    mixed.in_bytes[0] = mixed.in_bytes[1] = 80000000;
+    pick = hm__place_decide(&cal, 1, &mixed, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, 0);
+    CHECK_NEAR(fabs(cost[1].in_s - 3.21e-3) / 3.21e-3, 1e-12, "the host's half in");
+    CHECK_NEAR(fabs(cost[0].in_s - 3.21e-3) / 3.21e-3, 1e-12, "the device's half out");
+    CHECK_NEAR(fabs(cost[0].out_s - 2.57e-3) / 2.57e-3, 1e-12, "the result back to cuda:0");
+    CHECK(cost[1].moved == 80000000 && cost[0].moved == 144000000);
+    /* The GPU excluded (a guard refusing its copies): the CPU, the GPU's terms still given;
+     * both excluded: where the result goes. */
+    mixed.excluded[1] = true;
+    pick = hm__place_decide(&cal, 1, &mixed, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, -1);
+    CHECK(cost[1].known && cost[1].in_s > 0);
+    mixed.excluded[0] = true;
+    pick = hm__place_decide(&cal, 1, &mixed, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, 0);
 }
 
 static void calibration_file(void)

@@ -164,6 +164,17 @@ int parse_int(const char *s, long long lo, long long hi, long long *out)
     return 1;
 }
 
+int exec_option(const args *a, const char *cmd, hm_execution *exec)
+{
+    const char *s = arg_value(a, "--exec");
+    if (s && !parse_exec(s, exec))
+        return usage_error(cmd,
+                           "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N, a set of devices "
+                           "such as cuda:0,1, auto or auto:REUSE",
+                           s);
+    return 0;
+}
+
 int device_limit_option(const args *a, const char *cmd, size_t *limit)
 {
     const char *s = arg_value(a, "--device-memory-limit");
@@ -220,10 +231,19 @@ int parse_space(const char *s, hm_device *out)
     return 0;
 }
 
-/* "cpu", "cpu:N" (threads), "cuda:N", "cuda:0,1" (a device set, each named once). */
+/* "cpu", "cpu:N" (threads), "cuda:N", "cuda:0,1" (a device set, each named once), "auto",
+ * "auto:R" (R executions of one plan). */
 int parse_exec(const char *s, hm_execution *out)
 {
     long long v;
+    if (strcmp(s, "auto") == 0) {
+        *out = hm_execution_auto(1);
+        return 1;
+    }
+    if (strncmp(s, "auto:", 5) == 0 && parse_int(s + 5, 1, INT32_MAX, &v)) {
+        *out = hm_execution_auto((int)v);
+        return 1;
+    }
     if (strcmp(s, "cpu") == 0) {
         *out = hm_execution_cpu(HM_AUTO);
         return 1;
@@ -415,6 +435,8 @@ const char *exec_name(const hm_execution *e, char *buf, size_t size)
         snprintf(buf, size, "cpu");
     else if (e->kind == HM_EXEC_CUDA)
         snprintf(buf, size, "cuda:%d", e->device_id);
+    else if (e->kind == HM_EXEC_AUTO)
+        snprintf(buf, size, "auto");
     else
         snprintf(buf, size, "default");
     return buf;

@@ -66,10 +66,15 @@ const char *nearest_name(const char *word, const char *const *names);
 int parse_int(const char *s, long long lo, long long hi, long long *out);
 int parse_bytes(const char *s, long long *out);   /* 4096, 64K, 256M, 1G */
 int parse_space(const char *s, hm_device *out);   /* host, pinned, cuda:N */
-int parse_exec(const char *s, hm_execution *out); /* cpu, cpu:T, cuda:N, cuda:0,1 */
+int parse_exec(const char *s, hm_execution *out); /* cpu, cpu:T, cuda:N, cuda:0,1, auto[:R] */
 int parse_shape(const char *s, int64_t *shape, int *ndim);
 int parse_axes(const char *s, hm_fft_options *o); /* up to 3 axes such as 0,-1 */
 int parse_dtype(const char *s, hm_dtype *out);
+
+/* The usage line's form of --exec, and the option into *exec (left alone when absent): 0, or
+ * the usage error's exit code. */
+#define EXEC_FORMS "cpu|cpu:T|cuda:N|cuda:0,1|auto[:R]"
+int exec_option(const args *a, const char *cmd, hm_execution *exec);
 
 /* --device-memory-limit SIZE into *limit (left alone when absent): 0, or the usage error's
  * exit code. */
@@ -104,6 +109,9 @@ int bench_dist(args *a, const char *which); /* cmd_dist.c, with MPI: dist-fft, d
 int cmd_fft(args *a);
 int cmd_matmul(args *a);
 int cmd_estimate_transfer(args *a);
+int cmd_calibrate(args *a); /* cmd_auto.c: calibrate, estimate, bench auto */
+int cmd_estimate(args *a);
+int bench_auto(args *a);
 
 /* The notebook's transfer estimate, shared by estimate-transfer and the demo. */
 int estimate_transfer(int64_t m, int64_t n, int64_t k, int repeat, int json);

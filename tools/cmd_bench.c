@@ -149,7 +149,7 @@ static int bench_fft(args *a)
         printf(
             "usage: hetmath bench fft [--shape N1,N2,..] [--axes A,..] [--dtype c64|c128|f32|f64]\n"
             "                         [--inverse] [--real] [--memory host|pinned|cuda:N]\n"
-            "                         [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--measure] [--repeat R]\n"
+            "                         [--exec " EXEC_FORMS "] [--measure] [--repeat R]\n"
             "                         [--warmup W] [--tiles fixed|measured] [--json]\n"
             "                         [--device-memory-limit SIZE] [--call "
             "stateless|plan|unchecked]\n"
@@ -185,11 +185,8 @@ static int bench_fft(args *a)
         return usage_error("bench fft", "--dtype takes c64, c128, f32 or f64", s);
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("bench fft", "--memory takes host, pinned or cuda:N", s);
-    if ((s = arg_value(a, "--exec")) && !parse_exec(s, &j.o.execution))
-        return usage_error("bench fft",
-                           "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set of devices "
-                           "such as cuda:0,1",
-                           s);
+    if ((rc = exec_option(a, "bench fft", &j.o.execution)) != 0)
+        return rc;
     int inverse = arg_flag(a, "--inverse"), real = arg_flag(a, "--real");
     if (arg_flag(a, "--measure"))
         j.o.effort = HM_FFT_MEASURE;
@@ -288,7 +285,7 @@ static int bench_matmul(args *a)
                "[--tf32]\n"
                "                            [--autotune N] [--memory host|pinned|cuda:N] "
                "[--register]\n"
-               "                            [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--repeat R] "
+               "                            [--exec " EXEC_FORMS "] [--repeat R] "
                "[--warmup W] "
                "[--json]\n"
                "                            [--tiles fixed|measured] [--device-memory-limit SIZE]\n"
@@ -337,11 +334,8 @@ static int bench_matmul(args *a)
         return usage_error("bench matmul", "--dtype takes f16, bf16, f32, f64, c64 or c128", s);
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("bench matmul", "--memory takes host, pinned or cuda:N", s);
-    if ((s = arg_value(a, "--exec")) && !parse_exec(s, &j.o.execution))
-        return usage_error("bench matmul",
-                           "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set of devices "
-                           "such as cuda:0,1",
-                           s);
+    if ((rc = exec_option(a, "bench matmul", &j.o.execution)) != 0)
+        return rc;
     j.advanced = arg_flag(a, "--advanced");
     j.o.tf32 = arg_flag(a, "--tf32");
     j.o.autotune = (int)tune;
@@ -409,14 +403,16 @@ int cmd_bench(args *a)
 {
     if (a->argc < 1 || a->argv[0][0] == '-') {
         FILE *f = a->argc < 1 || strcmp(a->argv[0], "--help") != 0 ? stderr : stdout;
-        fprintf(f, "usage: hetmath bench copy|fft|matmul|dist-fft|dist-matmul [options]   (each "
-                   "has --help; the dist ones run under mpirun)\n");
+        fprintf(f,
+                "usage: hetmath bench copy|fft|matmul|auto|dist-fft|dist-matmul [options]   (each "
+                "has --help; the dist ones run under mpirun)\n");
         return f == stdout ? 0 : EXIT_USAGE;
     }
     static const struct {
         const char *name;
         int (*fn)(args *);
-    } subs[] = {{"copy", bench_copy}, {"fft", bench_fft}, {"matmul", bench_matmul}};
+    } subs[] = {
+        {"copy", bench_copy}, {"fft", bench_fft}, {"matmul", bench_matmul}, {"auto", bench_auto}};
     args sub = {.argc = a->argc - 1, .argv = a->argv + 1};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (strcmp(a->argv[0], subs[i].name) == 0)
@@ -425,7 +421,8 @@ int cmd_bench(args *a)
     if (strcmp(a->argv[0], "dist-fft") == 0 || strcmp(a->argv[0], "dist-matmul") == 0)
         return bench_dist(&sub, a->argv[0]);
 #endif
-    static const char *const names[] = {"copy", "fft", "matmul", "dist-fft", "dist-matmul", NULL};
+    static const char *const names[] = {"copy",     "fft",         "matmul", "auto",
+                                        "dist-fft", "dist-matmul", NULL};
     const char *near = nearest_name(a->argv[0], names);
     char msg[64];
     snprintf(msg, sizeof msg, "unknown benchmark '%.20s'%s%s%s", a->argv[0],

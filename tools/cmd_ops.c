@@ -99,7 +99,7 @@ int cmd_fft(args *a)
         printf(
             "usage: hetmath fft IN.npy -o OUT.npy [--inverse] [--real] [--n N] [--axes A,B,..]\n"
             "                  [--norm backward|ortho|forward|none] [--memory host|pinned|cuda:N]\n"
-            "                  [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--device-memory-limit SIZE]\n"
+            "                  [--exec " EXEC_FORMS "] [--device-memory-limit SIZE]\n"
             "  Axes default to all axes (at most 3; a 0-d array is returned unchanged). --real is\n"
             "  the real-to-complex transform; with --inverse, complex-to-real with last-axis\n"
             "  length N (default 2*(m-1)). --norm as NumPy (backward: inverse scaled by 1/n);\n"
@@ -117,11 +117,8 @@ int cmd_fft(args *a)
     long long n = 0;
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("fft", "--memory takes host, pinned or cuda:N", s);
-    if ((s = arg_value(a, "--exec")) && !parse_exec(s, &o.execution))
-        return usage_error("fft",
-                           "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set of devices "
-                           "such as cuda:0,1",
-                           s);
+    if ((rc = exec_option(a, "fft", &o.execution)) != 0)
+        return rc;
     if ((s = arg_value(a, "--n")) && !parse_int(s, 1, INT64_MAX / 2, &n))
         return usage_error("fft", "--n takes a positive length", s);
     if ((rc = device_limit_option(a, "fft", &o.device_memory_limit)))
@@ -196,17 +193,16 @@ int cmd_matmul(args *a)
     if (rc)
         return rc;
     if (arg_flag(a, "--help")) {
-        printf(
-            "usage: hetmath matmul A.npy B.npy -o D.npy [--c C.npy] [--alpha X] [--beta Y]\n"
-            "                     [--advanced [--tf32] [--epilog relu|gelu|bias|relu_bias|"
-            "gelu_bias]\n"
-            "                     [--bias BIAS.npy]] [--memory host|pinned|cuda:N]\n"
-            "                     [--exec cpu|cpu:T|cuda:N|cuda:0,1] [--device-memory-limit SIZE]\n"
-            "  D = alpha*A@B + beta*C with NumPy's matmul semantics for batch dimensions\n"
-            "  (operands of at least 2 dimensions). --beta needs --c: D is a new array.\n"
-            "  --tf32, --epilog and --bias belong to --advanced (a GPU). D.npy is written\n"
-            "  whole and then put in place: on any failure an existing D.npy is left as it "
-            "was.\n");
+        printf("usage: hetmath matmul A.npy B.npy -o D.npy [--c C.npy] [--alpha X] [--beta Y]\n"
+               "                     [--advanced [--tf32] [--epilog relu|gelu|bias|relu_bias|"
+               "gelu_bias]\n"
+               "                     [--bias BIAS.npy]] [--memory host|pinned|cuda:N]\n"
+               "                     [--exec " EXEC_FORMS "] [--device-memory-limit SIZE]\n"
+               "  D = alpha*A@B + beta*C with NumPy's matmul semantics for batch dimensions\n"
+               "  (operands of at least 2 dimensions). --beta needs --c: D is a new array.\n"
+               "  --tf32, --epilog and --bias belong to --advanced (a GPU). D.npy is written\n"
+               "  whole and then put in place: on any failure an existing D.npy is left as it "
+               "was.\n");
         return 0;
     }
     const char *out = arg_value(a, "-o"), *cpath = arg_value(a, "--c"),
@@ -217,11 +213,8 @@ int cmd_matmul(args *a)
     hm_device memory = hm_device_host();
     if ((s = arg_value(a, "--memory")) && !parse_space(s, &memory))
         return usage_error("matmul", "--memory takes host, pinned or cuda:N", s);
-    if ((s = arg_value(a, "--exec")) && !parse_exec(s, &o.execution))
-        return usage_error("matmul",
-                           "--exec takes cpu, cpu:THREADS (1 to 4096), cuda:N or a set of devices "
-                           "such as cuda:0,1",
-                           s);
+    if ((rc = exec_option(a, "matmul", &o.execution)) != 0)
+        return rc;
     if ((rc = device_limit_option(a, "matmul", &o.device_memory_limit)))
         return rc;
     struct {

@@ -1,6 +1,6 @@
-/* The hetmath command: info, demo, bench, fft, matmul, estimate-transfer. Uses the public API
- * only. Exit codes: 0 success, 1 an operation failed (status name and message on stderr),
- * 2 usage error. */
+/* The hetmath command: info, demo, bench, fft, matmul, calibrate, estimate, estimate-transfer.
+ * Uses the public API only. Exit codes: 0 success, 1 an operation failed (status name and message
+ * on stderr), 2 usage error. */
 #include <stdio.h>
 #include <string.h>
 
@@ -68,6 +68,8 @@ static void usage(FILE *f)
                "  bench              copy | fft | matmul benchmarks (table, or --json)\n"
                "  fft                FFT of a .npy file\n"
                "  matmul             matrix product of .npy files\n"
+               "  calibrate          measure this machine for --exec auto\n"
+               "  estimate           where --exec auto would run an fft or matmul, and why\n"
                "  estimate-transfer  what host<->device copies cost a matmul\n"
                "  help [COMMAND]     this list, or a command's options\n"
                "  version            hetmath's version (also --version, -V)\n"
@@ -79,9 +81,10 @@ static void usage(FILE *f)
 static const struct {
     const char *name;
     int (*fn)(args *);
-} commands[] = {{"info", cmd_info},     {"demo", cmd_demo},
-                {"bench", cmd_bench},   {"fft", cmd_fft},
-                {"matmul", cmd_matmul}, {"estimate-transfer", cmd_estimate_transfer}};
+} commands[] = {{"info", cmd_info},         {"demo", cmd_demo},
+                {"bench", cmd_bench},       {"fft", cmd_fft},
+                {"matmul", cmd_matmul},     {"calibrate", cmd_calibrate},
+                {"estimate", cmd_estimate}, {"estimate-transfer", cmd_estimate_transfer}};
 
 /* Runs command `name` on its words; a context is made only when the command will do work (not
  * for --help, which so costs no device probe). */

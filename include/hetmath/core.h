@@ -191,7 +191,20 @@ typedef struct hm_context_options {
                                      hm_context_set_plan_cache_limits); 0: the default
                                      (HM_PLAN_CACHE_DEFAULT_ENTRIES); negative: no plan cached */
     size_t plan_cache_bytes;    /**< its bound on bytes held; 0 (default): none */
+    int calibration;            /**< an hm_calibration_mode: the auto execution space's
+                                     calibration file; default HM_CALIBRATION_CACHED */
 } hm_context_options;
+
+/** Where the auto execution space's calibration comes from (HM_EXEC_AUTO). Its file is
+ *  $XDG_CACHE_HOME/hetmath/calibration (else ~/.cache/hetmath/calibration), made on the machine
+ *  and library versions it names: a file of another machine, version or format is ignored, with a
+ *  log line, and measured again. */
+typedef enum hm_calibration_mode {
+    HM_CALIBRATION_CACHED = 0,    /**< read the file; measure when it is missing or unusable, and
+                                       write it */
+    HM_CALIBRATION_READ_ONLY = 1, /**< read the file; measure when it is unusable; never write */
+    HM_CALIBRATION_FRESH = 2,     /**< measure on first use; never read or write a file */
+} hm_calibration_mode;
 
 /** Sets @p opts to the defaults. */
 HM_API void hm_context_options_init(hm_context_options *opts);
@@ -202,8 +215,8 @@ HM_API void hm_context_options_init(hm_context_options *opts);
  * handles) is created lazily, on first use of each device.
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT  @p out is NULL, or @p opts has a bad size, log level,
- *                                     pipeline schedule or plan_cache_entries (over
- *                                     HM_PLAN_CACHE_MAX_ENTRIES)
+ *                                     pipeline schedule, calibration mode or plan_cache_entries
+ *                                     (over HM_PLAN_CACHE_MAX_ENTRIES)
  * @retval HM_STATUS_OUT_OF_HOST_MEMORY
  */
 HM_API hm_status hm_context_create(const hm_context_options *opts, hm_context **out);
@@ -349,6 +362,9 @@ typedef enum hm_execution_kind {
     HM_EXEC_DEFAULT = 0, /**< generic ops: where the operands are; specialized ops: CUDA */
     HM_EXEC_CPU = 1,
     HM_EXEC_CUDA = 2,
+    HM_EXEC_AUTO = 3, /**< generic ops: the CPU or a CUDA device, whichever the machine's
+                           calibration models fastest for this call (copies included); specialized
+                           ops: CUDA, as the default */
 } hm_execution_kind;
 
 /** "Choose for me" value of hm_execution.device_id and hm_execution.num_threads. */
@@ -365,7 +381,17 @@ typedef enum hm_execution_kind {
  * An execution space. With HM_EXEC_CPU, `device_id` must be HM_AUTO and `num_threads` is
  * HM_AUTO (the cores this process may use) or 1 to HM_MAX_THREADS. With HM_EXEC_CUDA, `num_threads`
  * must be HM_AUTO and `device_id` is HM_AUTO (the operands' device, else 0) or an existing device.
- * With HM_EXEC_DEFAULT both must be HM_AUTO. A NULL hm_execution pointer means the default.
+ * With HM_EXEC_DEFAULT and HM_EXEC_AUTO both must be HM_AUTO. A NULL hm_execution pointer
+ * means the default.
+ *
+ * HM_EXEC_AUTO (hm_execution_auto()): a generic operation runs where its modelled time is least
+ * among the CPU and each CUDA device: the copies its operands need to get there, planning (when
+ * no plan is cached for that space; shared by `reuse` executions), the computation, and the
+ * result's copy back to where the operands are, from the machine's calibration (measured on
+ * first use with a CUDA device, in about a second, and kept in $XDG_CACHE_HOME/hetmath:
+ * hm_context_calibrate(), hm_context_options.calibration). Candidates within 1% of each other:
+ * where the operands are. Without a CUDA device, the CPU, with nothing measured. The log's spaces
+ * line gives each candidate's time; hm_matmul_estimate() and hm_fft_estimate() return them.
  *
  * Several devices (HM_EXEC_CUDA, `device_set` not 0, `device_id` HM_AUTO; made by
  * hm_execution_cuda_set()): operations whose host operands are pipelined divide their rows
@@ -378,24 +404,34 @@ typedef struct hm_execution {
     hm_execution_kind kind;
     int device_id;
     int num_threads;
+    int reuse;           /**< HM_EXEC_AUTO only: executions expected of a plan made with it, which
+                              share its planning (0 or 1: one); else 0 */
     uint64_t device_set; /**< HM_EXEC_CUDA only: 0 (one device), or bit i set for cuda:i */
 } hm_execution;
 
 static inline hm_execution hm_execution_default(void)
 {
-    hm_execution e = {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO, 0};
+    hm_execution e = {HM_EXEC_DEFAULT, HM_AUTO, HM_AUTO, 0, 0};
     return e;
 }
 
 static inline hm_execution hm_execution_cpu(int num_threads)
 {
-    hm_execution e = {HM_EXEC_CPU, HM_AUTO, num_threads, 0};
+    hm_execution e = {HM_EXEC_CPU, HM_AUTO, num_threads, 0, 0};
     return e;
 }
 
 static inline hm_execution hm_execution_cuda(int device_id)
 {
-    hm_execution e = {HM_EXEC_CUDA, device_id, HM_AUTO, 0};
+    hm_execution e = {HM_EXEC_CUDA, device_id, HM_AUTO, 0, 0};
+    return e;
+}
+
+/** The auto execution space (HM_EXEC_AUTO): @p reuse executions expected of a plan made with it
+ *  (1 for a stateless call or a plan run once; they share its planning cost). */
+static inline hm_execution hm_execution_auto(int reuse)
+{
+    hm_execution e = {HM_EXEC_AUTO, HM_AUTO, HM_AUTO, reuse, 0};
     return e;
 }
 
@@ -419,10 +455,11 @@ typedef enum hm_op_class {
  * Resolves where an operation over @p operands would run: a generic op
  * with the default space runs on the CPU for host/pinned operands and on their device for cuda
  * operands; a specialized op runs on CUDA (the operands' device, else device 0); an explicit
- * space is honoured. The result has a concrete kind, device id (CUDA) and thread count (CPU); a
- * device set keeps its devices in `device_set` (0 when it names one device, which is then
- * `device_id`) and has as `device_id` the one that runs what is not divided: the operands' device
- * when the set holds it, else the set's lowest.
+ * space is honoured; HM_EXEC_AUTO resolves as the default (its choice needs the operation:
+ * hm_matmul_estimate(), hm_fft_estimate()). The result has a concrete kind, device id (CUDA) and
+ * thread count (CPU); a device set keeps its devices in `device_set` (0 when it names one device,
+ * which is then `device_id`) and has as `device_id` the one that runs what is not divided: the
+ * operands' device when the set holds it, else the set's lowest.
  * @p operands may hold NULL entries (absent optional operands), which are skipped.
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT           a NULL context or result
@@ -440,6 +477,48 @@ typedef enum hm_op_class {
 HM_API hm_status hm_execution_resolve(hm_context *ctx, const hm_execution *requested,
                                       hm_op_class op_class, const hm_tensor *const *operands,
                                       int num_operands, hm_execution *resolved);
+
+/** One candidate of the auto execution space, as modelled: seconds (negative: the calibration
+ *  has no figure for it, and it is never chosen). */
+typedef struct hm_estimate_candidate {
+    hm_execution execution; /**< the CPU (all its threads) or one CUDA device */
+    double copy_in_s;       /**< the operands' copies to it, from where they are */
+    double plan_s;          /**< planning: 0 when a plan is cached; shared by `reuse` executions */
+    double compute_s;
+    double copy_out_s; /**< the result's copy back to where the operands are */
+    double total_s;    /**< plan_s / reuse + the others */
+    size_t copy_bytes; /**< bytes those copies move between spaces */
+} hm_estimate_candidate;
+
+/** What the auto execution space would choose for an operation (hm_matmul_estimate(),
+ *  hm_fft_estimate()): every candidate and the chosen one's index. */
+typedef struct hm_estimate {
+    int count;
+    int chosen;
+    hm_estimate_candidate candidate[1 + HM_MAX_DEVICE_SET];
+    int calibrated; /**< 1: from a calibration (measured now or read from its file); 0: no CUDA
+                         device, the CPU alone and unmodelled */
+} hm_estimate;
+
+/** What hm_context_calibrate() did. */
+typedef struct hm_calibration_report {
+    double seconds;  /**< the measuring's wall time */
+    char path[1024]; /**< the file written ("" when not: no cache folder, a read-only or fresh
+                          mode, or the write failed — the log says why) */
+    int devices;     /**< CUDA devices measured */
+} hm_calibration_report;
+
+/**
+ * Measures the machine for the auto execution space now (each backend's matmul and FFT at a few
+ * sizes, each device's link and planning cost), replacing the calibration the context holds, and
+ * writes it to its file unless hm_context_options.calibration forbids. Without a CUDA device
+ * only the CPU is measured. @p report may be NULL.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  NULL context
+ * @retval HM_STATUS_OUT_OF_HOST_MEMORY, HM_STATUS_OUT_OF_DEVICE_MEMORY, HM_STATUS_CUDA_ERROR (a
+ *         measurement failed; the context keeps the calibration it had)
+ */
+HM_API hm_status hm_context_calibrate(hm_context *ctx, hm_calibration_report *report);
 
 /** The libraries behind the backends, as found at run time. */
 typedef struct hm_library_versions {

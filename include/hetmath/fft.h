@@ -177,6 +177,18 @@ HM_API hm_status hm_fft_execute_unchecked(hm_context *ctx, hm_fft_plan *plan, co
 /** Releases the plan. NULL is a no-op. Destroy plans before their context. */
 HM_API void hm_fft_plan_destroy(hm_fft_plan *plan);
 
+/**
+ * What the auto execution space (hm_execution_auto()) would choose for hm_fft() on operands laid
+ * out like @p x and @p y (as for hm_fft_plan_create(); data pointers unused), whatever execution
+ * space @p opts names (its reuse hint counts, from an auto space): each candidate's modelled
+ * time and the choice. Calibrates first when the context has no calibration and a CUDA device
+ * (hm_context_calibrate()). Nothing is planned or computed.
+ * @retval as hm_fft_plan_create(), without the guard's and the budget's, and:
+ * @retval HM_STATUS_INVALID_ARGUMENT  @p out NULL
+ */
+HM_API hm_status hm_fft_estimate(hm_context *ctx, const hm_tensor *x, const hm_tensor *y,
+                                 const hm_fft_options *opts, hm_estimate *out);
+
 #ifdef __cplusplus
 }
 #endif

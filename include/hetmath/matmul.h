@@ -178,6 +178,21 @@ HM_API hm_status hm_matmul_execute_unchecked(hm_context *ctx, hm_matmul_plan *pl
 /** Releases the plan. NULL is a no-op. Destroy plans before their context. */
 HM_API void hm_matmul_plan_destroy(hm_matmul_plan *plan);
 
+/**
+ * What the auto execution space (hm_execution_auto()) would choose for hm_matmul() (@p kind
+ * HM_OP_GENERIC) or hm_matmul_advanced() on operands laid out like these (data pointers unused;
+ * @p C, @p bias may be NULL; @p D as for hm_matmul_plan_create()), whatever execution space
+ * @p opts names (its reuse hint counts, from an auto space): each candidate's modelled time and
+ * the choice (a specialized operation: CUDA only). Calibrates first when the context has no
+ * calibration and a CUDA device (hm_context_calibrate()). Nothing is planned or computed.
+ * @retval as hm_matmul_plan_create(), without the guard's and the budget's, and:
+ * @retval HM_STATUS_INVALID_ARGUMENT  @p out NULL
+ */
+HM_API hm_status hm_matmul_estimate(hm_context *ctx, hm_op_class kind, const hm_tensor *A,
+                                    const hm_tensor *B, const hm_tensor *C, const hm_tensor *D,
+                                    const hm_tensor *bias, const hm_matmul_options *opts,
+                                    hm_estimate *out);
+
 #ifdef __cplusplus
 }
 #endif

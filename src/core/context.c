@@ -82,6 +82,9 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
             return HM_STATUS_INVALID_ARGUMENT;
         if (o.plan_cache_entries > HM_PLAN_CACHE_MAX_ENTRIES)
             return HM_STATUS_INVALID_ARGUMENT;
+        if (o.calibration != HM_CALIBRATION_CACHED && o.calibration != HM_CALIBRATION_READ_ONLY &&
+            o.calibration != HM_CALIBRATION_FRESH)
+            return HM_STATUS_INVALID_ARGUMENT;
     }
 
     hm_context *ctx = calloc(1, sizeof *ctx);
@@ -112,6 +115,7 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
                           : o.plan_cache_entries == 0 ? HM_PLAN_CACHE_DEFAULT_ENTRIES
                                                       : o.plan_cache_entries;
     ctx->plan_cache_max_bytes = o.plan_cache_bytes;
+    ctx->calibration_mode = o.calibration;
     hm_cpu_fft_options_init(&ctx->cpu_fft);
 
     for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++) {
@@ -144,6 +148,7 @@ void hm_context_destroy(hm_context *ctx)
             b->release(ctx);
     }
     hm__pool_destroy(ctx);
+    free(ctx->calibration);
     free(ctx->ledger.ring);
     free(ctx);
 }

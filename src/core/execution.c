@@ -55,6 +55,17 @@ hm_status hm_execution_cuda_set(const int *ids, int count, hm_execution *out)
     return HM_STATUS_SUCCESS;
 }
 
+hm_status hm__check_auto(hm_context *ctx, const char *fn, const hm_execution *req)
+{
+    if (req->device_id != HM_AUTO || req->num_threads != HM_AUTO || req->device_set != 0 ||
+        req->reuse < 0)
+        return hm__fail(ctx, HM_STATUS_INVALID_EXECUTION,
+                        "%s: the auto execution space takes no device id (%d), thread count (%d) "
+                        "or device set, and a reuse hint of 0 or more (%d)",
+                        fn, req->device_id, req->num_threads, req->reuse);
+    return HM_STATUS_SUCCESS;
+}
+
 hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execution *requested,
                                 hm_op_class op_class, const hm_tensor *const *operands,
                                 const char *const *names, int n, hm_execution *resolved)
@@ -90,6 +101,12 @@ hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execut
                         "%s: a device set is a cuda execution space with device_id HM_AUTO (got "
                         "kind %d, device_id %d)",
                         fn, (int)req.kind, req.device_id);
+    if (req.kind == HM_EXEC_AUTO) { /* here, the default (the choice needs the operation) */
+        hm_status st = hm__check_auto(ctx, fn, &req);
+        if (st != HM_STATUS_SUCCESS)
+            return st;
+        req = hm_execution_default();
+    }
     switch (req.kind) {
     case HM_EXEC_DEFAULT:
         if (req.device_id != HM_AUTO || req.num_threads != HM_AUTO)

@@ -253,28 +253,27 @@ static hm_status fft_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *co
     else if ((st = hm__fft_check_output(ctx, p->api, f, &p->t[FFT_Y], &expect)) !=
              HM_STATUS_SUCCESS)
         return st;
-    if ((st = hm__op_resolve(ctx, p, in, &o->execution)) != HM_STATUS_SUCCESS)
-        return st;
-    if (p->exec.kind == HM_EXEC_CPU && o->execution.num_threads == HM_AUTO &&
-        o->effort != HM_FFT_MEASURE) {
+    p->flops =
+        f->n_total > 1 ? 5.0 * (double)f->n_total * log2((double)f->n_total) * (double)f->batch : 0;
+    if (o->type != HM_FFT_C2C)
+        p->flops /= 2;
+    if (o->effort != HM_FFT_MEASURE) {
         /* Threads cost more than they give below ~32k elements each, unless the planner
          * measures: then the CPU backend times its plans on one thread, on fewer and on all. */
         int64_t useful = hm_tensor_numel(x) / 32768;
-        if (useful < p->exec.num_threads)
-            p->exec.num_threads = useful < 1 ? 1 : (int)useful;
+        p->cpu_threads_cap = useful < 1                ? 1
+                             : useful > HM_MAX_THREADS ? HM_MAX_THREADS
+                                                       : (int)useful;
     }
+    if ((st = hm__op_resolve(ctx, p, in, &o->execution)) != HM_STATUS_SUCCESS)
+        return st;
     p->empty = hm_tensor_numel(x) == 0;
     /* A transform over no axis (of a 0-d x) is the identity. */
     p->trivial = o->num_axes == 0;
     if (p->empty || p->trivial)
         return HM_STATUS_SUCCESS;
     place_operands(f);
-    if ((st = fit_budget(ctx, f)) != HM_STATUS_SUCCESS)
-        return st;
-    p->flops = 5.0 * (double)f->n_total * log2((double)f->n_total) * (double)f->batch;
-    if (o->type != HM_FFT_C2C)
-        p->flops /= 2;
-    return HM_STATUS_SUCCESS;
+    return fit_budget(ctx, f);
 }
 
 static void fft_describe(hm_context *ctx, const hm_op_plan *p)
@@ -398,6 +397,15 @@ hm_status hm_fft_execute_unchecked(hm_context *ctx, hm_fft_plan *plan, const hm_
     HM_ENTER(ctx, fn);
     const hm_tensor *in[FFT_OPERANDS] = {x, y};
     return hm__op_execute_unchecked(ctx, &fft_def, fn, (hm_op_plan *)plan, in, y);
+}
+
+hm_status hm_fft_estimate(hm_context *ctx, const hm_tensor *x, const hm_tensor *y,
+                          const hm_fft_options *opts, hm_estimate *out)
+{
+    static const char *const fn = "hm_fft_estimate";
+    HM_ENTER(ctx, fn);
+    const hm_tensor *in[FFT_OPERANDS] = {x, y};
+    return hm__op_estimate(ctx, &fft_def, fn, HM_OP_GENERIC, in, opts, out);
 }
 
 void hm_fft_plan_destroy(hm_fft_plan *plan)

@@ -63,7 +63,9 @@ struct hm_context {
     int plan_cache_max;                    /* its limits (hm_context_set_plan_cache_limits) */
     size_t plan_cache_max_bytes;
     uint64_t plan_cache_hits, plan_cache_misses, plan_cache_evictions, plan_cache_uncached;
-    struct hm_pool *pool; /* host worker threads, created on first use */
+    struct hm_pool *pool;               /* host worker threads, created on first use */
+    int calibration_mode;               /* an hm_calibration_mode */
+    struct hm_calibration *calibration; /* the auto execution space's (core/calibrate.h) */
 
     long fault_countdown[HM_FAULT_SITE_COUNT]; /* testing hooks (hetmath/debug.h) */
     long fault_seen[HM_FAULT_SITE_COUNT];
@@ -124,10 +126,13 @@ typedef struct hm_planned_copy {
  *   "memory space: host; execution space: cuda:0 — operands A, B (160.0 MB) will be copied in,
  *    result D (64.0 MB) copied back"
  *   "memory space: cuda:0; execution space: cuda:0 — no copies"
+ *   "memory space: host; execution space: cuda:0 (auto: cpu 113 ms, cuda:0 6.6 ms with 224 MB
+ *    of copies) — operands A, B (160 MB) will be copied in, result D (64 MB) copied back"
  *   "memory space: host; execution space: cpu (2 threads) — no copies between spaces; staged
  *    within host memory: x (8.2 kB)"
- * A copy within one space (host and pinned memory, or one device) is "staged". */
-void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec,
+ * A copy within one space (host and pinned memory, or one device) is "staged". `why` says how
+ * the space was chosen, in brackets after it ("" or NULL: nothing). */
+void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec, const char *why,
                     const hm_planned_copy *copies, int count);
 
 /* One operand in the specification phase: "operand A: f32 [8000, 2000] strides [2000, 1] host" */
@@ -217,6 +222,10 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
 hm_status hm__resolve_execution(hm_context *ctx, const char *fn, const hm_execution *requested,
                                 hm_op_class op_class, const hm_tensor *const *operands,
                                 const char *const *names, int n, hm_execution *resolved);
+
+/* Refuses an auto execution space with a device id, a thread count, a device set or a negative
+ * reuse hint (HM_STATUS_INVALID_EXECUTION). */
+hm_status hm__check_auto(hm_context *ctx, const char *fn, const hm_execution *requested);
 
 /* ---- misc ------------------------------------------------------------------------------- */
 

@@ -115,7 +115,7 @@ static void list_add(char *list, size_t size, size_t *len, const char *name)
         *len += (size_t)snprintf(list + *len, size - *len, "%s%s", *len ? ", " : "", name);
 }
 
-void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec,
+void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec, const char *why,
                     const hm_planned_copy *copies, int count)
 {
     if (!hm__log_enabled(ctx, HM_LOG_INFO))
@@ -157,8 +157,9 @@ void hm__log_spaces(hm_context *ctx, hm_device memory, const hm_execution *exec,
     if (nstaged && n < sizeof tail)
         snprintf(tail + n, sizeof tail - n, "; staged within %s memory: %s (%s)",
                  exec->kind == HM_EXEC_CPU ? "host" : ex, staged, stagedb);
-    hm__log(ctx, HM_LOG_INFO, "memory space: %s; execution space: %s \xe2\x80\x94 %s", mem, ex,
-            tail);
+    bool said = why && *why;
+    hm__log(ctx, HM_LOG_INFO, "memory space: %s; execution space: %s%s%s%s \xe2\x80\x94 %s", mem,
+            ex, said ? " (" : "", said ? why : "", said ? ")" : "", tail);
 }
 
 void hm__log_operand(hm_context *ctx, const char *name, const hm_tensor *t)

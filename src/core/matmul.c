@@ -211,6 +211,8 @@ static hm_status mm_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
         return st;
     if (p->alloc_out)
         p->t[MM_D] = result;
+    p->flops = 2.0 * (double)mp->m * (double)mp->n * (double)mp->k * (double)mp->batch *
+               (is_complex(p->t[MM_A].dtype) ? 4 : 1);
     if ((st = hm__op_resolve(ctx, p, in, &mp->opts.execution)) != HM_STATUS_SUCCESS)
         return st;
     p->empty = mp->m == 0 || mp->n == 0 || mp->batch == 0;
@@ -232,11 +234,7 @@ static hm_status mm_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
     place_operands(mp);
     if ((st = map_to_column_major(ctx, mp)) != HM_STATUS_SUCCESS)
         return st;
-    if ((st = fit_budget(ctx, mp)) != HM_STATUS_SUCCESS)
-        return st;
-    p->flops = 2.0 * (double)mp->m * (double)mp->n * (double)mp->k * (double)mp->batch *
-               (is_complex(p->t[MM_A].dtype) ? 4 : 1);
-    return HM_STATUS_SUCCESS;
+    return fit_budget(ctx, mp);
 }
 
 static void mm_describe(hm_context *ctx, const hm_op_plan *p)
@@ -418,6 +416,19 @@ hm_status hm_matmul_plan_create(hm_context *ctx, hm_op_class kind, const hm_tens
     hm_status st = hm__op_plan_create(ctx, &mm_def, fn, kind, in, opts, &p);
     *out = (hm_matmul_plan *)p;
     return st;
+}
+
+hm_status hm_matmul_estimate(hm_context *ctx, hm_op_class kind, const hm_tensor *A,
+                             const hm_tensor *B, const hm_tensor *C, const hm_tensor *D,
+                             const hm_tensor *bias, const hm_matmul_options *opts, hm_estimate *out)
+{
+    static const char *const fn = "hm_matmul_estimate";
+    HM_ENTER(ctx, fn);
+    if (kind != HM_OP_GENERIC && kind != HM_OP_SPECIALIZED)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: kind %d is not an hm_op_class", fn,
+                        (int)kind);
+    const hm_tensor *in[MM_OPERANDS] = {A, B, C, D, bias};
+    return hm__op_estimate(ctx, &mm_def, fn, kind, in, opts, out);
 }
 
 hm_status hm_matmul_execute(hm_context *ctx, hm_matmul_plan *plan, const hm_tensor *A,

@@ -187,7 +187,7 @@ static void log_specification(hm_context *ctx, const hm_op_plan *p)
         copies[n++] = (hm_planned_copy){def->roles[def->out].name, hm_tensor_nbytes(o),
                                         p->exec_space, o->device, true};
     }
-    hm__log_spaces(ctx, p->t[0].device, &p->exec, copies, n);
+    hm__log_spaces(ctx, p->t[0].device, &p->exec, p->auto_why, copies, n);
 }
 
 /* Every copy an execution will make, asked of the guard before any work. */
@@ -283,7 +283,7 @@ typedef struct op_key {
 /* The plan cache key of a specification: member by member into zeroed memory, so that no
  * padding (hm_execution has a hole before device_set) and no extent beyond ndim reaches the
  * comparison, which is of bytes. */
-static void make_key(const hm_op_plan *spec, op_key *key)
+static void make_key(const hm_op_plan *spec, const hm_execution *exec, op_key *key)
 {
     memset(key, 0, sizeof *key);
     key->kind = spec->kind;
@@ -300,11 +300,18 @@ static void make_key(const hm_op_plan *spec, op_key *key)
     memcpy(key->present, spec->present, sizeof key->present);
     key->alloc_out = spec->alloc_out;
     key->one_buffer = spec->one_buffer;
-    key->exec.kind = spec->exec.kind;
-    key->exec.device_id = spec->exec.device_id;
-    key->exec.num_threads = spec->exec.num_threads;
-    key->exec.device_set = spec->exec.device_set;
+    key->exec.kind = exec->kind;
+    key->exec.device_id = exec->device_id;
+    key->exec.num_threads = exec->num_threads;
+    key->exec.device_set = exec->device_set;
     spec->def->key(spec, key->options);
+}
+
+bool hm__op_plan_cached(const hm_op_plan *p, const hm_execution *exec)
+{
+    op_key key;
+    make_key(p, exec, &key);
+    return hm__plan_cache_holds(p->ctx, p->fn, &key, sizeof key);
 }
 
 /* ---- the four calls ------------------------------------------------------------------- */
@@ -376,6 +383,7 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
     if (!spec_fits(ctx, def, fn, &buf))
         return HM_STATUS_INTERNAL;
     hm_op_plan *spec = &buf.base, *p = NULL;
+    spec->cached = !def->agree && ctx->plan_cache_max > 0;
     hm_status st = specify(ctx, def, fn, kind, in, opts, true, spec);
     if (def->agree)
         return collective_call(ctx, spec, st, in, out);
@@ -391,7 +399,7 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
     t[1] = timed ? hm__now() : 0;
     op_key key;
     bool kept = true;
-    make_key(spec, &key);
+    make_key(spec, &spec->exec, &key);
     p = hm__plan_cache_get(ctx, fn, &key, sizeof key);
     if (!p) {
         if (!(p = malloc(def->plan_size))) {
@@ -429,6 +437,27 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
         hm__op_plan_destroy(p);
 done:
     if (spec)
+        release(spec);
+    return st;
+}
+
+hm_status hm__op_estimate(hm_context *ctx, const hm_op_def *def, const char *fn, hm_op_class kind,
+                          const hm_tensor *const in[], const void *opts, hm_estimate *out)
+{
+    if (!out)
+        return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the output pointer is NULL", fn);
+    memset(out, 0, sizeof *out);
+    if (def->agree)
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "%s: a collective operation has no estimate",
+                        fn);
+    spec_buffer buf;
+    if (!spec_fits(ctx, def, fn, &buf))
+        return HM_STATUS_INTERNAL;
+    hm_op_plan *spec = &buf.base;
+    spec->estimate = out;
+    spec->cached = ctx->plan_cache_max > 0;
+    hm_status st = specify(ctx, def, fn, kind, in, opts, false, spec);
+    if (st == HM_STATUS_SUCCESS)
         release(spec);
     return st;
 }

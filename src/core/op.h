@@ -136,7 +136,13 @@ struct hm_op_plan {
     hm_execution exec;
     hm_device exec_space;
     const hm_backend_ops *backend;
-    double flops; /* for the rate in the log */
+    double flops;        /* for the auto space's model and the rate in the log: def->specify sets it
+                            before hm__op_resolve */
+    int cpu_threads_cap; /* > 0: a CPU space of HM_AUTO threads uses at most this many (set, as
+                            flops, before hm__op_resolve) */
+    bool cached;         /* a stateless call's: its plans are the plan cache's */
+    hm_estimate *estimate; /* hm__op_estimate's: the auto space's candidates go here */
+    char auto_why[224];    /* the auto space's choice, for the spaces line ("": not auto) */
 
     /* What moves: operand i is used through a compact temporary in the execution space
      * (stage[i], layout ex[i]); before computing, its values are copied into the execution
@@ -220,9 +226,26 @@ hm_status hm__op_copy_options(hm_context *ctx, const char *fn, const char *type,
                               size_t dst_size, const void *src);
 
 /* Resolves the execution space from the operands present (an allocated output excepted) and
- * the requested one, and finds its backend (HM_STATUS_NOT_SUPPORTED without the operation). */
+ * the requested one (HM_EXEC_AUTO: the modelled fastest, hm__op_auto; also for an estimate),
+ * caps a CPU space's threads at p->cpu_threads_cap, and finds its backend
+ * (HM_STATUS_NOT_SUPPORTED without the operation). */
 hm_status hm__op_resolve(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[],
                          const hm_execution *requested);
+
+/* ---- the auto execution space (auto.c) ------------------------------------------------- */
+
+/* Replaces *req (an auto space, or any space of an estimate) with the space the machine's
+ * calibration models fastest for p, whose layouts, flops and thread cap are set; writes
+ * p->auto_why and p->estimate. */
+hm_status hm__op_auto(hm_context *ctx, hm_op_plan *p, hm_execution *req);
+
+/* Whether the plan cache holds a plan of specification p on exec (op.c). */
+bool hm__op_plan_cached(const hm_op_plan *p, const hm_execution *exec);
+
+/* Specifies (never plans) for operands laid out like in[] and fills *out with what the auto
+ * space would choose (op.c). */
+hm_status hm__op_estimate(hm_context *ctx, const hm_op_def *def, const char *fn, hm_op_class kind,
+                          const hm_tensor *const in[], const void *opts, hm_estimate *out);
 
 /* The execution space of a backend plan on `device` (-1: p's own): one device, never a set. */
 void hm__op_plan_device(const hm_op_plan *p, int device, hm_execution *exec);

@@ -30,10 +30,17 @@ hm_status hm__op_resolve(hm_context *ctx, hm_op_plan *p, const hm_tensor *const 
         ops[i] = p->present[i] && !(i == def->out && p->alloc_out) ? in[i] : NULL;
         names[i] = def->roles[i].name;
     }
-    hm_status st =
-        hm__resolve_execution(ctx, p->api, requested, p->kind, ops, names, def->count, &p->exec);
+    hm_execution req = requested ? *requested : hm_execution_default();
+    hm_status st = HM_STATUS_SUCCESS;
+    if (req.kind == HM_EXEC_AUTO || p->estimate)
+        st = hm__op_auto(ctx, p, &req);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__resolve_execution(ctx, p->api, &req, p->kind, ops, names, def->count, &p->exec);
     if (st != HM_STATUS_SUCCESS)
         return st;
+    if (p->exec.kind == HM_EXEC_CPU && req.num_threads == HM_AUTO && p->cpu_threads_cap > 0 &&
+        p->cpu_threads_cap < p->exec.num_threads)
+        p->exec.num_threads = p->cpu_threads_cap;
     p->exec_space =
         p->exec.kind == HM_EXEC_CPU ? hm_device_host() : hm_device_cuda(p->exec.device_id);
     /* An output hetmath allocates goes where the operands are; with operands on two devices,

@@ -68,37 +68,46 @@ static double move_s(const hm_calibration *cal, int from, int to, size_t bytes)
     return out < 0 || in < 0 ? -1 : out + in;
 }
 
-int hm__place_decide(const hm_calibration *cal, const hm_place_call *call, hm_place_cost *cost,
-                     int *count)
+int hm__place_decide(const hm_calibration *cal, int devices, const hm_place_call *call,
+                     hm_place_cost *cost, int *count)
 {
     int n = 0, best = -1, home = -1, reuse = call->reuse > 0 ? call->reuse : 1;
-    int devices = cal->devices < HM_CAL_DEVICES ? cal->devices : HM_CAL_DEVICES;
+    devices = devices < HM_CAL_DEVICES ? devices : HM_CAL_DEVICES;
     for (int d = -1; d < devices; d++) {
         hm_place_cost *c = &cost[n];
+        bool measured = d < cal->devices;
         const hm_cal_curve *curve = d < 0 ? &cal->cpu[call->family] : &cal->dev[d].op[call->family];
         memset(c, 0, sizeof *c);
         c->device = d;
-        c->compute_s = hm__cal_seconds(curve, call->work);
-        c->in_s = move_s(cal, call->data_device, d, call->in_bytes);
-        c->out_s = move_s(cal, d, call->data_device, call->out_bytes);
+        c->compute_s = measured ? hm__cal_seconds(curve, call->work) : -1;
+        for (int from = -1; from < HM_CAL_DEVICES && c->in_s >= 0; from++) {
+            size_t bytes = call->in_bytes[from + 1];
+            double s = bytes && measured ? move_s(cal, from, d, bytes) : 0;
+            c->in_s = s < 0 ? -1 : c->in_s + s;
+            c->moved += from == d ? 0 : bytes;
+        }
+        c->out_s = measured ? move_s(cal, d, call->out_device, call->out_bytes) : -1;
+        c->moved += d == call->out_device ? 0 : call->out_bytes;
         bool planned = d < 0 ? call->cpu_planned : call->dev_planned[d];
-        c->plan_s = planned ? 0
-                    : d < 0 ? cal->cpu_plan_s[call->family]
-                            : cal->dev[d].plan_s[call->family];
+        c->plan_s = planned || !measured ? 0
+                    : d < 0              ? cal->cpu_plan_s[call->family]
+                                         : cal->dev[d].plan_s[call->family];
         c->known = c->compute_s >= 0 && c->in_s >= 0 && c->out_s >= 0;
-        c->total_s = c->known ? (c->in_s + c->plan_s) / reuse + c->compute_s + c->out_s : -1;
-        if (c->known && (best < 0 || c->total_s < cost[best].total_s))
+        c->total_s = c->known ? c->in_s + c->plan_s / reuse + c->compute_s + c->out_s : -1;
+        bool open = c->known && !call->excluded[d + 1];
+        if (open && (best < 0 || c->total_s < cost[best].total_s))
             best = n;
-        if (d == call->data_device)
+        if (d == call->out_device)
             home = n;
         n++;
     }
     *count = n;
-    if (home >= 0 &&
-        (best < 0 ||
-         (cost[home].known && cost[home].total_s <= (1.0 + HM_PLACE_TIE) * cost[best].total_s)))
+    if (best < 0)
+        return home >= 0 ? home : 0;
+    if (home >= 0 && cost[home].known && !call->excluded[cost[home].device + 1] &&
+        cost[home].total_s <= (1.0 + HM_PLACE_TIE) * cost[best].total_s)
         return home;
-    return best >= 0 ? best : 0;
+    return best;
 }
 
 /* ---- the file ------------------------------------------------------------------------------ */

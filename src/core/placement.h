@@ -1,12 +1,13 @@
-/* Where an operation should run (issue 21's groundwork; not yet reachable from the public API):
- * a calibration of the machine (each backend's time for an operation family at a few sizes, each
- * device's link and planning cost), its file under the user's cache folder, and the decision
- * among the CPU and the devices by modelled time: copies in + planning (both shared by the calls
- * that reuse the operands where they end up) + computation + the result copied back.
+/* Where an operation should run (HM_EXEC_AUTO): a calibration of the machine (each backend's
+ * time for an operation family at a few sizes, each device's link and planning cost), its file
+ * under the user's cache folder, and the decision among the CPU and the devices by modelled time:
+ * copies in + planning (shared by the executions of one plan) + computation + the result copied
+ * back to where the operands are. Copies and computation are summed, though a pipeline overlaps
+ * them: for the operands a pipeline takes the sum is at most twice the time, and the choice is
+ * rarely close there.
  *
- * Pure arithmetic and text, tested through the static library (tests/test_placement.c); the
- * measuring of a calibration, and the `auto` execution space that will use it, come with the GPU
- * runs they need. */
+ * Pure arithmetic and text, tested through the static library (tests/test_placement.c);
+ * calibrate.c measures a calibration and keeps its file, auto.c uses it. */
 #ifndef HETMATH_CORE_PLACEMENT_H
 #define HETMATH_CORE_PLACEMENT_H
 
@@ -59,32 +60,39 @@ double hm__cal_seconds(const hm_cal_curve *c, double work);
 /* Adds a measurement (kept ascending; a size already there replaced; a full curve unchanged). */
 void hm__cal_add(hm_cal_curve *c, double work, double seconds);
 
-/* A call to place: its family and work, the bytes of its inputs and of its result, where the
- * operands are (-1: host; d: cuda:d), whether each candidate has its plan (cached), how many
- * calls reuse the operands where they end up (≥ 1: copies in and planning are shared by them,
- * the result comes back every call). */
+/* A call to place: its family and work, the bytes of its inputs by where they are ([0] the host,
+ * [1 + d] cuda:d), its result's bytes and where the result goes (-1: the host; d: cuda:d; the
+ * operands' home, which wins ties), whether each candidate has its plan (cached), and how many
+ * executions share one plan (≥ 1: its planning is divided among them; copies are every
+ * execution's). */
 typedef struct hm_place_call {
     hm_cal_family family;
     double work;
-    size_t in_bytes, out_bytes;
-    int data_device;
+    size_t in_bytes[1 + HM_CAL_DEVICES];
+    size_t out_bytes;
+    int out_device;
     bool cpu_planned, dev_planned[HM_CAL_DEVICES];
     int reuse;
+    bool excluded[1 + HM_CAL_DEVICES]; /* [0] the CPU, [1 + d] cuda:d: not to be chosen (a
+                                          CUDA-only operation, copies the guard refuses) */
 } hm_place_call;
 
 /* A candidate's modelled terms. */
 typedef struct hm_place_cost {
     int device; /* -1: the CPU */
     double in_s, plan_s, compute_s, out_s, total_s;
-    bool known; /* the calibration has its curve (and link) */
+    size_t moved; /* bytes its copies move between spaces */
+    bool known;   /* the calibration has its curve (and link) */
 } hm_place_cost;
 
-/* The candidates (the CPU, then each device the calibration has, in order: at most
+/* The candidates (the CPU, then each of the first `devices` devices, in order: at most
  * 1 + HM_CAL_DEVICES into cost[]) and the choice: the least total time; within HM_PLACE_TIE of
- * it, where the operands are. Unknown candidates are never chosen; with none known, where the
- * operands are. Returns the chosen index into cost[], sets *count. */
-int hm__place_decide(const hm_calibration *cal, const hm_place_call *call, hm_place_cost *cost,
-                     int *count);
+ * it, where the result goes. Unknown candidates (a device the calibration lacks among them) and
+ * excluded ones (their terms modelled all the same) are never chosen; with none left, where the
+ * result goes. Returns the chosen index into cost[],
+ * sets *count. */
+int hm__place_decide(const hm_calibration *cal, int devices, const hm_place_call *call,
+                     hm_place_cost *cost, int *count);
 
 /* The calibration as text (the file's body) into buf; false when it does not fit. */
 bool hm__cal_format(const hm_calibration *cal, char *buf, size_t size);

@@ -58,17 +58,32 @@ static void make_room(hm_context *ctx, struct hm_plan_cache *c, int plans, size_
     }
 }
 
-void *hm__plan_cache_get(hm_context *ctx, const char *op, const void *key, size_t key_size)
+static struct hm_plan_entry *find(const hm_context *ctx, const char *op, const void *key,
+                                  size_t key_size)
 {
     struct hm_plan_cache *c = ctx->plans;
     for (int i = 0; c && i < c->count; i++) {
         struct hm_plan_entry *e = &c->entries[i];
-        if (e->op == op && e->key_size == key_size && memcmp(e->key, key, key_size) == 0) {
-            e->last_use = ++c->clock;
-            ctx->plan_cache_hits++;
-            hm__log(ctx, HM_LOG_DEBUG, "%s: plan cache hit (%d cached)", op, c->count);
-            return e->plan;
-        }
+        if (e->op == op && e->key_size == key_size && memcmp(e->key, key, key_size) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+bool hm__plan_cache_holds(const hm_context *ctx, const char *op, const void *key, size_t key_size)
+{
+    return find(ctx, op, key, key_size) != NULL;
+}
+
+void *hm__plan_cache_get(hm_context *ctx, const char *op, const void *key, size_t key_size)
+{
+    struct hm_plan_cache *c = ctx->plans;
+    struct hm_plan_entry *e = find(ctx, op, key, key_size);
+    if (e) {
+        e->last_use = ++c->clock;
+        ctx->plan_cache_hits++;
+        hm__log(ctx, HM_LOG_DEBUG, "%s: plan cache hit (%d cached)", op, c->count);
+        return e->plan;
     }
     ctx->plan_cache_misses++;
     hm__log(ctx, HM_LOG_DEBUG, "%s: plan cache miss (%d cached)", op, c ? c->count : 0);

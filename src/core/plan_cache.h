@@ -11,6 +11,9 @@ typedef void (*hm_plan_destroy_fn)(void *plan);
 /* The cached plan for (op, key), or NULL. Logs the hit or miss at DEBUG. */
 void *hm__plan_cache_get(hm_context *ctx, const char *op, const void *key, size_t key_size);
 
+/* Whether (op, key) is cached; neither a hit nor a miss, nor a use. */
+bool hm__plan_cache_holds(const hm_context *ctx, const char *op, const void *key, size_t key_size);
+
 /* Stores plan (holding `bytes`) under (op, key), evicting the least recently used to make room:
  * *kept true, the cache owns it from now on and destroys it with destroy when it is evicted or
  * the context is destroyed. *kept false (the cache is off, or the plan alone is over the byte

@@ -1,0 +1,395 @@
+/* The machine's calibration for the auto execution space (core/placement.h has the model):
+ * measured with hetmath's own calls on a private context (its log off, its plans its own), kept
+ * by the context and in a file under the user's cache folder, named for the machine and library
+ * versions it was measured with. */
+#include "core/calibrate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/backend.h"
+#include "core/cache_file.h"
+#include "hetmath/fft.h"
+#include "hetmath/matmul.h"
+#include "hetmath/transfer.h"
+
+#define CAL_FILE     "calibration"
+#define CAL_TEXT_MAX (64 * 1024)
+#define LINK_BYTES   ((int64_t)64 << 20) /* a large copy: the link's rate */
+#define FIXED_BYTES  4096                /* a small copy: its fixed cost */
+#define MIN_RUNS     3
+#define MAX_RUNS     50
+#define MIN_TIMED_S  0.02 /* runs go on to this much time (MAX_RUNS at most) */
+#define SIZES        4
+
+/* The sizes measured: n of an n×n×n product, points of a 1-D transform, by family; the CPU's
+ * smaller (its rate is reached sooner, and its time is longer). The largest reaches the rate that
+ * larger calls are modelled at. */
+static const int64_t cpu_sizes[HM_CAL_FAMILIES][SIZES] = {{32, 128, 512, 1024},
+                                                          {32, 128, 384, 768},
+                                                          {1 << 8, 1 << 12, 1 << 16, 1 << 20},
+                                                          {1 << 8, 1 << 12, 1 << 16, 1 << 20}};
+static const int64_t gpu_sizes[HM_CAL_FAMILIES][SIZES] = {{64, 512, 2048, 8192},
+                                                          {64, 512, 2048, 4096},
+                                                          {1 << 10, 1 << 16, 1 << 22, 1 << 25},
+                                                          {1 << 10, 1 << 16, 1 << 22, 1 << 24}};
+
+static const hm_dtype family_dtype[HM_CAL_FAMILIES] = {HM_DTYPE_F32, HM_DTYPE_F64, HM_DTYPE_C64,
+                                                       HM_DTYPE_C128};
+
+static bool is_fft(int family)
+{
+    return family == HM_CAL_FFT_C64 || family == HM_CAL_FFT_C128;
+}
+
+/* The flops of size n of a family (the work its curve is in). */
+static double family_work(int family, int64_t n)
+{
+    double x = (double)n;
+    return is_fft(family) ? 5.0 * x * log2(x) : 2.0 * x * x * x;
+}
+
+/* ---- measuring -------------------------------------------------------------------------- */
+
+typedef struct meter {
+    hm_context *m; /* the private context */
+    const char *what;
+    char where[16];
+} meter;
+
+/* A tensor of zeros in `space` (a device's through a host copy). */
+static hm_status zeros(meter *mt, hm_device space, hm_dtype dtype, int ndim, const int64_t *shape,
+                       hm_tensor *out)
+{
+    hm_status st = hm_tensor_alloc(mt->m, space, dtype, ndim, shape, out);
+    if (st != HM_STATUS_SUCCESS || space.type != HM_DEVICE_CUDA) {
+        if (st == HM_STATUS_SUCCESS)
+            memset(out->data, 0, hm_tensor_nbytes(out));
+        return st;
+    }
+    hm_tensor h;
+    if ((st = zeros(mt, hm_device_host(), dtype, ndim, shape, &h)) == HM_STATUS_SUCCESS) {
+        st = hm_copy(mt->m, &h, out);
+        hm_tensor_free(mt->m, &h);
+    }
+    if (st != HM_STATUS_SUCCESS)
+        hm_tensor_free(mt->m, out);
+    return st;
+}
+
+/* One operation at one size: x (and w, a product's B) in, y out, a plan. */
+typedef struct trial {
+    int family;
+    hm_tensor x, w, y;
+    hm_matmul_plan *mm;
+    hm_fft_plan *fft;
+} trial;
+
+static hm_status trial_run(meter *mt, trial *t)
+{
+    return t->mm ? hm_matmul_execute(mt->m, t->mm, &t->x, &t->w, NULL, &t->y, NULL)
+                 : hm_fft_execute(mt->m, t->fft, &t->x, &t->y);
+}
+
+/* Operands of size n in `space`, planned for `exec` (blocking: a run's time is its work's);
+ * *plan_s the planning's time. */
+static hm_status trial_make(meter *mt, int family, int64_t n, hm_device space, hm_execution exec,
+                            trial *t, double *plan_s)
+{
+    memset(t, 0, sizeof *t);
+    t->family = family;
+    hm_dtype dt = family_dtype[family];
+    int64_t square[2] = {n, n};
+    hm_status st;
+    double t0;
+    if (is_fft(family)) {
+        hm_fft_options o;
+        hm_fft_options_init(&o);
+        o.execution = exec;
+        o.blocking = 1;
+        if ((st = zeros(mt, space, dt, 1, &n, &t->x)) != HM_STATUS_SUCCESS ||
+            (st = zeros(mt, space, dt, 1, &n, &t->y)) != HM_STATUS_SUCCESS)
+            return st;
+        t0 = hm__now();
+        st = hm_fft_plan_create(mt->m, &t->x, &t->y, &o, &t->fft);
+    } else {
+        hm_matmul_options o;
+        hm_matmul_options_init(&o);
+        o.execution = exec;
+        o.blocking = 1;
+        if ((st = zeros(mt, space, dt, 2, square, &t->x)) != HM_STATUS_SUCCESS ||
+            (st = zeros(mt, space, dt, 2, square, &t->w)) != HM_STATUS_SUCCESS ||
+            (st = zeros(mt, space, dt, 2, square, &t->y)) != HM_STATUS_SUCCESS)
+            return st;
+        t0 = hm__now();
+        st = hm_matmul_plan_create(mt->m, HM_OP_GENERIC, &t->x, &t->w, NULL, &t->y, NULL, &o,
+                                   &t->mm);
+    }
+    *plan_s = hm__now() - t0;
+    return st;
+}
+
+static void trial_free(meter *mt, trial *t)
+{
+    hm_matmul_plan_destroy(t->mm);
+    hm_fft_plan_destroy(t->fft);
+    hm_tensor_free(mt->m, &t->x);
+    hm_tensor_free(mt->m, &t->w);
+    hm_tensor_free(mt->m, &t->y);
+}
+
+/* The least time of a call after a warm one: MIN_RUNS at least, on to MIN_TIMED_S. */
+typedef hm_status (*timed_fn)(meter *mt, void *arg);
+
+static hm_status least_time(meter *mt, timed_fn fn, void *arg, double *least)
+{
+    hm_status st = fn(mt, arg);
+    double spent = 0;
+    *least = 0;
+    for (int r = 0;
+         st == HM_STATUS_SUCCESS && r < MAX_RUNS && (r < MIN_RUNS || spent < MIN_TIMED_S); r++) {
+        double t0 = hm__now();
+        st = fn(mt, arg);
+        double s = hm__now() - t0;
+        spent += s;
+        *least = r == 0 || s < *least ? s : *least;
+    }
+    return st;
+}
+
+static hm_status run_trial(meter *mt, void *arg)
+{
+    return trial_run(mt, arg);
+}
+
+/* A family's curve on a backend (device -1: the CPU), and its planning's median time. */
+static hm_status measure_family(meter *mt, int family, int device, hm_cal_curve *curve,
+                                double *plan_s)
+{
+    const int64_t *sizes = device < 0 ? cpu_sizes[family] : gpu_sizes[family];
+    hm_device space = device < 0 ? hm_device_host() : hm_device_cuda(device);
+    hm_execution exec = device < 0 ? hm_execution_cpu(HM_AUTO) : hm_execution_cuda(device);
+    double plans[SIZES];
+    hm_status st = HM_STATUS_SUCCESS;
+    memset(curve, 0, sizeof *curve);
+    for (int i = 0; i < SIZES && st == HM_STATUS_SUCCESS; i++) {
+        trial t;
+        double s = 0;
+        snprintf(mt->where, sizeof mt->where, device < 0 ? "cpu" : "cuda:%d", device);
+        st = trial_make(mt, family, sizes[i], space, exec, &t, &plans[i]);
+        if (st == HM_STATUS_SUCCESS)
+            st = least_time(mt, run_trial, &t, &s);
+        if (st == HM_STATUS_SUCCESS)
+            hm__cal_add(curve, family_work(family, sizes[i]), s);
+        trial_free(mt, &t);
+    }
+    /* the median of the planning times (an insertion sort of four) */
+    for (int i = 1; i < SIZES; i++)
+        for (int j = i; j > 0 && plans[j] < plans[j - 1]; j--) {
+            double x = plans[j];
+            plans[j] = plans[j - 1];
+            plans[j - 1] = x;
+        }
+    *plan_s = (plans[SIZES / 2 - 1] + plans[SIZES / 2]) / 2;
+    return st;
+}
+
+typedef struct copy_arg {
+    hm_tensor *src, *dst;
+} copy_arg;
+
+static hm_status run_copy(meter *mt, void *arg)
+{
+    copy_arg *c = arg;
+    return hm_copy(mt->m, c->src, c->dst);
+}
+
+/* Device d's link with the host, pageable memory both ways (what a host operand usually is):
+ * a small copy's time, and the rate of a large one beyond it. */
+static hm_status measure_link(meter *mt, int d, hm_cal_device *dev)
+{
+    hm_tensor h = {0}, g = {0}, hs = {0}, gs = {0};
+    int64_t big = LINK_BYTES / 4, small = FIXED_BYTES / 4; /* f32 elements */
+    double in = 0, out = 0, fin = 0, fout = 0;
+    snprintf(mt->where, sizeof mt->where, "cuda:%d", d);
+    hm_status st = zeros(mt, hm_device_host(), HM_DTYPE_F32, 1, &big, &h);
+    if (st == HM_STATUS_SUCCESS)
+        st = zeros(mt, hm_device_cuda(d), HM_DTYPE_F32, 1, &big, &g);
+    if (st == HM_STATUS_SUCCESS)
+        st = zeros(mt, hm_device_host(), HM_DTYPE_F32, 1, &small, &hs);
+    if (st == HM_STATUS_SUCCESS)
+        st = zeros(mt, hm_device_cuda(d), HM_DTYPE_F32, 1, &small, &gs);
+    copy_arg c[4] = {{&h, &g}, {&g, &h}, {&hs, &gs}, {&gs, &hs}};
+    double *t[4] = {&in, &out, &fin, &fout};
+    for (int i = 0; i < 4 && st == HM_STATUS_SUCCESS; i++)
+        st = least_time(mt, run_copy, &c[i], t[i]);
+    hm_tensor_free(mt->m, &h);
+    hm_tensor_free(mt->m, &g);
+    hm_tensor_free(mt->m, &hs);
+    hm_tensor_free(mt->m, &gs);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    dev->copy_fixed_s = (fin + fout) / 2;
+    double bytes = (double)(LINK_BYTES - FIXED_BYTES);
+    dev->in_bps = bytes / (in > fin ? in - fin : in);
+    dev->out_bps = bytes / (out > fout ? out - fout : out);
+    return HM_STATUS_SUCCESS;
+}
+
+/* Every measurement into cal, on the private context mt->m. */
+static hm_status measure(meter *mt, int devices, hm_calibration *cal)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int f = 0; f < HM_CAL_FAMILIES && st == HM_STATUS_SUCCESS; f++) {
+        mt->what = family_dtype[f] == HM_DTYPE_F32 || family_dtype[f] == HM_DTYPE_F64 ? "a matmul"
+                                                                                      : "an FFT";
+        st = measure_family(mt, f, -1, &cal->cpu[f], &cal->cpu_plan_s[f]);
+    }
+    for (int d = 0; d < devices && st == HM_STATUS_SUCCESS; d++) {
+        mt->what = "copies";
+        st = measure_link(mt, d, &cal->dev[d]);
+        for (int f = 0; f < HM_CAL_FAMILIES && st == HM_STATUS_SUCCESS; f++) {
+            mt->what = is_fft(f) ? "an FFT" : "a matmul";
+            st = measure_family(mt, f, d, &cal->dev[d].op[f], &cal->dev[d].plan_s[f]);
+        }
+        cal->devices = d + 1;
+    }
+    return st;
+}
+
+/* ---- the machine, the file ------------------------------------------------------------- */
+
+/* What a calibration is valid on: CPU and threads, devices, driver, library versions. */
+static void machine_key(hm_context *ctx, char *buf, size_t size)
+{
+    char cpu[256];
+    hm_library_versions v;
+    memset(&v, 0, sizeof v);
+    for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++) {
+        const hm_backend_ops *b = hm__backend(slot);
+        if (b && b->versions)
+            b->versions(ctx, &v);
+    }
+    hm__machine_cpu(cpu, sizeof cpu);
+    size_t n = (size_t)snprintf(buf, size,
+                                "%s, %d threads; hetmath %s; BLAS %s; %s; CUDA %d, driver %d, "
+                                "cuBLASLt %d, cuFFT %d",
+                                cpu, ctx->cpu_threads, HETMATH_VERSION_STRING, v.blas, v.fftw,
+                                v.cuda_runtime, v.cuda_driver, v.cublaslt, v.cufft);
+    const hm_backend_ops *cuda = hm__backend_for_execution(HM_EXEC_CUDA);
+    for (int d = 0; d < ctx->device_count && cuda && n < size; d++) {
+        hm_device_info info;
+        if (cuda->device_info(ctx, d, &info) == HM_STATUS_SUCCESS)
+            n += (size_t)snprintf(buf + n, size - n, "; cuda:%d %s", d, info.name);
+    }
+    for (char *c = buf; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+}
+
+static void save(hm_context *ctx, const hm_calibration *cal, char *path, size_t path_size)
+{
+    char *text = malloc(CAL_TEXT_MAX);
+    bool ok = text && hm__cal_format(cal, text, CAL_TEXT_MAX) &&
+              hm__cache_path(CAL_FILE, path, path_size) && hm__file_write(path, "", text);
+    if (ok)
+        hm__log(ctx, HM_LOG_INFO, "auto: calibration written to %s", path);
+    else
+        hm__log(ctx, HM_LOG_WARN, "auto: the calibration could not be written%s%s",
+                path[0] ? " to " : " (no cache folder: neither XDG_CACHE_HOME nor HOME)", path);
+    if (!ok)
+        path[0] = '\0';
+    free(text);
+}
+
+/* The calibration file, when it was made here; the log says why not. */
+static bool load(hm_context *ctx, const char *machine, hm_calibration *cal)
+{
+    char path[1024];
+    if (!hm__cache_path(CAL_FILE, path, sizeof path))
+        return false;
+    char *text = hm__file_read(path);
+    if (!text) {
+        hm__log(ctx, HM_LOG_INFO, "auto: no calibration file at %s: measuring", path);
+        return false;
+    }
+    hm_cal_verdict v = hm__cal_parse(text, machine, cal);
+    free(text);
+    static const char *const why[] = {"", "not a calibration, or damaged",
+                                      "of another format version",
+                                      "made on another machine or library version"};
+    if (v != HM_CAL_OK) {
+        hm__log(ctx, HM_LOG_INFO, "auto: calibration file %s ignored (%s): measuring again", path,
+                why[v]);
+        return false;
+    }
+    hm__log(ctx, HM_LOG_INFO, "auto: calibration read from %s", path);
+    return true;
+}
+
+/* Measures into a new calibration on a private context: ctx keeps its own on failure. */
+static hm_status calibrate(hm_context *ctx, const char *fn, hm_calibration_report *report)
+{
+    double t0 = hm__now();
+    hm_calibration *cal = calloc(1, sizeof *cal);
+    if (!cal)
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for a calibration", fn);
+    machine_key(ctx, cal->machine, sizeof cal->machine);
+    hm_context_options o;
+    hm_context_options_init(&o);
+    o.log_level = HM_LOG_OFF;
+    meter mt = {NULL, "a context", "cpu"};
+    hm_status st = hm_context_create(&o, &mt.m);
+    int devices = ctx->device_count < HM_CAL_DEVICES ? ctx->device_count : HM_CAL_DEVICES;
+    if (st == HM_STATUS_SUCCESS)
+        st = measure(&mt, devices, cal);
+    if (st != HM_STATUS_SUCCESS) {
+        hm_status failed = hm__fail(ctx, st, "%s: measuring %s on %s failed: %s", fn, mt.what,
+                                    mt.where, mt.m ? hm_context_last_error(mt.m) : "");
+        hm_context_destroy(mt.m);
+        free(cal);
+        return failed;
+    }
+    hm_context_destroy(mt.m);
+    free(ctx->calibration);
+    ctx->calibration = cal;
+    double s = hm__now() - t0;
+    hm__log(ctx, HM_LOG_INFO, "auto: measured the CPU and %d device%s in %.2f s", devices,
+            devices == 1 ? "" : "s", s);
+    char path[1024] = "";
+    if (ctx->calibration_mode == HM_CALIBRATION_CACHED)
+        save(ctx, cal, path, sizeof path);
+    if (report) {
+        report->seconds = s;
+        report->devices = devices;
+        snprintf(report->path, sizeof report->path, "%s", path);
+    }
+    return HM_STATUS_SUCCESS;
+}
+
+const hm_calibration *hm__calibration(hm_context *ctx, const char *fn)
+{
+    if (ctx->calibration)
+        return ctx->calibration;
+    if (ctx->calibration_mode != HM_CALIBRATION_FRESH) {
+        hm_calibration *cal = calloc(1, sizeof *cal);
+        char machine[sizeof cal->machine];
+        if (!cal)
+            return NULL;
+        machine_key(ctx, machine, sizeof machine);
+        if (load(ctx, machine, cal))
+            return ctx->calibration = cal;
+        free(cal);
+    }
+    return calibrate(ctx, fn, NULL) == HM_STATUS_SUCCESS ? ctx->calibration : NULL;
+}
+
+hm_status hm_context_calibrate(hm_context *ctx, hm_calibration_report *report)
+{
+    HM_ENTER(ctx, "hm_context_calibrate");
+    if (report)
+        memset(report, 0, sizeof *report);
+    return calibrate(ctx, "hm_context_calibrate", report);
+}
