@@ -71,6 +71,14 @@ if [ -n "$auto" ]; then
             "matmul --m 1024 --n 1024 --k 1024 --reuse 100"; do
             XDG_CACHE_HOME=$cache $build/hetmath estimate $args --measure 2>&1
         done
+        echo "## small calls on device operands: raw cuFFT/cuBLASLt, then hetmath by --call"
+        $build/raw_calls
+        for c in stateless plan unchecked; do
+            $build/hetmath bench fft --shape 1024 --memory cuda:0 --call $c --repeat 200 \
+                --warmup 20 --json | python3 -c "import json,sys; r=json.load(sys.stdin); print('fft c64 1024 $c', r['median_s'])"
+            $build/hetmath bench matmul --m 64 --n 64 --k 64 --memory cuda:0 --call $c \
+                --repeat 200 --warmup 20 --json | python3 -c "import json,sys; r=json.load(sys.stdin); print('matmul f32 64^3 $c', r['median_s'])"
+        done
     } > "$OUT/auto.log" 2>&1
     note "auto tests: $(grep -m1 'tests passed' "$OUT/auto.log"); sanitizer: $(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/auto.log") of 2 clean"
     note "$(grep -m1 'measured the CPU' "$OUT/auto.log")"
