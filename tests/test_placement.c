@@ -14,11 +14,15 @@ static void curves(void)
     hm_cal_curve c;
     memset(&c, 0, sizeof c);
     CHECK(hm__cal_seconds(&c, 1e6) < 0);
-    hm__cal_add(&c, 1e9, 1e-2);
-    hm__cal_add(&c, 1e6, 1e-3);
-    hm__cal_add(&c, 1e9, 2e-2); /* a size again: replaced */
+    hm__cal_add(&c, 1e9, 1e-2, 1e-3);
+    hm__cal_add(&c, 1e6, 1e-3, 1e-5);
+    hm__cal_add(&c, 1e9, 2e-2, 1e-4); /* a size again: replaced */
     CHECK_EQ_INT(c.points, 2);
-    CHECK(c.work[0] == 1e6 && c.seconds[1] == 2e-2);
+    CHECK(c.work[0] == 1e6 && c.seconds[1] == 2e-2 && c.plan[1] == 1e-4);
+    /* planning: the end points' beyond them (not scaled), log-log between */
+    CHECK(hm__cal_plan(&c, 1e3) == 1e-5 && hm__cal_plan(&c, 1e12) == 1e-4);
+    CHECK_NEAR(fabs(hm__cal_plan(&c, sqrt(1e6 * 1e9)) - sqrt(1e-5 * 1e-4)) / 1e-5, 1e-12,
+               "planning's log-log middle");
     CHECK(hm__cal_seconds(&c, 1e3) == 1e-3); /* below: the smallest call's time */
     CHECK(hm__cal_seconds(&c, 1e6) == 1e-3); /* at a point: its time */
     CHECK_NEAR(hm__cal_seconds(&c, 4e9) / 8e-2, 1 + 1e-12, "above: the largest's rate");
@@ -27,7 +31,7 @@ static void curves(void)
     CHECK_NEAR(fabs(hm__cal_seconds(&c, sqrt(1e6 * 1e9)) - sqrt(1e-3 * 2e-2)) / 1e-2, 1e-12,
                "log-log middle");
     for (int i = 0; i < 20; i++)
-        hm__cal_add(&c, 1e10 + i, 1.0);
+        hm__cal_add(&c, 1e10 + i, 1.0, 0);
     CHECK_EQ_INT(c.points, HM_CAL_POINTS);
 }
 
@@ -37,16 +41,14 @@ static void machine(hm_calibration *cal)
 {
     memset(cal, 0, sizeof *cal);
     snprintf(cal->machine, sizeof cal->machine, "test machine");
-    hm__cal_add(&cal->cpu[HM_CAL_MATMUL_F32], 1e6, 1e-6);
-    hm__cal_add(&cal->cpu[HM_CAL_MATMUL_F32], 1e12, 1.0);
-    cal->cpu_plan_s[HM_CAL_MATMUL_F32] = 1e-3;
+    hm__cal_add(&cal->cpu[HM_CAL_MATMUL_F32], 1e6, 1e-6, 1e-3);
+    hm__cal_add(&cal->cpu[HM_CAL_MATMUL_F32], 1e12, 1.0, 1e-3);
     cal->devices = 1;
     hm_cal_device *d = &cal->dev[0];
-    hm__cal_add(&d->op[HM_CAL_MATMUL_F32], 5e8, 1e-5);
-    hm__cal_add(&d->op[HM_CAL_MATMUL_F32], 5e13, 1.0);
+    hm__cal_add(&d->op[HM_CAL_MATMUL_F32], 5e8, 1e-5, 20e-3);
+    hm__cal_add(&d->op[HM_CAL_MATMUL_F32], 5e13, 1.0, 20e-3);
     d->in_bps = d->out_bps = 25e9;
     d->copy_fixed_s = 1e-5;
-    d->plan_s[HM_CAL_MATMUL_F32] = 20e-3;
 }
 
 static void decisions(void)
@@ -58,6 +60,7 @@ static void decisions(void)
     /* The notebook: 1.28e11 flops, 160 MB in, 64 MB back, both planned. CPU 0.128 s; GPU
      * 6.41 ms in + 2.56 ms + 2.57 ms out = 11.54 ms. */
     hm_place_call nb = {.family = HM_CAL_MATMUL_F32,
+                        .shape = -1,
                         .work = 1.28e11,
                         .in_bytes = {160000000},
                         .out_bytes = 64000000,
@@ -106,10 +109,10 @@ static void decisions(void)
                        .reuse = 1,
                        .cpu_planned = true,
                        .dev_planned = {true}};
-    hm__cal_add(&tie.dev[0].op[HM_CAL_MATMUL_F32], 1e12, 0.995);
+    hm__cal_add(&tie.dev[0].op[HM_CAL_MATMUL_F32], 1e12, 0.995, 0);
     pick = hm__place_decide(&tie, 1, &t, cost, &n);
     CHECK_EQ_INT(cost[pick].device, -1);
-    hm__cal_add(&tie.dev[0].op[HM_CAL_MATMUL_F32], 1e12, 0.98); /* 2%: the GPU */
+    hm__cal_add(&tie.dev[0].op[HM_CAL_MATMUL_F32], 1e12, 0.98, 0); /* 2%: the GPU */
     pick = hm__place_decide(&tie, 1, &t, cost, &n);
     CHECK_EQ_INT(cost[pick].device, 0);
 
@@ -125,7 +128,7 @@ static void decisions(void)
     CHECK(!cost[1].known);
     machine(&cal);
     nb.family = HM_CAL_FFT_C64;
-    hm__cal_add(&cal.cpu[HM_CAL_FFT_C64], 1e6, 1e-4);
+    hm__cal_add(&cal.cpu[HM_CAL_FFT_C64], 1e6, 1e-4, 0);
     pick = hm__place_decide(&cal, 1, &nb, cost, &n);
     CHECK_EQ_INT(cost[pick].device, -1);
     CHECK(!cost[1].known);
@@ -167,6 +170,58 @@ static void decisions(void)
     CHECK_EQ_INT(cost[pick].device, 0);
 }
 
+/* The terms beyond the curves: a thin product's slowdown, a host-operand call's staging, a
+ * pipeline's planning. */
+static void shapes_and_staging(void)
+{
+    hm_calibration cal;
+    machine(&cal);
+    hm_place_cost cost[1 + HM_CAL_DEVICES];
+    int n = 0;
+    /* f64 at half f32's rate; K-thin f32 products at a tenth of square ones' on the CPU */
+    hm__cal_add(&cal.cpu[HM_CAL_MATMUL_F64], 1e6, 2e-6, 1e-3);
+    hm__cal_add(&cal.cpu[HM_CAL_MATMUL_F64], 1e12, 2.0, 1e-3);
+    hm__cal_add(&cal.cpu[HM_CAL_MATMUL_THIN_K], 1e6, 1e-5, 1e-3);
+    hm__cal_add(&cal.cpu[HM_CAL_MATMUL_THIN_K], 1e12, 10.0, 1e-3);
+    hm_place_call c = {.family = HM_CAL_MATMUL_F64,
+                       .shape = -1,
+                       .work = 1e9,
+                       .out_device = -1,
+                       .cpu_planned = true,
+                       .reuse = 1};
+    hm__place_decide(&cal, 1, &c, cost, &n);
+    CHECK_NEAR(fabs(cost[0].compute_s - 2e-3) / 2e-3, 1e-12, "f64's square rate");
+    c.shape = HM_CAL_MATMUL_THIN_K;
+    hm__place_decide(&cal, 1, &c, cost, &n);
+    CHECK_NEAR(fabs(cost[0].compute_s - 2e-2) / 2e-2, 1e-12, "f64 square times the thin slowdown");
+    CHECK(cost[1].compute_s == hm__cal_seconds(&cal.dev[0].op[HM_CAL_MATMUL_F64], 1e9)); /* -1 */
+    CHECK(!cost[1].known); /* the GPU has no f64 curve */
+
+    /* host operands on the GPU: its staging; a pipeline not planned: its planning too */
+    cal.dev[0].staged_call_s = 5e-5;
+    cal.dev[0].pipe_plan_s = 1e-2;
+    hm_place_call h = {.family = HM_CAL_MATMUL_F32,
+                       .shape = -1,
+                       .work = 5e8,
+                       .in_bytes = {25000000},
+                       .out_device = -1,
+                       .pipelined = true,
+                       .reuse = 4};
+    hm__place_decide(&cal, 1, &h, cost, &n);
+    CHECK_NEAR(fabs(cost[1].compute_s - 6e-5) / 6e-5, 1e-12, "computing and staging");
+    CHECK_NEAR(fabs(cost[1].plan_s - 3e-2) / 3e-2, 1e-12, "a pipeline's planning");
+    CHECK_NEAR(fabs(cost[1].total_s - (1.01e-3 + 3e-2 / 4 + 6e-5)) / 8.5e-3, 1e-12, "its total");
+    h.dev_planned[0] = true; /* cached: neither planning */
+    hm__place_decide(&cal, 1, &h, cost, &n);
+    CHECK(cost[1].plan_s == 0);
+    /* operands on the device: no staging */
+    h.in_bytes[0] = 0;
+    h.in_bytes[1] = 25000000;
+    h.out_device = 0;
+    hm__place_decide(&cal, 1, &h, cost, &n);
+    CHECK_NEAR(fabs(cost[1].compute_s - 1e-5) / 1e-5, 1e-12, "no staging on device operands");
+}
+
 static void calibration_file(void)
 {
     hm_calibration cal, back;
@@ -174,10 +229,12 @@ static void calibration_file(void)
     cal.devices = 2;
     cal.dev[1] = cal.dev[0];
     cal.dev[1].in_bps = 52.6e9 / 3;
-    hm__cal_add(&cal.dev[1].op[HM_CAL_FFT_C128], 1234.5, 1.0 / 3);
+    hm__cal_add(&cal.dev[1].op[HM_CAL_FFT_C128], 1234.5, 1.0 / 3, 1.0 / 7);
+    cal.dev[1].staged_call_s = 1.0 / 11;
+    cal.dev[1].pipe_plan_s = 1.0 / 13;
     char text[8192];
     CHECK(hm__cal_format(&cal, text, sizeof text));
-    CHECK(strncmp(text, "hetmath calibration 1\nmachine test machine\n", 43) == 0);
+    CHECK(strncmp(text, "hetmath calibration 2\nmachine test machine\n", 43) == 0);
     CHECK_EQ_INT(hm__cal_parse(text, "test machine", &back), HM_CAL_OK);
     CHECK(memcmp(&cal, &back, sizeof cal) == 0); /* every value exactly */
     char small[64];
@@ -185,7 +242,7 @@ static void calibration_file(void)
     CHECK_EQ_INT(hm__cal_parse(text, "another machine", &back), HM_CAL_FOREIGN);
     char edited[8192];
     snprintf(edited, sizeof edited, "%s", text);
-    edited[20] = '2'; /* "hetmath calibration 2" */
+    edited[20] = '3'; /* "hetmath calibration 3" */
     CHECK_EQ_INT(hm__cal_parse(edited, "test machine", &back), HM_CAL_STALE);
     /* corrupted: truncated before its end line, a bad family, a negative size, sizes out of
      * order, too many points, a device out of range, not this format at all */
@@ -216,6 +273,7 @@ static void calibration_file(void)
 static const hm_test_case test_cases[] = {
     HM_TEST_CASE(curves),
     HM_TEST_CASE(decisions),
+    HM_TEST_CASE(shapes_and_staging),
     HM_TEST_CASE(calibration_file),
 };
 

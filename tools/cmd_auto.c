@@ -208,9 +208,9 @@ static void print_estimate(const op_case *c, const hm_estimate *e, const double 
         if (json) {
             printf("%s{\"execution\": \"%s\", \"copy_in_s\": %.9g, \"plan_s\": %.9g, "
                    "\"compute_s\": %.9g, \"copy_out_s\": %.9g, \"total_s\": %.9g, "
-                   "\"copy_bytes\": %zu",
+                   "\"copy_bytes\": %zu, \"excluded\": %d",
                    i ? ", " : "", ex, k->copy_in_s, k->plan_s, k->compute_s, k->copy_out_s,
-                   k->total_s, k->copy_bytes);
+                   k->total_s, k->copy_bytes, k->excluded);
             if (measured)
                 printf(", \"measured_s\": %.9g", measured[i]);
             printf("}");
@@ -222,7 +222,7 @@ static void print_estimate(const op_case *c, const hm_estimate *e, const double 
         if (measured)
             printf("  %11s  %14.3g", ms(measured[i], t[5], 24),
                    k->total_s > 0 && measured[i] > 0 ? k->total_s / measured[i] : 0.0);
-        printf("%s\n", i == e->chosen ? "  <- auto" : "");
+        printf("%s\n", i == e->chosen ? "  <- auto" : k->excluded ? "  (excluded)" : "");
     }
     if (json)
         printf("]}\n");

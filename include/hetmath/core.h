@@ -488,6 +488,8 @@ typedef struct hm_estimate_candidate {
     double copy_out_s; /**< the result's copy back to where the operands are */
     double total_s;    /**< plan_s / reuse + the others */
     size_t copy_bytes; /**< bytes those copies move between spaces */
+    int excluded;      /**< 1: never chosen (the transfer guard refuses its copies, or the CPU for
+                            a CUDA-only operation); its times are modelled all the same */
 } hm_estimate_candidate;
 
 /** What the auto execution space would choose for an operation (hm_matmul_estimate(),

@@ -30,6 +30,22 @@ static hm_execution candidate(const hm_context *ctx, const hm_op_plan *p, int de
     return hm_execution_cpu(threads);
 }
 
+/* A product's thin shape (placement.h), or -1: K small beside a large output, or a small output
+ * beside a long K. */
+static int shape_of(const hm_op_plan *p)
+{
+    const hm_tensor *A = &p->t[0], *B = &p->t[1];
+    if (p->def->id != HM_OP_MATMUL || A->ndim < 2 || B->ndim < 2)
+        return -1;
+    double m = (double)A->shape[A->ndim - 2], k = (double)A->shape[A->ndim - 1],
+           n = (double)B->shape[B->ndim - 1];
+    if (k <= 128 && m * n >= 65536)
+        return HM_CAL_MATMUL_THIN_K;
+    if (m * n <= 16384 && k >= 1024)
+        return HM_CAL_MATMUL_SMALL_OUT;
+    return -1;
+}
+
 static int location(hm_device d)
 {
     return d.type == HM_DEVICE_CUDA ? d.id : -1;
@@ -50,6 +66,7 @@ static void gather(hm_context *ctx, const hm_op_plan *p, int devices, int reuse,
     const hm_op_def *def = p->def;
     memset(c, 0, sizeof *c);
     c->family = (hm_cal_family)family_of(p);
+    c->shape = shape_of(p);
     c->work = p->flops;
     c->reuse = reuse;
     const hm_tensor *out = &p->t[def->out];
@@ -61,6 +78,8 @@ static void gather(hm_context *ctx, const hm_op_plan *p, int devices, int reuse,
             (i == def->out && p->alloc_out))
             continue;
         int at = location(p->t[i].device);
+        /* a device would pipeline a large host operand, and measure its schedule at planning */
+        c->pipelined |= at < 0 && hm_tensor_nbytes(&p->t[i]) >= HM_PIPELINE_MIN_BYTES;
         if (at < HM_CAL_DEVICES) {
             c->in_bytes[at + 1] += hm_tensor_nbytes(&p->t[i]);
             from[at + 1] = true;
@@ -126,8 +145,9 @@ static void explain(hm_context *ctx, hm_op_plan *p, const hm_place_call *call,
     }
 }
 
-static void fill_estimate(hm_context *ctx, const hm_op_plan *p, const hm_place_cost *cost, int n,
-                          int chosen, bool calibrated, hm_estimate *out)
+static void fill_estimate(hm_context *ctx, const hm_op_plan *p, const hm_place_call *call,
+                          const hm_place_cost *cost, int n, int chosen, bool calibrated,
+                          hm_estimate *out)
 {
     memset(out, 0, sizeof *out);
     out->count = n;
@@ -142,6 +162,7 @@ static void fill_estimate(hm_context *ctx, const hm_op_plan *p, const hm_place_c
         c->copy_out_s = cost[i].out_s;
         c->total_s = cost[i].total_s;
         c->copy_bytes = cost[i].moved;
+        c->excluded = call->excluded[cost[i].device + 1];
     }
 }
 
@@ -184,10 +205,10 @@ hm_status hm__op_auto(hm_context *ctx, hm_op_plan *p, hm_execution *req)
     if (devices == 0)
         snprintf(p->auto_why, sizeof p->auto_why, "auto: the only execution space here, %s",
                  cuda ? "no CUDA device" : "hetmath was built without CUDA");
-    else
+    else if (hm__log_enabled(ctx, HM_LOG_INFO))
         explain(ctx, p, &call, cost, n, reuse);
     if (p->estimate)
-        fill_estimate(ctx, p, cost, n, pick, cal != &none, p->estimate);
+        fill_estimate(ctx, p, &call, cost, n, pick, cal != &none, p->estimate);
     /* A CUDA-only operation with no device known: the default (CUDA, or its failure). */
     *req = device < 0 && p->kind == HM_OP_SPECIALIZED ? hm_execution_default()
            : device < 0                               ? hm_execution_cpu(HM_AUTO)

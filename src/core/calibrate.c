@@ -19,36 +19,53 @@
 #define CAL_TEXT_MAX (64 * 1024)
 #define LINK_BYTES   ((int64_t)64 << 20) /* a large copy: the link's rate */
 #define FIXED_BYTES  4096                /* a small copy: its fixed cost */
-#define MIN_RUNS     3
 #define MAX_RUNS     50
 #define MIN_TIMED_S  0.02 /* runs go on to this much time (MAX_RUNS at most) */
 #define SIZES        4
 
-/* The sizes measured: n of an n×n×n product, points of a 1-D transform, by family; the CPU's
- * smaller (its rate is reached sooner, and its time is longer). The largest reaches the rate that
- * larger calls are modelled at. */
+/* The sizes measured, by family: n of a product n×n×n (K-thin: n×n×64; small output: 64×64×n),
+ * points of a 1-D transform; the CPU's smaller (its rate is reached sooner, and its time is
+ * longer). The largest reaches the rate that larger calls are modelled at. */
 static const int64_t cpu_sizes[HM_CAL_FAMILIES][SIZES] = {{32, 128, 512, 1024},
                                                           {32, 128, 384, 768},
                                                           {1 << 8, 1 << 12, 1 << 16, 1 << 20},
-                                                          {1 << 8, 1 << 12, 1 << 16, 1 << 20}};
+                                                          {1 << 8, 1 << 12, 1 << 16, 1 << 20},
+                                                          {128, 512, 2048, 4096},
+                                                          {1024, 16384, 65536, 262144}};
 static const int64_t gpu_sizes[HM_CAL_FAMILIES][SIZES] = {{64, 512, 2048, 8192},
                                                           {64, 512, 2048, 4096},
                                                           {1 << 10, 1 << 16, 1 << 22, 1 << 25},
-                                                          {1 << 10, 1 << 16, 1 << 22, 1 << 24}};
+                                                          {1 << 10, 1 << 16, 1 << 22, 1 << 24},
+                                                          {256, 1024, 4096, 8192},
+                                                          {4096, 65536, 262144, 1 << 19}};
 
-static const hm_dtype family_dtype[HM_CAL_FAMILIES] = {HM_DTYPE_F32, HM_DTYPE_F64, HM_DTYPE_C64,
-                                                       HM_DTYPE_C128};
+#define THIN          64   /* the small dimensions of the thin shapes */
+#define STAGED_POINTS 4096 /* the transform whose host-operand call is timed against its own */
+#define PIPE_N        2048 /* the product whose host-operand plan (a pipeline's) is timed */
+
+static const hm_dtype family_dtype[HM_CAL_FAMILIES] = {HM_DTYPE_F32,  HM_DTYPE_F64, HM_DTYPE_C64,
+                                                       HM_DTYPE_C128, HM_DTYPE_F32, HM_DTYPE_F32};
 
 static bool is_fft(int family)
 {
     return family == HM_CAL_FFT_C64 || family == HM_CAL_FFT_C128;
 }
 
+/* The product M×N×K of size n of a matmul family. */
+static void product_dims(int family, int64_t n, int64_t dims[3])
+{
+    dims[0] = dims[1] = family == HM_CAL_MATMUL_SMALL_OUT ? THIN : n;
+    dims[2] = family == HM_CAL_MATMUL_THIN_K ? THIN : n;
+}
+
 /* The flops of size n of a family (the work its curve is in). */
 static double family_work(int family, int64_t n)
 {
-    double x = (double)n;
-    return is_fft(family) ? 5.0 * x * log2(x) : 2.0 * x * x * x;
+    if (is_fft(family))
+        return 5.0 * (double)n * log2((double)n);
+    int64_t d[3];
+    product_dims(family, n, d);
+    return 2.0 * (double)d[0] * (double)d[1] * (double)d[2];
 }
 
 /* ---- measuring -------------------------------------------------------------------------- */
@@ -59,29 +76,19 @@ typedef struct meter {
     char where[16];
 } meter;
 
-/* A tensor of zeros in `space` (a device's through a host copy). */
-static hm_status zeros(meter *mt, hm_device space, hm_dtype dtype, int ndim, const int64_t *shape,
-                       hm_tensor *out)
+/* An operand in `space`: host memory zeroed (the CPU's time can depend on values: denormals),
+ * a device's left as it is (a GPU's cannot, and zeroing it costs a copy). */
+static hm_status operand(meter *mt, hm_device space, hm_dtype dtype, int ndim, const int64_t *shape,
+                         hm_tensor *out)
 {
     hm_status st = hm_tensor_alloc(mt->m, space, dtype, ndim, shape, out);
-    if (st != HM_STATUS_SUCCESS || space.type != HM_DEVICE_CUDA) {
-        if (st == HM_STATUS_SUCCESS)
-            memset(out->data, 0, hm_tensor_nbytes(out));
-        return st;
-    }
-    hm_tensor h;
-    if ((st = zeros(mt, hm_device_host(), dtype, ndim, shape, &h)) == HM_STATUS_SUCCESS) {
-        st = hm_copy(mt->m, &h, out);
-        hm_tensor_free(mt->m, &h);
-    }
-    if (st != HM_STATUS_SUCCESS)
-        hm_tensor_free(mt->m, out);
+    if (st == HM_STATUS_SUCCESS && space.type != HM_DEVICE_CUDA)
+        memset(out->data, 0, hm_tensor_nbytes(out));
     return st;
 }
 
 /* One operation at one size: x (and w, a product's B) in, y out, a plan. */
 typedef struct trial {
-    int family;
     hm_tensor x, w, y;
     hm_matmul_plan *mm;
     hm_fft_plan *fft;
@@ -93,15 +100,13 @@ static hm_status trial_run(meter *mt, trial *t)
                  : hm_fft_execute(mt->m, t->fft, &t->x, &t->y);
 }
 
-/* Operands of size n in `space`, planned for `exec` (blocking: a run's time is its work's);
- * *plan_s the planning's time. */
+/* Operands of size n of a family in `space`, planned for `exec` (blocking: a run's time is its
+ * work's); *plan_s the planning's time. */
 static hm_status trial_make(meter *mt, int family, int64_t n, hm_device space, hm_execution exec,
                             trial *t, double *plan_s)
 {
     memset(t, 0, sizeof *t);
-    t->family = family;
     hm_dtype dt = family_dtype[family];
-    int64_t square[2] = {n, n};
     hm_status st;
     double t0;
     if (is_fft(family)) {
@@ -109,8 +114,8 @@ static hm_status trial_make(meter *mt, int family, int64_t n, hm_device space, h
         hm_fft_options_init(&o);
         o.execution = exec;
         o.blocking = 1;
-        if ((st = zeros(mt, space, dt, 1, &n, &t->x)) != HM_STATUS_SUCCESS ||
-            (st = zeros(mt, space, dt, 1, &n, &t->y)) != HM_STATUS_SUCCESS)
+        if ((st = operand(mt, space, dt, 1, &n, &t->x)) != HM_STATUS_SUCCESS ||
+            (st = operand(mt, space, dt, 1, &n, &t->y)) != HM_STATUS_SUCCESS)
             return st;
         t0 = hm__now();
         st = hm_fft_plan_create(mt->m, &t->x, &t->y, &o, &t->fft);
@@ -119,9 +124,12 @@ static hm_status trial_make(meter *mt, int family, int64_t n, hm_device space, h
         hm_matmul_options_init(&o);
         o.execution = exec;
         o.blocking = 1;
-        if ((st = zeros(mt, space, dt, 2, square, &t->x)) != HM_STATUS_SUCCESS ||
-            (st = zeros(mt, space, dt, 2, square, &t->w)) != HM_STATUS_SUCCESS ||
-            (st = zeros(mt, space, dt, 2, square, &t->y)) != HM_STATUS_SUCCESS)
+        int64_t d[3];
+        product_dims(family, n, d);
+        int64_t a[2] = {d[0], d[2]}, b[2] = {d[2], d[1]}, c[2] = {d[0], d[1]};
+        if ((st = operand(mt, space, dt, 2, a, &t->x)) != HM_STATUS_SUCCESS ||
+            (st = operand(mt, space, dt, 2, b, &t->w)) != HM_STATUS_SUCCESS ||
+            (st = operand(mt, space, dt, 2, c, &t->y)) != HM_STATUS_SUCCESS)
             return st;
         t0 = hm__now();
         st = hm_matmul_plan_create(mt->m, HM_OP_GENERIC, &t->x, &t->w, NULL, &t->y, NULL, &o,
@@ -140,7 +148,8 @@ static void trial_free(meter *mt, trial *t)
     hm_tensor_free(mt->m, &t->y);
 }
 
-/* The least time of a call after a warm one: MIN_RUNS at least, on to MIN_TIMED_S. */
+/* The least time of a call after a warm one: runs on to MIN_TIMED_S (MAX_RUNS at most), one at
+ * least. */
 typedef hm_status (*timed_fn)(meter *mt, void *arg);
 
 static hm_status least_time(meter *mt, timed_fn fn, void *arg, double *least)
@@ -148,8 +157,8 @@ static hm_status least_time(meter *mt, timed_fn fn, void *arg, double *least)
     hm_status st = fn(mt, arg);
     double spent = 0;
     *least = 0;
-    for (int r = 0;
-         st == HM_STATUS_SUCCESS && r < MAX_RUNS && (r < MIN_RUNS || spent < MIN_TIMED_S); r++) {
+    for (int r = 0; st == HM_STATUS_SUCCESS && r < MAX_RUNS && (r == 0 || spent < MIN_TIMED_S);
+         r++) {
         double t0 = hm__now();
         st = fn(mt, arg);
         double s = hm__now() - t0;
@@ -164,35 +173,34 @@ static hm_status run_trial(meter *mt, void *arg)
     return trial_run(mt, arg);
 }
 
-/* A family's curve on a backend (device -1: the CPU), and its planning's median time. */
-static hm_status measure_family(meter *mt, int family, int device, hm_cal_curve *curve,
-                                double *plan_s)
+/* One size of a family on `space` with `exec`: its run's least time and its planning's. */
+static hm_status measure_one(meter *mt, int family, int64_t n, hm_device space, hm_execution exec,
+                             double *run_s, double *plan_s)
+{
+    trial t;
+    hm_status st = trial_make(mt, family, n, space, exec, &t, plan_s);
+    if (st == HM_STATUS_SUCCESS)
+        st = least_time(mt, run_trial, &t, run_s);
+    trial_free(mt, &t);
+    return st;
+}
+
+/* A family's curve on a backend (device -1: the CPU), operands in its own memory. */
+static hm_status measure_family(meter *mt, int family, int device, hm_cal_curve *curve)
 {
     const int64_t *sizes = device < 0 ? cpu_sizes[family] : gpu_sizes[family];
     hm_device space = device < 0 ? hm_device_host() : hm_device_cuda(device);
     hm_execution exec = device < 0 ? hm_execution_cpu(HM_AUTO) : hm_execution_cuda(device);
-    double plans[SIZES];
     hm_status st = HM_STATUS_SUCCESS;
     memset(curve, 0, sizeof *curve);
+    snprintf(mt->where, sizeof mt->where, device < 0 ? "cpu" : "cuda:%d", device);
+    mt->what = is_fft(family) ? "an FFT" : "a matmul";
     for (int i = 0; i < SIZES && st == HM_STATUS_SUCCESS; i++) {
-        trial t;
-        double s = 0;
-        snprintf(mt->where, sizeof mt->where, device < 0 ? "cpu" : "cuda:%d", device);
-        st = trial_make(mt, family, sizes[i], space, exec, &t, &plans[i]);
+        double run = 0, plan = 0;
+        st = measure_one(mt, family, sizes[i], space, exec, &run, &plan);
         if (st == HM_STATUS_SUCCESS)
-            st = least_time(mt, run_trial, &t, &s);
-        if (st == HM_STATUS_SUCCESS)
-            hm__cal_add(curve, family_work(family, sizes[i]), s);
-        trial_free(mt, &t);
+            hm__cal_add(curve, family_work(family, sizes[i]), run, plan);
     }
-    /* the median of the planning times (an insertion sort of four) */
-    for (int i = 1; i < SIZES; i++)
-        for (int j = i; j > 0 && plans[j] < plans[j - 1]; j--) {
-            double x = plans[j];
-            plans[j] = plans[j - 1];
-            plans[j - 1] = x;
-        }
-    *plan_s = (plans[SIZES / 2 - 1] + plans[SIZES / 2]) / 2;
     return st;
 }
 
@@ -214,13 +222,14 @@ static hm_status measure_link(meter *mt, int d, hm_cal_device *dev)
     int64_t big = LINK_BYTES / 4, small = FIXED_BYTES / 4; /* f32 elements */
     double in = 0, out = 0, fin = 0, fout = 0;
     snprintf(mt->where, sizeof mt->where, "cuda:%d", d);
-    hm_status st = zeros(mt, hm_device_host(), HM_DTYPE_F32, 1, &big, &h);
+    mt->what = "copies";
+    hm_status st = operand(mt, hm_device_host(), HM_DTYPE_F32, 1, &big, &h);
     if (st == HM_STATUS_SUCCESS)
-        st = zeros(mt, hm_device_cuda(d), HM_DTYPE_F32, 1, &big, &g);
+        st = operand(mt, hm_device_cuda(d), HM_DTYPE_F32, 1, &big, &g);
     if (st == HM_STATUS_SUCCESS)
-        st = zeros(mt, hm_device_host(), HM_DTYPE_F32, 1, &small, &hs);
+        st = operand(mt, hm_device_host(), HM_DTYPE_F32, 1, &small, &hs);
     if (st == HM_STATUS_SUCCESS)
-        st = zeros(mt, hm_device_cuda(d), HM_DTYPE_F32, 1, &small, &gs);
+        st = operand(mt, hm_device_cuda(d), HM_DTYPE_F32, 1, &small, &gs);
     copy_arg c[4] = {{&h, &g}, {&g, &h}, {&hs, &gs}, {&gs, &hs}};
     double *t[4] = {&in, &out, &fin, &fout};
     for (int i = 0; i < 4 && st == HM_STATUS_SUCCESS; i++)
@@ -238,22 +247,47 @@ static hm_status measure_link(meter *mt, int d, hm_cal_device *dev)
     return HM_STATUS_SUCCESS;
 }
 
+/* What a call of host operands on device d costs beyond its copies and its computation (a small
+ * transform's, timed both ways), and what planning a pipeline of host operands adds to planning
+ * the product alone (its schedule is measured then). Needs the link and the curves. */
+static hm_status measure_staging(meter *mt, int d, hm_cal_device *dev)
+{
+    double host = 0, device = 0, plan = 0, pipe_plan = 0;
+    mt->what = "a call of host operands";
+    hm_status st = measure_one(mt, HM_CAL_FFT_C64, STAGED_POINTS, hm_device_host(),
+                               hm_execution_cuda(d), &host, &plan);
+    if (st == HM_STATUS_SUCCESS)
+        st = measure_one(mt, HM_CAL_FFT_C64, STAGED_POINTS, hm_device_cuda(d), hm_execution_cuda(d),
+                         &device, &plan);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    double bytes = (double)STAGED_POINTS * 8;
+    double copies = 2 * dev->copy_fixed_s + bytes / dev->in_bps + bytes / dev->out_bps;
+    dev->staged_call_s = host - device - copies > 0 ? host - device - copies : 0;
+    mt->what = "a pipeline's planning";
+    trial t;
+    st = trial_make(mt, HM_CAL_MATMUL_F32, PIPE_N, hm_device_host(), hm_execution_cuda(d), &t,
+                    &pipe_plan);
+    trial_free(mt, &t);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    plan = hm__cal_plan(&dev->op[HM_CAL_MATMUL_F32], family_work(HM_CAL_MATMUL_F32, PIPE_N));
+    dev->pipe_plan_s = pipe_plan - plan > 0 ? pipe_plan - plan : 0;
+    return HM_STATUS_SUCCESS;
+}
+
 /* Every measurement into cal, on the private context mt->m. */
 static hm_status measure(meter *mt, int devices, hm_calibration *cal)
 {
     hm_status st = HM_STATUS_SUCCESS;
-    for (int f = 0; f < HM_CAL_FAMILIES && st == HM_STATUS_SUCCESS; f++) {
-        mt->what = family_dtype[f] == HM_DTYPE_F32 || family_dtype[f] == HM_DTYPE_F64 ? "a matmul"
-                                                                                      : "an FFT";
-        st = measure_family(mt, f, -1, &cal->cpu[f], &cal->cpu_plan_s[f]);
-    }
+    for (int f = 0; f < HM_CAL_FAMILIES && st == HM_STATUS_SUCCESS; f++)
+        st = measure_family(mt, f, -1, &cal->cpu[f]);
     for (int d = 0; d < devices && st == HM_STATUS_SUCCESS; d++) {
-        mt->what = "copies";
         st = measure_link(mt, d, &cal->dev[d]);
-        for (int f = 0; f < HM_CAL_FAMILIES && st == HM_STATUS_SUCCESS; f++) {
-            mt->what = is_fft(f) ? "an FFT" : "a matmul";
-            st = measure_family(mt, f, d, &cal->dev[d].op[f], &cal->dev[d].plan_s[f]);
-        }
+        for (int f = 0; f < HM_CAL_FAMILIES && st == HM_STATUS_SUCCESS; f++)
+            st = measure_family(mt, f, d, &cal->dev[d].op[f]);
+        if (st == HM_STATUS_SUCCESS)
+            st = measure_staging(mt, d, &cal->dev[d]);
         cal->devices = d + 1;
     }
     return st;

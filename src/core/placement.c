@@ -9,41 +9,72 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const family_names[HM_CAL_FAMILIES] = {"matmul-f32", "matmul-f64", "fft-c64",
-                                                          "fft-c128"};
+static const char *const family_names[HM_CAL_FAMILIES] = {
+    "matmul-f32", "matmul-f64", "fft-c64", "fft-c128", "matmul-f32-thin-k", "matmul-f32-small-out"};
 
-double hm__cal_seconds(const hm_cal_curve *c, double work)
+/* Between the points around work, linear in log-log, of values v; below and above, the end
+ * points' (above, scaled by the work when `rate`). */
+static double interpolate(const hm_cal_curve *c, const double *v, double work, bool rate)
 {
     int n = c->points;
     if (n == 0)
         return -1;
     if (work <= c->work[0])
-        return c->seconds[0];
+        return v[0];
     if (work >= c->work[n - 1])
-        return c->seconds[n - 1] * work / c->work[n - 1];
+        return rate ? v[n - 1] * work / c->work[n - 1] : v[n - 1];
     int i = 1;
     while (c->work[i] < work)
         i++;
+    if (v[i - 1] <= 0 || v[i] <= 0) /* a planning of no measurable time */
+        return v[i - 1] +
+               (v[i] - v[i - 1]) * (work - c->work[i - 1]) / (c->work[i] - c->work[i - 1]);
     double f = (log(work) - log(c->work[i - 1])) / (log(c->work[i]) - log(c->work[i - 1]));
-    return exp(log(c->seconds[i - 1]) + f * (log(c->seconds[i]) - log(c->seconds[i - 1])));
+    return exp(log(v[i - 1]) + f * (log(v[i]) - log(v[i - 1])));
 }
 
-void hm__cal_add(hm_cal_curve *c, double work, double seconds)
+double hm__cal_seconds(const hm_cal_curve *c, double work)
+{
+    return interpolate(c, c->seconds, work, true);
+}
+
+double hm__cal_plan(const hm_cal_curve *c, double work)
+{
+    return interpolate(c, c->plan, work, false);
+}
+
+void hm__cal_add(hm_cal_curve *c, double work, double seconds, double plan)
 {
     int i = 0;
     while (i < c->points && c->work[i] < work)
         i++;
     if (i < c->points && c->work[i] == work) {
         c->seconds[i] = seconds;
+        c->plan[i] = plan;
         return;
     }
     if (c->points == HM_CAL_POINTS)
         return;
-    memmove(&c->work[i + 1], &c->work[i], sizeof c->work[0] * (size_t)(c->points - i));
-    memmove(&c->seconds[i + 1], &c->seconds[i], sizeof c->seconds[0] * (size_t)(c->points - i));
+    size_t tail = sizeof c->work[0] * (size_t)(c->points - i);
+    memmove(&c->work[i + 1], &c->work[i], tail);
+    memmove(&c->seconds[i + 1], &c->seconds[i], tail);
+    memmove(&c->plan[i + 1], &c->plan[i], tail);
     c->work[i] = work;
     c->seconds[i] = seconds;
+    c->plan[i] = plan;
     c->points++;
+}
+
+/* The computation's time on a backend's curves: its family's, times a thin shape's slowdown (the
+ * f32 shape's time over the f32 square's at this work) when the calibration has both. */
+static double compute_s(const hm_cal_curve *curves, const hm_place_call *call)
+{
+    double s = hm__cal_seconds(&curves[call->family], call->work);
+    if (s < 0 || call->shape < 0)
+        return s;
+    double thin = hm__cal_seconds(&curves[call->shape], call->work);
+    double square = hm__cal_seconds(&curves[HM_CAL_MATMUL_F32], call->work);
+    return thin > 0 && square > 0 ? s * thin / square : s;
 }
 
 /* A copy of `bytes` out of device d (to the host) or into it; negative when its link is
@@ -76,10 +107,10 @@ int hm__place_decide(const hm_calibration *cal, int devices, const hm_place_call
     for (int d = -1; d < devices; d++) {
         hm_place_cost *c = &cost[n];
         bool measured = d < cal->devices;
-        const hm_cal_curve *curve = d < 0 ? &cal->cpu[call->family] : &cal->dev[d].op[call->family];
         memset(c, 0, sizeof *c);
         c->device = d;
-        c->compute_s = measured ? hm__cal_seconds(curve, call->work) : -1;
+        const hm_cal_curve *curves = d < 0 ? cal->cpu : cal->dev[d].op;
+        c->compute_s = measured ? compute_s(curves, call) : -1;
         for (int from = -1; from < HM_CAL_DEVICES && c->in_s >= 0; from++) {
             size_t bytes = call->in_bytes[from + 1];
             double s = bytes && measured ? move_s(cal, from, d, bytes) : 0;
@@ -89,9 +120,12 @@ int hm__place_decide(const hm_calibration *cal, int devices, const hm_place_call
         c->out_s = measured ? move_s(cal, d, call->out_device, call->out_bytes) : -1;
         c->moved += d == call->out_device ? 0 : call->out_bytes;
         bool planned = d < 0 ? call->cpu_planned : call->dev_planned[d];
-        c->plan_s = planned || !measured ? 0
-                    : d < 0              ? cal->cpu_plan_s[call->family]
-                                         : cal->dev[d].plan_s[call->family];
+        bool staged = d >= 0 && (call->in_bytes[0] > 0 || call->out_device < 0);
+        c->plan_s = planned || !measured ? 0 : hm__cal_plan(&curves[call->family], call->work);
+        if (!planned && measured && d >= 0 && call->pipelined && call->in_bytes[0] > 0)
+            c->plan_s += cal->dev[d].pipe_plan_s;
+        if (measured && staged) /* a call of host operands: its staging and waits */
+            c->compute_s += cal->dev[d].staged_call_s;
         c->known = c->compute_s >= 0 && c->in_s >= 0 && c->out_s >= 0;
         c->total_s = c->known ? c->in_s + c->plan_s / reuse + c->compute_s + c->out_s : -1;
         bool open = c->known && !call->excluded[d + 1];
@@ -128,11 +162,11 @@ static bool put(char *buf, size_t size, size_t *used, const char *fmt, ...)
     return true;
 }
 
-static bool put_curve(char *buf, size_t size, size_t *used, const hm_cal_curve *c, double plan)
+static bool put_curve(char *buf, size_t size, size_t *used, const hm_cal_curve *c)
 {
-    bool ok = put(buf, size, used, " plan %.17g points %d", plan, c->points);
+    bool ok = put(buf, size, used, " points %d", c->points);
     for (int i = 0; i < c->points && ok; i++)
-        ok = put(buf, size, used, " %.17g %.17g", c->work[i], c->seconds[i]);
+        ok = put(buf, size, used, " %.17g %.17g %.17g", c->work[i], c->seconds[i], c->plan[i]);
     return ok && put(buf, size, used, "\n");
 }
 
@@ -142,14 +176,14 @@ bool hm__cal_format(const hm_calibration *cal, char *buf, size_t size)
     bool ok = put(buf, size, &used, HEAD "%d\nmachine %s\n", HM_CAL_VERSION, cal->machine);
     for (int f = 0; f < HM_CAL_FAMILIES && ok; f++)
         ok = put(buf, size, &used, "cpu %s", family_names[f]) &&
-             put_curve(buf, size, &used, &cal->cpu[f], cal->cpu_plan_s[f]);
+             put_curve(buf, size, &used, &cal->cpu[f]);
     for (int d = 0; d < cal->devices && d < HM_CAL_DEVICES && ok; d++) {
         const hm_cal_device *dev = &cal->dev[d];
-        ok = put(buf, size, &used, "device %d link %.17g %.17g %.17g\n", d, dev->in_bps,
-                 dev->out_bps, dev->copy_fixed_s);
+        ok = put(buf, size, &used, "device %d link %.17g %.17g %.17g %.17g %.17g\n", d, dev->in_bps,
+                 dev->out_bps, dev->copy_fixed_s, dev->staged_call_s, dev->pipe_plan_s);
         for (int f = 0; f < HM_CAL_FAMILIES && ok; f++)
             ok = put(buf, size, &used, "device %d %s", d, family_names[f]) &&
-                 put_curve(buf, size, &used, &dev->op[f], dev->plan_s[f]);
+                 put_curve(buf, size, &used, &dev->op[f]);
     }
     return ok && put(buf, size, &used, "end\n");
 }
@@ -162,23 +196,23 @@ static int family_of(const char *name)
     return -1;
 }
 
-/* " plan P points N w s ..." at *p into c and *plan; advances *p; false when malformed. */
-static bool parse_curve(const char **p, hm_cal_curve *c, double *plan)
+/* " points N w s p ..." at *p into c; advances *p; false when malformed. */
+static bool parse_curve(const char **p, hm_cal_curve *c)
 {
     int used = 0, n = 0;
-    if (sscanf(*p, " plan %lf points %d%n", plan, &n, &used) != 2 || n < 0 || n > HM_CAL_POINTS ||
-        !(*plan >= 0))
+    if (sscanf(*p, " points %d%n", &n, &used) != 1 || n < 0 || n > HM_CAL_POINTS)
         return false;
     *p += used;
     memset(c, 0, sizeof *c);
     for (int i = 0; i < n; i++) {
-        double w, s;
-        if (sscanf(*p, " %lf %lf%n", &w, &s, &used) != 2 || !(w > 0) || !(s > 0) ||
-            (i > 0 && !(w > c->work[i - 1])))
+        double w, s, plan;
+        if (sscanf(*p, " %lf %lf %lf%n", &w, &s, &plan, &used) != 3 || !(w > 0) || !(s > 0) ||
+            !(plan >= 0) || (i > 0 && !(w > c->work[i - 1])))
             return false;
         *p += used;
         c->work[i] = w;
         c->seconds[i] = s;
+        c->plan[i] = plan;
     }
     c->points = n;
     return true;
@@ -204,7 +238,7 @@ hm_cal_verdict hm__cal_parse(const char *text, const char *machine, hm_calibrati
     snprintf(cal->machine, sizeof cal->machine, "%s", machine);
     p += len;
     for (;;) {
-        char word[16], name[16];
+        char word[16], name[32];
         int d = -1;
         if (*p == '\n')
             p++;
@@ -214,25 +248,27 @@ hm_cal_verdict hm__cal_parse(const char *text, const char *machine, hm_calibrati
             return HM_CAL_CORRUPT; /* truncated: no end line */
         p += used;
         if (strcmp(word, "cpu") == 0) {
-            int f = sscanf(p, " %15s%n", name, &used) == 1 ? family_of(name) : -1;
+            int f = sscanf(p, " %31s%n", name, &used) == 1 ? family_of(name) : -1;
             p += used;
-            if (f < 0 || !parse_curve(&p, &cal->cpu[f], &cal->cpu_plan_s[f]))
+            if (f < 0 || !parse_curve(&p, &cal->cpu[f]))
                 return HM_CAL_CORRUPT;
         } else if (strcmp(word, "device") == 0) {
-            if (sscanf(p, " %d %15s%n", &d, name, &used) != 2 || d < 0 || d >= HM_CAL_DEVICES)
+            if (sscanf(p, " %d %31s%n", &d, name, &used) != 2 || d < 0 || d >= HM_CAL_DEVICES)
                 return HM_CAL_CORRUPT;
             p += used;
             hm_cal_device *dev = &cal->dev[d];
             cal->devices = d + 1 > cal->devices ? d + 1 : cal->devices;
             if (strcmp(name, "link") == 0) {
-                if (sscanf(p, " %lf %lf %lf%n", &dev->in_bps, &dev->out_bps, &dev->copy_fixed_s,
-                           &used) != 3 ||
-                    !(dev->in_bps > 0) || !(dev->out_bps > 0) || !(dev->copy_fixed_s >= 0))
+                if (sscanf(p, " %lf %lf %lf %lf %lf%n", &dev->in_bps, &dev->out_bps,
+                           &dev->copy_fixed_s, &dev->staged_call_s, &dev->pipe_plan_s,
+                           &used) != 5 ||
+                    !(dev->in_bps > 0) || !(dev->out_bps > 0) || !(dev->copy_fixed_s >= 0) ||
+                    !(dev->staged_call_s >= 0) || !(dev->pipe_plan_s >= 0))
                     return HM_CAL_CORRUPT;
                 p += used;
             } else {
                 int f = family_of(name);
-                if (f < 0 || !parse_curve(&p, &dev->op[f], &dev->plan_s[f]))
+                if (f < 0 || !parse_curve(&p, &dev->op[f]))
                     return HM_CAL_CORRUPT;
             }
         } else {

@@ -17,60 +17,71 @@
 
 #define HM_CAL_POINTS  8 /* sizes a curve is measured at */
 #define HM_CAL_DEVICES 8
-#define HM_CAL_VERSION 1    /* of the file's format */
+#define HM_CAL_VERSION 2    /* of the file's format */
 #define HM_PLACE_TIE   0.01 /* candidates this close: where the operands are wins */
 
 /* The operation families a calibration measures (dtype matters: f64 runs at a fraction of f32's
- * rate on most GPUs). */
+ * rate on most GPUs), and two shapes of f32 product that run below a square one's rate: K small
+ * (M = N, K = 64: little work per output element) and the output small (M = N = 64, K long: few
+ * output tiles to share among threads). A product of another dtype in those shapes is modelled
+ * at its square rate times the f32 shape's slowdown at its work. */
 typedef enum hm_cal_family {
     HM_CAL_MATMUL_F32 = 0,
     HM_CAL_MATMUL_F64 = 1,
     HM_CAL_FFT_C64 = 2,
     HM_CAL_FFT_C128 = 3,
-    HM_CAL_FAMILIES = 4
+    HM_CAL_MATMUL_THIN_K = 4,
+    HM_CAL_MATMUL_SMALL_OUT = 5,
+    HM_CAL_FAMILIES = 6
 } hm_cal_family;
 
-/* A backend's time for work (flops) measured at a few sizes: between them, linear in
- * log(work)-log(seconds); below the smallest, its time (a call's fixed cost); above the largest,
- * the largest's rate. No point: unknown. */
+/* A backend's time for work (flops) measured at a few sizes, and its planning's there: between
+ * them, linear in log(work)-log(seconds); below the smallest, its time (a call's fixed cost);
+ * above the largest, the largest's rate (planning: the largest's). No point: unknown. */
 typedef struct hm_cal_curve {
     int points;
     double work[HM_CAL_POINTS]; /* ascending */
     double seconds[HM_CAL_POINTS];
+    double plan[HM_CAL_POINTS];
 } hm_cal_curve;
 
-/* One device: its operation curves, its link with the host, a plan's cost. */
+/* One device: its operation curves; its link with the host (pageable memory); what a call of
+ * host operands costs beyond its copies and its computation (staging, waits); what planning a
+ * pipeline of host operands adds (its schedule measured). */
 typedef struct hm_cal_device {
     hm_cal_curve op[HM_CAL_FAMILIES];
     double in_bps, out_bps, copy_fixed_s; /* host to device, back; a copy's fixed cost */
-    double plan_s[HM_CAL_FAMILIES];
+    double staged_call_s, pipe_plan_s;
 } hm_cal_device;
 
 typedef struct hm_calibration {
     char machine[384]; /* what it was measured on: CPU, GPUs, driver, library version */
     hm_cal_curve cpu[HM_CAL_FAMILIES];
-    double cpu_plan_s[HM_CAL_FAMILIES];
     int devices;
     hm_cal_device dev[HM_CAL_DEVICES];
 } hm_calibration;
 
-/* Modelled seconds of work on curve c; negative when the curve is empty. */
+/* Modelled seconds of work on curve c, and of its planning; negative when the curve is empty. */
 double hm__cal_seconds(const hm_cal_curve *c, double work);
+double hm__cal_plan(const hm_cal_curve *c, double work);
 
 /* Adds a measurement (kept ascending; a size already there replaced; a full curve unchanged). */
-void hm__cal_add(hm_cal_curve *c, double work, double seconds);
+void hm__cal_add(hm_cal_curve *c, double work, double seconds, double plan);
 
-/* A call to place: its family and work, the bytes of its inputs by where they are ([0] the host,
- * [1 + d] cuda:d), its result's bytes and where the result goes (-1: the host; d: cuda:d; the
- * operands' home, which wins ties), whether each candidate has its plan (cached), and how many
- * executions share one plan (≥ 1: its planning is divided among them; copies are every
- * execution's). */
+/* A call to place: its family (and, a product of a thin shape, that shape's family; else -1) and
+ * work, the bytes of its inputs by where they are ([0] the host, [1 + d] cuda:d), its result's
+ * bytes and where the result goes (-1: the host; d: cuda:d; the operands' home, which wins ties),
+ * whether a device would pipeline its host operands, whether each candidate has its plan
+ * (cached), and how many executions share one plan (≥ 1: its planning is divided among them;
+ * copies are every execution's). */
 typedef struct hm_place_call {
     hm_cal_family family;
+    int shape;
     double work;
     size_t in_bytes[1 + HM_CAL_DEVICES];
     size_t out_bytes;
     int out_device;
+    bool pipelined;
     bool cpu_planned, dev_planned[HM_CAL_DEVICES];
     int reuse;
     bool excluded[1 + HM_CAL_DEVICES]; /* [0] the CPU, [1 + d] cuda:d: not to be chosen (a
