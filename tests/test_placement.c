@@ -197,19 +197,23 @@ static void shapes_and_staging(void)
     CHECK(cost[1].compute_s == hm__cal_seconds(&cal.dev[0].op[HM_CAL_MATMUL_F64], 1e9)); /* -1 */
     CHECK(!cost[1].known); /* the GPU has no f64 curve */
 
-    /* host operands on the GPU: its staging; a pipeline not planned: its planning too */
+    /* host operands on the GPU: its staging; a pipeline not planned: its planning instead */
     cal.dev[0].staged_call_s = 5e-5;
-    cal.dev[0].pipe_plan_s = 1e-2;
+    hm__cal_add(&cal.dev[0].pipe[HM_CAL_PIPE_MATMUL], 1e9, 1e-3, 3e-2);
     hm_place_call h = {.family = HM_CAL_MATMUL_F32,
                        .shape = -1,
                        .work = 5e8,
                        .in_bytes = {25000000},
                        .out_device = -1,
-                       .pipelined = true,
+                       .pipeline = HM_CAL_PIPE_MATMUL,
                        .reuse = 4};
     hm__place_decide(&cal, 1, &h, cost, &n);
     CHECK_NEAR(fabs(cost[1].compute_s - 6e-5) / 6e-5, 1e-12, "computing and staging");
     CHECK_NEAR(fabs(cost[1].plan_s - 3e-2) / 3e-2, 1e-12, "a pipeline's planning");
+    h.pipeline = HM_CAL_PIPE_NONE; /* not pipelined: the product's own planning */
+    hm__place_decide(&cal, 1, &h, cost, &n);
+    CHECK_NEAR(fabs(cost[1].plan_s - 2e-2) / 2e-2, 1e-12, "the product's planning");
+    h.pipeline = HM_CAL_PIPE_MATMUL;
     CHECK_NEAR(fabs(cost[1].total_s - (1.01e-3 + 3e-2 / 4 + 6e-5)) / 8.5e-3, 1e-12, "its total");
     h.dev_planned[0] = true; /* cached: neither planning */
     hm__place_decide(&cal, 1, &h, cost, &n);
@@ -231,7 +235,7 @@ static void calibration_file(void)
     cal.dev[1].in_bps = 52.6e9 / 3;
     hm__cal_add(&cal.dev[1].op[HM_CAL_FFT_C128], 1234.5, 1.0 / 3, 1.0 / 7);
     cal.dev[1].staged_call_s = 1.0 / 11;
-    cal.dev[1].pipe_plan_s = 1.0 / 13;
+    hm__cal_add(&cal.dev[1].pipe[HM_CAL_PIPE_FFT], 4321.5, 1.0 / 13, 1.0 / 17);
     char text[8192];
     CHECK(hm__cal_format(&cal, text, sizeof text));
     CHECK(strncmp(text, "hetmath calibration 2\nmachine test machine\n", 43) == 0);

@@ -102,7 +102,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* The time of the case on `e` as a caller would see it: one-shot, a stateless call with no plan
- * cached (the median of up to three, fewer past a second); reused, a plan made and executed
+ * cached (the median of up to five, fewer past a second); reused, a plan made and executed
  * `reuse` times, per execution (its executions' median, of up to three). */
 static hm_status time_case(const op_case *c, operands *o, hm_execution e, double *seconds)
 {
@@ -110,7 +110,7 @@ static hm_status time_case(const op_case *c, operands *o, hm_execution e, double
     hm_matmul_options mo;
     fft_opts(c, e, &fo);
     mm_opts(e, &mo);
-    double t[3], spent = 0, plan_s = 0;
+    double t[5], spent = 0, plan_s = 0;
     int runs = 0;
     hm_fft_plan *fp = NULL;
     hm_matmul_plan *mp = NULL;
@@ -129,7 +129,7 @@ static hm_status time_case(const op_case *c, operands *o, hm_execution e, double
                                             &o->out, NULL, &mo, &mp);
         plan_s = now() - t0;
     }
-    while (st == HM_STATUS_SUCCESS && runs < 3 && (runs == 0 || spent < 1.0)) {
+    while (st == HM_STATUS_SUCCESS && runs < 5 && (runs == 0 || spent < 1.0)) {
         if (c->reuse == 1)
             hm_context_clear_plan_cache(g_ctx);
         double t0 = now();

@@ -78,13 +78,16 @@ static void gather(hm_context *ctx, const hm_op_plan *p, int devices, int reuse,
             (i == def->out && p->alloc_out))
             continue;
         int at = location(p->t[i].device);
-        /* a device would pipeline a large host operand, and measure its schedule at planning */
-        c->pipelined |= at < 0 && hm_tensor_nbytes(&p->t[i]) >= HM_PIPELINE_MIN_BYTES;
         if (at < HM_CAL_DEVICES) {
             c->in_bytes[at + 1] += hm_tensor_nbytes(&p->t[i]);
             from[at + 1] = true;
         }
     }
+    /* a device would pipeline a large host input (the first operand is the tiled one), and
+     * measure its schedule at planning */
+    if (p->may_pipeline && location(p->t[0].device) < 0 &&
+        hm_tensor_nbytes(&p->t[0]) >= HM_PIPELINE_MIN_BYTES)
+        c->pipeline = p->def->id == HM_OP_FFT ? HM_CAL_PIPE_FFT : HM_CAL_PIPE_MATMUL;
     c->excluded[0] = p->kind == HM_OP_SPECIALIZED;
     for (int d = -1; d < devices; d++) {
         hm_execution e = candidate(ctx, p, d);

@@ -265,6 +265,7 @@ static hm_status fft_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *co
                              : useful > HM_MAX_THREADS ? HM_MAX_THREADS
                                                        : (int)useful;
     }
+    p->may_pipeline = f->batch >= 8; /* fit_budget has the whole rule, with the staging */
     if ((st = hm__op_resolve(ctx, p, in, &o->execution)) != HM_STATUS_SUCCESS)
         return st;
     p->empty = hm_tensor_numel(x) == 0;

@@ -185,11 +185,9 @@ static void place_operands(struct hm_matmul_plan *mp)
 static hm_status fit_budget(hm_context *ctx, struct hm_matmul_plan *mp)
 {
     hm_op_plan *p = &mp->base;
-    const hm_tensor *A = &p->t[MM_A], *D = &p->t[MM_D];
+    const hm_tensor *A = &p->t[MM_A];
     size_t es = hm_dtype_size(A->dtype);
-    hm_pipe_request req = {.pipelinable = mp->batch == 1 && A->ndim == 2 && D->ndim == 2 &&
-                                          !p->present[MM_C] && mp->opts.beta == 0.0 &&
-                                          hm_tensor_is_contiguous(A) && hm_tensor_is_contiguous(D),
+    hm_pipe_request req = {.pipelinable = p->may_pipeline,
                            .tiled = MM_A,
                            .rows = mp->m,
                            .cols = mp->n,
@@ -213,6 +211,10 @@ static hm_status mm_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
         p->t[MM_D] = result;
     p->flops = 2.0 * (double)mp->m * (double)mp->n * (double)mp->k * (double)mp->batch *
                (is_complex(p->t[MM_A].dtype) ? 4 : 1);
+    const hm_tensor *A = &p->t[MM_A], *D = &p->t[MM_D];
+    p->may_pipeline = mp->batch == 1 && A->ndim == 2 && D->ndim == 2 && !p->present[MM_C] &&
+                      mp->opts.beta == 0.0 && hm_tensor_is_contiguous(A) &&
+                      hm_tensor_is_contiguous(D);
     if ((st = hm__op_resolve(ctx, p, in, &mp->opts.execution)) != HM_STATUS_SUCCESS)
         return st;
     p->empty = mp->m == 0 || mp->n == 0 || mp->batch == 0;

@@ -140,6 +140,7 @@ struct hm_op_plan {
                             before hm__op_resolve */
     int cpu_threads_cap; /* > 0: a CPU space of HM_AUTO threads uses at most this many (set, as
                             flops, before hm__op_resolve) */
+    bool may_pipeline;   /* its host operands could be pipelined on a device (set as flops) */
     bool cached;         /* a stateless call's: its plans are the plan cache's */
     hm_estimate *estimate; /* hm__op_estimate's: the auto space's candidates go here */
     char auto_why[224];    /* the auto space's choice, for the spaces line ("": not auto) */

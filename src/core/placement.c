@@ -11,6 +11,7 @@
 
 static const char *const family_names[HM_CAL_FAMILIES] = {
     "matmul-f32", "matmul-f64", "fft-c64", "fft-c128", "matmul-f32-thin-k", "matmul-f32-small-out"};
+static const char *const pipe_names[HM_CAL_PIPES] = {"", "pipe-matmul", "pipe-fft"};
 
 /* Between the points around work, linear in log-log, of values v; below and above, the end
  * points' (above, scaled by the work when `rate`). */
@@ -121,9 +122,12 @@ int hm__place_decide(const hm_calibration *cal, int devices, const hm_place_call
         c->moved += d == call->out_device ? 0 : call->out_bytes;
         bool planned = d < 0 ? call->cpu_planned : call->dev_planned[d];
         bool staged = d >= 0 && (call->in_bytes[0] > 0 || call->out_device < 0);
-        c->plan_s = planned || !measured ? 0 : hm__cal_plan(&curves[call->family], call->work);
-        if (!planned && measured && d >= 0 && call->pipelined && call->in_bytes[0] > 0)
-            c->plan_s += cal->dev[d].pipe_plan_s;
+        /* a pipeline's planning is its own (a schedule measured), where it was measured */
+        const hm_cal_curve *plans =
+            d >= 0 && call->in_bytes[0] > 0 && cal->dev[d].pipe[call->pipeline].points
+                ? &cal->dev[d].pipe[call->pipeline]
+                : &curves[call->family];
+        c->plan_s = planned || !measured ? 0 : hm__cal_plan(plans, call->work);
         if (measured && staged) /* a call of host operands: its staging and waits */
             c->compute_s += cal->dev[d].staged_call_s;
         c->known = c->compute_s >= 0 && c->in_s >= 0 && c->out_s >= 0;
@@ -179,19 +183,22 @@ bool hm__cal_format(const hm_calibration *cal, char *buf, size_t size)
              put_curve(buf, size, &used, &cal->cpu[f]);
     for (int d = 0; d < cal->devices && d < HM_CAL_DEVICES && ok; d++) {
         const hm_cal_device *dev = &cal->dev[d];
-        ok = put(buf, size, &used, "device %d link %.17g %.17g %.17g %.17g %.17g\n", d, dev->in_bps,
-                 dev->out_bps, dev->copy_fixed_s, dev->staged_call_s, dev->pipe_plan_s);
+        ok = put(buf, size, &used, "device %d link %.17g %.17g %.17g %.17g\n", d, dev->in_bps,
+                 dev->out_bps, dev->copy_fixed_s, dev->staged_call_s);
         for (int f = 0; f < HM_CAL_FAMILIES && ok; f++)
             ok = put(buf, size, &used, "device %d %s", d, family_names[f]) &&
                  put_curve(buf, size, &used, &dev->op[f]);
+        for (int k = HM_CAL_PIPE_MATMUL; k < HM_CAL_PIPES && ok; k++)
+            ok = put(buf, size, &used, "device %d %s", d, pipe_names[k]) &&
+                 put_curve(buf, size, &used, &dev->pipe[k]);
     }
     return ok && put(buf, size, &used, "end\n");
 }
 
-static int family_of(const char *name)
+static int index_of(const char *name, const char *const *names, int from, int count)
 {
-    for (int f = 0; f < HM_CAL_FAMILIES; f++)
-        if (strcmp(name, family_names[f]) == 0)
+    for (int f = from; f < count; f++)
+        if (strcmp(name, names[f]) == 0)
             return f;
     return -1;
 }
@@ -248,7 +255,9 @@ hm_cal_verdict hm__cal_parse(const char *text, const char *machine, hm_calibrati
             return HM_CAL_CORRUPT; /* truncated: no end line */
         p += used;
         if (strcmp(word, "cpu") == 0) {
-            int f = sscanf(p, " %31s%n", name, &used) == 1 ? family_of(name) : -1;
+            int f = sscanf(p, " %31s%n", name, &used) == 1
+                        ? index_of(name, family_names, 0, HM_CAL_FAMILIES)
+                        : -1;
             p += used;
             if (f < 0 || !parse_curve(&p, &cal->cpu[f]))
                 return HM_CAL_CORRUPT;
@@ -259,16 +268,16 @@ hm_cal_verdict hm__cal_parse(const char *text, const char *machine, hm_calibrati
             hm_cal_device *dev = &cal->dev[d];
             cal->devices = d + 1 > cal->devices ? d + 1 : cal->devices;
             if (strcmp(name, "link") == 0) {
-                if (sscanf(p, " %lf %lf %lf %lf %lf%n", &dev->in_bps, &dev->out_bps,
-                           &dev->copy_fixed_s, &dev->staged_call_s, &dev->pipe_plan_s,
-                           &used) != 5 ||
+                if (sscanf(p, " %lf %lf %lf %lf%n", &dev->in_bps, &dev->out_bps, &dev->copy_fixed_s,
+                           &dev->staged_call_s, &used) != 4 ||
                     !(dev->in_bps > 0) || !(dev->out_bps > 0) || !(dev->copy_fixed_s >= 0) ||
-                    !(dev->staged_call_s >= 0) || !(dev->pipe_plan_s >= 0))
+                    !(dev->staged_call_s >= 0))
                     return HM_CAL_CORRUPT;
                 p += used;
             } else {
-                int f = family_of(name);
-                if (f < 0 || !parse_curve(&p, &dev->op[f]))
+                int f = index_of(name, family_names, 0, HM_CAL_FAMILIES);
+                int k = index_of(name, pipe_names, HM_CAL_PIPE_MATMUL, HM_CAL_PIPES);
+                if ((f < 0 && k < 0) || !parse_curve(&p, f >= 0 ? &dev->op[f] : &dev->pipe[k]))
                     return HM_CAL_CORRUPT;
             }
         } else {

@@ -45,13 +45,17 @@ typedef struct hm_cal_curve {
     double plan[HM_CAL_POINTS];
 } hm_cal_curve;
 
+/* The pipelines of host operands a device measures (whose planning measures a schedule). */
+enum { HM_CAL_PIPE_NONE = 0, HM_CAL_PIPE_MATMUL = 1, HM_CAL_PIPE_FFT = 2, HM_CAL_PIPES = 3 };
+
 /* One device: its operation curves; its link with the host (pageable memory); what a call of
- * host operands costs beyond its copies and its computation (staging, waits); what planning a
- * pipeline of host operands adds (its schedule measured). */
+ * host operands costs beyond its copies and its computation (staging, waits); its pipelines of
+ * host operands, whose planning is theirs. */
 typedef struct hm_cal_device {
     hm_cal_curve op[HM_CAL_FAMILIES];
     double in_bps, out_bps, copy_fixed_s; /* host to device, back; a copy's fixed cost */
-    double staged_call_s, pipe_plan_s;
+    double staged_call_s;
+    hm_cal_curve pipe[HM_CAL_PIPES]; /* by HM_CAL_PIPE_* ([HM_CAL_PIPE_NONE] empty) */
 } hm_cal_device;
 
 typedef struct hm_calibration {
@@ -71,7 +75,7 @@ void hm__cal_add(hm_cal_curve *c, double work, double seconds, double plan);
 /* A call to place: its family (and, a product of a thin shape, that shape's family; else -1) and
  * work, the bytes of its inputs by where they are ([0] the host, [1 + d] cuda:d), its result's
  * bytes and where the result goes (-1: the host; d: cuda:d; the operands' home, which wins ties),
- * whether a device would pipeline its host operands, whether each candidate has its plan
+ * which pipeline a device would run its host operands in, whether each candidate has its plan
  * (cached), and how many executions share one plan (≥ 1: its planning is divided among them;
  * copies are every execution's). */
 typedef struct hm_place_call {
@@ -81,7 +85,7 @@ typedef struct hm_place_call {
     size_t in_bytes[1 + HM_CAL_DEVICES];
     size_t out_bytes;
     int out_device;
-    bool pipelined;
+    int pipeline; /* the HM_CAL_PIPE_* a device would run it as */
     bool cpu_planned, dev_planned[HM_CAL_DEVICES];
     int reuse;
     bool excluded[1 + HM_CAL_DEVICES]; /* [0] the CPU, [1 + d] cuda:d: not to be chosen (a
