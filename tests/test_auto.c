@@ -385,8 +385,10 @@ static void install_calibration(hm_context *ctx)
         }
     }
     for (int d = 0; d < cal->devices; d++) {
-        cal->dev[d].in_bps = cal->dev[d].out_bps = 25e9;
-        cal->dev[d].copy_fixed_s = 1e-5;
+        for (int k = 0; k < 2; k++) {
+            hm__cal_add(&cal->dev[d].copy[k], 1e3, 1e-5 + 1e3 / 25e9, 0);
+            hm__cal_add(&cal->dev[d].copy[k], 1e9, 1e-5 + 1e9 / 25e9, 0);
+        }
     }
     free(ctx->calibration);
     ctx->calibration = cal;

@@ -17,11 +17,13 @@
 
 #define CAL_FILE     "calibration"
 #define CAL_TEXT_MAX (64 * 1024)
-#define LINK_BYTES   ((int64_t)64 << 20) /* a large copy: the link's rate */
-#define FIXED_BYTES  4096                /* a small copy: its fixed cost */
-#define MAX_RUNS     50
-#define MIN_TIMED_S  0.02 /* runs go on to this much time (MAX_RUNS at most) */
-#define SIZES        5    /* at most, by family; a 0 ends a shorter list */
+#define COPY_SIZES                                                                                 \
+    {                                                                                              \
+        4096, 65536, 1 << 20, 8 << 20, 64 << 20                                                    \
+    } /* bytes of the copies timed */
+#define MAX_RUNS    50
+#define MIN_TIMED_S 0.01 /* runs go on to this much time (MAX_RUNS at most) */
+#define SIZES       5    /* at most, by family; a 0 ends a shorter list */
 
 /* The sizes measured, by family: n of a product n×n×n (K-thin: n×n×64; small output: 64×64×n),
  * points of a 1-D transform; the CPU's smaller (its rate is reached sooner, and its time is
@@ -248,53 +250,54 @@ static hm_status run_copy(meter *mt, void *arg)
     return hm_copy(mt->m, c->src, c->dst);
 }
 
-/* Device d's link with the host, pageable memory both ways (what a host operand usually is):
- * a small copy's time, and the rate of a large one beyond it. */
+/* Device d's copies with the host, pageable memory both ways (what a host operand usually is),
+ * at COPY_SIZES bytes. */
 static hm_status measure_link(meter *mt, int d, hm_cal_device *dev)
 {
-    hm_tensor h = {0}, g = {0}, hs = {0}, gs = {0};
-    int64_t big = LINK_BYTES / 4, small = FIXED_BYTES / 4; /* f32 elements */
-    double in = 0, out = 0, fin = 0, fout = 0;
+    static const int64_t sizes[] = COPY_SIZES;
     snprintf(mt->where, sizeof mt->where, "cuda:%d", d);
     mt->what = "copies";
-    hm_status st = operand(mt, hm_device_host(), HM_DTYPE_F32, 1, &big, &h);
-    if (st == HM_STATUS_SUCCESS)
-        st = operand(mt, hm_device_cuda(d), HM_DTYPE_F32, 1, &big, &g);
-    if (st == HM_STATUS_SUCCESS)
-        st = operand(mt, hm_device_host(), HM_DTYPE_F32, 1, &small, &hs);
-    if (st == HM_STATUS_SUCCESS)
-        st = operand(mt, hm_device_cuda(d), HM_DTYPE_F32, 1, &small, &gs);
-    copy_arg c[4] = {{&h, &g}, {&g, &h}, {&hs, &gs}, {&gs, &hs}};
-    double *t[4] = {&in, &out, &fin, &fout};
-    for (int i = 0; i < 4 && st == HM_STATUS_SUCCESS; i++)
-        st = least_time(mt, run_copy, &c[i], t[i]);
-    hm_tensor_free(mt->m, &h);
-    hm_tensor_free(mt->m, &g);
-    hm_tensor_free(mt->m, &hs);
-    hm_tensor_free(mt->m, &gs);
-    if (st != HM_STATUS_SUCCESS)
-        return st;
-    dev->copy_fixed_s = (fin + fout) / 2;
-    double bytes = (double)(LINK_BYTES - FIXED_BYTES);
-    dev->in_bps = bytes / (in > fin ? in - fin : in);
-    dev->out_bps = bytes / (out > fout ? out - fout : out);
-    return HM_STATUS_SUCCESS;
+    hm_status st = HM_STATUS_SUCCESS;
+    memset(dev->copy, 0, sizeof dev->copy);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0] && st == HM_STATUS_SUCCESS; i++) {
+        hm_tensor h = {0}, g = {0};
+        int64_t n = sizes[i] / 4; /* f32 elements */
+        st = operand(mt, hm_device_host(), HM_DTYPE_F32, 1, &n, &h);
+        if (st == HM_STATUS_SUCCESS)
+            st = operand(mt, hm_device_cuda(d), HM_DTYPE_F32, 1, &n, &g);
+        copy_arg c[2] = {{&h, &g}, {&g, &h}};
+        for (int k = 0; k < 2 && st == HM_STATUS_SUCCESS; k++) {
+            double s = 0;
+            st = least_time(mt, run_copy, &c[k], &s);
+            hm__cal_add(&dev->copy[k], (double)sizes[i], s, 0);
+        }
+        hm_tensor_free(mt->m, &h);
+        hm_tensor_free(mt->m, &g);
+    }
+    return st;
 }
 
-/* What a call of host operands on device d costs beyond its copies and its computation (a small
- * transform's, timed both ways), and the pipelines of host operands: their runs and planning.
- * Needs the link. */
+/* What a call costs beyond its copies and its computation (a small transform's, timed in place
+ * and across): on device d with host operands, on the CPU with d's; and the pipelines of host
+ * operands: their runs and planning. Needs the copies. */
 static hm_status measure_staging(meter *mt, int d, hm_cal_device *dev)
 {
-    double host = 0, device = 0, plan = 0;
+    double on_host = 0, on_device = 0, to_device = 0, to_host = 0, plan = 0;
     trial_shape small = family_shape(HM_CAL_FFT_C64, STAGED_POINTS);
-    mt->what = "a call of host operands";
-    hm_status st = measure_one(mt, &small, hm_device_host(), hm_execution_cuda(d), &host, &plan);
+    hm_device host = hm_device_host(), device = hm_device_cuda(d);
+    hm_execution cpu = hm_execution_cpu(HM_AUTO), gpu = hm_execution_cuda(d);
+    mt->what = "a call across spaces";
+    hm_status st = measure_one(mt, &small, host, gpu, &to_device, &plan);
     if (st == HM_STATUS_SUCCESS)
-        st = measure_one(mt, &small, hm_device_cuda(d), hm_execution_cuda(d), &device, &plan);
+        st = measure_one(mt, &small, device, gpu, &on_device, &plan);
+    if (st == HM_STATUS_SUCCESS)
+        st = measure_one(mt, &small, device, cpu, &to_host, &plan);
+    if (st == HM_STATUS_SUCCESS)
+        st = measure_one(mt, &small, host, cpu, &on_host, &plan);
     double bytes = (double)STAGED_POINTS * 8;
-    double copies = 2 * dev->copy_fixed_s + bytes / dev->in_bps + bytes / dev->out_bps;
-    dev->staged_call_s = host - device - copies > 0 ? host - device - copies : 0;
+    double copies = hm__cal_seconds(&dev->copy[0], bytes) + hm__cal_seconds(&dev->copy[1], bytes);
+    dev->staged_call_s = to_device - on_device - copies > 0 ? to_device - on_device - copies : 0;
+    dev->cpu_staged_call_s = to_host - on_host - copies > 0 ? to_host - on_host - copies : 0;
     mt->what = "a pipeline of host operands";
     for (int k = HM_CAL_PIPE_MATMUL; k < HM_CAL_PIPES && st == HM_STATUS_SUCCESS; k++) {
         memset(&dev->pipe[k], 0, sizeof dev->pipe[k]);

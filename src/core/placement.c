@@ -12,6 +12,7 @@
 static const char *const family_names[HM_CAL_FAMILIES] = {
     "matmul-f32", "matmul-f64", "fft-c64", "fft-c128", "matmul-f32-thin-k", "matmul-f32-small-out"};
 static const char *const pipe_names[HM_CAL_PIPES] = {"", "pipe-matmul", "pipe-fft"};
+static const char *const copy_names[2] = {"copy-in", "copy-out"};
 
 /* Between the points around work, linear in log-log, of values v; below and above, the end
  * points' (above, scaled by the work when `rate`). */
@@ -82,11 +83,7 @@ static double compute_s(const hm_cal_curve *curves, const hm_place_call *call)
  * unknown. */
 static double copy_s(const hm_calibration *cal, int d, size_t bytes, bool into)
 {
-    const hm_cal_device *dev = &cal->dev[d];
-    double bps = into ? dev->in_bps : dev->out_bps;
-    if (bytes == 0)
-        return 0;
-    return bps > 0 ? dev->copy_fixed_s + (double)bytes / bps : -1;
+    return bytes ? hm__cal_seconds(&cal->dev[d].copy[into ? 0 : 1], (double)bytes) : 0;
 }
 
 /* Bytes from where the operands are to device `to` (-1: the host): nothing, one copy over a
@@ -130,6 +127,11 @@ int hm__place_decide(const hm_calibration *cal, int devices, const hm_place_call
         c->plan_s = planned || !measured ? 0 : hm__cal_plan(plans, call->work);
         if (measured && staged) /* a call of host operands: its staging and waits */
             c->compute_s += cal->dev[d].staged_call_s;
+        for (int from = 0; d < 0 && from < cal->devices; from++) /* the CPU's of device operands */
+            if (call->in_bytes[from + 1] > 0 || call->out_device == from) {
+                c->compute_s += cal->dev[from].cpu_staged_call_s;
+                break;
+            }
         c->known = c->compute_s >= 0 && c->in_s >= 0 && c->out_s >= 0;
         c->total_s = c->known ? c->in_s + c->plan_s / reuse + c->compute_s + c->out_s : -1;
         bool open = c->known && !call->excluded[d + 1];
@@ -183,8 +185,11 @@ bool hm__cal_format(const hm_calibration *cal, char *buf, size_t size)
              put_curve(buf, size, &used, &cal->cpu[f]);
     for (int d = 0; d < cal->devices && d < HM_CAL_DEVICES && ok; d++) {
         const hm_cal_device *dev = &cal->dev[d];
-        ok = put(buf, size, &used, "device %d link %.17g %.17g %.17g %.17g\n", d, dev->in_bps,
-                 dev->out_bps, dev->copy_fixed_s, dev->staged_call_s);
+        ok = put(buf, size, &used, "device %d staging %.17g %.17g\n", d, dev->staged_call_s,
+                 dev->cpu_staged_call_s);
+        for (int k = 0; k < 2 && ok; k++)
+            ok = put(buf, size, &used, "device %d %s", d, copy_names[k]) &&
+                 put_curve(buf, size, &used, &dev->copy[k]);
         for (int f = 0; f < HM_CAL_FAMILIES && ok; f++)
             ok = put(buf, size, &used, "device %d %s", d, family_names[f]) &&
                  put_curve(buf, size, &used, &dev->op[f]);
@@ -267,18 +272,21 @@ hm_cal_verdict hm__cal_parse(const char *text, const char *machine, hm_calibrati
             p += used;
             hm_cal_device *dev = &cal->dev[d];
             cal->devices = d + 1 > cal->devices ? d + 1 : cal->devices;
-            if (strcmp(name, "link") == 0) {
-                if (sscanf(p, " %lf %lf %lf %lf%n", &dev->in_bps, &dev->out_bps, &dev->copy_fixed_s,
-                           &dev->staged_call_s, &used) != 4 ||
-                    !(dev->in_bps > 0) || !(dev->out_bps > 0) || !(dev->copy_fixed_s >= 0) ||
-                    !(dev->staged_call_s >= 0))
+            int f = index_of(name, family_names, 0, HM_CAL_FAMILIES);
+            int k = index_of(name, pipe_names, HM_CAL_PIPE_MATMUL, HM_CAL_PIPES);
+            int c = index_of(name, copy_names, 0, 2);
+            hm_cal_curve *curve = f >= 0   ? &dev->op[f]
+                                  : k >= 0 ? &dev->pipe[k]
+                                  : c >= 0 ? &dev->copy[c]
+                                           : NULL;
+            if (strcmp(name, "staging") == 0) {
+                if (sscanf(p, " %lf %lf%n", &dev->staged_call_s, &dev->cpu_staged_call_s, &used) !=
+                        2 ||
+                    !(dev->staged_call_s >= 0) || !(dev->cpu_staged_call_s >= 0))
                     return HM_CAL_CORRUPT;
                 p += used;
-            } else {
-                int f = index_of(name, family_names, 0, HM_CAL_FAMILIES);
-                int k = index_of(name, pipe_names, HM_CAL_PIPE_MATMUL, HM_CAL_PIPES);
-                if ((f < 0 && k < 0) || !parse_curve(&p, f >= 0 ? &dev->op[f] : &dev->pipe[k]))
-                    return HM_CAL_CORRUPT;
+            } else if (!curve || !parse_curve(&p, curve)) {
+                return HM_CAL_CORRUPT;
             }
         } else {
             return HM_CAL_CORRUPT;

@@ -48,13 +48,15 @@ typedef struct hm_cal_curve {
 /* The pipelines of host operands a device measures (whose planning measures a schedule). */
 enum { HM_CAL_PIPE_NONE = 0, HM_CAL_PIPE_MATMUL = 1, HM_CAL_PIPE_FFT = 2, HM_CAL_PIPES = 3 };
 
-/* One device: its operation curves; its link with the host (pageable memory); what a call of
- * host operands costs beyond its copies and its computation (staging, waits); its pipelines of
- * host operands, whose planning is theirs. */
+/* One device: its operation curves; its copies with the host (pageable memory) by bytes (a
+ * small copy is mostly its fixed cost, a middling one is staged without overlap, a large one
+ * reaches the link's rate); what a call costs beyond its copies and its computation, on the
+ * device with host operands and on the CPU with this device's operands (staging, waits); its
+ * pipelines of host operands, whose planning is theirs. */
 typedef struct hm_cal_device {
     hm_cal_curve op[HM_CAL_FAMILIES];
-    double in_bps, out_bps, copy_fixed_s; /* host to device, back; a copy's fixed cost */
-    double staged_call_s;
+    hm_cal_curve copy[2]; /* [0] host to device, [1] back; work: bytes */
+    double staged_call_s, cpu_staged_call_s;
     hm_cal_curve pipe[HM_CAL_PIPES]; /* by HM_CAL_PIPE_* ([HM_CAL_PIPE_NONE] empty) */
 } hm_cal_device;
 
