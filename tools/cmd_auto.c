@@ -101,51 +101,61 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The time of the case on `e` as a caller would see it: one-shot, a stateless call with no plan
- * cached (the median of up to five, fewer past a second); reused, a plan made and executed
- * `reuse` times, per execution (its executions' median, of up to three). */
-static hm_status time_case(const op_case *c, operands *o, hm_execution e, double *seconds)
+/* The time of the case on each of the n spaces e[] as a caller would see it: one-shot, a
+ * stateless call with no plan cached (the median of up to five, fewer past a second); reused, a
+ * plan made and executed `reuse` times, per execution (its executions' median, of up to five).
+ * The spaces take turns, call by call, so that none runs in another's wake (a GPU's staging
+ * thrashing the caches the CPU then runs in, a thread pool asleep). */
+static hm_status time_case(const op_case *c, operands *o, const hm_execution *e, int n,
+                           double *seconds)
 {
-    hm_fft_options fo;
-    hm_matmul_options mo;
-    fft_opts(c, e, &fo);
-    mm_opts(e, &mo);
-    double t[5], spent = 0, plan_s = 0;
-    int runs = 0;
-    hm_fft_plan *fp = NULL;
-    hm_matmul_plan *mp = NULL;
+    double t[3][5], spent = 0, plan_s[3] = {0};
+    hm_fft_options fo[3];
+    hm_matmul_options mo[3];
+    hm_fft_plan *fp[3] = {NULL};
+    hm_matmul_plan *mp[3] = {NULL};
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int k = 0; k < n; k++) {
+        fft_opts(c, e[k], &fo[k]);
+        mm_opts(e[k], &mo[k]);
+    }
     /* A small case's first call pays for what every later one finds done (pages touched, a
      * library's first use): once, untimed. */
     double work = c->fft ? (double)c->shape[0] * (double)(c->ndim > 1 ? c->shape[1] : 1)
                          : (double)c->m * (double)c->n * (double)c->k;
-    hm_status st = work > (c->fft ? 1 << 22 : 1 << 30) ? HM_STATUS_SUCCESS
-                   : c->fft                            ? hm_fft(g_ctx, &o->in[0], &o->out, &fo)
-                            : hm_matmul(g_ctx, &o->in[0], &o->in[1], NULL, &o->out, &mo);
-    if (c->reuse > 1 && st == HM_STATUS_SUCCESS) {
+    for (int k = 0; k < n && work <= (c->fft ? 1 << 22 : 1 << 30) && st == HM_STATUS_SUCCESS; k++)
+        st = c->fft ? hm_fft(g_ctx, &o->in[0], &o->out, &fo[k])
+                    : hm_matmul(g_ctx, &o->in[0], &o->in[1], NULL, &o->out, &mo[k]);
+    for (int k = 0; k < n && c->reuse > 1 && st == HM_STATUS_SUCCESS; k++) {
         hm_context_clear_plan_cache(g_ctx);
         double t0 = now();
-        st = c->fft ? hm_fft_plan_create(g_ctx, &o->in[0], &o->out, &fo, &fp)
+        st = c->fft ? hm_fft_plan_create(g_ctx, &o->in[0], &o->out, &fo[k], &fp[k])
                     : hm_matmul_plan_create(g_ctx, HM_OP_GENERIC, &o->in[0], &o->in[1], NULL,
-                                            &o->out, NULL, &mo, &mp);
-        plan_s = now() - t0;
+                                            &o->out, NULL, &mo[k], &mp[k]);
+        plan_s[k] = now() - t0;
     }
-    while (st == HM_STATUS_SUCCESS && runs < 5 && (runs == 0 || spent < 1.0)) {
-        if (c->reuse == 1)
-            hm_context_clear_plan_cache(g_ctx);
-        double t0 = now();
-        if (c->reuse > 1)
-            st = c->fft ? hm_fft_execute(g_ctx, fp, &o->in[0], &o->out)
-                        : hm_matmul_execute(g_ctx, mp, &o->in[0], &o->in[1], NULL, &o->out, NULL);
-        else
-            st = c->fft ? hm_fft(g_ctx, &o->in[0], &o->out, &fo)
-                        : hm_matmul(g_ctx, &o->in[0], &o->in[1], NULL, &o->out, &mo);
-        t[runs] = now() - t0;
-        spent += t[runs++];
+    int runs = 0;
+    for (; st == HM_STATUS_SUCCESS && runs < 5 && (runs == 0 || spent < 1.0); runs++)
+        for (int k = 0; k < n && st == HM_STATUS_SUCCESS; k++) {
+            if (c->reuse == 1)
+                hm_context_clear_plan_cache(g_ctx);
+            double t0 = now();
+            if (c->reuse > 1)
+                st = c->fft ? hm_fft_execute(g_ctx, fp[k], &o->in[0], &o->out)
+                            : hm_matmul_execute(g_ctx, mp[k], &o->in[0], &o->in[1], NULL, &o->out,
+                                                NULL);
+            else
+                st = c->fft ? hm_fft(g_ctx, &o->in[0], &o->out, &fo[k])
+                            : hm_matmul(g_ctx, &o->in[0], &o->in[1], NULL, &o->out, &mo[k]);
+            t[k][runs] = now() - t0;
+            spent += t[k][runs];
+        }
+    for (int k = 0; k < n; k++) {
+        hm_fft_plan_destroy(fp[k]);
+        hm_matmul_plan_destroy(mp[k]);
+        qsort(t[k], (size_t)runs, sizeof t[k][0], cmp_double);
+        seconds[k] = runs ? t[k][runs / 2] + plan_s[k] / c->reuse : 0;
     }
-    hm_fft_plan_destroy(fp);
-    hm_matmul_plan_destroy(mp);
-    qsort(t, (size_t)runs, sizeof t[0], cmp_double);
-    *seconds = runs ? t[runs / 2] + plan_s / c->reuse : 0;
     return st;
 }
 
@@ -302,8 +312,11 @@ int cmd_estimate(args *a)
     hm_status st = make_operands(&c, &o);
     if (st == HM_STATUS_SUCCESS)
         st = estimate(&c, &o, &e);
-    for (int i = 0; arg_flag(a, "--measure") && st == HM_STATUS_SUCCESS && i < e.count; i++)
-        st = time_case(&c, &o, e.candidate[i].execution, &measured[i]);
+    hm_execution spaces[1 + HM_MAX_DEVICE_SET];
+    for (int i = 0; st == HM_STATUS_SUCCESS && i < e.count; i++)
+        spaces[i] = e.candidate[i].execution;
+    for (int i = 0; arg_flag(a, "--measure") && st == HM_STATUS_SUCCESS && i < e.count; i += 3)
+        st = time_case(&c, &o, spaces + i, e.count - i < 3 ? e.count - i : 3, measured + i);
     free_operands(&o);
     if (st != HM_STATUS_SUCCESS)
         return op_failed("the estimate", st);
@@ -406,9 +419,13 @@ int bench_auto(args *a)
         if (st == HM_STATUS_SUCCESS)
             st = estimate(c, &o, &e);
         space[2].reuse = c->reuse;
-        for (int k = 0; k < 3 && st == HM_STATUS_SUCCESS; k++)
-            if (k != 1 || gpu)
-                st = time_case(c, &o, space[k], &t[k]);
+        hm_execution order[3] = {space[0], space[2], space[1]}; /* the GPU last: maybe none */
+        double took[3] = {-1, -1, -1};
+        if (st == HM_STATUS_SUCCESS)
+            st = time_case(c, &o, order, gpu ? 3 : 2, took);
+        t[0] = took[0];
+        t[1] = took[2];
+        t[2] = took[1];
         free_operands(&o);
         if (st != HM_STATUS_SUCCESS)
             return op_failed(name, st);
