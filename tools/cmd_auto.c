@@ -102,59 +102,57 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* The time of the case on each of the n spaces e[] as a caller would see it: one-shot, a
- * stateless call with no plan cached (the median of up to five, fewer past a second); reused, a
- * plan made and executed `reuse` times, per execution (its executions' median, of up to five).
- * The spaces take turns, call by call, so that none runs in another's wake (a GPU's staging
- * thrashing the caches the CPU then runs in, a thread pool asleep). */
+ * stateless call with no plan cached; reused, a plan made and executed `reuse` times, per
+ * execution. Each space in turn: a call untimed (what a first call pays once: pages touched, a
+ * thread pool woken after the others ran), then the median of its calls, 5 at least and on to
+ * 50 ms (101 at most), fewer past a second. */
 static hm_status time_case(const op_case *c, operands *o, const hm_execution *e, int n,
                            double *seconds)
 {
-    double t[3][5], spent = 0, plan_s[3] = {0};
-    hm_fft_options fo[3];
-    hm_matmul_options mo[3];
-    hm_fft_plan *fp[3] = {NULL};
-    hm_matmul_plan *mp[3] = {NULL};
+    static double t[101];
     hm_status st = HM_STATUS_SUCCESS;
-    for (int k = 0; k < n; k++) {
-        fft_opts(c, e[k], &fo[k]);
-        mm_opts(e[k], &mo[k]);
-    }
-    /* A small case's first call pays for what every later one finds done (pages touched, a
-     * library's first use): once, untimed. */
     double work = c->fft ? (double)c->shape[0] * (double)(c->ndim > 1 ? c->shape[1] : 1)
                          : (double)c->m * (double)c->n * (double)c->k;
-    for (int k = 0; k < n && work <= (c->fft ? 1 << 22 : 1 << 30) && st == HM_STATUS_SUCCESS; k++)
-        st = c->fft ? hm_fft(g_ctx, &o->in[0], &o->out, &fo[k])
-                    : hm_matmul(g_ctx, &o->in[0], &o->in[1], NULL, &o->out, &mo[k]);
-    for (int k = 0; k < n && c->reuse > 1 && st == HM_STATUS_SUCCESS; k++) {
-        hm_context_clear_plan_cache(g_ctx);
-        double t0 = now();
-        st = c->fft ? hm_fft_plan_create(g_ctx, &o->in[0], &o->out, &fo[k], &fp[k])
-                    : hm_matmul_plan_create(g_ctx, HM_OP_GENERIC, &o->in[0], &o->in[1], NULL,
-                                            &o->out, NULL, &mo[k], &mp[k]);
-        plan_s[k] = now() - t0;
-    }
-    int runs = 0;
-    for (; st == HM_STATUS_SUCCESS && runs < 5 && (runs == 0 || spent < 1.0); runs++)
-        for (int k = 0; k < n && st == HM_STATUS_SUCCESS; k++) {
+    for (int k = 0; k < n && st == HM_STATUS_SUCCESS; k++) {
+        hm_fft_options fo;
+        hm_matmul_options mo;
+        hm_fft_plan *fp = NULL;
+        hm_matmul_plan *mp = NULL;
+        double spent = 0, plan_s = 0;
+        fft_opts(c, e[k], &fo);
+        mm_opts(e[k], &mo);
+        if (work <= (c->fft ? 1 << 22 : 1 << 30))
+            st = c->fft ? hm_fft(g_ctx, &o->in[0], &o->out, &fo)
+                        : hm_matmul(g_ctx, &o->in[0], &o->in[1], NULL, &o->out, &mo);
+        if (c->reuse > 1 && st == HM_STATUS_SUCCESS) {
+            hm_context_clear_plan_cache(g_ctx);
+            double t0 = now();
+            st = c->fft ? hm_fft_plan_create(g_ctx, &o->in[0], &o->out, &fo, &fp)
+                        : hm_matmul_plan_create(g_ctx, HM_OP_GENERIC, &o->in[0], &o->in[1], NULL,
+                                                &o->out, NULL, &mo, &mp);
+            plan_s = now() - t0;
+        }
+        int runs = 0;
+        for (; st == HM_STATUS_SUCCESS && runs < 101 &&
+               (runs == 0 || (spent < 1.0 && (runs < 5 || spent < 0.05)));
+             runs++) {
             if (c->reuse == 1)
                 hm_context_clear_plan_cache(g_ctx);
             double t0 = now();
             if (c->reuse > 1)
-                st = c->fft ? hm_fft_execute(g_ctx, fp[k], &o->in[0], &o->out)
-                            : hm_matmul_execute(g_ctx, mp[k], &o->in[0], &o->in[1], NULL, &o->out,
-                                                NULL);
+                st = c->fft
+                         ? hm_fft_execute(g_ctx, fp, &o->in[0], &o->out)
+                         : hm_matmul_execute(g_ctx, mp, &o->in[0], &o->in[1], NULL, &o->out, NULL);
             else
-                st = c->fft ? hm_fft(g_ctx, &o->in[0], &o->out, &fo[k])
-                            : hm_matmul(g_ctx, &o->in[0], &o->in[1], NULL, &o->out, &mo[k]);
-            t[k][runs] = now() - t0;
-            spent += t[k][runs];
+                st = c->fft ? hm_fft(g_ctx, &o->in[0], &o->out, &fo)
+                            : hm_matmul(g_ctx, &o->in[0], &o->in[1], NULL, &o->out, &mo);
+            t[runs] = now() - t0;
+            spent += t[runs];
         }
-    for (int k = 0; k < n; k++) {
-        hm_fft_plan_destroy(fp[k]);
-        hm_matmul_plan_destroy(mp[k]);
-        qsort(t[k], (size_t)runs, sizeof t[k][0], cmp_double);
-        seconds[k] = runs ? t[k][runs / 2] + plan_s[k] / c->reuse : 0;
+        hm_fft_plan_destroy(fp);
+        hm_matmul_plan_destroy(mp);
+        qsort(t, (size_t)runs, sizeof t[0], cmp_double);
+        seconds[k] = runs ? t[runs / 2] + plan_s / c->reuse : 0;
     }
     return st;
 }
@@ -424,7 +422,7 @@ int bench_auto(args *a)
         if (st == HM_STATUS_SUCCESS)
             st = time_case(c, &o, order, gpu ? 3 : 2, took);
         t[0] = took[0];
-        t[1] = took[2];
+        t[1] = gpu ? took[2] : -1;
         t[2] = took[1];
         free_operands(&o);
         if (st != HM_STATUS_SUCCESS)
