@@ -61,7 +61,8 @@ if [ -n "$auto" ]; then
         done
         echo "## calibration on first use: measured, written; then read back"
         XDG_CACHE_HOME=$cache $build/hetmath calibrate
-        XDG_CACHE_HOME=$cache HETMATH_LOG_LEVEL=info $build/hetmath matmul --help > /dev/null
+        XDG_CACHE_HOME=$cache HETMATH_LOG_LEVEL=info $build/hetmath bench matmul --m 8000 \
+            --n 2000 --k 4000 --exec auto --repeat 1 --warmup 0 2>&1 | grep -m1 'execution space'
         XDG_CACHE_HOME=$cache HETMATH_LOG_LEVEL=debug $build/hetmath estimate matmul --m 8000 \
             --n 2000 --k 4000 2>&1 | grep -E 'auto:|execution space|<-' | head -8
         cat $cache/hetmath/calibration
