@@ -39,10 +39,16 @@ note "card: $card, $(date -u +%Y-%m-%dT%H:%MZ)"
 
 gen=""
 command -v ninja >/dev/null && gen="-G Ninja"
-if cmake -S . -B $build $gen -DCMAKE_BUILD_TYPE=Release -DHETMATH_WERROR=ON \
+# DLPack's header: the machine has no libdlpack-dev, but its CuPy or PyTorch ships one
+dlpack=""
+for d in $(python3 -c "import site; print(' '.join(site.getsitepackages()))" 2>/dev/null); do
+    f=$(find "$d" -path '*/include/dlpack/dlpack.h' 2>/dev/null | head -1)
+    [ -n "$f" ] && { dlpack="-DDLPACK_INCLUDE_DIR=$(dirname "$(dirname "$f")")"; break; }
+done
+if cmake -S . -B $build $gen -DCMAKE_BUILD_TYPE=Release -DHETMATH_WERROR=ON $dlpack \
         -DCMAKE_CUDA_ARCHITECTURES=90 > "$OUT/build.log" 2>&1 &&
    cmake --build $build -j "$(nproc)" >> "$OUT/build.log" 2>&1; then
-    note "build: ok ($(grep -o 'CUDA ON' "$OUT/build.log" | head -1 || echo 'CUDA ?'))"
+    note "build: ok ($(grep -o 'CUDA ON, DLPack [A-Z]*' "$OUT/build.log" | head -1 || echo 'CUDA ?')${dlpack:+ from ${dlpack#-DDLPACK_INCLUDE_DIR=}})"
 else
     note "build: FAILED (see build.log)"; tail -40 "$OUT/build.log"; printf '%s\n' "${summary[@]}"; exit 1
 fi
@@ -72,6 +78,10 @@ if [ -n "$auto" ]; then
             "matmul --m 1024 --n 1024 --k 1024 --reuse 100"; do
             XDG_CACHE_HOME=$cache $build/hetmath estimate $args --measure 2>&1
         done
+        echo "## DLPack 1.0: the C bridge, and CuPy -> hetmath -> PyTorch on the card"
+        timeout 120 ctest --test-dir $build -R '^test_dlpack' --output-on-failure 2>&1 |
+            grep -E 'tests passed|Failed|CHECK|skipped|checks passed|Error'
+        python3 tests/test_dlpack_python.py $build/libhetmath.so 2>&1 | tail -3
         echo "## small calls on device operands: raw cuFFT/cuBLASLt, then hetmath by --call"
         $build/raw_calls
         for c in stateless plan unchecked; do
@@ -197,12 +207,13 @@ multi=""
 [ "$gpus" -ge 2 ] && multi=$build/tests/test_multigpu
 for t in $build/tests/test_transfer_cuda $build/tests/test_fft_cuda $build/tests/test_matmul_cuda \
     $build/tests/test_outofcore $build/tests/test_faults_cuda $build/tests/test_concurrency_cuda \
-    $multi; do
+    $build/tests/test_streams $multi; do
     for tool in memcheck racecheck; do
         # racecheck looks at shared-memory hazards: our kernels are in the transfer and FFT
         # tests; cuBLASLt's are not ours to check.
         case "$(basename $t)" in
-        test_matmul_cuda | test_outofcore | test_faults_cuda | test_concurrency_cuda | test_multigpu)
+        test_matmul_cuda | test_outofcore | test_faults_cuda | test_concurrency_cuda | test_multigpu | \
+            test_streams)
             [ "$tool" = racecheck ] && continue ;;
         esac
         echo "### compute-sanitizer --tool $tool $t" >> "$OUT/sanitizer.log"

@@ -176,6 +176,14 @@ hm_status hm__backend_wait(hm_context *ctx, const hm_execution *exec)
     return b->synchronize_device(ctx, exec->device_id);
 }
 
+hm_status hm__backend_join(hm_context *ctx, int device, void *stream, bool after)
+{
+    const hm_backend_ops *b = hm__backend_for_execution(HM_EXEC_CUDA);
+    if (!b || !b->join)
+        return HM_STATUS_SUCCESS;
+    return b->join(ctx, device, stream, after);
+}
+
 void hm__backend_drain(hm_context *ctx)
 {
     for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++)

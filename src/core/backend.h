@@ -168,6 +168,11 @@ typedef struct hm_backend_ops {
      * Optional: nothing to wait for. */
     hm_status (*synchronize_device)(hm_context *ctx, int device);
 
+    /* Orders the context's stream of `device` and a caller's `stream` (a cudaStream_t): after
+     * false, the context's waits for the work queued on the caller's (before a call); true, the
+     * caller's waits for the context's (after it). No host wait. Optional: no streams. */
+    hm_status (*join)(hm_context *ctx, int device, void *stream, bool after);
+
     /* Timing on the stream of `device`: with *state NULL, records a start and sets *state;
      * otherwise records the end, waits for it, sets *seconds and frees *state (setting it
      * NULL). Optional: host wall time. */
@@ -260,6 +265,10 @@ hm_status hm__backend_peer(hm_context *ctx, const hm_backend_ops *b, int a, int 
 
 /* Waits for the work of execution space exec (nothing on the CPU). */
 hm_status hm__backend_wait(hm_context *ctx, const hm_execution *exec);
+
+/* Joins a caller's stream and the context's stream of the CUDA device `device` (see
+ * hm_backend_ops.join); nothing without the CUDA backend. */
+hm_status hm__backend_join(hm_context *ctx, int device, void *stream, bool after);
 
 /* After a failure: waits for everything the context queued, ignoring errors, so that freeing
  * the call's temporaries is safe. */

@@ -128,6 +128,7 @@ static hm_status fft_options(hm_context *ctx, hm_op_plan *p, const void *opts)
     p->blocking = f->opts.blocking != 0;
     p->register_host = f->opts.register_host;
     p->budget_request = f->opts.device_memory_limit;
+    p->stream = f->opts.stream;
     return st;
 }
 

@@ -91,6 +91,7 @@ static hm_status mm_options(hm_context *ctx, hm_op_plan *p, const void *opts)
     p->blocking = mp->opts.blocking != 0;
     p->register_host = mp->opts.register_host;
     p->budget_request = mp->opts.device_memory_limit;
+    p->stream = mp->opts.stream;
     return st;
 }
 

@@ -420,6 +420,7 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
         hm__log_phase(ctx, HM_PHASE_PLANNING);
         hm__log(ctx, HM_LOG_INFO, "plan reused from the context's cache");
         p->blocking = spec->blocking;
+        p->stream = spec->stream;
         if (def->per_call)
             def->per_call(p, spec);
     }

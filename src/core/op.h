@@ -156,6 +156,7 @@ struct hm_op_plan {
 
     /* Per call */
     bool blocking;
+    void *stream; /* the caller's (a cudaStream_t), or NULL: the context's */
     int register_host;
     size_t budget_request; /* the options' device memory limit (0: the context's) */
     hm_host_pin pin[HM_OP_MAX_OPERANDS];

@@ -130,6 +130,20 @@ static hm_status run_passes(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
     return st;
 }
 
+/* The CUDA device whose stream a caller's stream is joined to: the execution's, else that of
+ * the first device operand (-1: none, or no caller's stream). */
+static int joined_device(const hm_op_plan *p)
+{
+    if (!p->stream)
+        return -1;
+    if (p->exec.kind == HM_EXEC_CUDA)
+        return p->exec.device_id;
+    for (int i = 0; i < p->def->count; i++)
+        if (p->present[i] && p->t[i].device.type == HM_DEVICE_CUDA)
+            return p->t[i].device.id;
+    return -1;
+}
+
 hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[], hm_tensor *out)
 {
     const hm_op_def *def = p->def;
@@ -137,9 +151,14 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
     hm__log_phase(ctx, HM_PHASE_EXECUTION);
     hm_tensor result = p->alloc_out ? p->t[o] : *in[o];
     void *data[HM_OP_MAX_OPERANDS] = {NULL};
-    hm_status st = HM_STATUS_SUCCESS;
     double t0 = hm__now();
     bool work = !p->empty && !p->trivial;
+    /* A caller's stream: what it queued before comes first, what it queues after comes after */
+    int joined = joined_device(p);
+    hm_status st =
+        joined >= 0 ? hm__backend_join(ctx, joined, p->stream, false) : HM_STATUS_SUCCESS;
+    if (st != HM_STATUS_SUCCESS)
+        return st;
     if (p->alloc_out) {
         result.device = p->t[o].device;
         st = hm__alloc(ctx, result.device, hm_tensor_nbytes(&result), &result.data);
@@ -168,6 +187,10 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
     if (st != HM_STATUS_SUCCESS && p->exec.kind != HM_EXEC_CPU)
         hm__backend_drain(ctx); /* nothing queued may still use what is freed below */
     free_staged(ctx, p, data);
+    if (joined >= 0) { /* after the temporaries' stream-ordered frees, failed or not */
+        hm_status joined_st = hm__backend_join(ctx, joined, p->stream, true);
+        st = st == HM_STATUS_SUCCESS ? joined_st : st;
+    }
     if (st != HM_STATUS_SUCCESS) {
         if (p->alloc_out)
             hm__free(ctx, result.device, result.data);

@@ -32,6 +32,8 @@ typedef struct hm_cuda_device {
     size_t fft_work_bytes;
     hm_link link; /* measured on first use (the link op) */
     bool link_known;
+    cudaEvent_t join[2]; /* a caller's stream joined to this device's: before, after a call */
+    bool join_made;
 } hm_cuda_device;
 
 typedef struct hm_cuda_state {

@@ -46,6 +46,37 @@ fail:
     return st;
 }
 
+/* The caller's stream and device's own, joined by an event: before a call, the device's
+ * stream waits for what the caller queued; after, the caller's waits for the call. Neither
+ * waits on the host. */
+static hm_status cuda_join(hm_context *ctx, int device, void *stream, bool after)
+{
+    hm_cuda_device *d = NULL;
+    hm_status st = hm__cuda_device(ctx, device, &d);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (!d->join_made) {
+        HM_CUDA_TRY(ctx, cudaEventCreateWithFlags(&d->join[0], cudaEventDisableTiming),
+                    "creating an event on cuda:%d", device);
+        cudaError_t made = cudaEventCreateWithFlags(&d->join[1], cudaEventDisableTiming);
+        if (made != cudaSuccess)
+            cudaEventDestroy(d->join[0]);
+        HM_CUDA_TRY(ctx, made, "creating an event on cuda:%d", device);
+        d->join_made = true;
+    }
+    cudaStream_t caller = (cudaStream_t)stream;
+    cudaStream_t from = after ? d->stream : caller, to = after ? caller : d->stream;
+    HM_CUDA_TRY(ctx, cudaEventRecord(d->join[after], from),
+                "recording an event on the %s stream of cuda:%d", after ? "context's" : "caller's",
+                device);
+    HM_CUDA_TRY(ctx, cudaStreamWaitEvent(to, d->join[after], 0),
+                "ordering the %s stream of cuda:%d after the %s", after ? "caller's" : "context's",
+                device, after ? "call" : "caller's work");
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
 static hm_status cuda_synchronize(hm_context *ctx)
 {
     hm_cuda_state *s = hm__cuda_state(ctx);
@@ -173,6 +204,7 @@ const hm_backend_ops hm__cuda_backend = {
     .scale = hm__cuda_scale,
     .synchronize = cuda_synchronize,
     .synchronize_device = cuda_synchronize_device,
+    .join = cuda_join,
     .timer = cuda_timer,
     .link = hm__cuda_link,
     .pipeline = hm__cuda_pipeline_run,

@@ -89,6 +89,8 @@ void hm__cuda_state_destroy(hm_context *ctx)
         cudaStreamSynchronize(d->stream);
         for (int b = 0; d->stage_events && b < HM_STAGE_BUFFERS; b++)
             cudaEventDestroy(d->stage_done[b]);
+        for (int k = 0; d->join_made && k < 2; k++)
+            cudaEventDestroy(d->join[k]);
         if (d->workspace)
             cudaFree(d->workspace);
         if (d->fft_work)

@@ -1,0 +1,186 @@
+/* The caller's stream (hm_*_options.stream): a call of device operands is ordered after the work
+ * the caller queued on it and before what it queues next, without waiting on the host: long work
+ * queued first is still running when the call returns, and the call reads the values that work
+ * wrote (queued last on that stream, after the long work). A plan from the cache runs on the
+ * stream of the call that reuses it, with new values; a CPU call of device operands waits for the
+ * caller's stream too. Results against double-precision references. */
+#include <cuda_runtime.h>
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+#include "hetmath.h"
+
+#define N     4096
+#define BUSY  ((size_t)1 << 30) /* bytes the long work sets, a few times over */
+#define TIMES 24
+
+static float host_in[2 * N], host_out[2 * N];
+
+static void values(unsigned seed)
+{
+    for (int i = 0; i < 2 * N; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        host_in[i] = (float)(seed >> 8) / (float)(1u << 24) - 0.5f;
+    }
+}
+
+/* max |y - DFT(x)| / (N max|x|) of host_out against host_in, in double. */
+static double dft_error(void)
+{
+    double worst = 0;
+    for (int f = 0; f < N; f++) {
+        double re = 0, im = 0;
+        for (int t = 0; t < N; t++) {
+            double w = -2.0 * M_PI * (double)((long)f * t % N) / N;
+            re += host_in[2 * t] * cos(w) - host_in[2 * t + 1] * sin(w);
+            im += host_in[2 * t] * sin(w) + host_in[2 * t + 1] * cos(w);
+        }
+        double e = hypot(re - host_out[2 * f], im - host_out[2 * f + 1]);
+        worst = e > worst ? e : worst;
+    }
+    return worst / (N * 0.5);
+}
+
+/* Queues long work on s (memsets of a large buffer), then the input's values. */
+static void busy_then_input(cudaStream_t s, void *busy, void *x)
+{
+    for (int i = 0; i < TIMES; i++)
+        cudaMemsetAsync(busy, i, BUSY, s);
+    cudaMemcpyAsync(x, host_in, sizeof host_in, cudaMemcpyHostToDevice, s);
+}
+
+static void fft_on_callers_stream(void)
+{
+    hm_context *ctx = hm_test_context(NULL, HM_LOG_OFF);
+    hm_test_require_cuda(ctx, "test_streams");
+    void *busy = NULL;
+    cudaStream_t s[2];
+    CHECK(cudaMalloc(&busy, BUSY) == cudaSuccess);
+    CHECK(cudaStreamCreateWithFlags(&s[0], cudaStreamNonBlocking) == cudaSuccess);
+    CHECK(cudaStreamCreateWithFlags(&s[1], cudaStreamNonBlocking) == cudaSuccess);
+    /* host_in, host_out pinned: the caller's copies are asynchronous too */
+    CHECK(cudaHostRegister(host_in, sizeof host_in, 0) == cudaSuccess);
+    CHECK(cudaHostRegister(host_out, sizeof host_out, 0) == cudaSuccess);
+    int64_t n = N;
+    hm_tensor x, y;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_C64, 1, &n, &x),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_C64, 1, &n, &y),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_context_synchronize(ctx), HM_STATUS_SUCCESS); /* before another stream */
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    for (int call = 0; call < 2; call++) { /* the second reuses the first's plan, on s[1] */
+        values(100 + (unsigned)call);
+        memset(host_out, 0, sizeof host_out);
+        o.stream = s[call];
+        busy_then_input(s[call], busy, x.data);
+        CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
+        /* returned with the caller's long work still running: no wait on the host */
+        CHECK(cudaStreamQuery(s[call]) == cudaErrorNotReady);
+        cudaMemcpyAsync(host_out, y.data, sizeof host_out, cudaMemcpyDeviceToHost, s[call]);
+        CHECK(cudaStreamSynchronize(s[call]) == cudaSuccess);
+        CHECK_NEAR(dft_error(), 1e-5, call ? "the cached plan on another stream" : "the first");
+    }
+    hm_plan_cache_stats stats = {.size = sizeof stats};
+    CHECK_STATUS(hm_context_plan_cache_stats(ctx, &stats), HM_STATUS_SUCCESS);
+    CHECK(stats.hits == 1); /* the second call's plan was the first's */
+
+    /* a plan made with s[0]'s options runs on s[0], new values each time */
+    hm_fft_plan *plan = NULL;
+    o.stream = s[0];
+    CHECK_STATUS(hm_fft_plan_create(ctx, &x, &y, &o, &plan), HM_STATUS_SUCCESS);
+    for (int call = 0; call < 2 && plan; call++) {
+        values(200 + (unsigned)call);
+        busy_then_input(s[0], busy, x.data);
+        CHECK_STATUS(hm_fft_execute(ctx, plan, &x, &y), HM_STATUS_SUCCESS);
+        CHECK(cudaStreamQuery(s[0]) == cudaErrorNotReady);
+        cudaMemcpyAsync(host_out, y.data, sizeof host_out, cudaMemcpyDeviceToHost, s[0]);
+        CHECK(cudaStreamSynchronize(s[0]) == cudaSuccess);
+        CHECK_NEAR(dft_error(), 1e-5, "the plan on the caller's stream");
+    }
+    hm_fft_plan_destroy(plan);
+
+    /* the CPU computing on device operands waits for the caller's stream before copying them */
+    values(300);
+    o.stream = s[1];
+    o.execution = hm_execution_cpu(HM_AUTO);
+    busy_then_input(s[1], busy, x.data);
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
+    cudaMemcpyAsync(host_out, y.data, sizeof host_out, cudaMemcpyDeviceToHost, s[1]);
+    CHECK(cudaStreamSynchronize(s[1]) == cudaSuccess);
+    CHECK_NEAR(dft_error(), 1e-5, "the CPU on device operands");
+
+    CHECK_STATUS(hm_context_synchronize(ctx), HM_STATUS_SUCCESS);
+    hm_tensor_free(ctx, &x);
+    hm_tensor_free(ctx, &y);
+    cudaHostUnregister(host_in);
+    cudaHostUnregister(host_out);
+    cudaStreamDestroy(s[0]);
+    cudaStreamDestroy(s[1]);
+    cudaFree(busy);
+    hm_context_destroy(ctx);
+}
+
+static void matmul_on_callers_stream(void)
+{
+    hm_context *ctx = hm_test_context(NULL, HM_LOG_OFF);
+    hm_test_require_cuda(ctx, "test_streams");
+    enum { M = 96, K = 80, NN = 64 };
+    static float a[M * K], b[K * NN], d[M * NN];
+    unsigned seed = 7;
+    for (int i = 0; i < M * K; i++)
+        a[i] = (float)((seed = seed * 1664525u + 1013904223u) >> 8) / (float)(1u << 24) - 0.5f;
+    for (int i = 0; i < K * NN; i++)
+        b[i] = (float)((seed = seed * 1664525u + 1013904223u) >> 8) / (float)(1u << 24) - 0.5f;
+    void *busy = NULL;
+    cudaStream_t s;
+    CHECK(cudaMalloc(&busy, BUSY) == cudaSuccess);
+    CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) == cudaSuccess);
+    int64_t sa[2] = {M, K}, sb[2] = {K, NN};
+    hm_tensor A, B, D = {0};
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F32, 2, sa, &A),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_F32, 2, sb, &B),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_context_synchronize(ctx), HM_STATUS_SUCCESS); /* before another stream */
+    for (int i = 0; i < TIMES; i++)
+        cudaMemsetAsync(busy, i, BUSY, s);
+    cudaMemcpyAsync(A.data, a, sizeof a, cudaMemcpyHostToDevice, s);
+    cudaMemcpyAsync(B.data, b, sizeof b, cudaMemcpyHostToDevice, s);
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.stream = s;
+    /* D allocated by hetmath, stream-ordered: usable on the caller's stream after the call */
+    CHECK_STATUS(hm_matmul(ctx, &A, &B, NULL, &D, &o), HM_STATUS_SUCCESS);
+    CHECK(cudaStreamQuery(s) == cudaErrorNotReady);
+    cudaMemcpyAsync(d, D.data, sizeof d, cudaMemcpyDeviceToHost, s);
+    CHECK(cudaStreamSynchronize(s) == cudaSuccess);
+    double worst = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < NN; j++) {
+            double r = 0;
+            for (int l = 0; l < K; l++)
+                r += (double)a[i * K + l] * b[l * NN + j];
+            worst = fabs(r - d[i * NN + j]) > worst ? fabs(r - d[i * NN + j]) : worst;
+        }
+    CHECK_NEAR(worst / (K * 0.25), 1e-6, "the product on the caller's stream");
+    CHECK_STATUS(hm_context_synchronize(ctx), HM_STATUS_SUCCESS);
+    hm_tensor_free(ctx, &A);
+    hm_tensor_free(ctx, &B);
+    hm_tensor_free(ctx, &D);
+    cudaStreamDestroy(s);
+    cudaFree(busy);
+    hm_context_destroy(ctx);
+}
+
+static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(fft_on_callers_stream),
+    HM_TEST_CASE(matmul_on_callers_stream),
+};
+
+int main(int argc, char **argv)
+{
+    return hm_test_main(argc, argv, "test_streams", test_cases, (int)HM_ARRAY_LEN(test_cases));
+}
