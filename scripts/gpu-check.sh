@@ -39,16 +39,25 @@ note "card: $card, $(date -u +%Y-%m-%dT%H:%MZ)"
 
 gen=""
 command -v ninja >/dev/null && gen="-G Ninja"
-# DLPack's header: the machine has no libdlpack-dev, but its CuPy or PyTorch ships one
+# DLPack's header: the machine has no libdlpack-dev, but its CuPy or PyTorch ships one (PyTorch's
+# as ATen/dlpack.h: linked into the build's own include folder as dlpack/dlpack.h)
 dlpack=""
-for d in $(python3 -c "import site; print(' '.join(site.getsitepackages()))" 2>/dev/null); do
-    f=$(find "$d" -path '*/include/dlpack/dlpack.h' 2>/dev/null | head -1)
-    [ -n "$f" ] && { dlpack="-DDLPACK_INCLUDE_DIR=$(dirname "$(dirname "$f")")"; break; }
-done
+pkgs=$(python3 -c "
+import os
+for m in ('cupy', 'torch'):
+    try:
+        print(os.path.dirname(__import__(m).__file__))
+    except Exception:
+        pass" 2>/dev/null)
+f=$( (find $pkgs -path '*/dlpack/dlpack.h'; find $pkgs -name dlpack.h) 2>/dev/null | head -1)
+if [ -n "$f" ]; then
+    mkdir -p "$build-include/dlpack" && ln -sf "$f" "$build-include/dlpack/dlpack.h" &&
+        dlpack="-DDLPACK_INCLUDE_DIR=$PWD/$build-include"
+fi
 if cmake -S . -B $build $gen -DCMAKE_BUILD_TYPE=Release -DHETMATH_WERROR=ON $dlpack \
         -DCMAKE_CUDA_ARCHITECTURES=90 > "$OUT/build.log" 2>&1 &&
    cmake --build $build -j "$(nproc)" >> "$OUT/build.log" 2>&1; then
-    note "build: ok ($(grep -o 'CUDA ON, DLPack [A-Z]*' "$OUT/build.log" | head -1 || echo 'CUDA ?')${dlpack:+ from ${dlpack#-DDLPACK_INCLUDE_DIR=}})"
+    note "build: ok ($(grep -o 'CUDA ON, DLPack [A-Z]*' "$OUT/build.log" | head -1 || echo 'CUDA ?')${f:+, DLPack from $f})"
 else
     note "build: FAILED (see build.log)"; tail -40 "$OUT/build.log"; printf '%s\n' "${summary[@]}"; exit 1
 fi

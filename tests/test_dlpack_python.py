@@ -58,6 +58,8 @@ class ManagedVersioned(ctypes.Structure):  # only the head: version, manager_ctx
 
 
 lib = ctypes.CDLL(sys.argv[1])
+if not hasattr(lib, "hm_tensor_from_dlpack_versioned"):
+    skip("hetmath was built without DLPack")
 P = ctypes.POINTER
 lib.hm_context_create.argtypes = [ctypes.c_void_p, P(ctypes.c_void_p)]
 lib.hm_context_last_error.restype = ctypes.c_char_p
