@@ -4,7 +4,8 @@
  *        hm_tensor (devices map one to one).
  *
  * Needs dlpack/dlpack.h; installed only when hetmath was built with it. Where that header is
- * older than DLPack 1.0 (Debian's libdlpack-dev is 0.6), the 1.0 structs are declared here as
+ * older than DLPack 1.0 (Debian's libdlpack-dev is 0.6; 0.8 has the version macros, not the
+ * structs), the 1.0 structs are declared here as
  * the DLPack specification lays them out (an ABI: a 1.0 producer's or consumer's structs are
  * these).
  */
@@ -19,7 +20,7 @@
 extern "C" {
 #endif
 
-#ifndef DLPACK_MAJOR_VERSION
+#if !defined(DLPACK_MAJOR_VERSION) || DLPACK_MAJOR_VERSION < 1 /* 0.6 has none; 0.8 says 0 */
 /** DLPack 1.0: the version of the ABI a managed tensor follows. */
 typedef struct DLPackVersion {
     uint32_t major; /**< 1 for DLPack 1.x; another major version is another ABI */
