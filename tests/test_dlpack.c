@@ -91,7 +91,7 @@ static void dlpack_bridge(void)
 
 static int deleted;
 
-static void count_delete(DLManagedTensorVersioned *self)
+static void count_delete(struct DLManagedTensorVersioned *self)
 {
     (void)self;
     deleted++;
@@ -105,7 +105,7 @@ static void dlpack_versioned(void)
     int64_t shape[2] = {4, 8};
     for (int i = 0; i < 32; i++)
         x[i] = (float)(i % 5) - 2.0f + (float)(i % 3) * I;
-    DLManagedTensorVersioned m;
+    struct DLManagedTensorVersioned m;
     memset(&m, 0, sizeof m);
     m.version.major = 1;
     m.version.minor = 1;
@@ -150,7 +150,7 @@ static void dlpack_versioned(void)
     CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F64, 2, shape, &t),
                  HM_STATUS_SUCCESS);
     ((double *)t.data)[5] = 42.0;
-    DLManagedTensorVersioned *out = NULL;
+    struct DLManagedTensorVersioned *out = NULL;
     CHECK_STATUS(hm_tensor_to_dlpack_versioned(
                      ctx, &t, HM_DLPACK_TRANSFER_OWNERSHIP | HM_DLPACK_READ_ONLY, &out),
                  HM_STATUS_SUCCESS);

@@ -20,6 +20,8 @@
 extern "C" {
 #endif
 
+/* The managed tensor is named by its struct tag below: some 1.0 headers (CuPy's) declare the tag
+ * without the typedef. */
 #if !defined(DLPACK_MAJOR_VERSION) || DLPACK_MAJOR_VERSION < 1 /* 0.6 has none; 0.8 says 0 */
 /** DLPack 1.0: the version of the ABI a managed tensor follows. */
 typedef struct DLPackVersion {
@@ -82,8 +84,8 @@ HM_API hm_status hm_tensor_to_dlpack(const hm_tensor *t, DLTensor *out);
  * @retval HM_STATUS_NOT_SUPPORTED  a major version other than 1 (another ABI), or as below
  * @retval (the statuses of hm_tensor_from_dlpack())
  */
-HM_API hm_status hm_tensor_from_dlpack_versioned(const DLManagedTensorVersioned *m, hm_tensor *out,
-                                                 int *read_only);
+HM_API hm_status hm_tensor_from_dlpack_versioned(const struct DLManagedTensorVersioned *m,
+                                                 hm_tensor *out, int *read_only);
 
 /**
  * Exports @p t as a new DLPack 1.0 managed tensor for a consumer (which calls its deleter once,
@@ -97,7 +99,7 @@ HM_API hm_status hm_tensor_from_dlpack_versioned(const DLManagedTensorVersioned 
  * @retval HM_STATUS_OUT_OF_HOST_MEMORY
  */
 HM_API hm_status hm_tensor_to_dlpack_versioned(hm_context *ctx, const hm_tensor *t, int options,
-                                               DLManagedTensorVersioned **out);
+                                               struct DLManagedTensorVersioned **out);
 
 #ifdef __cplusplus
 }

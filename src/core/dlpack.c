@@ -66,7 +66,7 @@ hm_status hm_tensor_to_dlpack(const hm_tensor *t, DLTensor *out)
     return HM_STATUS_SUCCESS;
 }
 
-hm_status hm_tensor_from_dlpack_versioned(const DLManagedTensorVersioned *m, hm_tensor *out,
+hm_status hm_tensor_from_dlpack_versioned(const struct DLManagedTensorVersioned *m, hm_tensor *out,
                                           int *read_only)
 {
     if (!m || !out)
@@ -81,13 +81,13 @@ hm_status hm_tensor_from_dlpack_versioned(const DLManagedTensorVersioned *m, hm_
 /* What an exported tensor's deleter releases: the managed tensor, its shape and strides, and
  * (ownership transferred) the data, through the context. */
 typedef struct exported {
-    DLManagedTensorVersioned m;
+    struct DLManagedTensorVersioned m;
     int64_t shape[HM_MAX_NDIM], strides[HM_MAX_NDIM];
     hm_context *ctx; /* NULL: the data stays the producer's */
     hm_tensor t;
 } exported;
 
-static void exported_delete(DLManagedTensorVersioned *self)
+static void exported_delete(struct DLManagedTensorVersioned *self)
 {
     exported *e = (exported *)self->manager_ctx;
     if (e->ctx)
@@ -96,7 +96,7 @@ static void exported_delete(DLManagedTensorVersioned *self)
 }
 
 hm_status hm_tensor_to_dlpack_versioned(hm_context *ctx, const hm_tensor *t, int options,
-                                        DLManagedTensorVersioned **out)
+                                        struct DLManagedTensorVersioned **out)
 {
     if (!t || !out || (options & ~(HM_DLPACK_TRANSFER_OWNERSHIP | HM_DLPACK_READ_ONLY)) ||
         ((options & HM_DLPACK_TRANSFER_OWNERSHIP) && !ctx))
