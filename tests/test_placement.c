@@ -59,7 +59,7 @@ static void decisions(void)
 {
     hm_calibration cal;
     machine(&cal);
-    hm_place_cost cost[1 + HM_CAL_DEVICES];
+    hm_place_cost cost[HM_PLACE_MAX];
     int n = 0;
     /* The notebook: 1.28e11 flops, 160 MB in, 64 MB back, both planned. CPU 0.128 s; GPU
      * 6.41 ms in + 2.56 ms + 2.57 ms out = 11.54 ms. */
@@ -180,7 +180,7 @@ static void shapes_and_staging(void)
 {
     hm_calibration cal;
     machine(&cal);
-    hm_place_cost cost[1 + HM_CAL_DEVICES];
+    hm_place_cost cost[HM_PLACE_MAX];
     int n = 0;
     /* f64 at half f32's rate; K-thin f32 products at a tenth of square ones' on the CPU */
     hm__cal_add(&cal.cpu[HM_CAL_MATMUL_F64], 1e6, 2e-6, 1e-3);
@@ -235,6 +235,70 @@ static void shapes_and_staging(void)
     CHECK_NEAR(fabs(cost[0].compute_s - before - 7e-5) / 7e-5, 1e-9, "the CPU's staging");
 }
 
+/* Two devices as one set: a pipeline of host operands divided evenly, each part over its own
+ * link, the parts' planning added up. */
+static void device_sets(void)
+{
+    hm_calibration cal;
+    machine(&cal);
+    cal.devices = 2;
+    cal.dev[1] = cal.dev[0];
+    hm_place_cost cost[HM_PLACE_MAX];
+    int n = 0;
+    /* 1e12 flops on host operands of 160 MB, all of them rows (an FFT's x), the result 160 MB:
+     * one GPU 6.41 + 20 (planning) + 20 + 6.41 ms = 52.82 ms; the set's parts 3.21 + 10 + 3.21 ms
+     * each and 2 × 20 ms of planning = 56.42 ms: one GPU, when the plan is made for this call */
+    hm_place_call c = {.family = HM_CAL_MATMUL_F32,
+                       .shape = -1,
+                       .work = 1e12,
+                       .in_bytes = {160000000},
+                       .out_bytes = 160000000,
+                       .out_device = -1,
+                       .pipeline = HM_CAL_PIPE_MATMUL,
+                       .tiled_bytes = 160000000,
+                       .set_allowed = true,
+                       .reuse = 1};
+    int pick = hm__place_decide(&cal, 2, &c, cost, &n);
+    CHECK_EQ_INT(n, 4);
+    CHECK_EQ_INT(cost[3].device, HM_PLACE_SET);
+    CHECK_EQ_INT(cost[pick].device, 0);
+    CHECK_NEAR(fabs(cost[1].total_s - 52.82e-3) / 52.82e-3, 1e-12, "one GPU");
+    CHECK_NEAR(fabs(cost[3].total_s - 56.42e-3) / 56.42e-3, 1e-12, "the set");
+    CHECK(cost[3].moved == 320000000);
+    /* a plan executed 100 times: the set (16.82 ms against one GPU's 33.02) */
+    c.reuse = 100;
+    pick = hm__place_decide(&cal, 2, &c, cost, &n);
+    CHECK_EQ_INT(cost[pick].device, HM_PLACE_SET);
+    CHECK_NEAR(fabs(cost[3].total_s - 16.82e-3) / 16.82e-3, 1e-12, "the set, planned once");
+    /* the set's plan cached (not a device's alone): no planning */
+    c.reuse = 1;
+    c.dev_planned[0] = true;
+    hm__place_decide(&cal, 2, &c, cost, &n);
+    CHECK(cost[1].plan_s == 0 && cost[3].plan_s > 0);
+    c.set_planned = true;
+    pick = hm__place_decide(&cal, 2, &c, cost, &n);
+    CHECK(cost[3].plan_s == 0);
+    CHECK_EQ_INT(cost[pick].device, HM_PLACE_SET);
+    c.dev_planned[0] = c.set_planned = false;
+    c.reuse = 100;
+    /* a device whose copies the guard refuses takes the set with it */
+    c.excluded[2] = true;
+    pick = hm__place_decide(&cal, 2, &c, cost, &n);
+    CHECK(cost[3].excluded);
+    CHECK_EQ_INT(cost[pick].device, 0);
+    c.excluded[2] = false;
+    /* no set: not allowed, one device, a result on a device */
+    c.set_allowed = false;
+    hm__place_decide(&cal, 2, &c, cost, &n);
+    CHECK_EQ_INT(n, 3);
+    c.set_allowed = true;
+    hm__place_decide(&cal, 1, &c, cost, &n);
+    CHECK_EQ_INT(n, 2);
+    c.out_device = 0;
+    hm__place_decide(&cal, 2, &c, cost, &n);
+    CHECK_EQ_INT(n, 3);
+}
+
 static void calibration_file(void)
 {
     hm_calibration cal, back;
@@ -285,10 +349,8 @@ static void calibration_file(void)
 }
 
 static const hm_test_case test_cases[] = {
-    HM_TEST_CASE(curves),
-    HM_TEST_CASE(decisions),
-    HM_TEST_CASE(shapes_and_staging),
-    HM_TEST_CASE(calibration_file),
+    HM_TEST_CASE(curves),      HM_TEST_CASE(decisions),        HM_TEST_CASE(shapes_and_staging),
+    HM_TEST_CASE(device_sets), HM_TEST_CASE(calibration_file),
 };
 
 int main(int argc, char **argv)

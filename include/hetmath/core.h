@@ -481,7 +481,7 @@ HM_API hm_status hm_execution_resolve(hm_context *ctx, const hm_execution *reque
 /** One candidate of the auto execution space, as modelled: seconds (negative: the calibration
  *  has no figure for it, and it is never chosen). */
 typedef struct hm_estimate_candidate {
-    hm_execution execution; /**< the CPU (all its threads) or one CUDA device */
+    hm_execution execution; /**< the CPU, one CUDA device, or a set of them */
     double copy_in_s;       /**< the operands' copies to it, from where they are */
     double plan_s;          /**< planning: 0 when a plan is cached; shared by `reuse` executions */
     double compute_s;
@@ -497,7 +497,9 @@ typedef struct hm_estimate_candidate {
 typedef struct hm_estimate {
     int count;
     int chosen;
-    hm_estimate_candidate candidate[1 + HM_MAX_DEVICE_SET];
+    hm_estimate_candidate candidate[2 + HM_MAX_DEVICE_SET]; /**< the CPU, each device, and
+                                  (host operands a pipeline would divide, two devices or more)
+                                  every device as one set */
     int calibrated; /**< 1: from a calibration (measured now or read from its file); 0: no CUDA
                          device, the CPU alone and unmodelled */
 } hm_estimate;

@@ -22,6 +22,15 @@ static int family_of(const hm_op_plan *p)
  * specification would resolve it. */
 static hm_execution candidate(const hm_context *ctx, const hm_op_plan *p, int device)
 {
+    if (device == HM_PLACE_SET) { /* every device the model knows */
+        int ids[HM_CAL_DEVICES];
+        hm_execution set = hm_execution_cuda(HM_AUTO);
+        int n = ctx->device_count < HM_CAL_DEVICES ? ctx->device_count : HM_CAL_DEVICES;
+        for (int i = 0; i < n; i++)
+            ids[i] = i;
+        (void)hm_execution_cuda_set(ids, n, &set);
+        return set;
+    }
     if (device >= 0)
         return hm_execution_cuda(device);
     int threads = ctx->cpu_threads;
@@ -86,8 +95,12 @@ static void gather(hm_context *ctx, const hm_op_plan *p, int devices, int reuse,
     /* a device would pipeline a large host input (the first operand is the tiled one), and
      * measure its schedule at planning */
     if (p->may_pipeline && location(p->t[0].device) < 0 &&
-        hm_tensor_nbytes(&p->t[0]) >= HM_PIPELINE_MIN_BYTES)
+        hm_tensor_nbytes(&p->t[0]) >= HM_PIPELINE_MIN_BYTES) {
         c->pipeline = p->def->id == HM_OP_FFT ? HM_CAL_PIPE_FFT : HM_CAL_PIPE_MATMUL;
+        c->tiled_bytes = hm_tensor_nbytes(&p->t[0]); /* the rows the devices of a set divide */
+        /* a set copies the other operands from its first device to the others */
+        c->set_allowed = ctx->guard[HM_TRANSFER_D2D] != HM_GUARD_ERROR;
+    }
     c->excluded[0] = p->kind == HM_OP_SPECIALIZED;
     for (int d = -1; d < devices; d++) {
         hm_execution e = candidate(ctx, p, d);
@@ -100,6 +113,8 @@ static void gather(hm_context *ctx, const hm_op_plan *p, int devices, int reuse,
             c->excluded[d + 1] |= from[at + 1] && refused(ctx, at, d);
         c->excluded[d + 1] |= refused(ctx, d, c->out_device);
     }
+    hm_execution set = candidate(ctx, p, HM_PLACE_SET);
+    c->set_planned = c->set_allowed && devices >= 2 && p->cached && hm__op_plan_cached(p, &set);
 }
 
 static const char *seconds(double s, char *buf, size_t size)
@@ -129,8 +144,8 @@ static void explain(hm_context *ctx, hm_op_plan *p, const hm_place_call *call,
         if (used < sizeof p->auto_why)
             used += (size_t)snprintf(
                 p->auto_why + used, sizeof p->auto_why - used, "%s %s %s%s%s%s", i ? "," : "", ex,
-                call->excluded[c->device + 1] ? "excluded, " : "",
-                seconds(c->total_s, t[0], sizeof t[0]), c->moved && c->known ? " with " : "",
+                c->excluded ? "excluded, " : "", seconds(c->total_s, t[0], sizeof t[0]),
+                c->moved && c->known ? " with " : "",
                 c->moved && c->known ? hm__format_bytes(c->moved, moved, sizeof moved) : "");
         if (used < sizeof p->auto_why && c->moved && c->known)
             used += (size_t)snprintf(p->auto_why + used, sizeof p->auto_why - used, " of copies");
@@ -141,16 +156,15 @@ static void explain(hm_context *ctx, hm_op_plan *p, const hm_place_call *call,
                 c->plan_s == 0 && c->known ? " (cached)" : "", reuse,
                 seconds(c->compute_s, t[2], sizeof t[2]), seconds(c->out_s, t[3], sizeof t[3]),
                 seconds(c->total_s, t[4], sizeof t[4]),
-                call->excluded[c->device + 1] ? (c->device < 0 && p->kind == HM_OP_SPECIALIZED
-                                                     ? " (CUDA only)"
-                                                     : " (the guard refuses its copies)")
-                                              : "");
+                c->excluded ? (c->device < 0 && p->kind == HM_OP_SPECIALIZED
+                                   ? " (CUDA only)"
+                                   : " (the guard refuses its copies)")
+                            : "");
     }
 }
 
-static void fill_estimate(hm_context *ctx, const hm_op_plan *p, const hm_place_call *call,
-                          const hm_place_cost *cost, int n, int chosen, bool calibrated,
-                          hm_estimate *out)
+static void fill_estimate(hm_context *ctx, const hm_op_plan *p, const hm_place_cost *cost, int n,
+                          int chosen, bool calibrated, hm_estimate *out)
 {
     memset(out, 0, sizeof *out);
     out->count = n;
@@ -165,7 +179,7 @@ static void fill_estimate(hm_context *ctx, const hm_op_plan *p, const hm_place_c
         c->copy_out_s = cost[i].out_s;
         c->total_s = cost[i].total_s;
         c->copy_bytes = cost[i].moved;
-        c->excluded = call->excluded[cost[i].device + 1];
+        c->excluded = cost[i].excluded;
     }
 }
 
@@ -200,7 +214,7 @@ hm_status hm__op_auto(hm_context *ctx, hm_op_plan *p, hm_execution *req)
         cal = &none;
     }
     hm_place_call call;
-    hm_place_cost cost[1 + HM_CAL_DEVICES];
+    hm_place_cost cost[HM_PLACE_MAX];
     int n = 0;
     gather(ctx, p, devices, reuse, &call);
     int pick = hm__place_decide(cal, devices, &call, cost, &n);
@@ -211,10 +225,10 @@ hm_status hm__op_auto(hm_context *ctx, hm_op_plan *p, hm_execution *req)
     else if (hm__log_enabled(ctx, HM_LOG_INFO))
         explain(ctx, p, &call, cost, n, reuse);
     if (p->estimate)
-        fill_estimate(ctx, p, &call, cost, n, pick, cal != &none, p->estimate);
+        fill_estimate(ctx, p, cost, n, pick, cal != &none, p->estimate);
     /* A CUDA-only operation with no device known: the default (CUDA, or its failure). */
-    *req = device < 0 && p->kind == HM_OP_SPECIALIZED ? hm_execution_default()
-           : device < 0                               ? hm_execution_cpu(HM_AUTO)
-                                                      : hm_execution_cuda(device);
+    *req = device == -1 && p->kind == HM_OP_SPECIALIZED ? hm_execution_default()
+           : device == -1                               ? hm_execution_cpu(HM_AUTO)
+                                                        : candidate(ctx, p, device);
     return HM_STATUS_SUCCESS;
 }

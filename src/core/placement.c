@@ -97,54 +97,102 @@ static double move_s(const hm_calibration *cal, int from, int to, size_t bytes)
     return out < 0 || in < 0 ? -1 : out + in;
 }
 
+/* The terms of one device d (-1: the CPU) computing `share` of the call (1: all of it; a set's
+ * part: the tiled input's and the result's share, the other inputs whole), into c. */
+static void terms(const hm_calibration *cal, int d, const hm_place_call *call, double share,
+                  hm_place_cost *c)
+{
+    bool measured = d < cal->devices;
+    const hm_cal_curve *curves = d < 0 ? cal->cpu : cal->dev[d].op;
+    hm_place_call part = *call;
+    part.work *= share;
+    part.in_bytes[0] -= (size_t)((double)call->tiled_bytes * (1 - share));
+    part.out_bytes = (size_t)((double)call->out_bytes * share);
+    c->compute_s = measured ? compute_s(curves, &part) : -1;
+    c->in_s = 0;
+    c->moved = 0;
+    for (int from = -1; from < HM_CAL_DEVICES && c->in_s >= 0; from++) {
+        size_t bytes = part.in_bytes[from + 1];
+        double s = bytes && measured ? move_s(cal, from, d, bytes) : 0;
+        c->in_s = s < 0 ? -1 : c->in_s + s;
+        c->moved += from == d ? 0 : bytes;
+    }
+    c->out_s = measured ? move_s(cal, d, call->out_device, part.out_bytes) : -1;
+    c->moved += d == call->out_device ? 0 : part.out_bytes;
+    bool planned = d < 0 ? call->cpu_planned : call->dev_planned[d];
+    bool staged = d >= 0 && (call->in_bytes[0] > 0 || call->out_device < 0);
+    /* a pipeline's planning is its own (a schedule measured), where it was measured */
+    const hm_cal_curve *plans =
+        d >= 0 && call->in_bytes[0] > 0 && cal->dev[d].pipe[call->pipeline].points
+            ? &cal->dev[d].pipe[call->pipeline]
+            : &curves[call->family];
+    c->plan_s = planned || !measured ? 0 : hm__cal_plan(plans, part.work);
+    if (measured && staged) /* a call of host operands: its staging and waits */
+        c->compute_s += cal->dev[d].staged_call_s;
+    for (int from = 0; d < 0 && from < cal->devices; from++) /* the CPU's of device operands */
+        if (call->in_bytes[from + 1] > 0 || call->out_device == from) {
+            c->compute_s += cal->dev[from].cpu_staged_call_s;
+            break;
+        }
+    c->known = c->compute_s >= 0 && c->in_s >= 0 && c->out_s >= 0;
+}
+
+/* The set of the first n devices: each computes its share at once over its own link; the
+ * slowest part is the time, the parts' planning (one host thread) adds up. */
+static void set_terms(const hm_calibration *cal, int n, const hm_place_call *call, hm_place_cost *c)
+{
+    memset(c, 0, sizeof *c);
+    c->device = HM_PLACE_SET;
+    c->known = true;
+    double slowest = -1;
+    hm_place_call parts = *call; /* the set's plan is its own, cached or not */
+    for (int d = 0; d < n; d++)
+        parts.dev_planned[d] = call->set_planned;
+    for (int d = 0; d < n; d++) {
+        hm_place_cost part;
+        terms(cal, d, &parts, 1.0 / n, &part);
+        c->known &= part.known;
+        c->excluded |= call->excluded[d + 1];
+        c->plan_s += part.plan_s;
+        c->moved += part.moved;
+        double run = part.in_s + part.compute_s + part.out_s;
+        if (run > slowest) {
+            slowest = run;
+            c->in_s = part.in_s;
+            c->compute_s = part.compute_s;
+            c->out_s = part.out_s;
+        }
+    }
+}
+
 int hm__place_decide(const hm_calibration *cal, int devices, const hm_place_call *call,
                      hm_place_cost *cost, int *count)
 {
     int n = 0, best = -1, home = -1, reuse = call->reuse > 0 ? call->reuse : 1;
     devices = devices < HM_CAL_DEVICES ? devices : HM_CAL_DEVICES;
-    for (int d = -1; d < devices; d++) {
+    bool set = call->set_allowed && devices >= 2 && call->pipeline != HM_CAL_PIPE_NONE &&
+               call->tiled_bytes > 0 && call->out_device < 0;
+    for (int d = -1; d < devices + set; d++) {
         hm_place_cost *c = &cost[n];
-        bool measured = d < cal->devices;
-        memset(c, 0, sizeof *c);
-        c->device = d;
-        const hm_cal_curve *curves = d < 0 ? cal->cpu : cal->dev[d].op;
-        c->compute_s = measured ? compute_s(curves, call) : -1;
-        for (int from = -1; from < HM_CAL_DEVICES && c->in_s >= 0; from++) {
-            size_t bytes = call->in_bytes[from + 1];
-            double s = bytes && measured ? move_s(cal, from, d, bytes) : 0;
-            c->in_s = s < 0 ? -1 : c->in_s + s;
-            c->moved += from == d ? 0 : bytes;
+        if (d == devices) {
+            set_terms(cal, devices, call, c);
+        } else {
+            memset(c, 0, sizeof *c);
+            c->device = d;
+            c->excluded = call->excluded[d + 1];
+            terms(cal, d, call, 1, c);
         }
-        c->out_s = measured ? move_s(cal, d, call->out_device, call->out_bytes) : -1;
-        c->moved += d == call->out_device ? 0 : call->out_bytes;
-        bool planned = d < 0 ? call->cpu_planned : call->dev_planned[d];
-        bool staged = d >= 0 && (call->in_bytes[0] > 0 || call->out_device < 0);
-        /* a pipeline's planning is its own (a schedule measured), where it was measured */
-        const hm_cal_curve *plans =
-            d >= 0 && call->in_bytes[0] > 0 && cal->dev[d].pipe[call->pipeline].points
-                ? &cal->dev[d].pipe[call->pipeline]
-                : &curves[call->family];
-        c->plan_s = planned || !measured ? 0 : hm__cal_plan(plans, call->work);
-        if (measured && staged) /* a call of host operands: its staging and waits */
-            c->compute_s += cal->dev[d].staged_call_s;
-        for (int from = 0; d < 0 && from < cal->devices; from++) /* the CPU's of device operands */
-            if (call->in_bytes[from + 1] > 0 || call->out_device == from) {
-                c->compute_s += cal->dev[from].cpu_staged_call_s;
-                break;
-            }
-        c->known = c->compute_s >= 0 && c->in_s >= 0 && c->out_s >= 0;
         c->total_s = c->known ? c->in_s + c->plan_s / reuse + c->compute_s + c->out_s : -1;
-        bool open = c->known && !call->excluded[d + 1];
-        if (open && (best < 0 || c->total_s < cost[best].total_s))
+        if (c->known && !c->excluded && (best < 0 || c->total_s < cost[best].total_s))
             best = n;
-        if (d == call->out_device)
+        if (c->device == call->out_device)
             home = n;
         n++;
     }
     *count = n;
     if (best < 0)
         return home >= 0 ? home : 0;
-    if (home >= 0 && cost[home].known && !call->excluded[cost[home].device + 1] &&
+    if (home >= 0 && cost[home].known && !cost[home].excluded &&
         cost[home].total_s <= (1.0 + HM_PLACE_TIE) * cost[best].total_s)
         return home;
     return best;

@@ -19,6 +19,8 @@
 #define HM_CAL_DEVICES 8
 #define HM_CAL_VERSION 2    /* of the file's format */
 #define HM_PLACE_TIE   0.01 /* candidates this close: where the operands are wins */
+#define HM_PLACE_SET   (-2) /* hm_place_cost.device of the candidate of every device at once */
+#define HM_PLACE_MAX   (2 + HM_CAL_DEVICES) /* candidates: the CPU, each device, the set */
 
 /* The operation families a calibration measures (dtype matters: f64 runs at a fraction of f32's
  * rate on most GPUs), and two shapes of f32 product that run below a square one's rate: K small
@@ -92,18 +94,25 @@ typedef struct hm_place_call {
     int reuse;
     bool excluded[1 + HM_CAL_DEVICES]; /* [0] the CPU, [1 + d] cuda:d: not to be chosen (a
                                           CUDA-only operation, copies the guard refuses) */
+    /* Of in_bytes[0], what a pipeline divides among devices (the tiled input's rows; the rest
+     * goes to every device whole); and whether the devices together may be a candidate (a set:
+     * the pipeline's rows divided evenly, each device over its own link). */
+    size_t tiled_bytes;
+    bool set_allowed, set_planned;
 } hm_place_call;
 
 /* A candidate's modelled terms. */
 typedef struct hm_place_cost {
-    int device; /* -1: the CPU */
+    int device; /* -1: the CPU; HM_PLACE_SET: the first `devices` devices together */
     double in_s, plan_s, compute_s, out_s, total_s;
-    size_t moved; /* bytes its copies move between spaces */
-    bool known;   /* the calibration has its curve (and link) */
+    size_t moved;  /* bytes its copies move between spaces */
+    bool known;    /* the calibration has its curve (and link) */
+    bool excluded; /* never chosen (hm_place_call.excluded; the set: any of its devices') */
 } hm_place_cost;
 
-/* The candidates (the CPU, then each of the first `devices` devices, in order: at most
- * 1 + HM_CAL_DEVICES into cost[]) and the choice: the least total time; within HM_PLACE_TIE of
+/* The candidates (the CPU, then each of the first `devices` devices, in order, then, for a
+ * pipeline of host operands with set_allowed and two devices or more, the set of them: at most
+ * HM_PLACE_MAX into cost[]) and the choice: the least total time; within HM_PLACE_TIE of
  * it, where the result goes. Unknown candidates (a device the calibration lacks among them) and
  * excluded ones (their terms modelled all the same) are never chosen; with none left, where the
  * result goes. Returns the chosen index into cost[],
