@@ -53,9 +53,12 @@ typedef struct hm_matmul_options {
                                      there before the call and before the work queued after it,
                                      and returns without waiting unless blocking; the context's
                                      streams are joined to it by events, never by a device-wide
-                                     wait. Per call: a plan the cache holds runs on the stream
-                                     of the call that reuses it; a plan runs on the stream of
-                                     the options it was made with */
+                                     wait. A stream of the execution device (of the
+                                     operands' device for a CPU call); operands on another
+                                     device must be ready when the call is made. Per call: a
+                                     plan the cache holds runs on the stream of the call that
+                                     reuses it; a plan runs on the stream of the options it was
+                                     made with */
 } hm_matmul_options;
 
 /** Sets @p opts to the defaults listed above. */
