@@ -3,9 +3,11 @@
  * queued first is still running when the call returns, and the call reads the values that work
  * wrote (queued last on that stream, after the long work). A plan from the cache runs on the
  * stream of the call that reuses it, with new values; a CPU call of device operands waits for the
- * caller's stream too. Results against double-precision references. */
+ * caller's stream too; a call of host operands on the CPU never uses it. Results against
+ * double-precision references. */
 #include <cuda_runtime.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "check.h"
@@ -183,7 +185,29 @@ static void matmul_on_callers_stream(void)
     hm_context_destroy(ctx);
 }
 
+/* Host operands on the CPU: no device is touched, so the stream is never used (here a pointer
+ * no stream has, which a use would trip on). Runs with or without a device. */
+static void host_operands_ignore_it(void)
+{
+    hm_context *ctx = hm_test_context(NULL, HM_LOG_OFF);
+    int64_t n = N;
+    hm_tensor x, y;
+    CHECK_STATUS(hm_tensor_init(&x, host_in, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_init(&y, host_out, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL),
+                 HM_STATUS_SUCCESS);
+    values(400);
+    hm_fft_options o;
+    hm_fft_options_init(&o);
+    o.stream = (void *)(uintptr_t)0x10;
+    o.execution = hm_execution_cpu(HM_AUTO);
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
+    CHECK_NEAR(dft_error(), 1e-5, "host operands with a stream named");
+    hm_context_destroy(ctx);
+}
+
 static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(host_operands_ignore_it),
     HM_TEST_CASE(fft_on_callers_stream),
     HM_TEST_CASE(matmul_on_callers_stream),
 };
