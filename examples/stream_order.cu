@@ -54,7 +54,8 @@ int main(void)
     hm_fft_options o;
     hm_fft_options_init(&o);
     if (cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) != cudaSuccess ||
-        cudaMalloc(&x, N * sizeof *x) != cudaSuccess || cudaMalloc(&m, N * sizeof *m) != cudaSuccess)
+        cudaMalloc(&x, N * sizeof *x) != cudaSuccess ||
+        cudaMalloc(&m, N * sizeof *m) != cudaSuccess)
         goto done;
     o.stream = s;
     if (failed(ctx, hm_tensor_init(&t, x, hm_device_cuda(0), HM_DTYPE_C64, 1, &n, NULL),
