@@ -144,14 +144,11 @@ static inline void hm_test_log_clear(hm_test_log *l)
     l->lines = 0;
 }
 
-/* A context that logs into `log` (or nowhere, with NULL) at `level`, with pipelines scheduled
- * as `schedule` says (an hm_pipeline_schedule). */
-static inline hm_context *hm_test_context_scheduled(hm_test_log *log, hm_log_level level,
-                                                    int schedule)
+/* A context of options `o` (their logger replaced) that logs into `log` (or nowhere, with NULL)
+ * at `level`, and reads and writes no FFTW wisdom. */
+static inline hm_context *hm_test_context_of(hm_context_options o, hm_test_log *log,
+                                             hm_log_level level)
 {
-    hm_context_options o;
-    hm_context_options_init(&o);
-    o.pipeline_schedule = schedule;
     o.log_fn = hm_test_log_fn;
     static hm_test_log sink;
     o.log_user_data = log ? log : &sink;
@@ -169,6 +166,17 @@ static inline hm_context *hm_test_context_scheduled(hm_test_log *log, hm_log_lev
     if (log)
         hm_test_log_clear(log);
     return ctx;
+}
+
+/* A context that logs into `log` (or nowhere, with NULL) at `level`, with pipelines scheduled
+ * as `schedule` says (an hm_pipeline_schedule). */
+static inline hm_context *hm_test_context_scheduled(hm_test_log *log, hm_log_level level,
+                                                    int schedule)
+{
+    hm_context_options o;
+    hm_context_options_init(&o);
+    o.pipeline_schedule = schedule;
+    return hm_test_context_of(o, log, level);
 }
 
 /* A context with the defaults, logging into `log` (or nowhere, with NULL) at `level`. */

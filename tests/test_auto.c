@@ -50,21 +50,8 @@ static hm_context *auto_context(hm_test_log *log, hm_log_level level, int mode)
     private_cache();
     hm_context_options o;
     hm_context_options_init(&o);
-    o.log_fn = hm_test_log_fn;
-    o.log_user_data = log;
-    o.log_level = level;
     o.calibration = mode;
-    hm_context *ctx = NULL;
-    if (hm_context_create(&o, &ctx) != HM_STATUS_SUCCESS) {
-        fprintf(stderr, "cannot create a context\n");
-        exit(1);
-    }
-    hm_cpu_fft_options fo;
-    hm_cpu_fft_options_init(&fo);
-    fo.wisdom_file = HM_CPU_FFT_NEVER;
-    hm_context_set_cpu_fft_options(ctx, &fo);
-    hm_test_log_clear(log);
-    return ctx;
+    return hm_test_context_of(o, log, level);
 }
 
 static int devices_of(hm_context *ctx)

@@ -48,17 +48,9 @@ typedef struct hm_matmul_options {
     size_t device_memory_limit; /**< bytes this call or plan may allocate on a device (see
                                      hm_context_options.device_memory_limit); 0 (default): the
                                      context's */
-    void *stream;               /**< a cudaStream_t (NULL, default: the context's own): a call
-                                     of device operands is ordered on it, after the work queued
-                                     there before the call and before the work queued after it,
-                                     and returns without waiting unless blocking; the context's
-                                     streams are joined to it by events, never by a device-wide
-                                     wait. A stream of the execution device (of the
-                                     operands' device for a CPU call); operands on another
-                                     device must be ready when the call is made. Per call: a
-                                     plan the cache holds runs on the stream of the call that
-                                     reuses it; a plan runs on the stream of the options it was
-                                     made with */
+    void *stream;               /**< a cudaStream_t to order a call of device operands on;
+                                     NULL (default): the context's own (hm_fft_options.stream
+                                     has the rules) */
 } hm_matmul_options;
 
 /** Sets @p opts to the defaults listed above. */

@@ -113,8 +113,10 @@ static void gather(hm_context *ctx, const hm_op_plan *p, int devices, int reuse,
             c->excluded[d + 1] |= from[at + 1] && refused(ctx, at, d);
         c->excluded[d + 1] |= refused(ctx, d, c->out_device);
     }
-    hm_execution set = candidate(ctx, p, HM_PLACE_SET);
-    c->set_planned = c->set_allowed && devices >= 2 && p->cached && hm__op_plan_cached(p, &set);
+    if (c->set_allowed && devices >= 2 && p->cached) {
+        hm_execution set = candidate(ctx, p, HM_PLACE_SET);
+        c->set_planned = hm__op_plan_cached(p, &set);
+    }
 }
 
 static const char *seconds(double s, char *buf, size_t size)
