@@ -216,13 +216,13 @@ multi=""
 [ "$gpus" -ge 2 ] && multi=$build/tests/test_multigpu
 for t in $build/tests/test_transfer_cuda $build/tests/test_fft_cuda $build/tests/test_matmul_cuda \
     $build/tests/test_outofcore $build/tests/test_faults_cuda $build/tests/test_concurrency_cuda \
-    $build/tests/test_streams $multi; do
+    $build/tests/test_streams $build/tests/test_allocator $multi; do
     for tool in memcheck racecheck; do
         # racecheck looks at shared-memory hazards: our kernels are in the transfer and FFT
         # tests; cuBLASLt's are not ours to check.
         case "$(basename $t)" in
         test_matmul_cuda | test_outofcore | test_faults_cuda | test_concurrency_cuda | test_multigpu | \
-            test_streams)
+            test_streams | test_allocator)
             [ "$tool" = racecheck ] && continue ;;
         esac
         echo "### compute-sanitizer --tool $tool $t" >> "$OUT/sanitizer.log"

@@ -3,7 +3,8 @@
  * queued first is still running when the call returns, and the call reads the values that work
  * wrote (queued last on that stream, after the long work). A plan from the cache runs on the
  * stream of the call that reuses it, with new values; a CPU call of device operands waits for the
- * caller's stream too; a call of host operands on the CPU never uses it. Results against
+ * caller's stream too; a call of host operands on the CPU never uses it. A plan moves to another
+ * stream (hm_*_plan_set_stream); hm_copy_on_stream orders a copy the same way. Results against
  * double-precision references. */
 #include <cuda_runtime.h>
 #include <math.h>
@@ -76,7 +77,9 @@ static void fft_on_callers_stream(void)
     o.blocking = 1; /* the device's first use (its libraries, its stream) out of the way */
     CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
     o.blocking = 0;
-    for (int call = 0; call < 2; call++) { /* the second reuses the first's plan, on s[1] */
+    hm_plan_cache_stats before = {.size = sizeof before}, stats = {.size = sizeof stats};
+    CHECK_STATUS(hm_context_plan_cache_stats(ctx, &before), HM_STATUS_SUCCESS);
+    for (int call = 0; call < 2; call++) { /* both reuse the first call's plan, on s[0], s[1] */
         values(100 + (unsigned)call);
         memset(host_out, 0, sizeof host_out);
         o.stream = s[call];
@@ -88,22 +91,26 @@ static void fft_on_callers_stream(void)
         CHECK(cudaStreamSynchronize(s[call]) == cudaSuccess);
         CHECK_NEAR(dft_error(), 1e-5, call ? "the cached plan on another stream" : "the first");
     }
-    hm_plan_cache_stats stats = {.size = sizeof stats};
     CHECK_STATUS(hm_context_plan_cache_stats(ctx, &stats), HM_STATUS_SUCCESS);
-    CHECK(stats.hits == 1); /* the second call's plan was the first's */
+    CHECK_EQ_INT(stats.hits - before.hits, 2); /* the plan of the call on the context's stream */
+    CHECK_EQ_INT(stats.misses - before.misses, 0);
 
-    /* a plan made with s[0]'s options runs on s[0], new values each time */
+    /* a plan made with s[0]'s options runs on s[0], new values each time; then, moved to s[1]
+     * (hm_fft_plan_set_stream), on s[1] */
     hm_fft_plan *plan = NULL;
     o.stream = s[0];
     CHECK_STATUS(hm_fft_plan_create(ctx, &x, &y, &o, &plan), HM_STATUS_SUCCESS);
-    for (int call = 0; call < 2 && plan; call++) {
+    for (int call = 0; call < 3 && plan; call++) {
+        cudaStream_t on = s[call / 2];
+        if (call == 2)
+            CHECK_STATUS(hm_fft_plan_set_stream(plan, s[1]), HM_STATUS_SUCCESS);
         values(200 + (unsigned)call);
-        busy_then_input(s[0], busy, x.data);
+        busy_then_input(on, busy, x.data);
         CHECK_STATUS(hm_fft_execute(ctx, plan, &x, &y), HM_STATUS_SUCCESS);
-        CHECK(cudaStreamQuery(s[0]) == cudaErrorNotReady);
-        cudaMemcpyAsync(host_out, y.data, sizeof host_out, cudaMemcpyDeviceToHost, s[0]);
-        CHECK(cudaStreamSynchronize(s[0]) == cudaSuccess);
-        CHECK_NEAR(dft_error(), 1e-5, "the plan on the caller's stream");
+        CHECK(cudaStreamQuery(on) == cudaErrorNotReady);
+        cudaMemcpyAsync(host_out, y.data, sizeof host_out, cudaMemcpyDeviceToHost, on);
+        CHECK(cudaStreamSynchronize(on) == cudaSuccess);
+        CHECK_NEAR(dft_error(), 1e-5, call < 2 ? "the plan on its stream" : "the plan moved");
     }
     hm_fft_plan_destroy(plan);
 
@@ -185,6 +192,84 @@ static void matmul_on_callers_stream(void)
     hm_context_destroy(ctx);
 }
 
+/* hm_copy_on_stream: a copy within the device is left queued after the caller's work, its
+ * ledger record pending until it is done and then timed; a strided one too; a copy from the
+ * host blocks, after the caller's earlier work (a memset it must overwrite). */
+static void copy_on_callers_stream(void)
+{
+    hm_context *ctx = hm_test_context(NULL, HM_LOG_OFF);
+    hm_test_require_cuda(ctx, "test_streams");
+    void *busy = NULL;
+    cudaStream_t s;
+    CHECK(cudaMalloc(&busy, BUSY) == cudaSuccess);
+    CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) == cudaSuccess);
+    CHECK(cudaHostRegister(host_in, sizeof host_in, 0) == cudaSuccess);
+    CHECK(cudaHostRegister(host_out, sizeof host_out, 0) == cudaSuccess);
+    int64_t n = N, sq[2] = {64, 64}, tr[2] = {1, 64};
+    hm_tensor x, x2, h;
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_C64, 1, &n, &x),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_cuda(0), HM_DTYPE_C64, 1, &n, &x2),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_init(&h, host_in, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL),
+                 HM_STATUS_SUCCESS);
+    hm_tensor sq_x, sq_t; /* x as [64, 64], and x2 as its transpose */
+    CHECK_STATUS(hm_tensor_init(&sq_x, x.data, x.device, HM_DTYPE_C64, 2, sq, NULL),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_init(&sq_t, x2.data, x2.device, HM_DTYPE_C64, 2, sq, tr),
+                 HM_STATUS_SUCCESS);
+    /* the transposing kernel's first launch loads its module, which may wait: out of the way */
+    CHECK_STATUS(hm_copy(ctx, &sq_x, &sq_t), HM_STATUS_SUCCESS);
+    hm_ledger_reset(ctx);
+    for (int strided = 0; strided < 2; strided++) {
+        values(500 + (unsigned)strided);
+        busy_then_input(s, busy, x.data);
+        CHECK_STATUS(hm_copy_on_stream(ctx, strided ? &sq_x : &x, strided ? &sq_t : &x2, s),
+                     HM_STATUS_SUCCESS);
+        CHECK(cudaStreamQuery(s) == cudaErrorNotReady); /* returned, the caller's work running */
+        hm_transfer_record r;
+        CHECK_STATUS(hm_ledger_record(ctx, hm_ledger_count(ctx) - 1, &r), HM_STATUS_SUCCESS);
+        CHECK(r.pending == 1 && r.seconds == 0 && r.direction == HM_TRANSFER_D2D);
+        cudaMemcpyAsync(host_out, x2.data, sizeof host_out, cudaMemcpyDeviceToHost, s);
+        CHECK(cudaStreamSynchronize(s) == cudaSuccess);
+        int wrong = 0;
+        for (int i = 0; i < 64; i++)
+            for (int j = 0; j < 64; j++) {
+                int at = strided ? j * 64 + i : i * 64 + j; /* where x's (i, j) went */
+                wrong += memcmp(&host_out[2 * at], &host_in[2 * (i * 64 + j)], 8) != 0;
+            }
+        CHECK_EQ_INT(wrong, 0);
+        CHECK_STATUS(hm_ledger_record(ctx, hm_ledger_count(ctx) - 1, &r), HM_STATUS_SUCCESS);
+        CHECK(r.pending == 0 && r.seconds > 0 && r.gbps > 0); /* timed on the device, now read */
+    }
+    hm_transfer_totals t;
+    CHECK_STATUS(hm_ledger_totals(ctx, &t), HM_STATUS_SUCCESS);
+    CHECK_EQ_INT(t.copies[HM_TRANSFER_D2D], 2);
+    CHECK(t.seconds[HM_TRANSFER_D2D] > 0);
+
+    /* from the host: after the caller's memset of x2, which it overwrites; blocking */
+    values(502);
+    for (int i = 0; i < TIMES; i++)
+        cudaMemsetAsync(busy, i, BUSY, s);
+    cudaMemsetAsync(x2.data, 0, sizeof host_in, s);
+    CHECK_STATUS(hm_copy_on_stream(ctx, &h, &x2, s), HM_STATUS_SUCCESS);
+    memset(host_out, 0, sizeof host_out);
+    cudaMemcpyAsync(host_out, x2.data, sizeof host_out, cudaMemcpyDeviceToHost, s);
+    CHECK(cudaStreamSynchronize(s) == cudaSuccess);
+    CHECK(memcmp(host_out, host_in, sizeof host_in) == 0);
+    hm_transfer_record r;
+    CHECK_STATUS(hm_ledger_record(ctx, hm_ledger_count(ctx) - 1, &r), HM_STATUS_SUCCESS);
+    CHECK(r.direction == HM_TRANSFER_H2D && r.pending == 0 && r.seconds > 0);
+
+    hm_tensor_free(ctx, &x);
+    hm_tensor_free(ctx, &x2);
+    cudaHostUnregister(host_in);
+    cudaHostUnregister(host_out);
+    cudaStreamDestroy(s);
+    cudaFree(busy);
+    hm_context_destroy(ctx);
+}
+
 /* Host operands on the CPU: no device is touched, so the stream is never used (here a pointer
  * no stream has, which a use would trip on). Runs with or without a device. */
 static void host_operands_ignore_it(void)
@@ -203,6 +288,26 @@ static void host_operands_ignore_it(void)
     o.execution = hm_execution_cpu(HM_AUTO);
     CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
     CHECK_NEAR(dft_error(), 1e-5, "host operands with a stream named");
+    /* a copy of host memory never uses the stream; the checks are hm_copy's */
+    CHECK_STATUS(hm_copy_on_stream(ctx, &x, &y, (void *)(uintptr_t)0x10), HM_STATUS_SUCCESS);
+    CHECK(memcmp(host_in, host_out, sizeof host_in) == 0);
+    CHECK_STATUS(hm_copy_on_stream(ctx, NULL, &y, NULL), HM_STATUS_INVALID_ARGUMENT);
+    hm_tensor f;
+    CHECK_STATUS(hm_tensor_init(&f, host_out, hm_device_host(), HM_DTYPE_F32, 1, &n, NULL),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_copy_on_stream(ctx, &x, &f, NULL), HM_STATUS_DTYPE_MISMATCH);
+    CHECK_CONTAINS(hm_context_last_error(ctx), "hm_copy_on_stream: operand src is c64");
+    /* a plan's stream set later: the same; and no plan is no plan */
+    hm_fft_plan *plan = NULL;
+    o.stream = NULL;
+    CHECK_STATUS(hm_fft_plan_create(ctx, &x, &y, &o, &plan), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_fft_plan_set_stream(plan, (void *)(uintptr_t)0x10), HM_STATUS_SUCCESS);
+    values(401);
+    CHECK_STATUS(hm_fft_execute(ctx, plan, &x, &y), HM_STATUS_SUCCESS);
+    CHECK_NEAR(dft_error(), 1e-5, "a plan of host operands given a stream");
+    hm_fft_plan_destroy(plan);
+    CHECK_STATUS(hm_fft_plan_set_stream(NULL, NULL), HM_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(hm_matmul_plan_set_stream(NULL, NULL), HM_STATUS_INVALID_ARGUMENT);
     hm_context_destroy(ctx);
 }
 
@@ -210,6 +315,7 @@ static const hm_test_case test_cases[] = {
     HM_TEST_CASE(host_operands_ignore_it),
     HM_TEST_CASE(fft_on_callers_stream),
     HM_TEST_CASE(matmul_on_callers_stream),
+    HM_TEST_CASE(copy_on_callers_stream),
 };
 
 int main(int argc, char **argv)

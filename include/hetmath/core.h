@@ -170,29 +170,65 @@ typedef enum hm_pipeline_schedule {
     HM_PIPELINE_FIXED = 1
 } hm_pipeline_schedule;
 
+/**
+ * The caller's allocator (hm_context_options.allocator): every block of device memory and of
+ * pinned host memory hetmath allocates for a context — results it allocates, operands' copies,
+ * temporaries, cuBLASLt's workspace, cuFFT's work area, the pinned staging pool — comes from
+ * these callbacks instead of hetmath's own (a stream-ordered pool per device; cudaHostAlloc).
+ * Pageable host memory (plans, host results) stays malloc's, and what cuFFT and cuBLASLt allocate
+ * inside their own plans and handles stays theirs. A pair left NULL keeps hetmath's own for that
+ * kind; a pair must be both set or both NULL. The device memory budget
+ * (device_memory_limit) applies on top: hetmath asks for no more than it allows.
+ *
+ * Callbacks run on the thread calling hetmath, never at once for one context. @p bytes is never
+ * 0. A free is called once for each successful allocation, with the same pointer, device and
+ * byte count (so hm_tensor_free() must be given the tensor as allocated), at the latest when the
+ * context is destroyed.
+ */
+typedef struct hm_allocator {
+    size_t size;     /**< sizeof(hm_allocator), set by the caller */
+    void *user_data; /**< passed to every callback */
+    /** @p bytes of memory on cuda:@p device, usable in the order of @p stream (a cudaStream_t,
+     *  the context's own for that device: hetmath's work that uses the block is queued there).
+     *  Returns 0 and sets @p *out, or nonzero when it cannot (hetmath then fails the call with
+     *  HM_STATUS_OUT_OF_DEVICE_MEMORY). */
+    int (*device_alloc)(void *user_data, int device, size_t bytes, void *stream, void **out);
+    /** Gives the block back in the order of @p stream: hetmath's work that used it was queued
+     *  there before, and may still be running. */
+    void (*device_free)(void *user_data, int device, void *ptr, size_t bytes, void *stream);
+    /** @p bytes of page-locked host memory known to CUDA (cudaHostAlloc'd or
+     *  cudaHostRegister'ed), usable by every device. Returns 0 and sets @p *out, or nonzero
+     *  (HM_STATUS_OUT_OF_HOST_MEMORY). */
+    int (*pinned_alloc)(void *user_data, size_t bytes, void **out);
+    /** Gives a pinned block back: no work of hetmath's uses it any more. */
+    void (*pinned_free)(void *user_data, void *ptr, size_t bytes);
+} hm_allocator;
+
 /** Options for hm_context_create(). Initialise with hm_context_options_init(). */
 typedef struct hm_context_options {
-    size_t size;                /**< sizeof(hm_context_options), so the struct can grow */
-    hm_log_fn log_fn;           /**< NULL: hm_log_stderr */
-    void *log_user_data;        /**< passed to log_fn */
-    int log_level;              /**< an hm_log_level, or HM_LOG_LEVEL_FROM_ENV (default) */
-    size_t pinned_pool_bytes;   /**< bound of the pinned staging pool; 0: the default (256 MiB,
-                                     enough for pipelines of pageable operands on two devices at
-                                     once: 128 MiB a device) */
-    int pipeline_schedule;      /**< an hm_pipeline_schedule; default HM_PIPELINE_MEASURED */
-    size_t device_memory_limit; /**< the device memory budget: bytes an operation may allocate on
-                                     each device for its operands' copies, staging and
-                                     workspace (an operation's options may set their own);
-                                     host operands larger than it are streamed through it
-                                     (docs/OUT_OF_CORE.md). 0 (default): what the device has
-                                     free when the operation is planned, less a margin (a 32nd
-                                     of its memory, at least 256 MiB) */
-    int plan_cache_entries;     /**< the plan cache's bound on plans (see
-                                     hm_context_set_plan_cache_limits); 0: the default
-                                     (HM_PLAN_CACHE_DEFAULT_ENTRIES); negative: no plan cached */
-    size_t plan_cache_bytes;    /**< its bound on bytes held; 0 (default): none */
-    int calibration;            /**< an hm_calibration_mode: the auto execution space's
-                                     calibration file; default HM_CALIBRATION_CACHED */
+    size_t size;                   /**< sizeof(hm_context_options), so the struct can grow */
+    hm_log_fn log_fn;              /**< NULL: hm_log_stderr */
+    void *log_user_data;           /**< passed to log_fn */
+    int log_level;                 /**< an hm_log_level, or HM_LOG_LEVEL_FROM_ENV (default) */
+    size_t pinned_pool_bytes;      /**< bound of the pinned staging pool; 0: the default (256 MiB,
+                                        enough for pipelines of pageable operands on two devices at
+                                        once: 128 MiB a device) */
+    int pipeline_schedule;         /**< an hm_pipeline_schedule; default HM_PIPELINE_MEASURED */
+    size_t device_memory_limit;    /**< the device memory budget: bytes an operation may allocate on
+                                        each device for its operands' copies, staging and
+                                        workspace (an operation's options may set their own);
+                                        host operands larger than it are streamed through it
+                                        (docs/OUT_OF_CORE.md). 0 (default): what the device has
+                                        free when the operation is planned, less a margin (a 32nd
+                                        of its memory, at least 256 MiB) */
+    int plan_cache_entries;        /**< the plan cache's bound on plans (see
+                                        hm_context_set_plan_cache_limits); 0: the default
+                                        (HM_PLAN_CACHE_DEFAULT_ENTRIES); negative: no plan cached */
+    size_t plan_cache_bytes;       /**< its bound on bytes held; 0 (default): none */
+    int calibration;               /**< an hm_calibration_mode: the auto execution space's
+                                        calibration file; default HM_CALIBRATION_CACHED */
+    const hm_allocator *allocator; /**< NULL (default): hetmath's own; else copied at creation
+                                        and used for the context's whole life */
 } hm_context_options;
 
 /** Where the auto execution space's calibration comes from (HM_EXEC_AUTO). Its file is
@@ -216,7 +252,8 @@ HM_API void hm_context_options_init(hm_context_options *opts);
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT  @p out is NULL, or @p opts has a bad size, log level,
  *                                     pipeline schedule, calibration mode or plan_cache_entries
- *                                     (over HM_PLAN_CACHE_MAX_ENTRIES)
+ *                                     (over HM_PLAN_CACHE_MAX_ENTRIES), or an allocator with a
+ *                                     bad size or half a pair of callbacks
  * @retval HM_STATUS_OUT_OF_HOST_MEMORY
  */
 HM_API hm_status hm_context_create(const hm_context_options *opts, hm_context **out);
@@ -317,6 +354,31 @@ HM_API hm_status hm_context_set_plan_cache_limits(hm_context *ctx, int max_entri
  */
 HM_API hm_status hm_context_plan_cache_stats(const hm_context *ctx, hm_plan_cache_stats *out);
 
+/** The device and pinned memory a context has allocated (hm_context_memory_stats): through its
+ *  allocator when it has one, else through its own. */
+typedef struct hm_memory_stats {
+    size_t size;                 /**< sizeof(hm_memory_stats), set by the caller */
+    uint64_t device_allocations; /**< blocks of device memory allocated, every device */
+    uint64_t device_frees;       /**< and given back */
+    size_t device_bytes;         /**< held now */
+    size_t device_bytes_peak;    /**< the most held at once */
+    uint64_t device_bytes_total; /**< ever allocated */
+    uint64_t pinned_allocations; /**< the same for pinned host memory */
+    uint64_t pinned_frees;
+    size_t pinned_bytes;
+    size_t pinned_bytes_peak;
+    uint64_t pinned_bytes_total;
+} hm_memory_stats;
+
+/**
+ * Fills @p out (whose size the caller sets) with what the context has allocated so far: every
+ * allocation counts, its results and tensors (hm_tensor_alloc) as much as its temporaries,
+ * workspaces and staging pool.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  a NULL argument, or a size that is not one of this struct's
+ */
+HM_API hm_status hm_context_memory_stats(const hm_context *ctx, hm_memory_stats *out);
+
 /** Bytes of pinned memory the context's staging pool holds now: 0 until the first staged copy,
  *  then four chunks (32 MiB each), four more for each further device a divided pipeline of
  *  pageable operands stages for at once; reused, never grown past
@@ -335,8 +397,11 @@ HM_API size_t hm_context_pinned_pool_held(const hm_context *ctx);
 HM_API hm_status hm_tensor_alloc(hm_context *ctx, hm_device device, hm_dtype dtype, int ndim,
                                  const int64_t *shape, hm_tensor *out);
 
-/** Releases memory obtained by hm_tensor_alloc() and sets `t->data` to NULL. NULL @p t or NULL
- *  data is a no-op. Never pass a view of memory the caller allocated. */
+/** Releases memory obtained by hm_tensor_alloc() (or a result a call allocated) and clears
+ *  @p t. NULL @p t or NULL data is a no-op. Never pass a view of memory the caller allocated,
+ *  nor a view changed since it was allocated (its bytes size the release). Device memory goes
+ *  back in the order of the context's stream for that device, without waiting: work the caller
+ *  queued on other streams that uses it must have finished (or the caller synchronized them). */
 HM_API void hm_tensor_free(hm_context *ctx, hm_tensor *t);
 
 /**

@@ -79,7 +79,7 @@ typedef struct hm_fft_options {
                                      device must be ready when the call is made. Per call: a
                                      plan the cache holds runs on the stream of the call that
                                      reuses it; a plan runs on the stream of the options it was
-                                     made with */
+                                     made with, or the one hm_fft_plan_set_stream() gives it */
 } hm_fft_options;
 
 /** Sets @p opts to the defaults listed above. */
@@ -184,6 +184,16 @@ HM_API hm_status hm_fft_execute(hm_context *ctx, hm_fft_plan *plan, const hm_ten
  */
 HM_API hm_status hm_fft_execute_unchecked(hm_context *ctx, hm_fft_plan *plan, const hm_tensor *x,
                                           hm_tensor *y);
+
+/**
+ * Orders the plan's later executions on @p stream (a cudaStream_t; NULL: the context's own), as
+ * hm_fft_options.stream orders a call: a plan made on one stream executes on another. Nothing
+ * waits: work the plan queued on its former stream stays ordered there, so a caller who moves
+ * a plan between streams that share buffers orders them (an event) as for any two streams.
+ * @retval HM_STATUS_SUCCESS
+ * @retval HM_STATUS_INVALID_ARGUMENT  @p plan NULL
+ */
+HM_API hm_status hm_fft_plan_set_stream(hm_fft_plan *plan, void *stream);
 
 /** Releases the plan. NULL is a no-op. Destroy plans before their context. */
 HM_API void hm_fft_plan_destroy(hm_fft_plan *plan);

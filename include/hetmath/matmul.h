@@ -178,6 +178,11 @@ HM_API hm_status hm_matmul_execute_unchecked(hm_context *ctx, hm_matmul_plan *pl
                                              const hm_tensor *C, hm_tensor *D,
                                              const hm_tensor *bias);
 
+/** Orders the plan's later executions on @p stream (NULL: the context's own), as
+ *  hm_fft_plan_set_stream() does for an FFT plan.
+ *  @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT @p plan NULL */
+HM_API hm_status hm_matmul_plan_set_stream(hm_matmul_plan *plan, void *stream);
+
 /** Releases the plan. NULL is a no-op. Destroy plans before their context. */
 HM_API void hm_matmul_plan_destroy(hm_matmul_plan *plan);
 

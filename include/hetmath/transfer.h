@@ -58,6 +58,9 @@ typedef struct hm_transfer_record {
     const char *operand;   /**< static string: "src", "A", "x", "result", … */
     int src_rank;          /**< a remote copy: the sending and receiving ranks of the */
     int dst_rank;          /**< communicator (one of them this process's); else -1 */
+    int pending;           /**< 1: a copy left queued on a caller's stream (hm_copy_on_stream)
+                                that had not finished when this record was read: seconds and
+                                gbps are 0 until it has (a later read gives them) */
 } hm_transfer_record;
 
 /** Per-direction totals since context creation or the last hm_ledger_reset(). */
@@ -69,6 +72,9 @@ typedef struct hm_transfer_totals {
 
 /** How many of the most recent records the ledger keeps (totals are always exact). */
 #define HM_LEDGER_CAPACITY 4096
+
+/** How many copies left queued on callers' streams are timed at once (hm_copy_on_stream). */
+#define HM_LEDGER_PENDING 64
 
 /**
  * Copies @p src into @p dst, between any two memory spaces (host, pinned, cuda:N) and any two
@@ -87,6 +93,21 @@ typedef struct hm_transfer_totals {
  * @retval HM_STATUS_OUT_OF_HOST_MEMORY, HM_STATUS_OUT_OF_DEVICE_MEMORY, HM_STATUS_CUDA_ERROR
  */
 HM_API hm_status hm_copy(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst);
+
+/**
+ * hm_copy() ordered on the caller's @p stream (a cudaStream_t of a device the copy touches; NULL:
+ * exactly hm_copy()). The copy comes after the work queued on @p stream before the call. A copy
+ * within one device's memory is left queued, and the work queued on @p stream after the call
+ * comes after it: the call returns without waiting, and its ledger record is `pending` until
+ * the copy is done, its time then measured by events on the device (from where the copy was
+ * ordered to its end) and filled in when the ledger is next read. A copy that involves host
+ * memory or two devices blocks as hm_copy() does: it waits for the stream's earlier work on the
+ * device, and returns when the bytes are in @p dst. At most HM_LEDGER_PENDING (64) copies are
+ * timed while pending; one beyond is recorded untimed (seconds 0), never waited for.
+ * @retval as hm_copy()
+ */
+HM_API hm_status hm_copy_on_stream(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst,
+                                   void *stream);
 
 /** Reads the totals. @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT */
 HM_API hm_status hm_ledger_totals(const hm_context *ctx, hm_transfer_totals *out);

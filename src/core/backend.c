@@ -200,6 +200,11 @@ hm_status hm__backend_timer(hm_context *ctx, const hm_backend_ops *b, int device
     return b->timer(ctx, device, state, seconds);
 }
 
+bool hm__backend_timer_read(const hm_backend_ops *b, void *state, bool drop, double *seconds)
+{
+    return b && b->timer_read ? b->timer_read(state, drop, seconds) : true;
+}
+
 bool hm__backend_has_link(const hm_backend_ops *b)
 {
     return b && b->link;

@@ -131,7 +131,7 @@ typedef struct hm_backend_ops {
 
     /* Memory of the spaces this backend owns (see hm__backend_for_memory). Required. */
     hm_status (*alloc)(hm_context *ctx, hm_device device, size_t bytes, void **out);
-    void (*free)(hm_context *ctx, hm_device device, void *ptr);
+    void (*free)(hm_context *ctx, hm_device device, void *ptr, size_t bytes);
 
     /* Where does ptr really live? Sets *space (host pageable if the backend does not know the
      * pointer) and *pinned. Optional: default host, not pinned. */
@@ -174,9 +174,14 @@ typedef struct hm_backend_ops {
     hm_status (*join)(hm_context *ctx, int device, void *stream, bool after);
 
     /* Timing on the stream of `device`: with *state NULL, records a start and sets *state;
-     * otherwise records the end, waits for it, sets *seconds and frees *state (setting it
-     * NULL). Optional: host wall time. */
+     * otherwise records the end and, with seconds set, waits for it, sets *seconds and frees
+     * *state (setting it NULL); with seconds NULL, returns at once, the end to be read by
+     * timer_read. Optional: host wall time. */
     hm_status (*timer)(hm_context *ctx, int device, void **state, double *seconds);
+
+    /* A timer ended without waiting: true, with *seconds, once its end is reached, the state
+     * then freed; false while it is not. With drop, frees the state unread (true). */
+    bool (*timer_read)(void *state, bool drop, double *seconds);
 
     /* The link between host memory and `device`, measured on the first call for each context
      * and device, then remembered. Optional: pipelines without it use the fixed schedule. */
@@ -278,6 +283,7 @@ void hm__backend_drain(hm_context *ctx);
  * without the slot. */
 hm_status hm__backend_timer(hm_context *ctx, const hm_backend_ops *b, int device, void **state,
                             double *seconds);
+bool hm__backend_timer_read(const hm_backend_ops *b, void *state, bool drop, double *seconds);
 
 /* The link of `device` (see hm_backend_ops.link); HM_STATUS_NOT_SUPPORTED without the slot. */
 bool hm__backend_has_link(const hm_backend_ops *b);

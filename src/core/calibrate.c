@@ -426,6 +426,7 @@ static hm_status calibrate(hm_context *ctx, const char *fn, hm_calibration_repor
     hm_context_options o;
     hm_context_options_init(&o);
     o.log_level = HM_LOG_OFF;
+    o.allocator = ctx->allocator.size ? &ctx->allocator : NULL; /* its memory is the caller's too */
     meter mt = {NULL, "a context", "cpu"};
     hm_status st = hm_context_create(&o, &mt.m);
     int devices = ctx->device_count < HM_CAL_DEVICES ? ctx->device_count : HM_CAL_DEVICES;

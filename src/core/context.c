@@ -55,6 +55,17 @@ static int level_from_env(bool *bad)
     return HM_LOG_WARN;
 }
 
+/* Both callbacks of a kind or neither, and a size this version knows. */
+static bool allocator_valid(const hm_allocator *a)
+{
+    hm_allocator full;
+    memset(&full, 0, sizeof full);
+    if (a->size < sizeof(size_t) || a->size > sizeof full)
+        return false;
+    memcpy(&full, a, a->size);
+    return !full.device_alloc == !full.device_free && !full.pinned_alloc == !full.pinned_free;
+}
+
 void hm_context_options_init(hm_context_options *opts)
 {
     if (!opts)
@@ -84,6 +95,8 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
             return HM_STATUS_INVALID_ARGUMENT;
         if (o.calibration != HM_CALIBRATION_CACHED && o.calibration != HM_CALIBRATION_READ_ONLY &&
             o.calibration != HM_CALIBRATION_FRESH)
+            return HM_STATUS_INVALID_ARGUMENT;
+        if (o.allocator && !allocator_valid(o.allocator))
             return HM_STATUS_INVALID_ARGUMENT;
     }
 
@@ -116,6 +129,8 @@ hm_status hm_context_create(const hm_context_options *opts, hm_context **out)
                                                       : o.plan_cache_entries;
     ctx->plan_cache_max_bytes = o.plan_cache_bytes;
     ctx->calibration_mode = o.calibration;
+    if (o.allocator) /* a shorter (older) struct's missing callbacks stay NULL: hetmath's own */
+        memcpy(&ctx->allocator, o.allocator, o.allocator->size);
     hm_cpu_fft_options_init(&ctx->cpu_fft);
 
     for (int slot = 0; slot < HM_BACKEND_SLOTS; slot++) {
@@ -140,6 +155,7 @@ void hm_context_destroy(hm_context *ctx)
     if (!ctx)
         return;
     hm__plan_cache_destroy(ctx);
+    hm__ledger_drop_pending(ctx);
     for (int slot = HM_BACKEND_SLOTS - 1; slot >= 0; slot--) {
         const hm_backend_ops *b = hm__backend(slot);
         if (b && b->synchronize && ctx->backend_state[slot])

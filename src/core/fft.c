@@ -410,6 +410,14 @@ hm_status hm_fft_estimate(hm_context *ctx, const hm_tensor *x, const hm_tensor *
     return hm__op_estimate(ctx, &fft_def, fn, HM_OP_GENERIC, in, opts, out);
 }
 
+hm_status hm_fft_plan_set_stream(hm_fft_plan *plan, void *stream)
+{
+    if (!plan)
+        return HM_STATUS_INVALID_ARGUMENT;
+    hm__op_plan_stream((hm_op_plan *)plan, stream);
+    return HM_STATUS_SUCCESS;
+}
+
 void hm_fft_plan_destroy(hm_fft_plan *plan)
 {
     hm__op_plan_destroy((hm_op_plan *)plan);

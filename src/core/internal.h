@@ -25,6 +25,14 @@ struct hm_pool;
 enum { HM_BACKEND_CPU = 0, HM_BACKEND_CUDA = 1, HM_BACKEND_SLOTS = 2 };
 
 /* The transfer ledger: exact totals plus a ring of the most recent records. */
+/* A copy left queued on a caller's stream (hm_copy_on_stream), its time still to be read. */
+struct hm_ledger_pending {
+    uint64_t sequence;
+    hm_transfer_direction direction;
+    const struct hm_backend_ops *backend; /* whose timer */
+    void *timer;
+};
+
 struct hm_ledger {
     hm_transfer_record *ring; /* HM_LEDGER_CAPACITY entries, allocated at context creation */
     size_t head;              /* index of the oldest kept record */
@@ -33,6 +41,8 @@ struct hm_ledger {
     hm_transfer_totals totals;
     hm_transfer_fn fn;
     void *fn_user_data;
+    struct hm_ledger_pending pending[HM_LEDGER_PENDING]; /* oldest first */
+    int npending;
 };
 
 struct hm_context {
@@ -57,6 +67,8 @@ struct hm_context {
     char cpu_fft_wisdom_path[1024]; /* cpu_fft.wisdom_path points here when set */
     bool pipeline_tile_timing;      /* time every pipeline tile (hetmath/debug.h) */
     bool peer_forbidden;            /* copies between devices staged (hetmath/debug.h) */
+    bool copy_ordered; /* a copy within one device's memory is left queued on its stream, not
+                          waited for (hm_copy_on_stream sets it around its copy) */
 
     void *backend_state[HM_BACKEND_SLOTS]; /* owned by each backend, released by it */
     struct hm_plan_cache *plans;           /* stateless calls' plan cache */
@@ -64,6 +76,9 @@ struct hm_context {
     size_t plan_cache_max_bytes;
     uint64_t plan_cache_hits, plan_cache_misses, plan_cache_evictions, plan_cache_uncached;
     struct hm_pool *pool;               /* host worker threads, created on first use */
+    hm_allocator allocator;             /* the caller's (hm_context_options.allocator); the
+                                           callbacks of a kind NULL: hetmath's own */
+    hm_memory_stats memory;             /* what was allocated (hm_context_memory_stats) */
     int calibration_mode;               /* an hm_calibration_mode */
     struct hm_calibration *calibration; /* the auto execution space's (core/calibrate.h) */
 
@@ -183,9 +198,16 @@ bool hm__same_layout(const hm_tensor *a, const hm_tensor *b);
 /* Fills `out` with row-major strides for (ndim, shape). */
 void hm__row_major_strides(int ndim, const int64_t *shape, int64_t *out);
 
-/* Allocation in any space through the owning backend (used by hm_tensor_alloc and ops). */
+/* Allocation in any space through the owning backend (used by hm_tensor_alloc and ops). Device
+ * memory is usable in the order of the device's stream (the context's work that uses it is
+ * queued there); hm_tensor_alloc waits for it, as memory handed to the caller. hm__free takes
+ * the bytes the block was allocated with (the caller's allocator is told them). */
 hm_status hm__alloc(hm_context *ctx, hm_device device, size_t bytes, void **out);
-void hm__free(hm_context *ctx, hm_device device, void *ptr);
+void hm__free(hm_context *ctx, hm_device device, void *ptr, size_t bytes);
+
+/* Counts a block of device or pinned memory taken (allocated true) or given back, in the
+ * context's memory statistics (hm_context_memory_stats). */
+void hm__memory_count(hm_context *ctx, hm_device space, size_t bytes, bool allocated);
 
 /* The pinned staging pool's chunk: copies of pageable memory move through buffers of this size,
  * and pipelined operations cut their operands into tiles no larger. */
@@ -210,6 +232,9 @@ hm_status hm__transfer_guard_remote(hm_context *ctx, const char *op, const char 
 
 /* Records a finished copy (sequence and GB/s filled in), logs it, tells the observer. For
  * backends that move bytes themselves in a pipeline; everything else goes through hm__transfer. */
+/* Frees the timers of copies still queued on callers' streams, their times unread (a ledger
+ * reset, the context's end). */
+void hm__ledger_drop_pending(hm_context *ctx);
 void hm__ledger_add(hm_context *ctx, hm_transfer_record *r);
 
 /* The one copy path: src and dst have equal shape and dtype and were checked. Blocking.

@@ -454,6 +454,14 @@ hm_status hm_matmul_execute_unchecked(hm_context *ctx, hm_matmul_plan *plan, con
     return hm__op_execute_unchecked(ctx, &mm_def, fn, (hm_op_plan *)plan, in, D);
 }
 
+hm_status hm_matmul_plan_set_stream(hm_matmul_plan *plan, void *stream)
+{
+    if (!plan)
+        return HM_STATUS_INVALID_ARGUMENT;
+    hm__op_plan_stream((hm_op_plan *)plan, stream);
+    return HM_STATUS_SUCCESS;
+}
+
 void hm_matmul_plan_destroy(hm_matmul_plan *plan)
 {
     hm__op_plan_destroy((hm_op_plan *)plan);

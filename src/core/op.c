@@ -29,6 +29,13 @@ static void release(hm_op_plan *p)
         p->def->release(p);
 }
 
+void hm__op_plan_stream(hm_op_plan *p, void *stream)
+{
+    p->stream = stream;
+    for (int k = 0; k < p->npasses; k++)
+        hm__op_plan_stream(p->pass[k], stream);
+}
+
 void hm__op_plan_destroy(hm_op_plan *p)
 {
     if (!p)
@@ -420,7 +427,7 @@ hm_status hm__op_call(hm_context *ctx, const hm_op_def *def, hm_op_class kind,
         hm__log_phase(ctx, HM_PHASE_PLANNING);
         hm__log(ctx, HM_LOG_INFO, "plan reused from the context's cache");
         p->blocking = spec->blocking;
-        p->stream = spec->stream;
+        hm__op_plan_stream(p, spec->stream);
         if (def->per_call)
             def->per_call(p, spec);
     }

@@ -220,6 +220,9 @@ hm_status hm__op_execute_unchecked(hm_context *ctx, const hm_op_def *def, const 
 /* Releases a plan (NULL: nothing). */
 void hm__op_plan_destroy(hm_op_plan *p);
 
+/* The caller's stream the plan's executions are ordered on, its passes' too. */
+void hm__op_plan_stream(hm_op_plan *p, void *stream);
+
 /* ---- helpers for an operation's specification (op_spec.c) ------------------------------- */
 
 /* Copies a caller's options struct of its own size into dst (dst_size bytes, defaults set),

@@ -113,7 +113,7 @@ static hm_status time_tile(hm_context *ctx, void *user, int64_t rows, double *se
         hm__backend_drain(ctx);
     hm__backend_destroy(ctx, p->backend, def->id, plan);
     for (int i = 0; i < def->count; i++)
-        hm__free(ctx, space, data[i]);
+        hm__free(ctx, space, data[i], rows_bytes(p, i, rows, tt->cols));
     return st;
 }
 
@@ -500,6 +500,6 @@ hm_status hm__op_run_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_ten
         hm__backend_drain(ctx);
     for (int k = 1; k < p->nparts; k++)
         for (int i = 0; i < def->count; i++)
-            hm__free(ctx, hm_device_cuda(p->part[k].device), buf[k][i]);
+            hm__free(ctx, hm_device_cuda(p->part[k].device), buf[k][i], part_bytes(p, k, i));
     return st;
 }

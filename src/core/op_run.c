@@ -61,7 +61,7 @@ static void free_staged(hm_context *ctx, const hm_op_plan *p, void *const data[]
 {
     for (int i = 0; i < p->def->count; i++)
         if (p->present[i] && p->stage[i])
-            hm__free(ctx, p->exec_space, data[i]);
+            hm__free(ctx, p->exec_space, data[i], hm__op_exec_bytes(p, i));
 }
 
 /* The computation and, for a device, the wait a blocking call needs; logs its time. */
@@ -193,7 +193,7 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
     }
     if (st != HM_STATUS_SUCCESS) {
         if (p->alloc_out)
-            hm__free(ctx, result.device, result.data);
+            hm__free(ctx, result.device, result.data, hm_tensor_nbytes(&result));
         return st;
     }
     if (p->alloc_out)

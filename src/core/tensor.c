@@ -35,11 +35,48 @@ hm_status hm__alloc(hm_context *ctx, hm_device device, size_t bytes, void **out)
     return b->alloc(ctx, device, bytes ? bytes : 1, out);
 }
 
-void hm__free(hm_context *ctx, hm_device device, void *ptr)
+void hm__free(hm_context *ctx, hm_device device, void *ptr, size_t bytes)
 {
     const hm_backend_ops *b = hm__backend_for_memory(device);
     if (b && ptr)
-        b->free(ctx, device, ptr);
+        b->free(ctx, device, ptr, bytes ? bytes : 1);
+}
+
+void hm__memory_count(hm_context *ctx, hm_device space, size_t bytes, bool allocated)
+{
+    hm_memory_stats *m = &ctx->memory;
+    bool device = space.type == HM_DEVICE_CUDA;
+    uint64_t *count = device ? (allocated ? &m->device_allocations : &m->device_frees)
+                             : (allocated ? &m->pinned_allocations : &m->pinned_frees);
+    size_t *held = device ? &m->device_bytes : &m->pinned_bytes;
+    size_t *peak = device ? &m->device_bytes_peak : &m->pinned_bytes_peak;
+    (*count)++;
+    if (allocated) {
+        *held += bytes;
+        *peak = *held > *peak ? *held : *peak;
+        *(device ? &m->device_bytes_total : &m->pinned_bytes_total) += bytes;
+    } else {
+        *held -= bytes < *held ? bytes : *held;
+    }
+}
+
+hm_status hm_context_memory_stats(const hm_context *ctx, hm_memory_stats *out)
+{
+    static const char *const fn = "hm_context_memory_stats";
+    if (!ctx)
+        return HM_STATUS_INVALID_ARGUMENT;
+    hm__enter_const(ctx, fn);
+    if (!out)
+        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the output is NULL", fn);
+    size_t size = out->size;
+    if (size < sizeof(size_t) || size > sizeof *out)
+        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT,
+                              "%s: size %zu is not that of an hm_memory_stats (%zu)", fn, size,
+                              sizeof *out);
+    hm_memory_stats m = ctx->memory;
+    m.size = size;
+    memcpy(out, &m, size);
+    return HM_STATUS_SUCCESS;
 }
 
 hm_status hm_tensor_alloc(hm_context *ctx, hm_device device, hm_dtype dtype, int ndim,
@@ -61,6 +98,13 @@ hm_status hm_tensor_alloc(hm_context *ctx, hm_device device, hm_dtype dtype, int
     st = hm__alloc(ctx, device, hm_tensor_nbytes(&t), &t.data);
     if (st != HM_STATUS_SUCCESS)
         return st;
+    if (device.type == HM_DEVICE_CUDA) { /* ready for any stream the caller uses it on */
+        hm_execution on = {.kind = HM_EXEC_CUDA, .device_id = device.id};
+        if ((st = hm__backend_wait(ctx, &on)) != HM_STATUS_SUCCESS) {
+            hm__free(ctx, device, t.data, hm_tensor_nbytes(&t));
+            return st;
+        }
+    }
     *out = t;
     return HM_STATUS_SUCCESS;
 }
@@ -69,7 +113,7 @@ void hm_tensor_free(hm_context *ctx, hm_tensor *t)
 {
     if (!ctx || !t || !t->data)
         return;
-    hm__free(ctx, t->device, t->data);
+    hm__free(ctx, t->device, t->data, hm_tensor_nbytes(t));
     memset(t, 0, sizeof *t); /* an empty view: passed as an output, it asks for allocation */
 }
 

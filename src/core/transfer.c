@@ -96,7 +96,11 @@ static void ledger_add(hm_context *ctx, hm_transfer_record *r, hm_transfer_path 
     l->totals.seconds[r->direction] += r->seconds;
 
     if (hm__log_enabled(ctx, HM_LOG_INFO)) {
-        char s[48] = "", d[48] = "", b[32];
+        char s[48] = "", d[48] = "", b[32], took[64];
+        if (r->pending)
+            snprintf(took, sizeof took, "queued on the caller's stream");
+        else
+            snprintf(took, sizeof took, "in %.3f ms (%.2f GB/s)", r->seconds * 1e3, r->gbps);
         size_t ns = 0, nd = 0;
         if (r->direction == HM_TRANSFER_REMOTE) { /* "rank 0 host -> rank 1 host" */
             ns = (size_t)snprintf(s, sizeof s, "rank %d ", r->src_rank);
@@ -105,16 +109,15 @@ static void ledger_add(hm_context *ctx, hm_transfer_record *r, hm_transfer_path 
         hm_device_format(r->src, s + ns, sizeof s - ns);
         hm_device_format(r->dst, d + nd, sizeof d - nd);
         hm__log(ctx, HM_LOG_INFO,
-                "transfer #%llu %s %s: %s%s -> %s%s, %s in %.3f ms (%.2f GB/s), %s%s%s%s, %d "
-                "chunk%s [%s, %s]",
+                "transfer #%llu %s %s: %s%s -> %s%s, %s %s, %s%s%s%s, %d chunk%s [%s, %s]",
                 (unsigned long long)r->sequence, hm_transfer_direction_name(r->direction),
                 r->operand, s,
                 r->src_pinned && r->src.type == HM_DEVICE_HOST ? " (registered)" : "", d,
                 r->dst_pinned && r->dst.type == HM_DEVICE_HOST ? " (registered)" : "",
-                hm__format_bytes(r->bytes, b, sizeof b), r->seconds * 1e3, r->gbps,
-                path_name(r->path), moved != r->path ? " (" : "",
-                moved != r->path ? path_name(moved) : "", moved != r->path ? ")" : "", r->chunks,
-                r->chunks == 1 ? "" : "s", r->operation, r->implicit ? "implicit" : "explicit");
+                hm__format_bytes(r->bytes, b, sizeof b), took, path_name(r->path),
+                moved != r->path ? " (" : "", moved != r->path ? path_name(moved) : "",
+                moved != r->path ? ")" : "", r->chunks, r->chunks == 1 ? "" : "s", r->operation,
+                r->implicit ? "implicit" : "explicit");
     }
     if (l->fn)
         l->fn(r, l->fn_user_data);
@@ -123,6 +126,41 @@ static void ledger_add(hm_context *ctx, hm_transfer_record *r, hm_transfer_path 
 void hm__ledger_add(hm_context *ctx, hm_transfer_record *r)
 {
     ledger_add(ctx, r, r->path);
+}
+
+/* The times of queued copies that have finished (all of them, unread, with drop): into their
+ * records, where the ring still holds them, and the totals. */
+static void ledger_settle(hm_context *ctx, bool drop)
+{
+    struct hm_ledger *l = &ctx->ledger;
+    int kept = 0;
+    for (int i = 0; i < l->npending; i++) {
+        struct hm_ledger_pending *q = &l->pending[i];
+        double sec = 0;
+        if (!hm__backend_timer_read(q->backend, q->timer, drop, &sec)) {
+            l->pending[kept++] = *q;
+            continue;
+        }
+        uint64_t first = l->count ? l->ring[l->head].sequence : 0;
+        if (l->count && q->sequence >= first && q->sequence - first < l->count) {
+            hm_transfer_record *r =
+                &l->ring[(l->head + (q->sequence - first)) % HM_LEDGER_CAPACITY];
+            r->pending = 0;
+            r->seconds = sec;
+            r->gbps = sec > 0 ? (double)r->bytes / sec / 1e9 : 0.0;
+        }
+        if (!drop) {
+            l->totals.seconds[q->direction] += sec;
+            hm__log(ctx, HM_LOG_DEBUG, "transfer #%llu done on the caller's stream: %.3f ms",
+                    (unsigned long long)q->sequence, sec * 1e3);
+        }
+    }
+    l->npending = kept;
+}
+
+void hm__ledger_drop_pending(hm_context *ctx)
+{
+    ledger_settle(ctx, true);
 }
 
 /* Same layout, both compact: the bytes can move as one block. */
@@ -166,6 +204,18 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
     double t0 = hm__now();
     bool same_space = (hm__device_is_host(src->device) && hm__device_is_host(dst->device)) ||
                       hm__device_equal(src->device, dst->device);
+    /* Left queued on the device's stream (hm_copy_on_stream): timed there, read when done */
+    const hm_backend_ops *timing = NULL;
+    void *timer = NULL;
+    if (ctx->copy_ordered && same_space && src->device.type == HM_DEVICE_CUDA) {
+        ledger_settle(ctx, false);
+        timing = hm__backend_for_memory(src->device);
+        if (ctx->ledger.npending == HM_LEDGER_PENDING ||
+            hm__backend_timer(ctx, timing, src->device.id, &timer, NULL) != HM_STATUS_SUCCESS) {
+            hm__clear_error(ctx); /* untimed (seconds 0), never waited for */
+            timer = NULL;
+        }
+    }
     void *src_buf = NULL, *dst_buf = NULL; /* packed temporaries, when needed */
     if (same_space) {
         st = hm__backend_copy_strided(ctx, src->device, dst->data, dst->strides, src->data,
@@ -212,36 +262,86 @@ hm_status hm__transfer(hm_context *ctx, const hm_tensor *src, const hm_tensor *d
             r.path = HM_PATH_PACKED;
         }
     }
-    r.seconds = hm__now() - t0;
+    r.seconds = ctx->copy_ordered && timing ? 0 : hm__now() - t0;
+    if (timer && hm__backend_timer(ctx, timing, src->device.id, &timer, NULL) != HM_STATUS_SUCCESS)
+        hm__clear_error(ctx); /* the timer freed: untimed */
+    r.pending = timer != NULL;
     ledger_add(ctx, &r, r.path == HM_PATH_PACKED ? moved : r.path);
+    if (timer)
+        ctx->ledger.pending[ctx->ledger.npending++] =
+            (struct hm_ledger_pending){r.sequence, r.direction, timing, timer};
+    timer = NULL;
 fail:
-    hm__free(ctx, src->device, src_buf);
-    hm__free(ctx, dst->device, dst_buf);
+    if (timer)
+        (void)hm__backend_timer_read(timing, timer, true, NULL);
+    hm__free(ctx, src->device, src_buf, r.bytes);
+    hm__free(ctx, dst->device, dst_buf, r.bytes);
     return st;
+}
+
+/* hm_copy's checks; *same: src and dst are one view (nothing to copy). */
+static hm_status copy_checks(hm_context *ctx, const char *fn, const hm_tensor *src,
+                             const hm_tensor *dst, bool *same)
+{
+    *same = false;
+    hm_status st = hm__check_operand(ctx, fn, "src", src);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__check_operand(ctx, fn, "dst", dst);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (src->dtype != dst->dtype)
+        return hm__fail(ctx, HM_STATUS_DTYPE_MISMATCH, "%s: operand src is %s but dst is %s", fn,
+                        hm_dtype_name(src->dtype), hm_dtype_name(dst->dtype));
+    if (!hm__same_shape(src, dst))
+        return hm__fail(ctx, HM_STATUS_SHAPE_MISMATCH,
+                        "%s: operand dst has a shape (ndim %d) that differs from src's (ndim %d)",
+                        fn, dst->ndim, src->ndim);
+    if (hm__tensors_overlap(src, dst)) {
+        *same = hm__same_view(src, dst);
+        if (!*same)
+            return hm__fail(ctx, HM_STATUS_ALIASING, "%s: operand dst overlaps src", fn);
+    }
+    return HM_STATUS_SUCCESS;
 }
 
 hm_status hm_copy(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst)
 {
-    HM_ENTER(ctx, "hm_copy");
-    hm_status st = hm__check_operand(ctx, "hm_copy", "src", src);
-    if (st == HM_STATUS_SUCCESS)
-        st = hm__check_operand(ctx, "hm_copy", "dst", dst);
+    static const char *const fn = "hm_copy";
+    HM_ENTER(ctx, fn);
+    bool same = false;
+    hm_status st = copy_checks(ctx, fn, src, dst, &same);
+    return st != HM_STATUS_SUCCESS || same ? st : hm__transfer(ctx, src, dst, fn, "src", false);
+}
+
+hm_status hm_copy_on_stream(hm_context *ctx, const hm_tensor *src, const hm_tensor *dst,
+                            void *stream)
+{
+    static const char *const fn = "hm_copy_on_stream";
+    HM_ENTER(ctx, fn);
+    bool same = false;
+    hm_status st = copy_checks(ctx, fn, src, dst, &same);
+    if (st != HM_STATUS_SUCCESS || same)
+        return st;
+    /* the devices whose streams take part: each ordered after the caller's work */
+    int dev[2], n = 0;
+    if (stream && src->device.type == HM_DEVICE_CUDA)
+        dev[n++] = src->device.id;
+    if (stream && dst->device.type == HM_DEVICE_CUDA && !(n && dev[0] == dst->device.id))
+        dev[n++] = dst->device.id;
+    for (int i = 0; i < n && st == HM_STATUS_SUCCESS; i++)
+        st = hm__backend_join(ctx, dev[i], stream, false);
     if (st != HM_STATUS_SUCCESS)
         return st;
-    if (src->dtype != dst->dtype)
-        return hm__fail(ctx, HM_STATUS_DTYPE_MISMATCH, "hm_copy: operand src is %s but dst is %s",
-                        hm_dtype_name(src->dtype), hm_dtype_name(dst->dtype));
-    if (!hm__same_shape(src, dst))
-        return hm__fail(ctx, HM_STATUS_SHAPE_MISMATCH,
-                        "hm_copy: operand dst has a shape (ndim %d) that differs from src's "
-                        "(ndim %d)",
-                        dst->ndim, src->ndim);
-    if (hm__tensors_overlap(src, dst)) {
-        if (hm__same_view(src, dst))
-            return HM_STATUS_SUCCESS;
-        return hm__fail(ctx, HM_STATUS_ALIASING, "hm_copy: operand dst overlaps src");
+    /* within one device's memory: left queued, the caller's stream after it */
+    bool ordered = n == 1 && hm__device_equal(src->device, dst->device);
+    ctx->copy_ordered = ordered;
+    st = hm__transfer(ctx, src, dst, fn, "src", false);
+    ctx->copy_ordered = false;
+    if (st != HM_STATUS_SUCCESS) {
+        hm__backend_drain(ctx);
+        return st;
     }
-    return hm__transfer(ctx, src, dst, "hm_copy", "src", false);
+    return ordered ? hm__backend_join(ctx, dev[0], stream, true) : HM_STATUS_SUCCESS;
 }
 
 hm_status hm_ledger_totals(const hm_context *ctx, hm_transfer_totals *out)
@@ -252,6 +352,7 @@ hm_status hm_ledger_totals(const hm_context *ctx, hm_transfer_totals *out)
     if (!out)
         return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT,
                               "hm_ledger_totals: the output pointer is NULL");
+    ledger_settle((hm_context *)ctx, false); /* a lazy fill: the records' times, not their state */
     *out = ctx->ledger.totals;
     return HM_STATUS_SUCCESS;
 }
@@ -270,6 +371,7 @@ hm_status hm_ledger_record(const hm_context *ctx, size_t index, hm_transfer_reco
         return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT, "hm_ledger_record: %s",
                               !out ? "the output pointer is NULL"
                                    : "the index is past the records kept");
+    ledger_settle((hm_context *)ctx, false); /* as in hm_ledger_totals */
     *out = ctx->ledger.ring[(ctx->ledger.head + index) % HM_LEDGER_CAPACITY];
     return HM_STATUS_SUCCESS;
 }
@@ -278,6 +380,7 @@ void hm_ledger_reset(hm_context *ctx)
 {
     if (!ctx)
         return;
+    ledger_settle(ctx, true);
     ctx->ledger.head = 0;
     ctx->ledger.count = 0;
     memset(&ctx->ledger.totals, 0, sizeof ctx->ledger.totals);

@@ -315,7 +315,7 @@ static hm_status df_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan,
 static void df_release(hm_op_plan *p)
 {
     struct df_plan *f = (struct df_plan *)p;
-    hm__free(p->ctx, hm_device_host(), f->buf);
+    hm__free(p->ctx, hm_device_host(), f->buf, f->native.bytes);
     f->buf = NULL;
     hm__dist_layout_free(&f->buf_layout[0]);
     hm__dist_layout_free(&f->buf_layout[1]);

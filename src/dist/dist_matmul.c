@@ -283,7 +283,7 @@ static void dm_release(hm_op_plan *p)
 {
     struct dm_plan *f = (struct dm_plan *)p;
     for (int i = 0; i < BUFS; i++) {
-        hm__free(p->ctx, hm_device_host(), f->buf[i]);
+        hm__free(p->ctx, hm_device_host(), f->buf[i], f->native.bytes[i]);
         f->buf[i] = NULL;
         hm__dist_layout_free(&f->buf_layout[i]);
     }

@@ -37,10 +37,11 @@ static hm_status cpu_alloc(hm_context *ctx, hm_device device, size_t bytes, void
     return HM_STATUS_SUCCESS;
 }
 
-static void cpu_free(hm_context *ctx, hm_device device, void *ptr)
+static void cpu_free(hm_context *ctx, hm_device device, void *ptr, size_t bytes)
 {
     (void)ctx;
     (void)device;
+    (void)bytes;
     free(ptr);
 }
 

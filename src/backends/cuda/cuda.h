@@ -68,9 +68,23 @@ hm_status hm__cuda_device_streams(hm_context *ctx, int id, hm_cuda_device **out)
  * logged and remembered. */
 hm_status hm__cuda_peer(hm_context *ctx, int a, int b, bool *direct);
 
-/* Device memory from the device's stream-ordered pool; pinned memory; and their release. */
+/* Every block of device or pinned memory the backend takes: from the context's allocator when it
+ * has one for that kind, else from the device's stream-ordered pool (device memory, usable in
+ * the order of the device's stream, no wait) or cudaHostAlloc (pinned); counted in the
+ * context's memory statistics. hm__cuda_mem_put gives a block back (device memory in the order
+ * of the device's stream), with the bytes it was taken with; NULL is a no-op. */
+hm_status hm__cuda_mem_get(hm_context *ctx, hm_device space, size_t bytes, void **out);
+void hm__cuda_mem_put(hm_context *ctx, hm_device space, void *ptr, size_t bytes);
+
+/* A device's area shared by its plans (cuBLASLt's workspace, cuFFT's work area) of at least
+ * `bytes`: a larger one replaces *area once the work queued on the device's stream, which may use
+ * the old one, is done. `what` names it in a failure. */
+hm_status hm__cuda_grow(hm_context *ctx, int id, void **area, size_t *have, size_t bytes,
+                        const char *what);
+
+/* The backend's memory slots (hm_backend_ops.alloc, .free): hm__cuda_mem_get and _put. */
 hm_status hm__cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out);
-void hm__cuda_free(hm_context *ctx, hm_device device, void *ptr);
+void hm__cuda_free(hm_context *ctx, hm_device device, void *ptr, size_t bytes);
 
 /* Device id's memory for the device memory budget (hm_backend_ops.memory). */
 hm_status hm__cuda_memory(hm_context *ctx, int id, size_t *available, size_t *total);

@@ -121,6 +121,8 @@ static hm_status cuda_timer(hm_context *ctx, int device, void **state, double *s
     }
     float ms = 0;
     HM_CUDA_TRY(ctx, cudaEventRecord(ev[1], d->stream), "timing on cuda:%d", device);
+    if (!seconds)
+        return HM_STATUS_SUCCESS; /* read when it is reached (cuda_timer_read) */
     HM_CUDA_TRY(ctx, cudaEventSynchronize(ev[1]), "timing on cuda:%d", device);
     HM_CUDA_TRY(ctx, cudaEventElapsedTime(&ms, ev[0], ev[1]), "timing on cuda:%d", device);
     if (seconds)
@@ -133,6 +135,25 @@ fail:
         *state = NULL;
     }
     return st;
+}
+
+static bool cuda_timer_read(void *state, bool drop, double *seconds)
+{
+    cudaEvent_t *ev = state;
+    if (!drop) {
+        cudaError_t reached = cudaEventQuery(ev[1]);
+        if (reached == cudaErrorNotReady)
+            return false;
+        float ms = 0;
+        if (reached != cudaSuccess || cudaEventElapsedTime(&ms, ev[0], ev[1]) != cudaSuccess)
+            ms = 0;
+        *seconds = ms / 1e3;
+    }
+    (void)cudaGetLastError();
+    cudaEventDestroy(ev[0]);
+    cudaEventDestroy(ev[1]);
+    free(ev);
+    return true;
 }
 
 static void cuda_versions(hm_context *ctx, hm_library_versions *out)
@@ -206,6 +227,7 @@ const hm_backend_ops hm__cuda_backend = {
     .synchronize_device = cuda_synchronize_device,
     .join = cuda_join,
     .timer = cuda_timer,
+    .timer_read = cuda_timer_read,
     .link = hm__cuda_link,
     .pipeline = hm__cuda_pipeline_run,
     .peer = hm__cuda_peer,

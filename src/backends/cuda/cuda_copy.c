@@ -233,7 +233,7 @@ fail:
         cudaEventDestroy(ev[i]);
     for (int i = 0; i < 2; i++)
         if (dev[i])
-            hm__cuda_free(ctx, hm_device_cuda(id), dev[i]);
+            hm__cuda_free(ctx, hm_device_cuda(id), dev[i], size[1]);
     free(pageable);
     return st;
 }
@@ -385,8 +385,9 @@ hm_status hm__cuda_copy_strided(hm_context *ctx, hm_device space, void *dst,
                                                  shape, ndim, elem_size),
                     "strided copy on cuda:%d", space.id);
     }
-    HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "waiting for a strided copy on cuda:%d",
-                space.id);
+    if (!ctx->copy_ordered) /* hm_copy_on_stream leaves it queued */
+        HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "waiting for a strided copy on cuda:%d",
+                    space.id);
     return HM_STATUS_SUCCESS;
 fail:
     return st;

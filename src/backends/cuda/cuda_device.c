@@ -91,10 +91,8 @@ void hm__cuda_state_destroy(hm_context *ctx)
             cudaEventDestroy(d->stage_done[b]);
         for (int k = 0; d->join_made && k < 2; k++)
             cudaEventDestroy(d->join[k]);
-        if (d->workspace)
-            cudaFree(d->workspace);
-        if (d->fft_work)
-            cudaFree(d->fft_work);
+        hm__cuda_mem_put(ctx, hm_device_cuda(i), d->workspace, d->workspace_bytes);
+        hm__cuda_mem_put(ctx, hm_device_cuda(i), d->fft_work, d->fft_work_bytes);
         if (d->pool_made) {
             cudaStreamSynchronize(d->stream);
             cudaMemPoolDestroy(d->pool);
@@ -106,7 +104,7 @@ void hm__cuda_state_destroy(hm_context *ctx)
         cudaStreamDestroy(d->stream);
     }
     for (int b = 0; b < s->stage_count; b++)
-        cudaFreeHost(s->stage_buf[b]);
+        hm__cuda_mem_put(ctx, hm_device_pinned(), s->stage_buf[b], s->stage_chunk);
     ctx->pinned_held = 0;
     (void)cudaGetLastError();
     free(s->peer);
@@ -219,43 +217,98 @@ fail:
     return st;
 }
 
-hm_status hm__cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out)
+hm_status hm__cuda_mem_get(hm_context *ctx, hm_device space, size_t bytes, void **out)
 {
     hm_status st = HM_STATUS_SUCCESS;
+    const hm_allocator *a = &ctx->allocator;
     void *p = NULL;
-    if (device.type == HM_DEVICE_CUDA_HOST) {
+    if (space.type == HM_DEVICE_CUDA_HOST && a->pinned_alloc) {
+        if (a->pinned_alloc(a->user_data, bytes, &p) != 0 || !p)
+            return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY,
+                            "the caller's allocator gave no pinned memory (%zu bytes)", bytes);
+    } else if (space.type == HM_DEVICE_CUDA_HOST) {
         HM_CUDA_TRY(ctx, cudaHostAlloc(&p, bytes, cudaHostAllocPortable),
                     "pinned allocation of %zu bytes", bytes);
+    } else if (a->device_alloc) {
+        hm_cuda_device *d = NULL;
+        if ((st = hm__cuda_device(ctx, space.id, &d)) != HM_STATUS_SUCCESS)
+            return st;
+        int failed = a->device_alloc(a->user_data, space.id, bytes, d->stream, &p);
+        HM_CUDA_TRY(ctx, cudaSetDevice(space.id), "selecting cuda:%d", space.id);
+        if (failed || !p)
+            return hm__fail(ctx, HM_STATUS_OUT_OF_DEVICE_MEMORY,
+                            "the caller's allocator gave no memory on cuda:%d (%zu bytes)",
+                            space.id, bytes);
     } else {
         hm_cuda_device *d = NULL;
-        if ((st = device_pool(ctx, device.id, &d)) != HM_STATUS_SUCCESS)
+        if ((st = device_pool(ctx, space.id, &d)) != HM_STATUS_SUCCESS)
             return st;
         HM_CUDA_TRY(ctx, cudaMallocFromPoolAsync(&p, bytes, d->pool, d->stream),
-                    "allocation of %zu bytes on cuda:%d", bytes, device.id);
-        /* Ready for any stream the caller uses it on, once this returns. */
-        HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "allocation on cuda:%d", device.id);
+                    "allocation of %zu bytes on cuda:%d", bytes, space.id);
     }
+    hm__memory_count(ctx, space, bytes, true);
     *out = p;
     return HM_STATUS_SUCCESS;
 fail:
     return st;
 }
 
-/* Device memory goes back to the pool in the order of the context's stream: after the work
- * queued there, which is the last work of hetmath's on it. */
-void hm__cuda_free(hm_context *ctx, hm_device device, void *ptr)
+void hm__cuda_mem_put(hm_context *ctx, hm_device space, void *ptr, size_t bytes)
 {
-    if (device.type == HM_DEVICE_CUDA_HOST) {
-        cudaFreeHost(ptr);
+    if (!ptr)
+        return;
+    const hm_allocator *a = &ctx->allocator;
+    if (space.type == HM_DEVICE_CUDA_HOST) {
+        if (a->pinned_free)
+            a->pinned_free(a->user_data, ptr, bytes);
+        else
+            cudaFreeHost(ptr);
     } else {
         hm_cuda_state *s = hm__cuda_state(ctx);
-        cudaSetDevice(device.id);
-        if (s && device.id >= 0 && device.id < s->count && s->dev[device.id].pool_made)
-            cudaFreeAsync(ptr, s->dev[device.id].stream);
+        hm_cuda_device *d = s && space.id >= 0 && space.id < s->count && s->dev[space.id].ready
+                                ? &s->dev[space.id]
+                                : NULL;
+        cudaSetDevice(space.id);
+        if (a->device_free)
+            a->device_free(a->user_data, space.id, ptr, bytes, d ? (void *)d->stream : NULL);
+        else if (d && d->pool_made)
+            cudaFreeAsync(ptr, d->stream);
         else
             cudaFree(ptr);
     }
     (void)cudaGetLastError();
+    hm__memory_count(ctx, space, bytes, false);
+}
+
+hm_status hm__cuda_grow(hm_context *ctx, int id, void **area, size_t *have, size_t bytes,
+                        const char *what)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    hm_cuda_device *d = NULL;
+    if (bytes <= *have)
+        return st;
+    if ((st = hm__cuda_device(ctx, id, &d)) != HM_STATUS_SUCCESS)
+        return st;
+    HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "cuda:%d: before a larger %s", id, what);
+    hm__cuda_mem_put(ctx, hm_device_cuda(id), *area, *have);
+    *area = NULL;
+    *have = 0;
+    if ((st = hm__cuda_mem_get(ctx, hm_device_cuda(id), bytes, area)) != HM_STATUS_SUCCESS)
+        return hm__fail(ctx, st, "%s of %zu bytes on cuda:%d: %s", what, bytes, id,
+                        hm_context_last_error(ctx));
+    *have = bytes;
+fail:
+    return st;
+}
+
+hm_status hm__cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out)
+{
+    return hm__cuda_mem_get(ctx, device, bytes, out);
+}
+
+void hm__cuda_free(hm_context *ctx, hm_device device, void *ptr, size_t bytes)
+{
+    hm__cuda_mem_put(ctx, device, ptr, bytes);
 }
 
 /* The pinned staging buffers and this device's events for them, made on first use. The pool
@@ -272,18 +325,19 @@ hm_status hm__cuda_stage_setup(hm_context *ctx, hm_cuda_device *d, int device)
             chunk = bound < 4096 ? 4096 : bound;
         int want = (int)(bound / chunk);
         want = want < 1 ? 1 : (want > HM_STAGE_BUFFERS ? HM_STAGE_BUFFERS : want);
+        s->stage_chunk = chunk;
         for (int b = 0; b < want; b++) {
             if (hm__fault(ctx, HM_FAULT_PINNED_ALLOC)) {
                 st = hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY,
                               "allocating a pinned staging buffer failed (injected)");
                 goto fail;
             }
-            HM_CUDA_TRY(ctx, cudaHostAlloc(&s->stage_buf[b], chunk, cudaHostAllocPortable),
-                        "allocating a %zu-byte pinned staging buffer", chunk);
+            if ((st = hm__cuda_mem_get(ctx, hm_device_pinned(), chunk, &s->stage_buf[b])) !=
+                HM_STATUS_SUCCESS)
+                goto fail;
             s->stage_count++;
             ctx->pinned_held += chunk;
         }
-        s->stage_chunk = chunk;
         hm__log(ctx, HM_LOG_DEBUG, "pinned staging pool: %d buffers of %zu bytes", s->stage_count,
                 chunk);
     }
@@ -301,9 +355,10 @@ fail:
         cudaEventDestroy(d->stage_done[b]);
     if (building) {
         for (int b = 0; b < s->stage_count; b++)
-            cudaFreeHost(s->stage_buf[b]);
+            hm__cuda_mem_put(ctx, hm_device_pinned(), s->stage_buf[b], s->stage_chunk);
         ctx->pinned_held = 0;
         s->stage_count = 0;
+        s->stage_chunk = 0;
     }
     return st;
 }
@@ -322,15 +377,13 @@ static hm_status stage_grow(hm_context *ctx, int want)
         if (hm__fault(ctx, HM_FAULT_PINNED_ALLOC))
             return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY,
                             "allocating a pinned staging buffer failed (injected)");
-        HM_CUDA_TRY(
-            ctx,
-            cudaHostAlloc(&s->stage_buf[s->stage_count], s->stage_chunk, cudaHostAllocPortable),
-            "allocating a %zu-byte pinned staging buffer", s->stage_chunk);
+        if ((st = hm__cuda_mem_get(ctx, hm_device_pinned(), s->stage_chunk,
+                                   &s->stage_buf[s->stage_count])) != HM_STATUS_SUCCESS)
+            return st;
         ctx->pinned_held += s->stage_chunk;
         hm__log(ctx, HM_LOG_DEBUG, "pinned staging pool: grown to %d buffers of %zu bytes",
                 s->stage_count + 1, s->stage_chunk);
     }
-fail:
     return st;
 }
 

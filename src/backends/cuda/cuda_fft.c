@@ -193,24 +193,6 @@ fail:
     return st;
 }
 
-/* The device's shared work area, at least `bytes`: a larger one replaces it once the work
- * queued on the device's stream (which may use the old one) is done. */
-static hm_status work_area(hm_context *ctx, hm_cuda_device *dev, int id, size_t bytes)
-{
-    hm_status st = HM_STATUS_SUCCESS;
-    if (bytes <= dev->fft_work_bytes)
-        return st;
-    HM_CUDA_TRY(ctx, cudaStreamSynchronize(dev->stream), "cuda:%d: before a larger work area", id);
-    cudaFree(dev->fft_work);
-    dev->fft_work = NULL;
-    dev->fft_work_bytes = 0;
-    HM_CUDA_TRY(ctx, cudaMalloc(&dev->fft_work, bytes), "cuFFT's work area of %zu bytes on cuda:%d",
-                bytes, id);
-    dev->fft_work_bytes = bytes;
-fail:
-    return st;
-}
-
 static size_t cuda_fft_work(const void *plan)
 {
     return ((const cufft_backend_plan *)plan)->work;
@@ -227,7 +209,8 @@ static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *args)
     if (st != HM_STATUS_SUCCESS)
         return st;
     void *vin = (void *)a->in; /* cuFFT's prototypes are not const; only c2r writes its input */
-    if ((st = work_area(ctx, dev, p->device, p->work)) != HM_STATUS_SUCCESS)
+    if ((st = hm__cuda_grow(ctx, p->device, &dev->fft_work, &dev->fft_work_bytes, p->work,
+                            "cuFFT work area")) != HM_STATUS_SUCCESS)
         return st;
     HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetStream)(p->handle, dev->stream), "setting the stream");
     HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetWorkArea)(p->handle, dev->fft_work),

@@ -157,24 +157,6 @@ static void lt_destroy(void *plan)
     free(p);
 }
 
-/* The device's workspace, at least `bytes`: a larger one replaces it once the work queued on the
- * device's stream (which may use the old one) is done. */
-static hm_status lt_workspace(hm_context *ctx, hm_cuda_device *dev, int id, size_t bytes)
-{
-    hm_status st = HM_STATUS_SUCCESS;
-    if (bytes <= dev->workspace_bytes)
-        return st;
-    HM_CUDA_TRY(ctx, cudaStreamSynchronize(dev->stream), "cuda:%d: before a larger workspace", id);
-    cudaFree(dev->workspace);
-    dev->workspace = NULL;
-    dev->workspace_bytes = 0;
-    HM_CUDA_TRY(ctx, cudaMalloc(&dev->workspace, bytes),
-                "allocating the cuBLASLt workspace of %zu bytes on cuda:%d", bytes, id);
-    dev->workspace_bytes = bytes;
-fail:
-    return st;
-}
-
 /* The device's cuBLASLt handle, made on first use. */
 static hm_status device_lt(hm_context *ctx, int id, hm_cuda_device **out)
 {
@@ -399,7 +381,8 @@ static hm_status lt_plan_create(hm_context *ctx, const void *desc, const void *a
     p->handle = dev->lt_handle;
     p->workspace_bytes =
         d->workspace && d->workspace < HM_LT_WORKSPACE ? d->workspace : HM_LT_WORKSPACE;
-    if ((st = lt_workspace(ctx, dev, p->device, p->workspace_bytes)) != HM_STATUS_SUCCESS) {
+    if ((st = hm__cuda_grow(ctx, p->device, &dev->workspace, &dev->workspace_bytes,
+                            p->workspace_bytes, "cuBLASLt workspace")) != HM_STATUS_SUCCESS) {
         free(p);
         return st;
     }
@@ -431,7 +414,8 @@ static hm_status lt_execute(hm_context *ctx, void *plan, const void *args)
     hm_cuda_device *dev = NULL;
     hm_status st = hm__cuda_device(ctx, p->device, &dev);
     if (st != HM_STATUS_SUCCESS ||
-        (st = lt_workspace(ctx, dev, p->device, p->workspace_bytes)) != HM_STATUS_SUCCESS)
+        (st = hm__cuda_grow(ctx, p->device, &dev->workspace, &dev->workspace_bytes,
+                            p->workspace_bytes, "cuBLASLt workspace")) != HM_STATUS_SUCCESS)
         return st;
     if (a->bias)
         HM_CUBLAS_TRY(ctx,
