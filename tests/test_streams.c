@@ -114,6 +114,20 @@ static void fft_on_callers_stream(void)
     }
     hm_fft_plan_destroy(plan);
 
+    /* hetmath's own stream after a call computed on the caller's: hm_copy reads the result of
+     * the transform queued on s[0] (after long work), the caller waiting for nothing */
+    values(260);
+    o.stream = s[0];
+    busy_then_input(s[0], busy, x.data);
+    CHECK_STATUS(hm_fft(ctx, &x, &y, &o), HM_STATUS_SUCCESS);
+    CHECK(cudaStreamQuery(s[0]) == cudaErrorNotReady);
+    memset(host_out, 0, sizeof host_out);
+    hm_tensor out;
+    CHECK_STATUS(hm_tensor_init(&out, host_out, hm_device_host(), HM_DTYPE_C64, 1, &n, NULL),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_copy(ctx, &y, &out), HM_STATUS_SUCCESS);
+    CHECK_NEAR(dft_error(), 1e-5, "the context's stream after the caller's");
+
     /* the CPU computing on device operands waits for the caller's stream before copying them */
     values(300);
     o.stream = s[1];

@@ -176,6 +176,17 @@ hm_status hm__backend_wait(hm_context *ctx, const hm_execution *exec)
     return b->synchronize_device(ctx, exec->device_id);
 }
 
+bool hm__backend_has_direct(void)
+{
+    const hm_backend_ops *b = hm__backend_for_execution(HM_EXEC_CUDA);
+    return b && b->direct;
+}
+
+hm_status hm__backend_direct(hm_context *ctx, int device, void *stream, bool after)
+{
+    return hm__backend_for_execution(HM_EXEC_CUDA)->direct(ctx, device, stream, after);
+}
+
 hm_status hm__backend_join(hm_context *ctx, int device, void *stream, bool after)
 {
     const hm_backend_ops *b = hm__backend_for_execution(HM_EXEC_CUDA);

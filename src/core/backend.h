@@ -173,6 +173,13 @@ typedef struct hm_backend_ops {
      * caller's waits for the context's (after it). No host wait. Optional: no streams. */
     hm_status (*join)(hm_context *ctx, int device, void *stream, bool after);
 
+    /* A call that computes on the caller's stream itself, with nothing staged or allocated
+     * (core/op_run.c says which): before it (after false) the stream is ordered after the
+     * context's work on the device and made the one the backend computes on; after it, the
+     * context's later work on the device is ordered after the call. No host wait; cheaper than
+     * join in a loop of calls on one stream. Optional: join is used. */
+    hm_status (*direct)(hm_context *ctx, int device, void *stream, bool after);
+
     /* Timing on the stream of `device`: with *state NULL, records a start and sets *state;
      * otherwise records the end and, with seconds set, waits for it, sets *seconds and frees
      * *state (setting it NULL); with seconds NULL, returns at once, the end to be read by
@@ -274,6 +281,10 @@ hm_status hm__backend_wait(hm_context *ctx, const hm_execution *exec);
 /* Joins a caller's stream and the context's stream of the CUDA device `device` (see
  * hm_backend_ops.join); nothing without the CUDA backend. */
 hm_status hm__backend_join(hm_context *ctx, int device, void *stream, bool after);
+
+/* The CUDA backend's direct call (see hm_backend_ops.direct); false without the slot. */
+bool hm__backend_has_direct(void);
+hm_status hm__backend_direct(hm_context *ctx, int device, void *stream, bool after);
 
 /* After a failure: waits for everything the context queued, ignoring errors, so that freeing
  * the call's temporaries is safe. */

@@ -144,6 +144,22 @@ static int joined_device(const hm_op_plan *p)
     return -1;
 }
 
+/* A call of device operands on the caller's stream that computes on that stream itself: the
+ * execution device's operands used in place, nothing staged, allocated, copied, divided or
+ * waited for. Its ordering costs one event a call in a loop on one stream, where a join costs
+ * two events and two waits. */
+static bool direct(const hm_op_plan *p)
+{
+    if (!p->stream || p->exec.kind != HM_EXEC_CUDA || p->exec.device_set || p->alloc_out ||
+        p->empty || p->trivial || p->npasses || p->pipelined || p->copy_out || p->blocking ||
+        p->def->agree || !hm__backend_has_direct())
+        return false;
+    for (int i = 0; i < p->def->count; i++)
+        if (p->present[i] && p->stage[i])
+            return false;
+    return true;
+}
+
 hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[], hm_tensor *out)
 {
     const hm_op_def *def = p->def;
@@ -155,8 +171,10 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
     bool work = !p->empty && !p->trivial;
     /* A caller's stream: what it queued before comes first, what it queues after comes after */
     int joined = joined_device(p);
-    hm_status st =
-        joined >= 0 ? hm__backend_join(ctx, joined, p->stream, false) : HM_STATUS_SUCCESS;
+    bool on_callers = joined >= 0 && direct(p);
+    hm_status st = joined < 0   ? HM_STATUS_SUCCESS
+                   : on_callers ? hm__backend_direct(ctx, joined, p->stream, false)
+                                : hm__backend_join(ctx, joined, p->stream, false);
     if (st != HM_STATUS_SUCCESS)
         return st;
     if (p->alloc_out) {
@@ -188,7 +206,8 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
         hm__backend_drain(ctx); /* nothing queued may still use what is freed below */
     free_staged(ctx, p, data);
     if (joined >= 0) { /* after the temporaries' stream-ordered frees, failed or not */
-        hm_status joined_st = hm__backend_join(ctx, joined, p->stream, true);
+        hm_status joined_st = on_callers ? hm__backend_direct(ctx, joined, p->stream, true)
+                                         : hm__backend_join(ctx, joined, p->stream, true);
         st = st == HM_STATUS_SUCCESS ? joined_st : st;
     }
     if (st != HM_STATUS_SUCCESS) {

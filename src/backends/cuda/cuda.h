@@ -34,7 +34,22 @@ typedef struct hm_cuda_device {
     bool link_known;
     cudaEvent_t join[2]; /* a caller's stream joined to this device's: before, after a call */
     bool join_made;
+    /* A call computing on the caller's stream itself (hm__cuda_direct): the stream while it
+     * runs; the caller's stream the last such call ran on (NULL: none since the device's own
+     * stream took over), and an event recorded there after it. While `owner` is set, every use
+     * of the device's own stream first waits for that event (hm__cuda_device does). */
+    cudaStream_t call_stream;
+    cudaStream_t owner;
+    cudaEvent_t owner_done;
+    bool owner_made;
 } hm_cuda_device;
+
+/* The stream the device's computation goes on now: the caller's during a direct call, else the
+ * device's own. */
+static inline cudaStream_t hm__cuda_stream(const hm_cuda_device *d)
+{
+    return d->call_stream ? d->call_stream : d->stream;
+}
 
 typedef struct hm_cuda_state {
     void *stage_buf[HM_STAGE_MAX]; /* pinned, portable: shared by the context's devices */
@@ -56,8 +71,15 @@ hm_status hm__cuda_state_create(hm_context *ctx, int count);
 /* Releases every device's stream, pool, events and buffers, and the state. */
 void hm__cuda_state_destroy(hm_context *ctx);
 
-/* The state of device id for ctx, created (stream) on first use. Sets the current device. */
+/* The state of device id for ctx, created (stream) on first use. Sets the current device. Outside
+ * a direct call, the device's stream is first ordered after the last direct call's work. */
 hm_status hm__cuda_device(hm_context *ctx, int id, hm_cuda_device **out);
+
+/* A direct call (hm_backend_ops.direct): before it (after false), `stream` is ordered after all
+ * of the context's work on the device, unless the last direct call ran on that stream (it was
+ * then, and nothing came since), and the backend computes on it; after it, an event recorded
+ * there lets the device's own stream wait for the call when it is next used. */
+hm_status hm__cuda_direct(hm_context *ctx, int id, void *stream, bool after);
 
 /* As hm__cuda_device, with the device's two copy streams made too. */
 hm_status hm__cuda_device_streams(hm_context *ctx, int id, hm_cuda_device **out);

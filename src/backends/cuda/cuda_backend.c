@@ -82,9 +82,11 @@ static hm_status cuda_synchronize(hm_context *ctx)
     hm_cuda_state *s = hm__cuda_state(ctx);
     hm_status st = HM_STATUS_SUCCESS;
     for (int i = 0; s && i < s->count; i++) {
+        hm_cuda_device *d = NULL;
         if (!s->dev[i].ready)
             continue;
-        HM_CUDA_TRY(ctx, cudaSetDevice(i), "selecting cuda:%d", i);
+        if ((st = hm__cuda_device(ctx, i, &d)) != HM_STATUS_SUCCESS) /* after a direct call too */
+            return st;
         HM_CUDA_TRY(ctx, cudaStreamSynchronize(s->dev[i].stream), "synchronizing cuda:%d", i);
         if (s->dev[i].stream_in)
             HM_CUDA_TRY(ctx, cudaStreamSynchronize(s->dev[i].stream_in), "synchronizing cuda:%d",
@@ -226,6 +228,7 @@ const hm_backend_ops hm__cuda_backend = {
     .synchronize = cuda_synchronize,
     .synchronize_device = cuda_synchronize_device,
     .join = cuda_join,
+    .direct = hm__cuda_direct,
     .timer = cuda_timer,
     .timer_read = cuda_timer_read,
     .link = hm__cuda_link,

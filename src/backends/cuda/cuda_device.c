@@ -38,7 +38,7 @@ hm_status hm__cuda_fail(hm_context *ctx, cudaError_t err, const char *fmt, ...)
     return hm__fail(ctx, st, "%s: %s (%s)", what, cudaGetErrorString(err), cudaGetErrorName(err));
 }
 
-hm_status hm__cuda_device(hm_context *ctx, int id, hm_cuda_device **out)
+static hm_status device_ready(hm_context *ctx, int id, hm_cuda_device **out)
 {
     hm_cuda_state *s = hm__cuda_state(ctx);
     hm_status st = HM_STATUS_SUCCESS;
@@ -53,6 +53,64 @@ hm_status hm__cuda_device(hm_context *ctx, int id, hm_cuda_device **out)
         hm__log(ctx, HM_LOG_DEBUG, "cuda:%d: stream created", id);
     }
     *out = d;
+    return HM_STATUS_SUCCESS;
+fail:
+    return st;
+}
+
+/* The device's own stream takes over from the caller's stream of the last direct call: it waits
+ * for that call's event (never for the caller's stream itself, which may be gone by now). */
+static hm_status take_over(hm_context *ctx, hm_cuda_device *d, int id)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    if (!d->owner || d->call_stream)
+        return st;
+    HM_CUDA_TRY(ctx, cudaStreamWaitEvent(d->stream, d->owner_done, 0),
+                "ordering the stream of cuda:%d after a call on the caller's stream", id);
+    d->owner = NULL;
+fail:
+    return st;
+}
+
+hm_status hm__cuda_device(hm_context *ctx, int id, hm_cuda_device **out)
+{
+    hm_status st = device_ready(ctx, id, out);
+    return st == HM_STATUS_SUCCESS ? take_over(ctx, *out, id) : st;
+}
+
+hm_status hm__cuda_direct(hm_context *ctx, int id, void *stream, bool after)
+{
+    hm_cuda_device *d = NULL;
+    hm_status st = device_ready(ctx, id, &d);
+    cudaStream_t s = (cudaStream_t)stream;
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    if (after) { /* failed or not: what it queued is ordered before the device's next use */
+        d->call_stream = NULL;
+        cudaError_t e = cudaEventRecord(d->owner_done, s);
+        if (e != cudaSuccess) { /* no event: wait here instead */
+            (void)cudaStreamSynchronize(s);
+            d->owner = NULL;
+            return hm__cuda_fail(ctx, e, "recording an event on the caller's stream of cuda:%d",
+                                 id);
+        }
+        d->owner = s;
+        return HM_STATUS_SUCCESS;
+    }
+    if (!d->owner_made) {
+        HM_CUDA_TRY(ctx, cudaEventCreateWithFlags(&d->owner_done, cudaEventDisableTiming),
+                    "creating an event on cuda:%d", id);
+        d->owner_made = true;
+    }
+    if (d->owner != s) { /* after the last direct call's stream, else after the device's own */
+        if (!d->owner)
+            HM_CUDA_TRY(ctx, cudaEventRecord(d->owner_done, d->stream),
+                        "recording an event on the stream of cuda:%d", id);
+        HM_CUDA_TRY(ctx, cudaStreamWaitEvent(s, d->owner_done, 0),
+                    "ordering the caller's stream of cuda:%d after the context's work", id);
+        d->owner = NULL; /* until the call ends: the device's own stream needs no wait */
+    }
+    d->call_stream = s;
     return HM_STATUS_SUCCESS;
 fail:
     return st;
@@ -86,11 +144,14 @@ void hm__cuda_state_destroy(hm_context *ctx)
         if (!d->ready)
             continue;
         cudaSetDevice(i);
+        (void)take_over(ctx, d, i);
         cudaStreamSynchronize(d->stream);
         for (int b = 0; d->stage_events && b < HM_STAGE_BUFFERS; b++)
             cudaEventDestroy(d->stage_done[b]);
         for (int k = 0; d->join_made && k < 2; k++)
             cudaEventDestroy(d->join[k]);
+        if (d->owner_made)
+            cudaEventDestroy(d->owner_done);
         hm__cuda_mem_put(ctx, hm_device_cuda(i), d->workspace, d->workspace_bytes);
         hm__cuda_mem_put(ctx, hm_device_cuda(i), d->fft_work, d->fft_work_bytes);
         if (d->pool_made) {
@@ -269,6 +330,8 @@ void hm__cuda_mem_put(hm_context *ctx, hm_device space, void *ptr, size_t bytes)
                                 ? &s->dev[space.id]
                                 : NULL;
         cudaSetDevice(space.id);
+        if (d)
+            (void)take_over(ctx, d, space.id); /* the block may have been used there */
         if (a->device_free)
             a->device_free(a->user_data, space.id, ptr, bytes, d ? (void *)d->stream : NULL);
         else if (d && d->pool_made)
@@ -290,6 +353,9 @@ hm_status hm__cuda_grow(hm_context *ctx, int id, void **area, size_t *have, size
     if ((st = hm__cuda_device(ctx, id, &d)) != HM_STATUS_SUCCESS)
         return st;
     HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "cuda:%d: before a larger %s", id, what);
+    if (d->call_stream) /* a direct call's stream may use the old one too */
+        HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->call_stream), "cuda:%d: before a larger %s", id,
+                    what);
     hm__cuda_mem_put(ctx, hm_device_cuda(id), *area, *have);
     *area = NULL;
     *have = 0;
@@ -297,6 +363,8 @@ hm_status hm__cuda_grow(hm_context *ctx, int id, void **area, size_t *have, size
         return hm__fail(ctx, st, "%s of %zu bytes on cuda:%d: %s", what, bytes, id,
                         hm_context_last_error(ctx));
     *have = bytes;
+    if (d->call_stream) /* allocated in the order of the device's stream, used on the caller's */
+        HM_CUDA_TRY(ctx, cudaStreamSynchronize(d->stream), "cuda:%d: a new %s", id, what);
 fail:
     return st;
 }

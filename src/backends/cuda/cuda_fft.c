@@ -54,7 +54,9 @@ typedef struct cufft_backend_plan {
     cufftHandle handle;
     bool handle_made;
     int device;
-    size_t work; /* bytes of work area it needs */
+    size_t work;        /* bytes of work area it needs */
+    cudaStream_t bound; /* the stream and work area cuFFT was last given (set again only */
+    void *bound_work;   /* when they change: each setting is a call into cuFFT) */
 } cufft_backend_plan;
 
 typedef struct cufft_layout {
@@ -174,6 +176,7 @@ static hm_status cuda_fft_plan(hm_context *ctx, const void *desc, const void *ar
     p->handle_made = true;
     HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetStream)(p->handle, dev->stream),
                  "setting the plan's stream");
+    p->bound = dev->stream;
     HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetAutoAllocation)(p->handle, 0),
                  "asking for a shared work area");
     HM_CUFFT_TRY(ctx,
@@ -212,9 +215,16 @@ static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *args)
     if ((st = hm__cuda_grow(ctx, p->device, &dev->fft_work, &dev->fft_work_bytes, p->work,
                             "cuFFT work area")) != HM_STATUS_SUCCESS)
         return st;
-    HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetStream)(p->handle, dev->stream), "setting the stream");
-    HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetWorkArea)(p->handle, dev->fft_work),
-                 "setting the work area");
+    cudaStream_t on = hm__cuda_stream(dev);
+    if (p->bound != on) {
+        HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetStream)(p->handle, on), "setting the stream");
+        p->bound = on;
+    }
+    if (p->bound_work != dev->fft_work) {
+        HM_CUFFT_TRY(ctx, HM_CUFFT(cufftSetWorkArea)(p->handle, dev->fft_work),
+                     "setting the work area");
+        p->bound_work = dev->fft_work;
+    }
     switch (type_of(d)) {
     case CUFFT_C2C:
         HM_CUFFT_TRY(ctx, HM_CUFFT(cufftExecC2C)(p->handle, vin, out, d->direction), "executing");
@@ -249,7 +259,7 @@ static hm_status cuda_fft_execute(hm_context *ctx, void *plan, const void *args)
         if (d->type == HM_FFT_R2C)
             shape[nd - 1] = d->n[d->rank - 1] / 2 + 1;
         HM_CUDA_TRY(ctx,
-                    hm__cuda_launch_scale(dev->stream, out, shape, stride, nd,
+                    hm__cuda_launch_scale(on, out, shape, stride, nd,
                                           d->double_precision ? HM_CUDA_REAL_F64 : HM_CUDA_REAL_F32,
                                           d->type == HM_FFT_C2R ? 1 : 2, d->scale),
                     "normalising the result on cuda:%d", p->device);

@@ -422,7 +422,7 @@ static hm_status lt_execute(hm_context *ctx, void *plan, const void *args)
                       HM_LT(cublasLtMatmulDescSetAttribute)(
                           p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &a->bias, sizeof a->bias),
                       "setting the bias");
-    HM_CUBLAS_TRY(ctx, run_algo(p, dev, dev->stream, &p->algo, a), "executing");
+    HM_CUBLAS_TRY(ctx, run_algo(p, dev, hm__cuda_stream(dev), &p->algo, a), "executing");
     return HM_STATUS_SUCCESS;
 fail:
     return st;
