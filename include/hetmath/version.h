@@ -12,7 +12,7 @@
 #define HETMATH_VERSION_H
 
 #define HETMATH_VERSION_MAJOR 0
-#define HETMATH_VERSION_MINOR 4
+#define HETMATH_VERSION_MINOR 5
 #define HETMATH_VERSION_PATCH 0
 
 /** MAJOR·10000 + MINOR·100 + PATCH, as hm_version() returns it. */
