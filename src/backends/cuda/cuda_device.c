@@ -45,7 +45,9 @@ static hm_status device_ready(hm_context *ctx, int id, hm_cuda_device **out)
     if (!s || id < 0 || id >= s->count)
         return hm__fail(ctx, HM_STATUS_DEVICE_NOT_FOUND, "cuda:%d does not exist", id);
     hm_cuda_device *d = &s->dev[id];
-    HM_CUDA_TRY(ctx, cudaSetDevice(id), "selecting cuda:%d", id);
+    int current = -1; /* the thread's device read (cheap) before it is set (not as cheap) */
+    if (cudaGetDevice(&current) != cudaSuccess || current != id)
+        HM_CUDA_TRY(ctx, cudaSetDevice(id), "selecting cuda:%d", id);
     if (!d->ready) {
         HM_CUDA_TRY(ctx, cudaStreamCreateWithFlags(&d->stream, cudaStreamNonBlocking),
                     "creating the stream of cuda:%d", id);
