@@ -10,6 +10,7 @@
 
 enum call {
     CALL_COPY,
+    CALL_COPY_ON_STREAM,
     CALL_FFT,
     CALL_MATMUL,
     CALL_MATMUL_ADV,
@@ -253,6 +254,16 @@ static const bad_case cases[] = {
      "hm_copy: operand src"},
     {"copy: src misaligned", CALL_COPY, cp_src_misaligned, S(MISALIGNED), S(MISALIGNED),
      "hm_copy: operand src data"},
+    {"copy on a stream: NULL context", CALL_COPY_ON_STREAM, null_ctx, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), NULL},
+    {"copy on a stream: NULL src", CALL_COPY_ON_STREAM, null_src, S(INVALID_ARGUMENT),
+     S(INVALID_ARGUMENT), "hm_copy_on_stream: operand src is NULL"},
+    {"copy on a stream: dtypes differ", CALL_COPY_ON_STREAM, cp_dtype, S(DTYPE_MISMATCH),
+     S(DTYPE_MISMATCH), "hm_copy_on_stream: operand src is f32 but dst is f64"},
+    {"copy on a stream: dst overlaps src", CALL_COPY_ON_STREAM, cp_overlap, S(ALIASING),
+     S(ALIASING), "hm_copy_on_stream: operand dst overlaps src"},
+    {"copy on a stream: host pointer declared cuda:0", CALL_COPY_ON_STREAM, cp_src_cuda, NOGPU,
+     S(SPACE_MISMATCH), "hm_copy_on_stream: operand src"},
     {"fft: NULL context", CALL_FFT, null_ctx, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT), NULL},
     {"fft: NULL x", CALL_FFT, null_x, S(INVALID_ARGUMENT), S(INVALID_ARGUMENT),
      "hm_fft: operand x is NULL"},
@@ -506,6 +517,8 @@ static hm_status run_case(const bad_case *c, fx *f, hm_context *other)
     switch (c->call) {
     case CALL_COPY:
         return hm_copy(ctx, f->psrc, f->pdst);
+    case CALL_COPY_ON_STREAM: /* no stream: these fail before one would be used */
+        return hm_copy_on_stream(ctx, f->psrc, f->pdst, NULL);
     case CALL_FFT:
         return hm_fft(ctx, f->px, f->py, &f->fo);
     case CALL_MATMUL:
