@@ -119,10 +119,12 @@ HM_API size_t hm_ledger_count(const hm_context *ctx);
  *  @retval HM_STATUS_SUCCESS @retval HM_STATUS_INVALID_ARGUMENT NULL or index ≥ count */
 HM_API hm_status hm_ledger_record(const hm_context *ctx, size_t index, hm_transfer_record *out);
 
-/** Forgets all records and zeroes the totals (sequence numbers keep counting). */
+/** Forgets all records and zeroes the totals (sequence numbers keep counting); the times of
+ *  copies still pending are never read. */
 HM_API void hm_ledger_reset(hm_context *ctx);
 
-/** Called after every recorded copy, with the record (valid during the call only). */
+/** Called after every recorded copy, with the record (valid during the call only); for a copy
+ *  left queued on a caller's stream, when it is queued (`pending`, no time yet). */
 typedef void (*hm_transfer_fn)(const hm_transfer_record *record, void *user_data);
 
 /** Sets (or, with NULL, clears) the ledger observer.
