@@ -283,6 +283,35 @@ static void ledger_transposes(hm_context *ctx, const struct df_plan *f, double s
     }
 }
 
+/* Whether FFTW-MPI may transform in y's own memory on this rank, saving the copy out of its
+ * buffer: y is this rank's part of the transform's output decomposition laid out as in the
+ * buffer, spans the buffer's bytes with the buffer's alignment (FFTW's rule for new arrays), and x
+ * does not reach into them. Each rank decides for itself: its collective calls are the same
+ * either way (the exchange into y then finds its own part already in place). */
+static bool in_y(const struct df_plan *f, const hm_tensor *x, const hm_tensor *y)
+{
+    const hm_dist_op *d = &f->base;
+    int me = d->comm->rank;
+    const hm_box *want = &f->buf_layout[1].box[me], *have = &d->layout[DF_Y].box[me];
+    int64_t span = 1;
+    for (int i = 0; i < y->ndim; i++) {
+        if (want->lo[i] != have->lo[i] || want->n[i] != have->n[i] ||
+            y->shape[i] != f->buf_out.shape[i] ||
+            (y->shape[i] > 1 && y->strides[i] != f->buf_out.strides[i]))
+            return false;
+        span += (y->shape[i] - 1) * y->strides[i];
+    }
+    size_t es = hm_dtype_size(y->dtype);
+    if (hm_tensor_numel(y) == 0 || (size_t)span * es < f->native.bytes ||
+        (uintptr_t)y->data % 64 != (uintptr_t)f->buf % 64)
+        return false;
+    hm_tensor region = *y; /* the buffer's bytes, at y */
+    region.ndim = 1;
+    region.shape[0] = (int64_t)(f->native.bytes / es);
+    region.strides[0] = 1;
+    return !hm__tensors_overlap(x, &region);
+}
+
 static hm_status df_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan, void *const data[])
 {
     const struct df_plan *f = (const struct df_plan *)p;
@@ -290,11 +319,16 @@ static hm_status df_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan,
     hm_tensor x = p->t[DF_X], y = p->t[DF_Y];
     x.data = data[DF_X];
     y.data = data[DF_Y];
+    hm_tensor buf_in = f->buf_in, buf_out = f->buf_out;
+    if (in_y(f, &x, &y)) {
+        buf_in.data = buf_out.data = y.data;
+        hm__log(ctx, HM_LOG_INFO, "FFTW-MPI transforms in y's own memory on this rank");
+    }
     hm_status st = hm__dist_exchange(ctx, d->comm, p->fn, "x", &d->layout[DF_X], &x,
-                                     &f->buf_layout[0], &f->buf_in);
+                                     &f->buf_layout[0], &buf_in);
     st = hm__dist_op_agree(ctx, p, st);
     if (st == HM_STATUS_SUCCESS) {
-        const hm_dist_fft_args args = {f->buf};
+        const hm_dist_fft_args args = {buf_in.data};
         const hm_collective all = {agree_any, p};
         double t0 = hm__now();
         st = hm__backend_execute_collective(ctx, p->backend, HM_OP_DIST_FFT, p->fn, be_plan, &args,
@@ -303,11 +337,11 @@ static hm_status df_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan,
             ledger_transposes(ctx, f, hm__now() - t0);
         double scale = norm_scale(f);
         if (st == HM_STATUS_SUCCESS && scale != 1.0)
-            st = hm__backend_scale(ctx, &f->buf_out, scale);
+            st = hm__backend_scale(ctx, &buf_out, scale);
         st = hm__dist_op_agree(ctx, p, st);
     }
     if (st == HM_STATUS_SUCCESS)
-        st = hm__dist_exchange(ctx, d->comm, p->fn, "y", &f->buf_layout[1], &f->buf_out,
+        st = hm__dist_exchange(ctx, d->comm, p->fn, "y", &f->buf_layout[1], &buf_out,
                                &d->layout[DF_Y], &y);
     return st;
 }

@@ -127,12 +127,13 @@ hm_status hm__dist_exchange(hm_context *ctx, hm_comm *comm, const char *fn, cons
                       fn, (c.send_total + c.recv_total) * es);
         goto done;
     }
-    /* This rank's own part moves directly. */
+    /* This rank's own part moves directly (unless it is there already: the same view). */
     hm_box own;
     if (hm__box_intersect(from->ndim, &src->box[me], &dst->box[me], &own)) {
         hm_tensor a = hm__box_view(from, &src->box[me], &own);
         hm_tensor b = hm__box_view(to, &dst->box[me], &own);
-        if ((st = hm__backend_copy_strided(ctx, b.device, b.data, b.strides, a.data, a.strides,
+        if (!hm__same_view(&a, &b) &&
+            (st = hm__backend_copy_strided(ctx, b.device, b.data, b.strides, a.data, a.strides,
                                            &a)) != HM_STATUS_SUCCESS)
             goto done;
     }
