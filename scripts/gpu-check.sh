@@ -11,7 +11,9 @@
 #   out-of-core tests, the schedules a budget makes and the out-of-core peer rows against
 #   cuBLASXt, docs/OUT_OF_CORE.md; --auto: build, the auto execution space's tests under
 #   compute-sanitizer, its calibration (timed, then read back from its file), estimates measured,
-#   and its suite, into auto.log and auto.json beside the other modes' files)
+#   and its suite, into auto.log and auto.json beside the other modes' files; --dist: the
+#   distributed layer on CPU ranks, FFTW-MPI and ScaLAPACK unpacked from carry-debs/ where the
+#   image lacks them, into dist.log and dist.json)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-check-out}
@@ -32,6 +34,47 @@ gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 build=build-gpu
 summary=()
 note() { summary+=("$1"); echo "== $1"; }
+
+# --dist: the distributed layer on CPU ranks on an image without FFTW-MPI or ScaLAPACK: Debian's
+# packages, which scripts/carry-debs.sh downloads into carry-debs/ (the device tool carries the
+# folder), unpacked with dpkg -x beside the build; the BLAS, LAPACK and gfortran runtimes from
+# the image where it has them. A build without CUDA, the mpi tests, then bench/dist_peers.py at 2
+# and 4 ranks (the FFT at 512^3, the matmul at 4096^3; DIST_FFT, DIST_MATMUL change them): dist.log
+# and dist.json.
+if [ "${1:-}" = "--dist" ]; then
+    root=/tmp/hm-carried
+    lib=$root/usr/lib/x86_64-linux-gnu
+    fb=$root/fallback/usr/lib/x86_64-linux-gnu
+    extra=""
+    for d in carry-debs/libfftw3-mpi*.deb carry-debs/libscalapack*.deb; do
+        [ -e "$d" ] && dpkg -x "$d" "$root"
+    done
+    for d in carry-debs/libblas3*.deb carry-debs/liblapack3*.deb carry-debs/libgfortran5*.deb; do
+        [ -e "$d" ] && dpkg -x "$d" "$root/fallback"
+    done
+    for l in libgfortran.so.5:$fb liblapack.so.3:$fb/lapack libblas.so.3:$fb/blas; do
+        ldconfig -p | grep -q "${l%%:*} " || extra="$extra:${l#*:}"
+    done
+    export LD_LIBRARY_PATH=$lib$extra${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} LIBRARY_PATH=$lib$extra
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+        OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+    {
+        echo "## runtimes from the carried packages (none: the image's):${extra:- none}"
+        cmake -S . -B build-dist $(command -v ninja >/dev/null && echo -G Ninja) \
+            -DCMAKE_BUILD_TYPE=Release -DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON \
+            -DCMAKE_PREFIX_PATH=$root/usr 2>&1 | grep "hetmath: CUDA"
+        cmake --build build-dist -j "$(nproc)" > "$OUT/build.log" 2>&1 || echo "build FAILED"
+        ctest --test-dir build-dist -L mpi -j "$(nproc)" 2>&1 | grep -E "tests passed|Failed|Timeout"
+        python3 bench/dist_peers.py --bin build-dist --out "$OUT/dist.json" --ranks 2,4 \
+            --fft "${DIST_FFT:-512,512,512}" --matmul "${DIST_MATMUL:-4096}" --repeat 3 2>&1 |
+            tail -6
+    } > "$OUT/dist.log" 2>&1
+    note "dist: $(grep -E 'hetmath: CUDA' "$OUT/dist.log" | sed 's/.*hetmath: //')"
+    note "dist mpi tests: $(grep -E 'tests passed' "$OUT/dist.log")"
+    tail -6 "$OUT/dist.log"
+    printf '%s\n' "${summary[@]}"
+    exit 0
+fi
 
 card=$(nvidia-smi --query-gpu=name,driver_version,memory.total,pcie.link.gen.current,pcie.link.width.current \
     --format=csv,noheader 2>&1 | head -1)
