@@ -739,15 +739,20 @@ static void matmul_against_serial(void)
     CHECK_STATUS(hm_dist_matmul_boxes(ctx, comm, MM_M, MM_N, MM_K, ao, ae, bo, be, dof, de),
                  HM_STATUS_SUCCESS);
     for (size_t t = 0; t < HM_ARRAY_LEN(dtypes); t++)
-        for (int variant = 0; variant < 4; variant++) {
+        for (int variant = 0; variant < 5; variant++) {
             /* 0: natural boxes, beta 0; 1: slabs and blocks with C; 2: in place (beta scales
-             * D's own values); 3: natural, with C */
-            int natural = variant == 0 || variant == 3;
+             * D's own values); 3: natural, with C; 4: natural and row-major, beta scaling D's
+             * own values: the product in the operands' own blocks */
+            int natural = variant == 0 || variant == 3 || variant == 4;
             hm_dist_tensor A, B, C, D;
             mat_alloc(ctx, MM_M, MM_K, dtypes[t], natural ? ao : NULL, ae, 0, &A);
-            mat_alloc(ctx, MM_K, MM_N, dtypes[t], natural ? bo : NULL, be, 1, &B);
+            mat_alloc(ctx, MM_K, MM_N, dtypes[t], natural ? bo : NULL, be, variant == 4 ? 0 : 1,
+                      &B);
             mat_alloc(ctx, MM_M, MM_N, dtypes[t], natural ? dof : NULL, de, 2, &C);
-            mat_alloc(ctx, MM_M, MM_N, dtypes[t], natural ? dof : NULL, de, variant == 2 ? 2 : 3,
+            mat_alloc(ctx, MM_M, MM_N, dtypes[t], natural ? dof : NULL, de,
+                      variant == 2   ? 2
+                      : variant == 4 ? 0
+                                     : 3,
                       &D);
             mat_fill(&A, 0);
             mat_fill(&B, 1);
@@ -778,6 +783,8 @@ static void matmul_against_serial(void)
             hm_tensor_free(ctx, &D.local);
         }
     CHECK_CONTAINS(log.text, "ScaLAPACK: a ");
+    if (g_rank == 0) /* variant 4: A, B and D in place (rank 0's blocks are never empty) */
+        CHECK_CONTAINS(log.text, "ScaLAPACK works in 3 of the operands' own blocks on this rank");
     hm_comm_destroy(comm);
     hm_context_destroy(ctx);
 }

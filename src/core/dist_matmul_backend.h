@@ -1,5 +1,5 @@
 /* What a distributed matmul backend is given (HM_OP_DIST_MATMUL): D = alpha·A·B + beta·D over a
- * communicator, each operand in one buffer a rank (column-major), in the block distribution the
+ * communicator, each operand in one buffer a rank (row-major), in the block distribution the
  * backend sets (hm_op_backend.layout). Included only when hetmath is built with MPI. */
 #ifndef HETMATH_DIST_MATMUL_BACKEND_H
 #define HETMATH_DIST_MATMUL_BACKEND_H
@@ -17,7 +17,7 @@ typedef struct hm_dist_matmul_desc {
 } hm_dist_matmul_desc;
 
 /* This rank's boxes of A (m×k), B (k×n) and D (m×n), row then column, and each buffer's
- * leading dimension (elements between columns) and bytes. */
+ * leading dimension (elements between rows) and bytes. */
 typedef struct hm_dist_matmul_layout {
     int64_t lo[3][2], n[3][2];
     int64_t ld[3];

@@ -1,6 +1,7 @@
 /* The distributed matmul: A, B (and C, or D's own values when beta is not 0) exchanged into the
  * backend's block distribution over a process grid, the product there (collective), D exchanged
- * out. Every step another rank could miss is agreed on first (core/op.h). */
+ * out. An operand already in its block, row-major, is used where it is (no buffer, no copy).
+ * Every step another rank could miss is agreed on first (core/op.h). */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -160,8 +161,8 @@ static hm_status dm_specify_all(hm_context *ctx, hm_op_plan *p)
             t.offset[a] = f->native.lo[i][a];
             t.global_shape[a] = d->layout[of[i]].global[a];
         }
-        t.local.strides[0] = 1; /* column-major, as ScaLAPACK keeps them */
-        t.local.strides[1] = f->native.ld[i];
+        t.local.strides[0] = f->native.ld[i]; /* row-major (cpu_matmul_mpi.c says why) */
+        t.local.strides[1] = 1;
         f->view[i] = t.local;
         st = hm__dist_layout_gather(ctx, d->comm, p->api, names[i], &t, HM_STATUS_SUCCESS,
                                     &f->buf_layout[i]);
@@ -242,6 +243,22 @@ static void ledger_panels(hm_context *ctx, const struct dm_plan *f, double secon
     }
 }
 
+/* Whether this rank's operand `role` is its block of buffer i as the buffer would hold it (the
+ * same box, row-major with the block's leading dimension): then the product uses it in place. */
+static bool is_block(const struct dm_plan *f, int role, const hm_tensor *t, int i)
+{
+    const hm_dist_op *d = &f->base;
+    int me = d->comm->rank;
+    const hm_box *want = &f->buf_layout[i].box[me], *have = &d->layout[role].box[me];
+    if (hm_tensor_numel(t) == 0)
+        return false;
+    for (int a = 0; a < 2; a++)
+        if (want->lo[a] != have->lo[a] || want->n[a] != have->n[a] ||
+            (t->shape[a] > 1 && t->strides[a] != f->view[i].strides[a]))
+            return false;
+    return true;
+}
+
 static hm_status dm_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan, void *const data[])
 {
     const struct dm_plan *f = (const struct dm_plan *)p;
@@ -251,19 +268,34 @@ static hm_status dm_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan,
         t[i] = p->t[i];
         t[i].data = data[i];
     }
-    /* In: A and B, and what beta scales (C, else D's own values). */
+    /* In: A and B, and what beta scales (C, else D's own values). An operand already in its
+     * block is the buffer (D only apart from A and B); the exchanges, collective, still run on
+     * every rank, finding that rank's own part in place. */
     int from_d = p->present[DM_C] ? DM_C : DM_D;
     const int in_of[BUFS] = {DM_A, DM_B, from_d};
+    hm_tensor view[BUFS];
+    memcpy(view, f->view, sizeof view);
+    int in_place = 0;
+    for (int i = 0; i < BUFS; i++) {
+        int role = i == BUF_D ? DM_D : in_of[i];
+        if (is_block(f, role, &t[role], i) &&
+            (i != BUF_D || (!hm__tensors_overlap(&t[DM_D], &t[DM_A]) &&
+                            !hm__tensors_overlap(&t[DM_D], &t[DM_B]))))
+            view[i].data = t[role].data, in_place++;
+    }
+    if (in_place)
+        hm__log(ctx, HM_LOG_INFO, "ScaLAPACK works in %d of the operands' own blocks on this rank",
+                in_place);
     hm_status st = HM_STATUS_SUCCESS;
     for (int i = 0; i < BUFS && st == HM_STATUS_SUCCESS; i++) {
         if (i == BUF_D && f->opts.beta == 0.0)
             continue;
         st = hm__dist_exchange(ctx, d->comm, p->fn, dm_roles[in_of[i]].name, &d->layout[in_of[i]],
-                               &t[in_of[i]], &f->buf_layout[i], &f->view[i]);
+                               &t[in_of[i]], &f->buf_layout[i], &view[i]);
         st = hm__dist_op_agree(ctx, p, st);
     }
     if (st == HM_STATUS_SUCCESS) {
-        const hm_dist_matmul_args args = {f->buf[BUF_A], f->buf[BUF_B], f->buf[BUF_D],
+        const hm_dist_matmul_args args = {view[BUF_A].data, view[BUF_B].data, view[BUF_D].data,
                                           f->opts.alpha, f->opts.beta};
         const hm_collective all = {agree_any, p};
         double t0 = hm__now();
@@ -274,7 +306,7 @@ static hm_status dm_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan,
         st = hm__dist_op_agree(ctx, p, st);
     }
     if (st == HM_STATUS_SUCCESS)
-        st = hm__dist_exchange(ctx, d->comm, p->fn, "D", &f->buf_layout[BUF_D], &f->view[BUF_D],
+        st = hm__dist_exchange(ctx, d->comm, p->fn, "D", &f->buf_layout[BUF_D], &view[BUF_D],
                                &d->layout[DM_D], &t[DM_D]);
     return st;
 }

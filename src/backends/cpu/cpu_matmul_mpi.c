@@ -1,7 +1,10 @@
 /* The distributed matmul of CPU ranks: ScaLAPACK's p?gemm on a block distribution over a
- * process grid (one block a rank: block-cyclic with blocks of ceil(size/grid)), each rank's
- * blocks column-major. The grid's making and the product are collective over the descriptor's
- * communicator. Built with MPI and ScaLAPACK only. */
+ * process grid (one block a rank: block-cyclic with blocks of ceil(size/grid)). Each rank's
+ * blocks are row-major, as hetmath's operands usually are: a row-major block of A is a
+ * column-major block of Aᵀ, so ScaLAPACK computes Dᵀ = Bᵀ·Aᵀ on them, over the transposed grid
+ * (grid_cols rows by grid_rows columns, the ranks in column order, so that every rank keeps its
+ * blocks), and nothing is transposed in memory. The grid's making and the product are collective
+ * over the descriptor's communicator. Built with MPI and ScaLAPACK only. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +110,8 @@ static hm_status mpi_mm_layout(hm_context *ctx, const void *desc, void *out)
         l->lo[i][1] = pcol * cb < cols[i] ? pcol * cb : cols[i];
         l->n[i][0] = share(rows[i], rb, prow);
         l->n[i][1] = share(cols[i], cb, pcol);
-        l->ld[i] = l->n[i][0] > 0 ? l->n[i][0] : 1;
-        l->bytes[i] = (size_t)l->ld[i] * (size_t)(l->n[i][1] > 0 ? l->n[i][1] : 1) * es;
+        l->ld[i] = l->n[i][1] > 0 ? l->n[i][1] : 1; /* row-major */
+        l->bytes[i] = (size_t)l->ld[i] * (size_t)(l->n[i][0] > 0 ? l->n[i][0] : 1) * es;
     }
     return HM_STATUS_SUCCESS;
 }
@@ -116,7 +119,7 @@ static hm_status mpi_mm_layout(hm_context *ctx, const void *desc, void *out)
 typedef struct mm_plan {
     hm_dist_matmul_desc d;
     int handle, context;
-    int desc[3][9]; /* ScaLAPACK's descriptors of A, B, D */
+    int desc[3][9]; /* ScaLAPACK's descriptors of Aᵀ, Bᵀ, Dᵀ (the row-major blocks of A, B, D) */
 } mm_plan;
 
 static hm_status mpi_mm_plan(hm_context *ctx, const void *desc, const void *args, void **out)
@@ -131,13 +134,15 @@ static hm_status mpi_mm_plan(hm_context *ctx, const void *desc, const void *args
     mpi_mm_layout(ctx, d, &l);
     p->handle = handle_take(d->comm);
     p->context = p->handle;
-    Cblacs_gridinit(&p->context, "Row", d->grid_rows, d->grid_cols);
+    /* rank r is (r / grid_cols, r % grid_cols) of hetmath's grid: of the transposed one, in
+     * column order, (r % grid_cols, r / grid_cols) */
+    Cblacs_gridinit(&p->context, "Column", d->grid_cols, d->grid_rows);
     int64_t rows[3], cols[3];
     dims(d, rows, cols);
     const int zero = 0;
-    for (int i = 0; i < 3; i++) {
-        int m = (int)rows[i], n = (int)cols[i], info = 0;
-        int mb = (int)block(rows[i], d->grid_rows), nb = (int)block(cols[i], d->grid_cols);
+    for (int i = 0; i < 3; i++) { /* the transpose: cols[i] rows over the grid's cols */
+        int m = (int)cols[i], n = (int)rows[i], info = 0;
+        int mb = (int)block(cols[i], d->grid_cols), nb = (int)block(rows[i], d->grid_rows);
         int ld = (int)l.ld[i];
         descinit_(p->desc[i], &m, &n, &mb, &nb, &zero, &zero, &p->context, &ld, &info);
         if (info != 0) {
@@ -158,28 +163,30 @@ static hm_status mpi_mm_execute(hm_context *ctx, void *plan, const void *args)
     const mm_plan *p = plan;
     const hm_dist_matmul_args *a = args;
     const char no = 'N';
-    const int one = 1, m = (int)p->d.m, n = (int)p->d.n, k = (int)p->d.k;
-    const int *da = p->desc[0], *db = p->desc[1], *dd = p->desc[2];
+    /* Dᵀ (n × m) = Bᵀ (n × k) · Aᵀ (k × m): no conjugation, a plain transpose */
+    const int one = 1, m = (int)p->d.n, n = (int)p->d.m, k = (int)p->d.k;
+    const int *da = p->desc[1], *db = p->desc[0], *dd = p->desc[2];
+    const void *first = a->b, *second = a->a;
     switch (p->d.dtype) {
     case HM_DTYPE_F32: {
         const float al = (float)a->alpha, be = (float)a->beta;
-        psgemm_(&no, &no, &m, &n, &k, &al, a->a, &one, &one, da, a->b, &one, &one, db, &be, a->d,
+        psgemm_(&no, &no, &m, &n, &k, &al, first, &one, &one, da, second, &one, &one, db, &be, a->d,
                 &one, &one, dd);
         break;
     }
     case HM_DTYPE_F64:
-        pdgemm_(&no, &no, &m, &n, &k, &a->alpha, a->a, &one, &one, da, a->b, &one, &one, db,
+        pdgemm_(&no, &no, &m, &n, &k, &a->alpha, first, &one, &one, da, second, &one, &one, db,
                 &a->beta, a->d, &one, &one, dd);
         break;
     case HM_DTYPE_C64: {
         const float al[2] = {(float)a->alpha, 0}, be[2] = {(float)a->beta, 0};
-        pcgemm_(&no, &no, &m, &n, &k, al, a->a, &one, &one, da, a->b, &one, &one, db, be, a->d,
+        pcgemm_(&no, &no, &m, &n, &k, al, first, &one, &one, da, second, &one, &one, db, be, a->d,
                 &one, &one, dd);
         break;
     }
     default: {
         const double al[2] = {a->alpha, 0}, be[2] = {a->beta, 0};
-        pzgemm_(&no, &no, &m, &n, &k, al, a->a, &one, &one, da, a->b, &one, &one, db, be, a->d,
+        pzgemm_(&no, &no, &m, &n, &k, al, first, &one, &one, da, second, &one, &one, db, be, a->d,
                 &one, &one, dd);
         break;
     }
