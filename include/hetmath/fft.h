@@ -76,7 +76,9 @@ typedef struct hm_fft_options {
                                      streams are joined to it by events, never by a device-wide
                                      wait. A stream of the execution device (of the
                                      operands' device for a CPU call); operands on another
-                                     device must be ready when the call is made. Per call: a
+                                     device, and host operands (a call of them blocks, and
+                                     may read them at once, as CUDA reads pageable memory),
+                                     must be ready when the call is made. Per call: a
                                      plan the cache holds runs on the stream of the call that
                                      reuses it; a plan runs on the stream of the options it was
                                      made with, or the one hm_fft_plan_set_stream() gives it */
