@@ -180,6 +180,9 @@ typedef enum hm_pipeline_schedule {
  * kind; a pair must be both set or both NULL. The device memory budget
  * (device_memory_limit) applies on top: hetmath asks for no more than it allows.
  *
+ * The auto execution space's calibration measures on a private context that allocates through
+ * the same callbacks (hm_context_memory_stats counts the context's own blocks only).
+ *
  * Callbacks run on the thread calling hetmath, never at once for one context. @p bytes is never
  * 0. A free is called once for each successful allocation, with the same pointer, device and
  * byte count (so hm_tensor_free() must be given the tensor as allocated), at the latest when the
