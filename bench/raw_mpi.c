@@ -1,7 +1,8 @@
 /* The distributed peers called directly, under mpirun, for bench/dist_peers.py: FFTW-MPI's 3-D
  * c2c transform in place on its own slabs, and ScaLAPACK's pdgemm on a block-cyclic
  * distribution. Rank 0 prints one JSON object: the slowest rank's median over the repeats.
- *   mpirun -n P raw_mpi fft N0 N1 N2 REPEAT
+ *   mpirun -n P raw_mpi fft N0 N1 N2 REPEAT [transposed] [measure]   (the output left
+ *       transposed: the first two axes swapped; FFTW_MEASURE's plan instead of FFTW_ESTIMATE's)
  *   mpirun -n P raw_mpi matmul M N K REPEAT NB      (NB 0: one block a rank, as hetmath) */
 #include <fftw3-mpi.h>
 #include <mpi.h>
@@ -39,13 +40,16 @@ static double median_of(double *t, int n)
     return t[n / 2];
 }
 
-static double run_fft(ptrdiff_t n0, ptrdiff_t n1, ptrdiff_t n2, int repeat)
+static double run_fft(ptrdiff_t n0, ptrdiff_t n1, ptrdiff_t n2, int repeat, int transposed,
+                      int measure)
 {
-    ptrdiff_t local_n0, start;
-    ptrdiff_t alloc = fftwf_mpi_local_size_3d(n0, n1, n2, MPI_COMM_WORLD, &local_n0, &start);
+    ptrdiff_t local_n0, start, local_n1, start1;
+    ptrdiff_t alloc = fftwf_mpi_local_size_3d_transposed(n0, n1, n2, MPI_COMM_WORLD, &local_n0,
+                                                         &start, &local_n1, &start1);
     fftwf_complex *buf = fftwf_alloc_complex((size_t)alloc);
-    fftwf_plan p =
-        fftwf_mpi_plan_dft_3d(n0, n1, n2, buf, buf, MPI_COMM_WORLD, FFTW_FORWARD, FFTW_ESTIMATE);
+    fftwf_plan p = fftwf_mpi_plan_dft_3d(n0, n1, n2, buf, buf, MPI_COMM_WORLD, FFTW_FORWARD,
+                                         (measure ? FFTW_MEASURE : FFTW_ESTIMATE) |
+                                             (transposed ? FFTW_MPI_TRANSPOSED_OUT : 0));
     for (ptrdiff_t i = 0; i < 2 * alloc; i++)
         ((float *)buf)[i] = (float)((i * 2654435761u) % 1000u) / 1000.0f - 0.5f;
     double *t = calloc((size_t)repeat, sizeof *t);
@@ -111,13 +115,21 @@ int main(int argc, char **argv)
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     double t = -1;
-    if (argc == 6 && strcmp(argv[1], "fft") == 0)
-        t = run_fft(atol(argv[2]), atol(argv[3]), atol(argv[4]), atoi(argv[5]));
+    int transposed = 0, measure = 0, known = 1;
+    for (int i = 6; i < argc; i++) {
+        transposed |= strcmp(argv[i], "transposed") == 0;
+        measure |= strcmp(argv[i], "measure") == 0;
+        known &= strcmp(argv[i], "transposed") == 0 || strcmp(argv[i], "measure") == 0;
+    }
+    if (argc >= 6 && argc <= 8 && known && strcmp(argv[1], "fft") == 0)
+        t = run_fft(atol(argv[2]), atol(argv[3]), atol(argv[4]), atoi(argv[5]), transposed,
+                    measure);
     else if (argc == 7 && strcmp(argv[1], "matmul") == 0)
         t = run_matmul(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
     if (rank == 0) {
         if (t < 0)
-            fprintf(stderr, "usage: raw_mpi fft N0 N1 N2 REPEAT | matmul M N K REPEAT NB\n");
+            fprintf(stderr, "usage: raw_mpi fft N0 N1 N2 REPEAT [transposed] [measure] | matmul M "
+                            "N K REPEAT NB\n");
         else
             printf("{\"median_s\": %.9g}\n", t);
     }

@@ -89,7 +89,7 @@ static void run_local_fft(void *arg)
 /* The local transforms of a slab decomposition alone: the rank's slab of n0 over its other axes,
  * and n0 over its share of the second axis. */
 static double local_fft_seconds(int ndim, const int64_t *n, int rank, int size, hm_dtype dt,
-                                int repeat)
+                                hm_fft_effort effort, int repeat)
 {
     double total = 0, times[64];
     for (int pass = 0; pass < 2; pass++) {
@@ -106,6 +106,7 @@ static double local_fft_seconds(int ndim, const int64_t *n, int rank, int size, 
         memset(j.x.data, 0, hm_tensor_nbytes(&j.x));
         hm_fft_options_init(&j.o);
         j.o.execution = hm_execution_cpu(HM_AUTO);
+        j.o.effort = effort;                     /* the distributed plan's */
         j.o.num_axes = pass == 0 ? ndim - 1 : 1; /* the slab's own axes, then the first */
         for (int i = 0; i < j.o.num_axes; i++)
             j.o.axes[i] = pass == 0 ? i + 1 : 0;
@@ -144,6 +145,7 @@ static int bench_dist_fft(args *a, hm_comm *comm, int json, const hm_bench_optio
     hm_dist_fft_options o;
     hm_dist_fft_options_init(&o);
     o.transposed_out = arg_flag(a, "--transposed");
+    o.effort = arg_flag(a, "--measure") ? HM_FFT_MEASURE : HM_FFT_ESTIMATE;
     int rank = hm_comm_rank(comm), size = hm_comm_size(comm);
     dist_fft_job j = {.comm = comm};
     int64_t xo[3], xe[3], yo[3], ye[3];
@@ -176,7 +178,7 @@ static int bench_dist_fft(args *a, hm_comm *comm, int json, const hm_bench_optio
     double t = time_all(run_dist_fft, &j, b->repeat, b->warmup, times);
     /* The floor: the local transforms alone, and the transposes' bytes (once left transposed,
      * else twice) at the all-to-all rate. */
-    double local = local_fft_seconds(nd, shape, rank, size, dt, b->repeat);
+    double local = local_fft_seconds(nd, shape, rank, size, dt, o.effort, b->repeat);
     size_t slab = hm_tensor_nbytes(&j.x.local);
     double a2a = size > 1 ? alltoall_seconds(slab, size) * (o.transposed_out ? 1 : 2) : 0;
     if (rank == 0) {
@@ -184,11 +186,13 @@ static int bench_dist_fft(args *a, hm_comm *comm, int json, const hm_bench_optio
         if (json)
             snprintf(what, sizeof what,
                      "\"operation\": \"dist-fft\", \"shape\": \"%s\", \"dtype\": \"%s\", "
-                     "\"ranks\": %d, \"transposed_out\": %d",
-                     arg_value(a, "--shape"), hm_dtype_name(dt), size, o.transposed_out);
+                     "\"ranks\": %d, \"transposed_out\": %d, \"effort\": \"%s\"",
+                     arg_value(a, "--shape"), hm_dtype_name(dt), size, o.transposed_out,
+                     o.effort == HM_FFT_MEASURE ? "measure" : "estimate");
         else
-            snprintf(what, sizeof what, "dist-fft %s %s over %d ranks%s", arg_value(a, "--shape"),
-                     hm_dtype_name(dt), size, o.transposed_out ? ", left transposed" : "");
+            snprintf(what, sizeof what, "dist-fft %s %s over %d ranks%s%s", arg_value(a, "--shape"),
+                     hm_dtype_name(dt), size, o.transposed_out ? ", left transposed" : "",
+                     o.effort == HM_FFT_MEASURE ? ", measured plan" : "");
         snprintf(extra, sizeof extra, ", \"local_fft_s\": %.9g, \"alltoall_s\": %.9g", local, a2a);
         print_result(what, t, times, b->repeat, local + a2a, extra, json);
     }
@@ -301,9 +305,10 @@ static int bench_dist_matmul(args *a, hm_comm *comm, int json, const hm_bench_op
 
 int bench_dist(args *a, const char *which)
 {
-    static const arg_spec spec[] = {
-        {"--shape", 1}, {"--dtype", 1},  {"--transposed", 0}, {"--m", 1},    {"--n", 1},
-        {"--k", 1},     {"--repeat", 1}, {"--warmup", 1},     {"--json", 0}, {NULL, 0}};
+    static const arg_spec spec[] = {{"--shape", 1},   {"--dtype", 1},  {"--transposed", 0},
+                                    {"--measure", 0}, {"--m", 1},      {"--n", 1},
+                                    {"--k", 1},       {"--repeat", 1}, {"--warmup", 1},
+                                    {"--json", 0},    {NULL, 0}};
     char cmd[32];
     snprintf(cmd, sizeof cmd, "bench %s", which);
     int rc = args_parse(a, cmd, spec, 0);
@@ -312,7 +317,7 @@ int bench_dist(args *a, const char *which)
     if (arg_flag(a, "--help")) {
         printf(
             "usage: mpirun -n P hetmath bench dist-fft --shape N0,N1[,N2] [--dtype c64|c128]\n"
-            "                                [--transposed] [--repeat R] [--warmup W] "
+            "                                [--transposed] [--measure] [--repeat R] [--warmup W] "
             "[--json]\n"
             "       mpirun -n P hetmath bench dist-matmul [--m M] [--n N] [--k K]\n"
             "                                [--dtype f32|f64|c64|c128] [--repeat R] "
