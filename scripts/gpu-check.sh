@@ -40,7 +40,8 @@ note() { summary+=("$1"); echo "== $1"; }
 # folder), unpacked with dpkg -x beside the build; the BLAS, LAPACK and gfortran runtimes from
 # the image where it has them. A build without CUDA, the mpi tests, then bench/dist_peers.py at 2
 # and 4 ranks (the FFT at 512^3, the matmul at 4096^3; DIST_FFT, DIST_MATMUL change them): dist.log
-# and dist.json.
+# and dist.json. Its FFT row with FFTW_MEASURE plans afresh in every run (six a rank count): at
+# 512^3 that may take minutes; DIST_FFT=256,256,256 keeps the call short.
 if [ "${1:-}" = "--dist" ]; then
     root=/tmp/hm-carried
     lib=$root/usr/lib/x86_64-linux-gnu
