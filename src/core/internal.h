@@ -103,6 +103,13 @@ hm_status hm__fail(hm_context *ctx, hm_status status, const char *fmt, ...) HM_P
 hm_status hm__vfail(hm_context *ctx, hm_status status, const char *fmt, va_list ap);
 
 /* The same, for the accessors that take a const context. */
+/* A struct of figures written to the caller's `out` of the same type (`type` names it), whose
+ * first member, a size_t `size`, the caller set: that many bytes of `full` (an older, shorter
+ * struct gets its first fields), `size` kept. HM_STATUS_INVALID_ARGUMENT, fn's message, for a NULL
+ * out or a size that is not one of the struct's. */
+hm_status hm__sized_out(const hm_context *ctx, const char *fn, const char *type, void *out,
+                        const void *full, size_t full_size);
+
 hm_status hm__fail_const(const hm_context *ctx, hm_status status, const char *fmt, ...)
     HM_PRINTF(3, 4);
 

@@ -180,16 +180,8 @@ hm_status hm_context_plan_cache_stats(const hm_context *ctx, hm_plan_cache_stats
     if (!ctx)
         return HM_STATUS_INVALID_ARGUMENT;
     hm__enter_const(ctx, fn);
-    if (!out)
-        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the output is NULL", fn);
-    size_t size = out->size;
-    if (size < sizeof(size_t) || size > sizeof *out)
-        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT,
-                              "%s: size %zu is not that of an hm_plan_cache_stats (%zu)", fn, size,
-                              sizeof *out);
     const struct hm_plan_cache *c = ctx->plans;
-    hm_plan_cache_stats s = {.size = size,
-                             .hits = ctx->plan_cache_hits,
+    hm_plan_cache_stats s = {.hits = ctx->plan_cache_hits,
                              .misses = ctx->plan_cache_misses,
                              .evictions = ctx->plan_cache_evictions,
                              .uncached = ctx->plan_cache_uncached,
@@ -197,6 +189,5 @@ hm_status hm_context_plan_cache_stats(const hm_context *ctx, hm_plan_cache_stats
                              .bytes = c ? c->bytes : 0,
                              .max_entries = ctx->plan_cache_max,
                              .max_bytes = ctx->plan_cache_max_bytes};
-    memcpy(out, &s, size);
-    return HM_STATUS_SUCCESS;
+    return hm__sized_out(ctx, fn, "hm_plan_cache_stats", out, &s, sizeof s);
 }

@@ -66,17 +66,7 @@ hm_status hm_context_memory_stats(const hm_context *ctx, hm_memory_stats *out)
     if (!ctx)
         return HM_STATUS_INVALID_ARGUMENT;
     hm__enter_const(ctx, fn);
-    if (!out)
-        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the output is NULL", fn);
-    size_t size = out->size;
-    if (size < sizeof(size_t) || size > sizeof *out)
-        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT,
-                              "%s: size %zu is not that of an hm_memory_stats (%zu)", fn, size,
-                              sizeof *out);
-    hm_memory_stats m = ctx->memory;
-    m.size = size;
-    memcpy(out, &m, size);
-    return HM_STATUS_SUCCESS;
+    return hm__sized_out(ctx, fn, "hm_memory_stats", out, &ctx->memory, sizeof ctx->memory);
 }
 
 hm_status hm_tensor_alloc(hm_context *ctx, hm_device device, hm_dtype dtype, int ndim,
