@@ -147,6 +147,20 @@ static double product_error(void)
     return worst / (K * 0.25);
 }
 
+/* A, B and D over the host arrays; options running their product on cuda:0. */
+static void host_product(hm_tensor *A, hm_tensor *B, hm_tensor *D, hm_matmul_options *o)
+{
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
+    CHECK_STATUS(hm_tensor_init(A, a, hm_device_host(), HM_DTYPE_F32, 2, sa, NULL),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_init(B, b, hm_device_host(), HM_DTYPE_F32, 2, sb, NULL),
+                 HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_init(D, d, hm_device_host(), HM_DTYPE_F32, 2, sd, NULL),
+                 HM_STATUS_SUCCESS);
+    hm_matmul_options_init(o);
+    o->execution = hm_execution_cuda(0);
+}
+
 static void cuda_counts(void)
 {
     counter c;
@@ -156,16 +170,9 @@ static void cuda_counts(void)
         return;
     hm_test_require_cuda(ctx, "test_allocator");
     hm_tensor A, B, D;
-    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sd[2] = {M, N};
-    CHECK_STATUS(hm_tensor_init(&A, a, hm_device_host(), HM_DTYPE_F32, 2, sa, NULL),
-                 HM_STATUS_SUCCESS);
-    CHECK_STATUS(hm_tensor_init(&B, b, hm_device_host(), HM_DTYPE_F32, 2, sb, NULL),
-                 HM_STATUS_SUCCESS);
-    CHECK_STATUS(hm_tensor_init(&D, d, hm_device_host(), HM_DTYPE_F32, 2, sd, NULL),
-                 HM_STATUS_SUCCESS);
     hm_matmul_options o;
-    hm_matmul_options_init(&o);
-    o.execution = hm_execution_cuda(0);
+    host_product(&A, &B, &D, &o);
+    int64_t sa[2] = {M, K}, sb[2] = {K, N};
     /* host operands on the device: copied in, multiplied, copied back; new values each call */
     for (int call = 0; call < 2; call++) {
         fill(a, M * K, 11u + (unsigned)call);
@@ -273,13 +280,8 @@ static void cuda_refusal(void)
     CHECK_CONTAINS(hm_context_last_error(ctx), "the caller's allocator gave no memory on cuda:0");
     /* a call of host operands fails at its first device block, nothing left held */
     hm_tensor A, B, D;
-    int64_t sb[2] = {K, N}, sd[2] = {M, N};
-    hm_tensor_init(&A, a, hm_device_host(), HM_DTYPE_F32, 2, sa, NULL);
-    hm_tensor_init(&B, b, hm_device_host(), HM_DTYPE_F32, 2, sb, NULL);
-    hm_tensor_init(&D, d, hm_device_host(), HM_DTYPE_F32, 2, sd, NULL);
     hm_matmul_options o;
-    hm_matmul_options_init(&o);
-    o.execution = hm_execution_cuda(0);
+    host_product(&A, &B, &D, &o);
     CHECK_STATUS(hm_matmul(ctx, &A, &B, NULL, &D, &o), HM_STATUS_OUT_OF_DEVICE_MEMORY);
     hm_memory_stats m = stats_of(ctx);
     check_agree(&c, &m);
