@@ -90,7 +90,8 @@ hm_status hm__cuda_device_streams(hm_context *ctx, int id, hm_cuda_device **out)
  * logged and remembered. */
 hm_status hm__cuda_peer(hm_context *ctx, int a, int b, bool *direct);
 
-/* Every block of device or pinned memory the backend takes: from the context's allocator when it
+/* Every block of device or pinned memory the backend takes (and its memory slots,
+ * hm_backend_ops.alloc and .free): from the context's allocator when it
  * has one for that kind, else from the device's stream-ordered pool (device memory, usable in
  * the order of the device's stream, no wait) or cudaHostAlloc (pinned); counted in the
  * context's memory statistics. hm__cuda_mem_put gives a block back (device memory in the order
@@ -103,10 +104,6 @@ void hm__cuda_mem_put(hm_context *ctx, hm_device space, void *ptr, size_t bytes)
  * the old one, is done. `what` names it in a failure. */
 hm_status hm__cuda_grow(hm_context *ctx, int id, void **area, size_t *have, size_t bytes,
                         const char *what);
-
-/* The backend's memory slots (hm_backend_ops.alloc, .free): hm__cuda_mem_get and _put. */
-hm_status hm__cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out);
-void hm__cuda_free(hm_context *ctx, hm_device device, void *ptr, size_t bytes);
 
 /* Device id's memory for the device memory budget (hm_backend_ops.memory). */
 hm_status hm__cuda_memory(hm_context *ctx, int id, size_t *available, size_t *total);

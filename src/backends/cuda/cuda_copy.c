@@ -177,7 +177,7 @@ hm_status hm__cuda_link(hm_context *ctx, int id, hm_link *out)
         return st;
     const size_t size[2] = {(size_t)1 << 20, hm__cuda_state(ctx)->stage_chunk};
     for (int i = 0; i < 2; i++)
-        if ((st = hm__cuda_alloc(ctx, hm_device_cuda(id), size[1], &dev[i])) != HM_STATUS_SUCCESS)
+        if ((st = hm__cuda_mem_get(ctx, hm_device_cuda(id), size[1], &dev[i])) != HM_STATUS_SUCCESS)
             goto fail;
     if (!(pageable = malloc(size[1]))) {
         st = hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "measuring the link: no host memory");
@@ -233,7 +233,7 @@ fail:
         cudaEventDestroy(ev[i]);
     for (int i = 0; i < 2; i++)
         if (dev[i])
-            hm__cuda_free(ctx, hm_device_cuda(id), dev[i], size[1]);
+            hm__cuda_mem_put(ctx, hm_device_cuda(id), dev[i], size[1]);
     free(pageable);
     return st;
 }

@@ -371,16 +371,6 @@ fail:
     return st;
 }
 
-hm_status hm__cuda_alloc(hm_context *ctx, hm_device device, size_t bytes, void **out)
-{
-    return hm__cuda_mem_get(ctx, device, bytes, out);
-}
-
-void hm__cuda_free(hm_context *ctx, hm_device device, void *ptr, size_t bytes)
-{
-    hm__cuda_mem_put(ctx, device, ptr, bytes);
-}
-
 /* The pinned staging buffers and this device's events for them, made on first use. The pool
  * holds at most ctx->pinned_pool_bytes. */
 hm_status hm__cuda_stage_setup(hm_context *ctx, hm_cuda_device *d, int device)
