@@ -103,6 +103,17 @@ static hm_context *context_with(counter *c)
     return ctx;
 }
 
+/* A context counting through a fresh counter `c`, with a CUDA device (else the test is
+ * skipped). */
+static hm_context *cuda_context_with(counter *c)
+{
+    memset(c, 0, sizeof *c);
+    hm_context *ctx = context_with(c);
+    if (ctx)
+        hm_test_require_cuda(ctx, "test_allocator");
+    return ctx;
+}
+
 static hm_memory_stats stats_of(hm_context *ctx)
 {
     hm_memory_stats m = {.size = sizeof m};
@@ -164,11 +175,9 @@ static void host_product(hm_tensor *A, hm_tensor *B, hm_tensor *D, hm_matmul_opt
 static void cuda_counts(void)
 {
     counter c;
-    memset(&c, 0, sizeof c);
-    hm_context *ctx = context_with(&c);
+    hm_context *ctx = cuda_context_with(&c);
     if (!ctx)
         return;
-    hm_test_require_cuda(ctx, "test_allocator");
     hm_tensor A, B, D;
     hm_matmul_options o;
     host_product(&A, &B, &D, &o);
@@ -267,11 +276,9 @@ static void cuda_counts(void)
 static void cuda_refusal(void)
 {
     counter c;
-    memset(&c, 0, sizeof c);
-    hm_context *ctx = context_with(&c);
+    hm_context *ctx = cuda_context_with(&c);
     if (!ctx)
         return;
-    hm_test_require_cuda(ctx, "test_allocator");
     hm_tensor X;
     int64_t sa[2] = {M, K};
     c.refuse = 1;
