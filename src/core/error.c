@@ -69,3 +69,17 @@ hm_status hm__fail_const(const hm_context *ctx, hm_status status, const char *fm
     va_end(ap);
     return st;
 }
+
+hm_status hm__sized_out(const hm_context *ctx, const char *fn, const char *type, void *out,
+                        const void *full, size_t full_size)
+{
+    if (!out)
+        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT, "%s: the output is NULL", fn);
+    size_t size;
+    memcpy(&size, out, sizeof size);
+    if (size < sizeof(size_t) || size > full_size)
+        return hm__fail_const(ctx, HM_STATUS_INVALID_ARGUMENT,
+                              "%s: size %zu is not that of an %s (%zu)", fn, size, type, full_size);
+    memcpy((char *)out + sizeof size, (const char *)full + sizeof size, size - sizeof size);
+    return HM_STATUS_SUCCESS;
+}
