@@ -22,13 +22,26 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
            OMPI_MCA_rmaps_base_oversubscribe="1")
 
 
+def placement(ranks):
+    """Each rank on its own cores, as many as the machine has for it (both sides of a row then
+    run as many threads: hetmath and raw_mpi take the rank's affinity, the BLAS the variable);
+    more ranks than cores: no binding, one thread each."""
+    per = (os.cpu_count() or 1) // ranks
+    if per < 1:
+        return ["--bind-to", "none"], 1
+    return ["--map-by", f"slot:PE={per}", "--bind-to", "core"], per
+
+
 def mpirun(ranks, *cmd):
     """Runs cmd on `ranks` ranks; its last line of output as JSON. Each run gets an empty cache
     folder: hetmath's FFTW wisdom file from an earlier run (a measured plan) would otherwise
     change what an FFTW_ESTIMATE plan of a later one is."""
+    binding, threads = placement(ranks)
     with tempfile.TemporaryDirectory() as cache:
-        out = subprocess.run(["mpirun", "-n", str(ranks), *cmd], check=True, capture_output=True,
-                             text=True, env=dict(ENV, XDG_CACHE_HOME=cache)).stdout
+        env = dict(ENV, XDG_CACHE_HOME=cache, OPENBLAS_NUM_THREADS=str(threads),
+                   OMP_NUM_THREADS=str(threads))
+        out = subprocess.run(["mpirun", "-n", str(ranks), *binding, *cmd], check=True,
+                             capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -87,7 +100,9 @@ def main():
             print(f"{case}: {row['hetmath_s'] * 1e3:.2f} ms, {peer_name} "
                   f"{row['peer_s'] * 1e3:.2f} ms", file=sys.stderr, flush=True)
     with open(a.out, "w") as f:
-        json.dump({"rows": rows}, f, indent=1)
+        json.dump({"rows": rows, "cores": os.cpu_count(),
+                   "threads_a_rank": {p: placement(int(p))[1] for p in a.ranks.split(",")}},
+                  f, indent=1)
     print(f"{'case':40} {'hetmath':>10} {'peer':>18} {'peer time':>10} {'ratio':>6} "
           f"{'floor':>10}")
     for r in rows:

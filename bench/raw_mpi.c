@@ -3,9 +3,14 @@
  * distribution. Rank 0 prints one JSON object: the slowest rank's median over the repeats.
  *   mpirun -n P raw_mpi fft N0 N1 N2 REPEAT [transposed] [measure]   (the output left
  *       transposed: the first two axes swapped; FFTW_MEASURE's plan instead of FFTW_ESTIMATE's)
- *   mpirun -n P raw_mpi matmul M N K REPEAT NB      (NB 0: one block a rank, as hetmath) */
+ *   mpirun -n P raw_mpi matmul M N K REPEAT NB      (NB 0: one block a rank, as hetmath)
+ * FFTW-MPI plans with as many threads as the rank may run on (its CPU affinity), hetmath's rule,
+ * so that both sides of a row use the same cores; the BLAS under pdgemm takes its own setting
+ * (OPENBLAS_NUM_THREADS, which dist_peers.py sets for both sides). */
+#define _GNU_SOURCE
 #include <fftw3-mpi.h>
 #include <mpi.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +43,13 @@ static double median_of(double *t, int n)
     }
     qsort(t, (size_t)n, sizeof *t, cmp);
     return t[n / 2];
+}
+
+/* The CPUs this rank may run on. */
+static int cpu_count(void)
+{
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
 }
 
 static double run_fft(ptrdiff_t n0, ptrdiff_t n1, ptrdiff_t n2, int repeat, int transposed,
@@ -111,7 +123,9 @@ static double run_matmul(int m, int n, int k, int repeat, int nb)
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
+    fftwf_init_threads();
     fftwf_mpi_init();
+    fftwf_plan_with_nthreads(cpu_count());
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     double t = -1;

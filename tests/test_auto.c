@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "core/calibrate.h"
+#include "core/op.h" /* HM_PIPELINE_MIN_BYTES */
 #include "hetmath.h"
 
 static char cache_dir[64];
