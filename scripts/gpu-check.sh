@@ -185,6 +185,17 @@ if [ -n "$outofcore" ]; then
             --k 4000 --memory host --advanced --device-memory-limit 37333333 --repeat 3 \
             --warmup 1 2>&1 | grep -E 'device memory budget|pipelined|^matmul' | head -8
     } > "$OUT/diagnostics.txt" 2>&1
+    # A product larger than the card (D of 160 GB) where the host has the memory (the x2 machine's
+    # 256 GiB): one device, then the set of two; BIG=0 leaves it out.
+    host_gib=$(awk '/MemTotal/ {print int($2 / 1048576)}' /proc/meminfo)
+    if [ "${BIG:-1}" = 1 ] && [ "$host_gib" -ge 200 ]; then
+        for devs in 1 $([ "$gpus" -ge 2 ] && echo 2); do
+            echo "## big_product 200000 200000 4096 on $devs device(s), pageable"
+            HETMATH_LOG_LEVEL=info timeout 240 $build/big_product 200000 200000 4096 $devs 2>&1 |
+                grep -E 'device memory budget|pipelined|^\{|big_product' | head -6
+        done >> "$OUT/diagnostics.txt" 2>&1
+        note "big product: $(grep -c '"ok": true' "$OUT/diagnostics.txt") run(s) correct on sampled tiles"
+    fi
     PYTHONUNBUFFERED=1 timeout 400 python3 bench/peers.py --bin $build/hetmath --outofcore \
         --out "$OUT/peers.json" > "$OUT/peers.log" 2>&1 && note "peers --outofcore: ok" ||
         note "peers --outofcore: FAILED or cut short (see peers.log)"
