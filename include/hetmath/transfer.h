@@ -38,6 +38,7 @@ typedef enum hm_transfer_path {
     HM_PATH_PEER = 3,   /**< between two devices over their direct link (NVLink or PCIe
                              peer-to-peer), peer access enabled by hetmath on first use */
     HM_PATH_MPI = 4,    /**< between processes, by MPI */
+    HM_PATH_NCCL = 5,   /**< between processes' devices, by NCCL */
 } hm_transfer_path;
 
 /** One copy, as the ledger keeps it. */

@@ -117,6 +117,30 @@ typedef struct hm_pipeline_job {
     int nnext;
 } hm_pipeline_job;
 
+/* Collectives between the processes of a communicator over device memory (NCCL), for the
+ * distributed operations of GPU ranks; the processes find each other through a token one rank
+ * makes and the others are given (the distributed layer sends it by MPI). */
+typedef struct hm_group_ops {
+    size_t token_bytes; /* at most HM_GROUP_TOKEN_MAX */
+    /* Whether this rank can join on `device` (the library loads, the device is there): every
+     * rank asks before any joins, so that none waits in a join another rank never makes. */
+    hm_status (*ready)(hm_context *ctx, int device);
+    hm_status (*token)(hm_context *ctx, void *token);
+    /* Joins the group of `size` ranks as `rank`, on `device` (each rank a device of its own).
+     * Collective over the group's ranks. */
+    hm_status (*join)(hm_context *ctx, const void *token, int size, int rank, int device,
+                      void **group);
+    void (*leave)(void *group);
+    /* To each peer q, send_bytes[q] bytes at send + send_at[q]; from each, recv_bytes[q] bytes
+     * into recv + recv_at[q] (device memory of the group's device; this rank's own entries are
+     * not moved). Queued on the device's stream, then waited for. Collective. */
+    hm_status (*alltoallv)(hm_context *ctx, void *group, const void *send, const size_t *send_bytes,
+                           const size_t *send_at, void *recv, const size_t *recv_bytes,
+                           const size_t *recv_at);
+} hm_group_ops;
+
+#define HM_GROUP_TOKEN_MAX 256
+
 typedef struct hm_backend_ops {
     const char *name;
     /* The execution kind this backend computes for. */
@@ -193,6 +217,10 @@ typedef struct hm_backend_ops {
     /* The link between host memory and `device`, measured on the first call for each context
      * and device, then remembered. Optional: pipelines without it use the fixed schedule. */
     hm_status (*link)(hm_context *ctx, int device, hm_link *out);
+
+    /* Collectives of device memory between processes. Optional: distributed operations then
+     * refuse device operands. */
+    const hm_group_ops *group;
 
     /* Runs host-operand pipelines, `count` jobs on distinct devices at once (the parts of one
      * operation over a device set), each with its own staging buffers. Optional: operations

@@ -18,8 +18,8 @@ const char *hm_transfer_direction_name(hm_transfer_direction dir)
 
 static const char *path_name(hm_transfer_path path)
 {
-    static const char *const names[] = {"direct", "staged", "packed", "peer", "mpi"};
-    return (path >= 0 && path <= HM_PATH_MPI) ? names[path] : "unknown";
+    static const char *const names[] = {"direct", "staged", "packed", "peer", "mpi", "nccl"};
+    return (path >= 0 && path <= HM_PATH_NCCL) ? names[path] : "unknown";
 }
 
 hm_transfer_direction hm__direction(hm_device src, hm_device dst)

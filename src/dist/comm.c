@@ -73,6 +73,8 @@ void hm_comm_destroy(hm_comm *comm)
 {
     if (!comm)
         return;
+    if (comm->group)
+        comm->group_ops->leave(comm->group);
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized)
@@ -90,23 +92,85 @@ int hm_comm_size(const hm_comm *comm)
     return comm ? comm->size : 0;
 }
 
-void hm__comm_ledger(hm_context *ctx, const hm_comm *comm, const char *op, const char *operand,
-                     int peer, bool sending, size_t bytes, double seconds, int chunks)
+static void ledger(hm_context *ctx, const hm_comm *comm, const char *op, const char *operand,
+                   int peer, bool sending, size_t bytes, double seconds, int chunks, bool device)
 {
     hm_transfer_record r;
     memset(&r, 0, sizeof r);
     r.direction = HM_TRANSFER_REMOTE;
-    r.src = r.dst = hm_device_host();
+    r.src = r.dst = device ? hm_device_cuda(comm->group_device) : hm_device_host();
     r.src_rank = sending ? comm->rank : peer;
     r.dst_rank = sending ? peer : comm->rank;
     r.bytes = bytes;
     r.seconds = seconds;
-    r.path = HM_PATH_MPI;
+    r.path = device ? HM_PATH_NCCL : HM_PATH_MPI;
     r.chunks = chunks;
     r.implicit = 1;
     r.operation = op;
     r.operand = operand;
     hm__ledger_add(ctx, &r);
+}
+
+void hm__comm_ledger(hm_context *ctx, const hm_comm *comm, const char *op, const char *operand,
+                     int peer, bool sending, size_t bytes, double seconds, int chunks)
+{
+    ledger(ctx, comm, op, operand, peer, sending, bytes, seconds, chunks, false);
+}
+
+void hm__comm_ledger_device(hm_context *ctx, const hm_comm *comm, const char *op,
+                            const char *operand, int peer, bool sending, size_t bytes,
+                            double seconds, int chunks)
+{
+    ledger(ctx, comm, op, operand, peer, sending, bytes, seconds, chunks, true);
+}
+
+hm_status hm__comm_group(hm_context *ctx, hm_comm *comm, const char *fn, int device)
+{
+    const hm_backend_ops *cuda = hm__backend_for_execution(HM_EXEC_CUDA);
+    const hm_group_ops *ops = cuda ? cuda->group : NULL;
+    hm_status st = HM_STATUS_SUCCESS;
+    if (!ops)
+        st = hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
+                      "%s: device operands of distributed operations need NCCL (hetmath was built "
+                      "without it)",
+                      fn);
+    else if (comm->group && comm->group_device != device)
+        st = hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
+                      "%s: this rank's operands are on cuda:%d, but its communicator's device "
+                      "group is on cuda:%d (one device a rank)",
+                      fn, device, comm->group_device);
+    /* Whether every rank has its group already (none is made then), else every rank's token
+     * from rank 0, each joins, and all agree. */
+    int have = st == HM_STATUS_SUCCESS && comm->group != NULL, all = 0;
+    int rc = MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_LAND, comm->mpi);
+    if (rc != MPI_SUCCESS && st == HM_STATUS_SUCCESS)
+        st = hm__mpi_fail(ctx, rc, "%s: asking whether every rank has its device group", fn);
+    if ((st = hm__comm_agree(ctx, comm, fn, st)) != HM_STATUS_SUCCESS || all)
+        return st;
+    if (comm->group) { /* another rank has none: all make a new one */
+        ops->leave(comm->group);
+        comm->group = NULL;
+    }
+    unsigned char token[HM_GROUP_TOKEN_MAX];
+    memset(token, 0, sizeof token);
+    st = ops->ready(ctx, device);
+    if (st == HM_STATUS_SUCCESS && comm->rank == 0)
+        st = ops->token(ctx, token);
+    if ((st = hm__comm_agree(ctx, comm, fn, st)) != HM_STATUS_SUCCESS)
+        return st;
+    rc = MPI_Bcast(token, (int)ops->token_bytes, MPI_BYTE, 0, comm->mpi);
+    void *group = NULL;
+    st = rc == MPI_SUCCESS ? ops->join(ctx, token, comm->size, comm->rank, device, &group)
+                           : hm__mpi_fail(ctx, rc, "%s: sending the device group's id", fn);
+    if ((st = hm__comm_agree(ctx, comm, fn, st)) != HM_STATUS_SUCCESS) {
+        if (group)
+            ops->leave(group);
+        return st;
+    }
+    comm->group = group;
+    comm->group_device = device;
+    comm->group_ops = ops;
+    return HM_STATUS_SUCCESS;
 }
 
 hm_status hm__comm_allgather(hm_context *ctx, hm_comm *comm, const void *mine, size_t bytes,

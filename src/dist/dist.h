@@ -7,12 +7,18 @@
 
 #include <mpi.h>
 
+#include "core/backend.h"
 #include "core/op.h"
 #include "hetmath/mpi.h"
 
 struct hm_comm {
     MPI_Comm mpi; /* hetmath's duplicate, errors returned */
     int rank, size;
+    /* The device collectives' group (NCCL), made by the first call on device operands, on
+     * this rank's device then; left at hm_comm_destroy. */
+    void *group;
+    int group_device;
+    const struct hm_group_ops *group_ops;
 };
 
 /* ---- the communicator (comm.c) ------------------------------------------------------------ */
@@ -29,6 +35,18 @@ hm_status hm__mpi_fail(hm_context *ctx, int code, const char *fmt, ...) HM_PRINT
  * operand of operation op, in `chunks` messages, in the ledger (remote, path mpi, implicit). */
 void hm__comm_ledger(hm_context *ctx, const hm_comm *comm, const char *op, const char *operand,
                      int peer, bool sending, size_t bytes, double seconds, int chunks);
+
+/* The same for device data moved by the group (path nccl, this rank's device on both ends of
+ * the record's device fields: the peer's is its own). */
+void hm__comm_ledger_device(hm_context *ctx, const hm_comm *comm, const char *op,
+                            const char *operand, int peer, bool sending, size_t bytes,
+                            double seconds, int chunks);
+
+/* The communicator's device group on `device`, made on first use (collective: every rank calls
+ * it at the same point, each with its own device; fn names the call). A group already made on
+ * another device of this rank: HM_STATUS_NOT_SUPPORTED. Without a backend of device collectives
+ * (built without NCCL): HM_STATUS_NOT_SUPPORTED. */
+hm_status hm__comm_group(hm_context *ctx, hm_comm *comm, const char *fn, int device);
 
 /* Every rank's `bytes` bytes at `mine`, into all (size × bytes, rank order). */
 hm_status hm__comm_allgather(hm_context *ctx, hm_comm *comm, const void *mine, size_t bytes,

@@ -109,7 +109,7 @@ static hm_status df_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
     if (o->transposed_out && o->type == HM_FFT_C2R)
         return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
                         "%s: transposed_out with c2r (a real output is left in order)", p->api);
-    if ((st = hm__dist_op_host(ctx, p)) != HM_STATUS_SUCCESS)
+    if ((st = hm__dist_op_space(ctx, p, true)) != HM_STATUS_SUCCESS)
         return st;
     /* The logical lengths: x's, or for c2r y's (the real side). */
     const int64_t *g =
@@ -130,6 +130,11 @@ static hm_status df_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
     d->effort = o->effort;
     d->threads = p->exec.num_threads;
     d->comm = f->base.comm->mpi;
+    d->device = f->base.device;
+    if (!p->backend || !p->backend->op[HM_OP_DIST_FFT])
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
+                        "%s: hetmath was built without the distributed FFT of %s ranks (%s)",
+                        p->api, d->device < 0 ? "CPU" : "GPU", d->device < 0 ? "FFTW-MPI" : "NCCL");
     return hm__backend_layout(ctx, p->backend, HM_OP_DIST_FFT, d, &f->native);
 }
 
@@ -148,12 +153,14 @@ static void output_shape(const struct df_plan *f, int64_t *out)
     }
 }
 
-/* This rank's view of the buffer as a box of `like`'s global shape (data set at planning). */
-static hm_tensor buffer_view(const hm_tensor *like, const int64_t *n, const int64_t *stride)
+/* This rank's view of the buffer as a box of `like`'s global shape (data set at planning), in
+ * the memory the transform runs in. */
+static hm_tensor buffer_view(const hm_tensor *like, hm_device space, const int64_t *n,
+                             const int64_t *stride)
 {
     hm_tensor v = *like;
     v.data = NULL;
-    v.device = hm_device_host();
+    v.device = space;
     for (int i = 0; i < like->ndim; i++) {
         v.shape[i] = n[i];
         v.strides[i] = stride[i];
@@ -169,6 +176,8 @@ static hm_status df_specify_all(hm_context *ctx, hm_op_plan *p)
                             (int)f->opts.effort, f->opts.transposed_out};
     hm_status st =
         hm__dist_op_same(ctx, d, "the options", options, sizeof options, HM_STATUS_SUCCESS);
+    st = hm__dist_op_same_space(ctx, d, st);
+    f->desc.group = st == HM_STATUS_SUCCESS && d->device >= 0 ? d->comm->group : NULL;
     st = hm__dist_op_gather(ctx, d, DF_X, st);
     st = hm__dist_op_gather(ctx, d, DF_Y, st);
     if (st != HM_STATUS_SUCCESS)
@@ -181,8 +190,9 @@ static hm_status df_specify_all(hm_context *ctx, hm_op_plan *p)
             p->api, f->opts.transposed_out ? " (its first two axes swapped: transposed_out)" : "");
     /* The backend's decomposition, as distributed tensors of x's and y's global shapes. */
     hm_dist_tensor native[2];
-    native[0].local = buffer_view(&p->t[DF_X], f->native.in_n, f->native.in_stride);
-    native[1].local = buffer_view(&p->t[DF_Y], f->native.out_n, f->native.out_stride);
+    native[0].local = buffer_view(&p->t[DF_X], p->exec_space, f->native.in_n, f->native.in_stride);
+    native[1].local =
+        buffer_view(&p->t[DF_Y], p->exec_space, f->native.out_n, f->native.out_stride);
     memcpy(native[0].global_shape, d->layout[DF_X].global, sizeof native[0].global_shape);
     memcpy(native[1].global_shape, d->layout[DF_Y].global, sizeof native[1].global_shape);
     memcpy(native[0].offset, f->native.in_lo, sizeof f->native.in_lo);
@@ -221,18 +231,19 @@ static hm_status df_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t row
 {
     (void)cols, (void)device, (void)rows, (void)data;
     struct df_plan *f = (struct df_plan *)p;
-    hm_status st = hm__alloc(ctx, hm_device_host(), f->native.bytes, &f->buf);
+    hm_status st = hm__alloc(ctx, p->exec_space, f->native.bytes, &f->buf);
     if ((st = hm__dist_op_agree(ctx, p, st)) != HM_STATUS_SUCCESS)
         return st;
     f->buf_in.data = f->buf_out.data = f->buf;
-    const hm_dist_fft_args args = {f->buf};
+    const hm_dist_fft_args args = {f->buf, f->buf};
     const hm_collective all = {agree_any, p};
     double t0 = hm__now();
     st = hm__backend_plan_collective(ctx, p->backend, HM_OP_DIST_FFT, p->fn, &f->desc, &args,
                                      be_plan, &all);
     if (st == HM_STATUS_SUCCESS)
-        hm__log(ctx, HM_LOG_INFO, "FFTW-MPI planned in %.3f ms over %d ranks (%zu bytes a rank)",
-                (hm__now() - t0) * 1e3, f->base.comm->size, f->native.bytes);
+        hm__log(ctx, HM_LOG_INFO, "%s planned in %.3f ms over %d ranks (%zu bytes a rank)",
+                f->base.device < 0 ? "FFTW-MPI" : "cuFFT and NCCL", (hm__now() - t0) * 1e3,
+                f->base.comm->size, f->native.bytes);
     return st;
 }
 
@@ -243,13 +254,6 @@ static double norm_scale(const struct df_plan *f)
     for (int i = 0; i < f->desc.rank; i++)
         n *= (double)f->desc.n[i];
     return hm__fft_norm_scale(f->opts.norm, f->opts.direction, n);
-}
-
-/* FFTW-MPI's share of axis length n for rank q of p: its default blocks, ceil(n/p) each. */
-static int64_t share(int64_t n, int q, int p)
-{
-    int64_t block = (n + p - 1) / p, left = n - q * block;
-    return left < 0 ? 0 : (left < block ? left : block);
 }
 
 /* The bytes the transform's own exchanges moved (inside FFTW-MPI's transposes of the first two
@@ -268,22 +272,39 @@ static void ledger_transposes(hm_context *ctx, const struct df_plan *f, double s
         rest *= nc[i];
     size_t es = 2 * (d->double_precision ? sizeof(double) : sizeof(float));
     int times = d->transposed_out ? 1 : 2;
-    int64_t my0 = share(nc[0], c->rank, c->size), my1 = share(nc[1], c->rank, c->size);
+    int64_t my0 = hm__slab_share(nc[0], c->rank, c->size),
+            my1 = hm__slab_share(nc[1], c->rank, c->size);
     for (int q = 0; q < c->size; q++) {
         if (q == c->rank)
             continue;
-        const int64_t moved[2] = {my0 * share(nc[1], q, c->size) * rest,
-                                  share(nc[0], q, c->size) * my1 * rest};
+        const int64_t moved[2] = {my0 * hm__slab_share(nc[1], q, c->size) * rest,
+                                  hm__slab_share(nc[0], q, c->size) * my1 * rest};
         for (int dir = 0; dir < 2; dir++) {
             if (moved[dir] == 0)
                 continue;
-            hm__comm_ledger(ctx, c, f->base.base.fn, "x (transposes)", q, dir == 0,
-                            (size_t)moved[dir] * es * (size_t)times, seconds, times);
+            (f->base.device < 0 ? hm__comm_ledger : hm__comm_ledger_device)(
+                ctx, c, f->base.base.fn, "x (transposes)", q, dir == 0,
+                (size_t)moved[dir] * es * (size_t)times, seconds, times);
         }
     }
 }
 
-/* Whether FFTW-MPI may transform in y's own memory on this rank, saving the copy out of its
+/* Whether t is this rank's box `want` of the transform's decomposition laid out as `view` (the
+ * buffer's layout), and spans at least `bytes`. */
+static bool is_native(const hm_box *want, const hm_box *have, const hm_tensor *t,
+                      const hm_tensor *view, size_t bytes)
+{
+    int64_t span = 1;
+    for (int i = 0; i < t->ndim; i++) {
+        if (want->lo[i] != have->lo[i] || want->n[i] != have->n[i] ||
+            t->shape[i] != view->shape[i] || (t->shape[i] > 1 && t->strides[i] != view->strides[i]))
+            return false;
+        span += (t->shape[i] - 1) * t->strides[i];
+    }
+    return hm_tensor_numel(t) > 0 && (size_t)span * hm_dtype_size(t->dtype) >= bytes;
+}
+
+/* Whether the backend may transform in y's own memory on this rank, saving the copy out of its
  * buffer: y is this rank's part of the transform's output decomposition laid out as in the
  * buffer, spans the buffer's bytes with the buffer's alignment (FFTW's rule for new arrays), and x
  * does not reach into them. Each rank decides for itself: its collective calls are the same
@@ -292,24 +313,26 @@ static bool in_y(const struct df_plan *f, const hm_tensor *x, const hm_tensor *y
 {
     const hm_dist_op *d = &f->base;
     int me = d->comm->rank;
-    const hm_box *want = &f->buf_layout[1].box[me], *have = &d->layout[DF_Y].box[me];
-    int64_t span = 1;
-    for (int i = 0; i < y->ndim; i++) {
-        if (want->lo[i] != have->lo[i] || want->n[i] != have->n[i] ||
-            y->shape[i] != f->buf_out.shape[i] ||
-            (y->shape[i] > 1 && y->strides[i] != f->buf_out.strides[i]))
-            return false;
-        span += (y->shape[i] - 1) * y->strides[i];
-    }
-    size_t es = hm_dtype_size(y->dtype);
-    if (hm_tensor_numel(y) == 0 || (size_t)span * es < f->native.bytes ||
+    if (!is_native(&f->buf_layout[1].box[me], &d->layout[DF_Y].box[me], y, &f->buf_out,
+                   f->native.bytes) ||
         (uintptr_t)y->data % 64 != (uintptr_t)f->buf % 64)
         return false;
+    size_t es = hm_dtype_size(y->dtype);
     hm_tensor region = *y; /* the buffer's bytes, at y */
     region.ndim = 1;
     region.shape[0] = (int64_t)(f->native.bytes / es);
     region.strides[0] = 1;
     return !hm__tensors_overlap(x, &region);
+}
+
+/* Whether a backend that reads its input apart may read x where it is on this rank: x is this
+ * rank's part of the transform's input decomposition laid out as in the buffer. */
+static bool from_x(const struct df_plan *f, const hm_tensor *x)
+{
+    const hm_dist_op *d = &f->base;
+    int me = d->comm->rank;
+    return f->native.reads_apart &&
+           is_native(&f->buf_layout[0].box[me], &d->layout[DF_X].box[me], x, &f->buf_in, 0);
 }
 
 static hm_status df_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan, void *const data[])
@@ -320,15 +343,20 @@ static hm_status df_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan,
     x.data = data[DF_X];
     y.data = data[DF_Y];
     hm_tensor buf_in = f->buf_in, buf_out = f->buf_out;
+    const char *engine = d->device < 0 ? "FFTW-MPI" : "cuFFT";
     if (in_y(f, &x, &y)) {
         buf_in.data = buf_out.data = y.data;
-        hm__log(ctx, HM_LOG_INFO, "FFTW-MPI transforms in y's own memory on this rank");
+        hm__log(ctx, HM_LOG_INFO, "%s transforms in y's own memory on this rank", engine);
+    }
+    if (from_x(f, &x)) { /* the exchange into the buffer then finds this rank's part in place */
+        buf_in.data = x.data;
+        hm__log(ctx, HM_LOG_INFO, "%s reads x where it is on this rank", engine);
     }
     hm_status st = hm__dist_exchange(ctx, d->comm, p->fn, "x", &d->layout[DF_X], &x,
                                      &f->buf_layout[0], &buf_in);
     st = hm__dist_op_agree(ctx, p, st);
     if (st == HM_STATUS_SUCCESS) {
-        const hm_dist_fft_args args = {buf_in.data};
+        const hm_dist_fft_args args = {buf_in.data, buf_out.data};
         const hm_collective all = {agree_any, p};
         double t0 = hm__now();
         st = hm__backend_execute_collective(ctx, p->backend, HM_OP_DIST_FFT, p->fn, be_plan, &args,
@@ -349,7 +377,7 @@ static hm_status df_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan,
 static void df_release(hm_op_plan *p)
 {
     struct df_plan *f = (struct df_plan *)p;
-    hm__free(p->ctx, hm_device_host(), f->buf, f->native.bytes);
+    hm__free(p->ctx, p->exec_space, f->buf, f->native.bytes);
     f->buf = NULL;
     hm__dist_layout_free(&f->buf_layout[0]);
     hm__dist_layout_free(&f->buf_layout[1]);

@@ -99,7 +99,7 @@ static hm_status dm_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
         return hm__fail(ctx, HM_STATUS_INVALID_DTYPE,
                         "%s: %s operands (the distributed matmul takes f32, f64, c64, c128)",
                         p->api, hm_dtype_name(dt));
-    hm_status st = hm__dist_op_host(ctx, p);
+    hm_status st = hm__dist_op_space(ctx, p, false);
     if (st == HM_STATUS_SUCCESS && !p->backend->op[HM_OP_DIST_MATMUL])
         st = hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "%s: hetmath was built without ScaLAPACK",
                       p->api);

@@ -95,23 +95,51 @@ hm_status hm__dist_op_options(hm_context *ctx, hm_op_plan *p, const void *opts)
     return HM_STATUS_SUCCESS;
 }
 
-hm_status hm__dist_op_host(hm_context *ctx, hm_op_plan *p)
+hm_status hm__dist_op_space(hm_context *ctx, hm_op_plan *p, bool device_ok)
 {
     const hm_op_def *def = p->def;
+    hm_dist_op *d = (hm_dist_op *)p;
     if (p->alloc_out)
         return hm__fail(ctx, HM_STATUS_INVALID_ARGUMENT,
                         "%s: operand %s must be given (a distributed output is not allocated)",
                         p->api, def->roles[def->out].name);
-    for (int i = 0; i < def->count; i++)
-        if (p->present[i] && !hm__device_is_host(p->t[i].device))
-            return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
-                            "%s: operand %s is in device memory; distributed operations take "
-                            "host memory for now",
-                            p->api, def->roles[i].name);
-    p->exec = hm_execution_cpu(ctx->cpu_threads);
-    p->exec_space = hm_device_host();
-    p->backend = hm__backend_for_execution(HM_EXEC_CPU);
+    hm_device at = hm_device_host();
+    int first = -1;
+    for (int i = 0; i < def->count; i++) {
+        if (!p->present[i])
+            continue;
+        hm_device here = p->t[i].device;
+        bool same = hm__device_is_host(here) ? hm__device_is_host(at) : hm__device_equal(here, at);
+        if (first >= 0 && !same)
+            return hm__fail(ctx, HM_STATUS_OPERANDS_ON_DIFFERENT_DEVICES,
+                            "%s: operand %s is in another memory space than operand %s; a rank's "
+                            "operands of a distributed operation share one",
+                            p->api, def->roles[i].name, def->roles[first].name);
+        if (first < 0)
+            first = i;
+        at = here;
+    }
+    if (!hm__device_is_host(at) && !device_ok)
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
+                        "%s: the operands are in device memory; this distributed operation takes "
+                        "host memory for now",
+                        p->api);
+    d->device = hm__device_is_host(at) ? -1 : at.id;
+    p->exec = d->device < 0 ? hm_execution_cpu(ctx->cpu_threads) : hm_execution_cuda(d->device);
+    p->exec_space = at;
+    p->backend = hm__backend_for_execution(d->device < 0 ? HM_EXEC_CPU : HM_EXEC_CUDA);
     return HM_STATUS_SUCCESS;
+}
+
+hm_status hm__dist_op_same_space(hm_context *ctx, hm_dist_op *d, hm_status st)
+{
+    int on_device = d->device >= 0;
+    st = hm__dist_op_same(ctx, d, "the memory of the operands (host on every rank, or a device on "
+                                  "every rank)",
+                          &on_device, sizeof on_device, st);
+    if (st == HM_STATUS_SUCCESS && on_device)
+        st = hm__comm_group(ctx, d->comm, d->base.api, d->device);
+    return st;
 }
 
 hm_status hm__dist_op_gather(hm_context *ctx, hm_dist_op *d, int role, hm_status st)

@@ -13,6 +13,7 @@ typedef struct hm_dist_op {
     hm_comm *comm;
     hm_dist_tensor dist[HM_OP_MAX_OPERANDS];   /* global shapes and offsets, by role */
     hm_dist_layout layout[HM_OP_MAX_OPERANDS]; /* every rank's boxes (specify_all) */
+    int device; /* the CUDA device this rank's operands are on; -1: host memory */
 } hm_dist_op;
 
 /* What a distributed operation's public function hands the lifecycle as its options. */
@@ -38,8 +39,13 @@ hm_status hm__dist_op_execute(hm_context *ctx, const hm_op_def *def, const char 
  * fails next is agreed on); an operation with options of its own calls it first. */
 hm_status hm__dist_op_options(hm_context *ctx, hm_op_plan *p, const void *call);
 
-/* Operands in host memory, the output given: computed on the CPU (device memory: not yet). */
-hm_status hm__dist_op_host(hm_context *ctx, hm_op_plan *p);
+/* Where this rank computes, the output given: operands in host memory on the CPU; operands all
+ * on one CUDA device (when the operation takes device memory: `device_ok`) on that device. */
+hm_status hm__dist_op_space(hm_context *ctx, hm_op_plan *p, bool device_ok);
+
+/* Collective (specify_all): every rank's operands in the same kind of memory, host or device,
+ * and for device memory the communicator's device group on this rank's device. */
+hm_status hm__dist_op_same_space(hm_context *ctx, hm_dist_op *d, hm_status st);
 
 /* Every rank's box of operand `role` gathered and checked (specify_all); a failed `st` (from an
  * earlier gathering, which failed on every rank) is returned as it is. */

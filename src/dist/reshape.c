@@ -20,8 +20,7 @@ static int64_t box_volume(int ndim, const hm_box *b)
 static hm_tensor packed_view(const hm_tensor *like, const hm_box *region, void *at)
 {
     hm_tensor v = *like;
-    v.data = at;
-    v.device = hm_device_host();
+    v.data = at; /* in like's memory space */
     for (int d = 0; d < like->ndim; d++)
         v.shape[d] = region->n[d];
     hm__row_major_strides(v.ndim, v.shape, v.strides);
@@ -88,15 +87,38 @@ static hm_status pack(hm_context *ctx, hm_comm *comm, const hm_dist_layout *peer
 
 /* One remote record per peer and direction, with the all-to-all's wall time. */
 static void ledger(hm_context *ctx, hm_comm *comm, const char *fn, const char *operand,
-                   const plan_counts *c, size_t es, double seconds)
+                   const plan_counts *c, size_t es, double seconds, bool device)
 {
     for (int q = 0; q < comm->size; q++)
         for (int dir = 0; dir < 2; dir++) {
             int n = dir == 0 ? c->send[q] : c->recv[q];
             if (n == 0)
                 continue;
-            hm__comm_ledger(ctx, comm, fn, operand, q, dir == 0, (size_t)n * es, seconds, 1);
+            if (device)
+                hm__comm_ledger_device(ctx, comm, fn, operand, q, dir == 0, (size_t)n * es,
+                                       seconds, 1);
+            else
+                hm__comm_ledger(ctx, comm, fn, operand, q, dir == 0, (size_t)n * es, seconds, 1);
         }
+}
+
+/* The all-to-all of device memory: the parts by the communicator's device group, in bytes. */
+static hm_status device_alltoallv(hm_context *ctx, hm_comm *comm, const plan_counts *c, size_t es,
+                                  const void *send, void *recv)
+{
+    size_t *v = malloc(sizeof(size_t) * 4 * (size_t)comm->size);
+    if (!v)
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for the exchange's counts");
+    size_t *sb = v, *sa = v + comm->size, *rb = v + 2 * comm->size, *ra = v + 3 * comm->size;
+    for (int q = 0; q < comm->size; q++) {
+        sb[q] = (size_t)c->send[q] * es;
+        sa[q] = (size_t)c->sdispl[q] * es;
+        rb[q] = (size_t)c->recv[q] * es;
+        ra[q] = (size_t)c->rdispl[q] * es;
+    }
+    hm_status st = comm->group_ops->alltoallv(ctx, comm->group, send, sb, sa, recv, rb, ra);
+    free(v);
+    return st;
 }
 
 hm_status hm__dist_exchange(hm_context *ctx, hm_comm *comm, const char *fn, const char *operand,
@@ -105,6 +127,9 @@ hm_status hm__dist_exchange(hm_context *ctx, hm_comm *comm, const char *fn, cons
 {
     int me = comm->rank, p = comm->size;
     size_t es = hm_dtype_size(from->dtype);
+    /* Device data stays on its device: packed there, exchanged by the device group. */
+    bool device = !hm__device_is_host(from->device);
+    hm_device space = device ? from->device : hm_device_host();
     plan_counts c = {0};
     int *ints = calloc((size_t)p * 4, sizeof(int));
     char *sendbuf = NULL, *recvbuf = NULL;
@@ -120,13 +145,11 @@ hm_status hm__dist_exchange(hm_context *ctx, hm_comm *comm, const char *fn, cons
     c.rdispl = ints + 3 * p;
     if ((st = count_parts(ctx, comm, fn, src, dst, &c)) != HM_STATUS_SUCCESS)
         goto done;
-    sendbuf = malloc(c.send_total * es + 1);
-    recvbuf = malloc(c.recv_total * es + 1);
-    if (!sendbuf || !recvbuf) {
-        st = hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "%s: no memory for %zu bytes to exchange",
-                      fn, (c.send_total + c.recv_total) * es);
+    if ((st = hm__alloc(ctx, space, c.send_total * es + 1, (void **)&sendbuf)) !=
+            HM_STATUS_SUCCESS ||
+        (st = hm__alloc(ctx, space, c.recv_total * es + 1, (void **)&recvbuf)) !=
+            HM_STATUS_SUCCESS)
         goto done;
-    }
     /* This rank's own part moves directly (unless it is there already: the same view). */
     hm_box own;
     if (hm__box_intersect(from->ndim, &src->box[me], &dst->box[me], &own)) {
@@ -142,10 +165,17 @@ done:
     /* Every rank ready to exchange, or none exchanges. */
     if ((st = hm__comm_agree(ctx, comm, fn, st)) != HM_STATUS_SUCCESS)
         goto out;
+    double t0 = hm__now();
+    if (device) {
+        if ((st = device_alltoallv(ctx, comm, &c, es, sendbuf, recvbuf)) != HM_STATUS_SUCCESS)
+            goto out;
+        ledger(ctx, comm, fn, operand, &c, es, hm__now() - t0, true);
+        st = pack(ctx, comm, src, &dst->box[me], to, recvbuf, c.recv, c.rdispl, true);
+        goto out;
+    }
     int rc = MPI_Type_contiguous((int)es, MPI_BYTE, &elem);
     if (rc == MPI_SUCCESS)
         rc = MPI_Type_commit(&elem);
-    double t0 = hm__now();
     if (rc == MPI_SUCCESS)
         rc = MPI_Alltoallv(sendbuf, c.send, c.sdispl, elem, recvbuf, c.recv, c.rdispl, elem,
                            comm->mpi);
@@ -153,13 +183,13 @@ done:
         st = hm__mpi_fail(ctx, rc, "%s: exchanging operand %s", fn, operand);
         goto out;
     }
-    ledger(ctx, comm, fn, operand, &c, es, hm__now() - t0);
+    ledger(ctx, comm, fn, operand, &c, es, hm__now() - t0, false);
     st = pack(ctx, comm, src, &dst->box[me], to, recvbuf, c.recv, c.rdispl, true);
 out:
     if (elem != MPI_DATATYPE_NULL)
         MPI_Type_free(&elem);
-    free(sendbuf);
-    free(recvbuf);
+    hm__free(ctx, space, sendbuf, c.send_total * es + 1);
+    hm__free(ctx, space, recvbuf, c.recv_total * es + 1);
     free(ints);
     return st;
 }
@@ -183,13 +213,14 @@ static hm_status rs_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
     if (p->t[RS_IN].dtype != p->t[RS_OUT].dtype)
         return hm__fail(ctx, HM_STATUS_DTYPE_MISMATCH, "%s: operand out is %s but in is %s", p->api,
                         hm_dtype_name(p->t[RS_OUT].dtype), hm_dtype_name(p->t[RS_IN].dtype));
-    return hm__dist_op_host(ctx, p);
+    return hm__dist_op_space(ctx, p, true);
 }
 
 static hm_status rs_specify_all(hm_context *ctx, hm_op_plan *p)
 {
     hm_dist_op *d = (hm_dist_op *)p;
-    hm_status st = hm__dist_op_gather(ctx, d, RS_IN, HM_STATUS_SUCCESS);
+    hm_status st = hm__dist_op_same_space(ctx, d, HM_STATUS_SUCCESS);
+    st = hm__dist_op_gather(ctx, d, RS_IN, st);
     st = hm__dist_op_gather(ctx, d, RS_OUT, st);
     if (st != HM_STATUS_SUCCESS)
         return st;

@@ -94,7 +94,7 @@ typedef struct mpi_plan {
 static hm_status mpi_plan_make(hm_context *ctx, const void *desc, const void *args, void **out)
 {
     const hm_dist_fft_desc *d = desc;
-    void *buf = ((const hm_dist_fft_args *)args)->buf;
+    void *buf = ((const hm_dist_fft_args *)args)->buf; /* in place: in is buf */
     pthread_once(&mpi_once, init_mpi);
     mpi_plan *p = calloc(1, sizeof *p);
     if (!p)

@@ -173,6 +173,27 @@ extern const hm_op_backend hm__cuda_matmul;
 /* Releases the device's cuBLASLt handle (context destruction). */
 void hm__cuda_matmul_release_device(hm_cuda_device *d);
 
+#ifdef HETMATH_HAVE_NCCL
+/* ---- NCCL groups (cuda_nccl.c) and the distributed FFT of GPU ranks (cuda_fft_dist.c) ------ */
+
+#include <nccl.h>
+
+/* A group: an NCCL communicator of `size` ranks, this one `rank`, on `device`. */
+typedef struct hm_nccl_group {
+    ncclComm_t comm;
+    int device, size, rank;
+} hm_nccl_group;
+
+extern const hm_group_ops hm__cuda_group;
+extern const hm_op_backend hm__cuda_dist_fft;
+
+/* An NCCL result (an ncclResult_t) as HM_STATUS_NCCL_ERROR naming `what`. */
+hm_status hm__nccl_fail(hm_context *ctx, int result, const char *what);
+
+/* Waits for `stream`, then asks the group for an error NCCL found asynchronously. */
+hm_status hm__nccl_wait(hm_context *ctx, hm_nccl_group *g, cudaStream_t stream, const char *what);
+#endif
+
 /* The libraries' versions (loading them); 0 when they cannot be loaded. */
 int hm__cuda_fft_version(hm_context *ctx);
 int hm__cuda_lt_version(hm_context *ctx);

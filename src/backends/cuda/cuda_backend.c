@@ -237,5 +237,12 @@ const hm_backend_ops hm__cuda_backend = {
     .versions = cuda_versions,
     .device_info = cuda_device_info,
     .memory = hm__cuda_memory,
+#ifdef HETMATH_HAVE_NCCL
+    .group = &hm__cuda_group,
+    .op = {[HM_OP_FFT] = &hm__cuda_fft,
+           [HM_OP_MATMUL] = &hm__cuda_matmul,
+           [HM_OP_DIST_FFT] = &hm__cuda_dist_fft},
+#else
     .op = {[HM_OP_FFT] = &hm__cuda_fft, [HM_OP_MATMUL] = &hm__cuda_matmul},
+#endif
 };

@@ -65,6 +65,31 @@ static hm_status loaded(hm_context *ctx, const lib_load *l)
     return hm__fail(ctx, HM_STATUS_CUDA_UNAVAILABLE, "%s cannot be loaded: %s", l->soname, l->why);
 }
 
+#ifdef HETMATH_HAVE_NCCL
+hm_nccl_api hm__nccl_api;
+static lib_load nccl_load = {"libnccl.so." HM_STR(NCCL_MAJOR), PTHREAD_ONCE_INIT, 0, ""};
+
+/* NCCL may sit beside the CUDA toolkit, off the loader's path: then the library CMake found. */
+static void load_nccl(void)
+{
+    lib_load *l = &nccl_load;
+    hm_nccl_api *api = &hm__nccl_api;
+    void *h = open_lib(l);
+#ifdef HM_NCCL_LIBRARY
+    if (!h && (h = dlopen(HM_NCCL_LIBRARY, RTLD_NOW | RTLD_LOCAL)) != NULL)
+        l->soname = HM_NCCL_LIBRARY;
+#endif
+    HM_NCCL_FUNCTIONS(HM_LIB_RESOLVE_)
+    l->ok = h != NULL;
+}
+
+hm_status hm__cuda_load_nccl(hm_context *ctx)
+{
+    pthread_once(&nccl_load.once, load_nccl);
+    return loaded(ctx, &nccl_load);
+}
+#endif
+
 hm_status hm__cuda_load_lt(hm_context *ctx)
 {
     pthread_once(&lt_load.once, load_lt);

@@ -1,4 +1,4 @@
-/* cuBLASLt and cuFFT, loaded on first use (dlopen): a process that never multiplies or
+/* cuBLASLt, cuFFT and NCCL, loaded on first use (dlopen): a process that never multiplies or
  * transforms on a GPU (a CPU FFT, `hetmath --help`) does not pay for mapping and relocating
  * them. The tables are filled once per process and only read afterwards. */
 #ifndef HETMATH_BACKENDS_CUDA_LIBS_H
@@ -43,6 +43,22 @@
     X(cufftSetStream)                                                                              \
     X(cufftSetWorkArea)
 
+#ifdef HETMATH_HAVE_NCCL
+#include <nccl.h>
+/* NCCL: the distributed operations of GPU ranks (cuda_nccl.c), loaded on their first use. */
+#define HM_NCCL_FUNCTIONS(X)                                                                       \
+    X(ncclCommDestroy)                                                                             \
+    X(ncclCommGetAsyncError)                                                                       \
+    X(ncclCommInitRank)                                                                            \
+    X(ncclGetErrorString)                                                                          \
+    X(ncclGetUniqueId)                                                                             \
+    X(ncclGetVersion)                                                                              \
+    X(ncclGroupEnd)                                                                                \
+    X(ncclGroupStart)                                                                              \
+    X(ncclRecv)                                                                                    \
+    X(ncclSend)
+#endif
+
 #define HM_LIB_POINTER_(f) __typeof__(f) *f;
 typedef struct hm_lt_api {
     HM_LT_FUNCTIONS(HM_LIB_POINTER_)
@@ -50,6 +66,15 @@ typedef struct hm_lt_api {
 typedef struct hm_cufft_api {
     HM_CUFFT_FUNCTIONS(HM_LIB_POINTER_)
 } hm_cufft_api;
+#ifdef HETMATH_HAVE_NCCL
+typedef struct hm_nccl_api {
+    HM_NCCL_FUNCTIONS(HM_LIB_POINTER_)
+} hm_nccl_api;
+extern hm_nccl_api hm__nccl_api;
+#define HM_NCCL(f) (hm__nccl_api.f)
+/* Loads NCCL (its soname, else the library CMake found) on the first call of the process. */
+hm_status hm__cuda_load_nccl(hm_context *ctx);
+#endif
 #undef HM_LIB_POINTER_
 
 /* The loaded tables. Call through HM_LT(f) / HM_CUFFT(f) only after the load succeeded. */

@@ -1,0 +1,462 @@
+/* The distributed FFT of GPU ranks (HM_OP_DIST_FFT), c2c, 2-D and 3-D, on the slabs FFTW-MPI
+ * uses (hm__slab_share): each rank holds planes of the first axis (n0) and transforms them over
+ * the other axes with cuFFT in chunks of planes; as each chunk is done, NCCL sends every peer its
+ * rows of the second axis (n1) of those planes, so the exchange of one chunk runs while the next
+ * transforms; then the first axis is transformed where the rows arrived. The output is left
+ * "transposed" (slabs of n1), laid out plane-major: element (j, i, k) of a rank's box at
+ * (i·n1l + j)·rest + k, which is how the rows arrive; or, without transposed_out, exchanged back
+ * into slabs of n0.
+ *
+ * The exchange's messages: one plane's rows a message when a plane's share is large (no copy),
+ * else the chunk's rows for a peer packed first (one message); the rule depends only on global
+ * sizes, so both ends of every message agree. The input is read where it is (x itself when it
+ * is in the input's slab layout) and never written; when the core hands the buffer as the input
+ * (x was exchanged into it), the transforms of the planes all finish before the exchange starts,
+ * since the exchange writes over them. Built with MPI and NCCL. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cuda/cuda.h"
+#include "backends/cuda/cuda_libs.h"
+#include "core/dist_fft_backend.h"
+#include "core/fft_backend.h"
+
+enum { CHUNKS = 8 };                         /* chunks of planes a rank's slab is cut into */
+#define PER_PLANE_BYTES ((size_t)256 << 10) /* a plane's share this large goes unpacked */
+
+typedef struct geometry {
+    int size, rank;
+    int64_t n0, n1, rest;     /* the first two lengths, and the product of the others */
+    int64_t *lo0, *c0, *lo1, *c1; /* every rank's slab of n0 and of n1 (size each) */
+    size_t es;
+} geometry;
+
+typedef struct dist_plan {
+    hm_context *ctx; /* whose memory the buffers are */
+    hm_dist_fft_desc d;
+    geometry g;
+    hm_nccl_group *group;
+    int64_t chunk; /* planes a chunk */
+    int chunks;    /* chunks of the largest slab */
+    bool per_plane;
+    void *slab, *tbuf, *pack; /* the planes transformed; the rows gathered (without
+                                 transposed_out); the packed chunk */
+    size_t slab_bytes, tbuf_bytes, pack_bytes;
+    void *s1_full, *s1_last, *s2; /* cuFFT plans: a chunk, the last short chunk, the first axis */
+    int64_t last_planes;
+    cudaEvent_t ev[CHUNKS + 1];
+    int events;
+} dist_plan;
+
+static hm_status geometry_of(hm_context *ctx, const hm_dist_fft_desc *d, geometry *g)
+{
+    int rc = MPI_Comm_size(d->comm, &g->size);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Comm_rank(d->comm, &g->rank);
+    if (rc != MPI_SUCCESS)
+        return hm__fail(ctx, HM_STATUS_MPI_ERROR, "the communicator's size and rank");
+    g->n0 = d->n[0];
+    g->n1 = d->n[1];
+    g->rest = 1;
+    for (int i = 2; i < d->rank; i++)
+        g->rest *= d->n[i];
+    g->es = 2 * (d->double_precision ? sizeof(double) : sizeof(float));
+    g->lo0 = calloc((size_t)g->size * 4, sizeof(int64_t));
+    if (!g->lo0)
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for the slabs' table");
+    g->c0 = g->lo0 + g->size;
+    g->lo1 = g->c0 + g->size;
+    g->c1 = g->lo1 + g->size;
+    for (int q = 0, a = 0, b = 0; q < g->size; q++) {
+        g->lo0[q] = a;
+        g->c0[q] = hm__slab_share(g->n0, q, g->size);
+        a += (int)g->c0[q];
+        g->lo1[q] = b;
+        g->c1[q] = hm__slab_share(g->n1, q, g->size);
+        b += (int)g->c1[q];
+    }
+    return HM_STATUS_SUCCESS;
+}
+
+static hm_status dist_layout(hm_context *ctx, const void *desc, void *out)
+{
+    const hm_dist_fft_desc *d = desc;
+    hm_dist_fft_layout *l = out;
+    geometry g;
+    hm_status st = geometry_of(ctx, d, &g);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    int r = d->rank, me = g.rank;
+    memset(l, 0, sizeof *l);
+    for (int i = 0; i < r; i++) {
+        l->in_n[i] = l->out_n[i] = d->n[i];
+    }
+    l->in_lo[0] = g.lo0[me];
+    l->in_n[0] = g.c0[me];
+    l->in_stride[r - 1] = 1;
+    for (int i = r - 2; i >= 0; i--)
+        l->in_stride[i] = l->in_stride[i + 1] * l->in_n[i + 1];
+    if (d->transposed_out) { /* box (n1l, n0, rest…), plane-major: (i·n1l + j)·rest + k */
+        l->out_lo[0] = g.lo1[me];
+        l->out_n[0] = g.c1[me];
+        l->out_n[1] = g.n0;
+        l->out_stride[r - 1] = 1;
+        for (int i = r - 2; i >= 2; i--)
+            l->out_stride[i] = l->out_stride[i + 1] * d->n[i + 1];
+        l->out_stride[0] = g.rest;
+        l->out_stride[1] = g.c1[me] * g.rest;
+    } else {
+        memcpy(l->out_lo, l->in_lo, sizeof l->out_lo);
+        memcpy(l->out_n, l->in_n, sizeof l->out_n);
+        memcpy(l->out_stride, l->in_stride, sizeof l->out_stride);
+    }
+    int64_t in = g.c0[me] * g.n1 * g.rest, tr = g.n0 * g.c1[me] * g.rest;
+    l->bytes = (size_t)(in > tr ? in : tr) * g.es;
+    if (l->bytes == 0)
+        l->bytes = g.es;
+    l->reads_apart = true;
+    free(g.lo0);
+    return HM_STATUS_SUCCESS;
+}
+
+/* A cuFFT plan of `planes` planes' transform over the axes after the first (first false), or
+ * of the first axis over the rows gathered here (first true), through the serial FFT backend. */
+static hm_status sub_plan(hm_context *ctx, const dist_plan *p, bool first, int64_t planes,
+                          void **out)
+{
+    const hm_dist_fft_desc *d = &p->d;
+    const geometry *g = &p->g;
+    hm_fft_desc f;
+    memset(&f, 0, sizeof f);
+    f.type = HM_FFT_C2C;
+    f.direction = d->direction;
+    f.double_precision = d->double_precision;
+    f.scale = 1.0;
+    f.exec = hm_execution_cuda(d->device);
+    f.effort = d->effort;
+    f.batch_rank = 1;
+    if (first) {
+        int64_t cols = g->c1[g->rank] * g->rest;
+        f.rank = 1;
+        f.n[0] = g->n0;
+        f.in_stride[0] = f.out_stride[0] = cols;
+        f.batch_n[0] = cols;
+        f.batch_in_stride[0] = f.batch_out_stride[0] = 1;
+        f.in_span = f.out_span = g->n0 * cols;
+        f.in_place = true;
+    } else {
+        f.rank = d->rank - 1;
+        for (int i = 0; i < f.rank; i++)
+            f.n[i] = d->n[i + 1];
+        f.in_stride[f.rank - 1] = f.out_stride[f.rank - 1] = 1;
+        for (int i = f.rank - 2; i >= 0; i--)
+            f.in_stride[i] = f.out_stride[i] = f.in_stride[i + 1] * f.n[i + 1];
+        f.batch_n[0] = planes;
+        f.batch_in_stride[0] = f.batch_out_stride[0] = g->n1 * g->rest;
+        f.in_span = f.out_span = planes * g->n1 * g->rest;
+    }
+    return hm__cuda_fft.plan(ctx, &f, NULL, out);
+}
+
+static void dist_destroy(void *plan)
+{
+    dist_plan *p = plan;
+    if (!p)
+        return;
+    hm__cuda_fft.destroy(p->s1_full);
+    hm__cuda_fft.destroy(p->s1_last);
+    hm__cuda_fft.destroy(p->s2);
+    cudaSetDevice(p->d.device);
+    for (int i = 0; i < p->events; i++)
+        cudaEventDestroy(p->ev[i]);
+    hm_context *ctx = p->ctx;
+    hm__cuda_mem_put(ctx, hm_device_cuda(p->d.device), p->slab, p->slab_bytes);
+    hm__cuda_mem_put(ctx, hm_device_cuda(p->d.device), p->tbuf, p->tbuf_bytes);
+    hm__cuda_mem_put(ctx, hm_device_cuda(p->d.device), p->pack, p->pack_bytes);
+    free(p->g.lo0);
+    free(p);
+}
+
+static hm_status dist_plan_make(hm_context *ctx, const void *desc, const void *args, void **out)
+{
+    (void)args;
+    const hm_dist_fft_desc *d = desc;
+    hm_status st = HM_STATUS_SUCCESS;
+    if (d->type != HM_FFT_C2C)
+        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
+                        "the distributed FFT of GPU ranks is c2c only (r2c and c2r: host memory)");
+    dist_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for a distributed plan");
+    p->ctx = ctx;
+    p->d = *d;
+    p->group = d->group;
+    if ((st = geometry_of(ctx, d, &p->g)) != HM_STATUS_SUCCESS)
+        goto fail;
+    const geometry *g = &p->g;
+    int me = g->rank;
+    int64_t block0 = (g->n0 + g->size - 1) / g->size, block1 = (g->n1 + g->size - 1) / g->size;
+    p->chunk = (block0 + CHUNKS - 1) / CHUNKS;
+    if (p->chunk < 1)
+        p->chunk = 1;
+    p->chunks = (int)((block0 + p->chunk - 1) / p->chunk);
+    p->per_plane = (size_t)(block1 * g->rest) * g->es >= PER_PLANE_BYTES;
+    hm_device dev = hm_device_cuda(d->device);
+    p->slab_bytes = (size_t)(g->c0[me] * g->n1 * g->rest) * g->es;
+    if (!d->transposed_out)
+        p->tbuf_bytes = (size_t)(g->n0 * g->c1[me] * g->rest) * g->es;
+    if (!p->per_plane)
+        p->pack_bytes = (size_t)(p->chunk * g->n1 * g->rest) * g->es;
+    if ((p->slab_bytes && (st = hm__cuda_mem_get(ctx, dev, p->slab_bytes, &p->slab))) ||
+        (p->tbuf_bytes && (st = hm__cuda_mem_get(ctx, dev, p->tbuf_bytes, &p->tbuf))) ||
+        (p->pack_bytes && (st = hm__cuda_mem_get(ctx, dev, p->pack_bytes, &p->pack))))
+        goto fail;
+    int64_t mine = g->c0[me];
+    if (mine > 0 && (st = sub_plan(ctx, p, false, mine < p->chunk ? mine : p->chunk,
+                                   &p->s1_full)) != HM_STATUS_SUCCESS)
+        goto fail;
+    p->last_planes = mine % p->chunk;
+    if (mine > p->chunk && p->last_planes &&
+        (st = sub_plan(ctx, p, false, p->last_planes, &p->s1_last)) != HM_STATUS_SUCCESS)
+        goto fail;
+    if (g->c1[me] > 0 && (st = sub_plan(ctx, p, true, 0, &p->s2)) != HM_STATUS_SUCCESS)
+        goto fail;
+    for (; p->events < p->chunks + 1; p->events++)
+        HM_CUDA_TRY(ctx, cudaEventCreateWithFlags(&p->ev[p->events], cudaEventDisableTiming),
+                    "making the exchange's events on cuda:%d", d->device);
+    hm__log(ctx, HM_LOG_INFO,
+            "distributed FFT on cuda:%d: %lld planes here in %d chunks of %lld, exchanged by "
+            "NCCL %s",
+            d->device, (long long)mine, p->chunks, (long long)p->chunk,
+            p->per_plane ? "a plane a message" : "packed a chunk a peer");
+    *out = p;
+    return HM_STATUS_SUCCESS;
+fail:
+    dist_destroy(p);
+    return st;
+}
+
+/* The NCCL boundary: in a function with `hm_status st` and a `fail:` label. */
+#define HM_NCCL_TRY(ctx, expr, what)                                                               \
+    do {                                                                                           \
+        ncclResult_t r_ = (expr);                                                                  \
+        if (r_ != ncclSuccess) {                                                                   \
+            st = hm__nccl_fail((ctx), r_, (what));                                                 \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* Rank q's planes of chunk c: [*a, *b) of its slab. */
+static void chunk_of(const dist_plan *p, int q, int c, int64_t *a, int64_t *b)
+{
+    int64_t n = p->g.c0[q];
+    *a = (int64_t)c * p->chunk < n ? (int64_t)c * p->chunk : n;
+    *b = *a + p->chunk < n ? *a + p->chunk : n;
+}
+
+/* Queues on s the exchange of chunk c: this rank's planes of it in `slab` to every peer (the
+ * peer's rows), the peers' planes of it into t (plane-major, this rank's rows), and this rank's
+ * own rows copied across. */
+static hm_status exchange_chunk(hm_context *ctx, dist_plan *p, int c, const char *slab, char *t,
+                                cudaStream_t s)
+{
+    const geometry *g = &p->g;
+    int me = g->rank;
+    size_t row = (size_t)g->rest * g->es, s_plane = (size_t)g->n1 * row,
+           t_plane = (size_t)g->c1[me] * row;
+    int64_t a, b;
+    chunk_of(p, me, c, &a, &b);
+    hm_status st = HM_STATUS_SUCCESS;
+    size_t off = 0;
+    for (int q = 0; q < g->size && !p->per_plane && b > a; q++) {
+        if (q == me || g->c1[q] == 0)
+            continue;
+        size_t w = (size_t)g->c1[q] * row;
+        HM_CUDA_TRY(ctx,
+                    cudaMemcpy2DAsync((char *)p->pack + off, w, slab + (size_t)a * s_plane +
+                                      (size_t)g->lo1[q] * row, s_plane, w, (size_t)(b - a),
+                                      cudaMemcpyDeviceToDevice, s),
+                    "packing rows for rank %d on cuda:%d", q, p->d.device);
+        off += w * (size_t)(b - a);
+    }
+    if (b > a && t_plane > 0)
+        HM_CUDA_TRY(ctx,
+                    cudaMemcpy2DAsync(t + (size_t)(g->lo0[me] + a) * t_plane, t_plane,
+                                      slab + (size_t)a * s_plane + (size_t)g->lo1[me] * row,
+                                      s_plane, t_plane, (size_t)(b - a), cudaMemcpyDeviceToDevice,
+                                      s),
+                    "moving this rank's own rows on cuda:%d", p->d.device);
+    ncclComm_t comm = p->group->comm;
+    HM_NCCL_TRY(ctx, HM_NCCL(ncclGroupStart)(), "starting an exchange");
+    off = 0;
+    ncclResult_t r = ncclSuccess;
+    for (int q = 0; q < g->size && r == ncclSuccess; q++) {
+        if (q == me)
+            continue;
+        size_t w = (size_t)g->c1[q] * row;
+        for (int64_t i = a; i < b && w > 0 && p->per_plane && r == ncclSuccess; i++)
+            r = HM_NCCL(ncclSend)(slab + (size_t)i * s_plane + (size_t)g->lo1[q] * row, w,
+                                  ncclChar, q, comm, s);
+        if (!p->per_plane && b > a && w > 0 && r == ncclSuccess) {
+            r = HM_NCCL(ncclSend)((char *)p->pack + off, w * (size_t)(b - a), ncclChar, q, comm,
+                                  s);
+            off += w * (size_t)(b - a);
+        }
+        int64_t qa, qb;
+        chunk_of(p, q, c, &qa, &qb);
+        if (qb <= qa || t_plane == 0 || r != ncclSuccess)
+            continue;
+        char *at = t + (size_t)(g->lo0[q] + qa) * t_plane;
+        if (p->per_plane)
+            for (int64_t i = 0; i < qb - qa && r == ncclSuccess; i++)
+                r = HM_NCCL(ncclRecv)(at + (size_t)i * t_plane, t_plane, ncclChar, q, comm, s);
+        else
+            r = HM_NCCL(ncclRecv)(at, t_plane * (size_t)(qb - qa), ncclChar, q, comm, s);
+    }
+    ncclResult_t end = HM_NCCL(ncclGroupEnd)();
+    HM_NCCL_TRY(ctx, r != ncclSuccess ? r : end, "exchanging a chunk of planes");
+fail:
+    return st;
+}
+
+/* Queues on s the exchange back into slabs of n0 (without transposed_out): every peer's planes
+ * of t (this rank's rows) to it, this rank's planes' rows of every peer into out; packed
+ * messages are received into `stage` (the slab, free by then) and unpacked. */
+static hm_status exchange_back(hm_context *ctx, dist_plan *p, const char *t, char *out,
+                               char *stage, cudaStream_t s)
+{
+    const geometry *g = &p->g;
+    int me = g->rank;
+    size_t row = (size_t)g->rest * g->es, s_plane = (size_t)g->n1 * row,
+           t_plane = (size_t)g->c1[me] * row;
+    int64_t mine = g->c0[me];
+    hm_status st = HM_STATUS_SUCCESS;
+    if (mine > 0 && t_plane > 0)
+        HM_CUDA_TRY(ctx,
+                    cudaMemcpy2DAsync(out + (size_t)g->lo1[me] * row, s_plane,
+                                      t + (size_t)g->lo0[me] * t_plane, t_plane, t_plane,
+                                      (size_t)mine, cudaMemcpyDeviceToDevice, s),
+                    "moving this rank's own rows back on cuda:%d", p->d.device);
+    ncclComm_t comm = p->group->comm;
+    HM_NCCL_TRY(ctx, HM_NCCL(ncclGroupStart)(), "starting an exchange");
+    ncclResult_t r = ncclSuccess;
+    size_t off = 0;
+    for (int q = 0; q < g->size && r == ncclSuccess; q++) {
+        if (q == me)
+            continue;
+        const char *from = t + (size_t)g->lo0[q] * t_plane;
+        if (t_plane > 0 && g->c0[q] > 0) {
+            if (p->per_plane)
+                for (int64_t i = 0; i < g->c0[q] && r == ncclSuccess; i++)
+                    r = HM_NCCL(ncclSend)(from + (size_t)i * t_plane, t_plane, ncclChar, q, comm,
+                                          s);
+            else
+                r = HM_NCCL(ncclSend)(from, t_plane * (size_t)g->c0[q], ncclChar, q, comm, s);
+        }
+        size_t w = (size_t)g->c1[q] * row;
+        if (w == 0 || mine == 0 || r != ncclSuccess)
+            continue;
+        if (p->per_plane) {
+            for (int64_t i = 0; i < mine && r == ncclSuccess; i++)
+                r = HM_NCCL(ncclRecv)(out + (size_t)i * s_plane + (size_t)g->lo1[q] * row, w,
+                                      ncclChar, q, comm, s);
+        } else {
+            r = HM_NCCL(ncclRecv)(stage + off, w * (size_t)mine, ncclChar, q, comm, s);
+            off += w * (size_t)mine;
+        }
+    }
+    ncclResult_t end = HM_NCCL(ncclGroupEnd)();
+    HM_NCCL_TRY(ctx, r != ncclSuccess ? r : end, "exchanging the rows back");
+    off = 0;
+    for (int q = 0; q < g->size && !p->per_plane && mine > 0; q++) {
+        size_t w = (size_t)g->c1[q] * row;
+        if (q == me || w == 0)
+            continue;
+        HM_CUDA_TRY(ctx,
+                    cudaMemcpy2DAsync(out + (size_t)g->lo1[q] * row, s_plane, stage + off, w, w,
+                                      (size_t)mine, cudaMemcpyDeviceToDevice, s),
+                    "unpacking rank %d's rows on cuda:%d", q, p->d.device);
+        off += w * (size_t)mine;
+    }
+fail:
+    return st;
+}
+
+static hm_status dist_execute(hm_context *ctx, void *plan, const void *args)
+{
+    dist_plan *p = plan;
+    const hm_dist_fft_args *a = args;
+    const geometry *g = &p->g;
+    hm_cuda_device *dev;
+    hm_status st = hm__cuda_device_streams(ctx, p->d.device, &dev);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    cudaStream_t cs = hm__cuda_stream(dev), xs = dev->stream_out;
+    const char *in = a->in;
+    char *buf = a->buf, *slab = p->slab, *t = p->d.transposed_out ? buf : p->tbuf;
+    /* the input read apart from where the exchange writes (else all planes first) */
+    bool apart = (const void *)in != (const void *)buf || !p->d.transposed_out;
+    size_t s_plane = (size_t)(g->n1 * g->rest) * g->es;
+    cudaEvent_t ready = p->ev[p->chunks];
+    HM_CUDA_TRY(ctx, cudaEventRecord(ready, cs), "ordering the exchange on cuda:%d", p->d.device);
+    HM_CUDA_TRY(ctx, cudaStreamWaitEvent(xs, ready, 0), "ordering the exchange on cuda:%d",
+                p->d.device);
+    for (int c = 0; c < p->chunks; c++) {
+        int64_t lo, hi;
+        chunk_of(p, g->rank, c, &lo, &hi);
+        if (hi > lo) {
+            const hm_fft_args fa = {in + (size_t)lo * s_plane, slab + (size_t)lo * s_plane};
+            void *sub = hi - lo == p->chunk || !p->s1_last ? p->s1_full : p->s1_last;
+            if ((st = hm__cuda_fft.execute(ctx, sub, &fa)) != HM_STATUS_SUCCESS)
+                return st;
+        }
+        HM_CUDA_TRY(ctx, cudaEventRecord(p->ev[c], cs), "marking a chunk on cuda:%d",
+                    p->d.device);
+        if (apart) {
+            HM_CUDA_TRY(ctx, cudaStreamWaitEvent(xs, p->ev[c], 0),
+                        "ordering the exchange on cuda:%d", p->d.device);
+            if ((st = exchange_chunk(ctx, p, c, slab, t, xs)) != HM_STATUS_SUCCESS)
+                return st;
+        }
+    }
+    if (!apart) {
+        HM_CUDA_TRY(ctx, cudaStreamWaitEvent(xs, p->ev[p->chunks - 1], 0),
+                    "ordering the exchange on cuda:%d", p->d.device);
+        for (int c = 0; c < p->chunks; c++)
+            if ((st = exchange_chunk(ctx, p, c, slab, t, xs)) != HM_STATUS_SUCCESS)
+                return st;
+    }
+    HM_CUDA_TRY(ctx, cudaEventRecord(ready, xs), "ordering the transform on cuda:%d",
+                p->d.device);
+    HM_CUDA_TRY(ctx, cudaStreamWaitEvent(cs, ready, 0), "ordering the transform on cuda:%d",
+                p->d.device);
+    if (p->s2) {
+        const hm_fft_args fa = {t, t};
+        if ((st = hm__cuda_fft.execute(ctx, p->s2, &fa)) != HM_STATUS_SUCCESS)
+            return st;
+    }
+    if (!p->d.transposed_out) {
+        HM_CUDA_TRY(ctx, cudaEventRecord(p->ev[0], cs), "ordering the exchange on cuda:%d",
+                    p->d.device);
+        HM_CUDA_TRY(ctx, cudaStreamWaitEvent(xs, p->ev[0], 0), "ordering the exchange on cuda:%d",
+                    p->d.device);
+        if ((st = exchange_back(ctx, p, t, buf, slab, xs)) != HM_STATUS_SUCCESS)
+            return st;
+    }
+    if ((st = hm__nccl_wait(ctx, p->group, xs, "the distributed FFT's exchanges")) !=
+        HM_STATUS_SUCCESS)
+        return st;
+    HM_CUDA_TRY(ctx, cudaStreamSynchronize(cs), "waiting for the transforms on cuda:%d",
+                p->d.device);
+fail:
+    return st;
+}
+
+const hm_op_backend hm__cuda_dist_fft = {
+    .error = HM_STATUS_NCCL_ERROR,
+    .plan = dist_plan_make,
+    .execute = dist_execute,
+    .destroy = dist_destroy,
+    .layout = dist_layout,
+};
