@@ -42,8 +42,8 @@ note() { summary+=("$1"); echo "== $1"; }
 # and 4 ranks (the FFT at 512^3, the matmul at 4096^3; DIST_FFT, DIST_MATMUL change them): dist.log
 # and dist.json. Its FFT row with FFTW_MEASURE plans afresh in every run (six a rank count): at
 # 512^3 that may take minutes; DIST_FFT=256,256,256 keeps the call short.
-if [ "${1:-}" = "--dist" ]; then
-    root=/tmp/hm-carried
+root=/tmp/hm-carried
+unpack_debs() {
     lib=$root/usr/lib/x86_64-linux-gnu
     fb=$root/fallback/usr/lib/x86_64-linux-gnu
     extra=""
@@ -59,6 +59,47 @@ if [ "${1:-}" = "--dist" ]; then
     export LD_LIBRARY_PATH=$lib$extra${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} LIBRARY_PATH=$lib$extra
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
         OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+}
+
+# --distgpu: GPU ranks (NCCL), on a machine of two GPUs: a build with CUDA and MPI (FFTW-MPI from
+# carry-debs/ as for --dist), the GPU ranks' tests on 1 and 2 ranks, compute-sanitizer on one
+# rank, then dist-fft c64 over 2 GPU ranks (1024^3 left transposed and not, DISTGPU_BIG's shape
+# left transposed) beside one GPU's whole transform and PyTorch's slab FFT and NCCL all-to-all
+# (bench/torch_dist_fft.py): distgpu.log and distgpu.json.
+if [ "${1:-}" = "--distgpu" ]; then
+    unpack_debs
+    b=build-distgpu
+    {
+        cmake -S . -B $b $(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_BUILD_TYPE=Release \
+            -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH=$root/usr 2>&1 | grep "hetmath: CUDA"
+        cmake --build $b -j "$(nproc)" > "$OUT/build.log" 2>&1 || echo "build FAILED"
+        timeout 300 ctest --test-dir $b -R 'test_dist_cuda' --output-on-failure 2>&1 | tail -25
+        echo "## compute-sanitizer memcheck, one rank"
+        timeout 150 mpirun -n 1 compute-sanitizer --tool memcheck --leak-check full \
+            --error-exitcode 3 $b/tests/test_dist_cuda fft_against_serial 2>&1 | tail -3
+        for t in --transposed ""; do
+            echo "## dist-fft 1024^3 c64 over 2 GPU ranks $t"
+            HETMATH_LOG_LEVEL=info timeout 120 mpirun -n 2 $b/hetmath bench dist-fft \
+                --shape 1024,1024,1024 --memory cuda $t --repeat 10 --warmup 2 --json 2>&1 |
+                grep -E 'distributed FFT on|reads x|own memory|^\{|rror' | sort -u | head -8
+        done
+        echo "## one GPU, the whole array"
+        timeout 120 $b/hetmath bench fft --shape 1024,1024,1024 --memory cuda:0 --repeat 10 \
+            --warmup 2 --json 2>&1 | tail -1
+        echo "## PyTorch, 2 ranks"
+        timeout 150 mpirun -n 2 python3 bench/torch_dist_fft.py 1024 1024 1024 10 2>&1 | tail -2
+        big=${DISTGPU_BIG:-2048,2048,2048}
+        echo "## dist-fft $big c64 over 2 GPU ranks, left transposed"
+        timeout 200 mpirun -n 2 $b/hetmath bench dist-fft --shape $big --memory cuda \
+            --transposed --repeat 3 --warmup 1 --json 2>&1 | tail -3
+    } > "$OUT/distgpu.log" 2>&1
+    grep '^{' "$OUT/distgpu.log" > "$OUT/distgpu.json"
+    cat "$OUT/distgpu.log" | tail -40
+    exit 0
+fi
+
+if [ "${1:-}" = "--dist" ]; then
+    unpack_debs
     {
         echo "## runtimes from the carried packages (none: the image's):${extra:- none}"
         cmake -S . -B build-dist $(command -v ninja >/dev/null && echo -G Ninja) \

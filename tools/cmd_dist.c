@@ -89,7 +89,7 @@ static void run_local_fft(void *arg)
 /* The local transforms of a slab decomposition alone: the rank's slab of n0 over its other axes,
  * and n0 over its share of the second axis. */
 static double local_fft_seconds(int ndim, const int64_t *n, int rank, int size, hm_dtype dt,
-                                hm_fft_effort effort, int repeat)
+                                hm_fft_effort effort, int repeat, hm_device space)
 {
     double total = 0, times[64];
     for (int pass = 0; pass < 2; pass++) {
@@ -100,12 +100,14 @@ static double local_fft_seconds(int ndim, const int64_t *n, int rank, int size, 
             return 0;
         local_fft_job j;
         memset(&j, 0, sizeof j);
-        if (hm_tensor_alloc(g_ctx, hm_device_host(), dt, ndim, ext, &j.x) != HM_STATUS_SUCCESS ||
-            hm_tensor_alloc(g_ctx, hm_device_host(), dt, ndim, ext, &j.y) != HM_STATUS_SUCCESS)
+        if (hm_tensor_alloc(g_ctx, space, dt, ndim, ext, &j.x) != HM_STATUS_SUCCESS ||
+            hm_tensor_alloc(g_ctx, space, dt, ndim, ext, &j.y) != HM_STATUS_SUCCESS)
             return 0;
-        memset(j.x.data, 0, hm_tensor_nbytes(&j.x));
+        if ((space.type != HM_DEVICE_CUDA))
+            memset(j.x.data, 0, hm_tensor_nbytes(&j.x));
         hm_fft_options_init(&j.o);
-        j.o.execution = hm_execution_cpu(HM_AUTO);
+        j.o.execution = (space.type != HM_DEVICE_CUDA) ? hm_execution_cpu(HM_AUTO)
+                                                       : hm_execution_cuda(space.id);
         j.o.effort = effort;                     /* the distributed plan's */
         j.o.num_axes = pass == 0 ? ndim - 1 : 1; /* the slab's own axes, then the first */
         for (int i = 0; i < j.o.num_axes; i++)
@@ -129,6 +131,54 @@ static void print_result(const char *what, double median, const double *times, i
         printf("%s: median %.3f ms, serial floor %.3f ms (%.2fx)\n", what, median * 1e3,
                floor * 1e3, floor > 0 ? median / floor : 0.0);
     }
+}
+
+/* The exchange of device data alone: a slab of the first axis into slabs of the second, by
+ * hm_dist_reshape (NCCL, with its packing), as the GPU ranks' floor of one transpose. */
+typedef struct reshape_job {
+    hm_comm *comm;
+    hm_dist_tensor a, b;
+} reshape_job;
+
+static void run_reshape(void *arg)
+{
+    reshape_job *r = arg;
+    (void)hm_dist_reshape(g_ctx, r->comm, &r->a, &r->b);
+}
+
+static double device_exchange_seconds(hm_comm *comm, int nd, const int64_t *n, hm_dtype dt,
+                                      hm_device space)
+{
+    reshape_job r = {.comm = comm};
+    int rank = hm_comm_rank(comm), size = hm_comm_size(comm), grid[1] = {size};
+    double t = 0, times[5];
+    hm_dist_tensor *parts[2] = {&r.a, &r.b};
+    int ok = 1;
+    for (int i = 0; i < 2 && ok; i++) {
+        int64_t ext[3];
+        memcpy(parts[i]->global_shape, n, sizeof(int64_t) * (size_t)nd);
+        ok = hm_dist_box(nd, n, 1, &i, grid, rank, parts[i]->offset, ext) == HM_STATUS_SUCCESS &&
+             hm_tensor_alloc(g_ctx, space, dt, nd, ext, &parts[i]->local) == HM_STATUS_SUCCESS;
+    }
+    if (ok)
+        t = time_all(run_reshape, &r, 5, 1, times);
+    hm_tensor_free(g_ctx, &r.a.local);
+    hm_tensor_free(g_ctx, &r.b.local);
+    return t;
+}
+
+/* This rank's device: its rank among the processes of its node, modulo the node's devices. */
+static hm_device rank_device(void)
+{
+    MPI_Comm node;
+    int local = 0, count = 0;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_rank(node, &local);
+        MPI_Comm_free(&node);
+    }
+    hm_context_device_count(g_ctx, &count);
+    return hm_device_cuda(count > 0 ? local % count : 0);
 }
 
 static int bench_dist_fft(args *a, hm_comm *comm, int json, const hm_bench_options *b)
@@ -160,17 +210,28 @@ static int bench_dist_fft(args *a, hm_comm *comm, int json, const hm_bench_optio
     memcpy(j.x.offset, xo, sizeof(int64_t) * (size_t)nd);
     memcpy(j.y.global_shape, gy, sizeof(int64_t) * (size_t)nd);
     memcpy(j.y.offset, yo, sizeof(int64_t) * (size_t)nd);
-    TRY("allocating x", hm_tensor_alloc(g_ctx, hm_device_host(), dt, nd, xe, &j.x.local));
-    TRY("allocating y", hm_tensor_alloc(g_ctx, hm_device_host(), dt, nd, ye, &j.y.local));
+    const char *mem = arg_value(a, "--memory");
+    if (mem && strcmp(mem, "host") != 0 && strcmp(mem, "cuda") != 0)
+        return usage_error("bench dist-fft",
+                           "--memory takes host or cuda (each rank on its node's device of its "
+                           "local rank)",
+                           mem);
+    hm_device space = mem && strcmp(mem, "cuda") == 0 ? rank_device() : hm_device_host();
+    hm_tensor hx;
+    TRY("allocating x", hm_tensor_alloc(g_ctx, space, dt, nd, xe, &j.x.local));
+    TRY("allocating y", hm_tensor_alloc(g_ctx, space, dt, nd, ye, &j.y.local));
+    TRY("allocating x's values", hm_tensor_alloc(g_ctx, hm_device_host(), dt, nd, xe, &hx));
     /* values in [-0.5, 0.5), as the other benchmarks */
-    size_t reals = hm_tensor_nbytes(&j.x.local) / (dt == HM_DTYPE_C128 ? 8 : 4);
+    size_t reals = hm_tensor_nbytes(&hx) / (dt == HM_DTYPE_C128 ? 8 : 4);
     for (size_t i = 0; i < reals; i++) {
         double r = (double)((i * 2654435761u) % 1000u) / 1000.0 - 0.5;
         if (dt == HM_DTYPE_C128)
-            ((double *)j.x.local.data)[i] = r;
+            ((double *)hx.data)[i] = r;
         else
-            ((float *)j.x.local.data)[i] = (float)r;
+            ((float *)hx.data)[i] = (float)r;
     }
+    TRY("copying x's values", hm_copy(g_ctx, &hx, &j.x.local));
+    hm_tensor_free(g_ctx, &hx);
     TRY("hm_dist_fft_plan_create", hm_dist_fft_plan_create(g_ctx, comm, &j.x, &j.y, &o, &j.plan));
     double *times = calloc((size_t)b->repeat, sizeof *times);
     if (!times)
@@ -178,17 +239,23 @@ static int bench_dist_fft(args *a, hm_comm *comm, int json, const hm_bench_optio
     double t = time_all(run_dist_fft, &j, b->repeat, b->warmup, times);
     /* The floor: the local transforms alone, and the transposes' bytes (once left transposed,
      * else twice) at the all-to-all rate. */
-    double local = local_fft_seconds(nd, shape, rank, size, dt, o.effort, b->repeat);
+    double local = local_fft_seconds(nd, shape, rank, size, dt, o.effort, b->repeat, space);
     size_t slab = hm_tensor_nbytes(&j.x.local);
-    double a2a = size > 1 ? alltoall_seconds(slab, size) * (o.transposed_out ? 1 : 2) : 0;
+    double a2a = size < 2 ? 0
+                 : (space.type != HM_DEVICE_CUDA)
+                     ? alltoall_seconds(slab, size)
+                     : device_exchange_seconds(comm, nd, shape, dt, space);
+    a2a *= o.transposed_out ? 1 : 2;
     if (rank == 0) {
         char what[256], extra[160];
         if (json)
             snprintf(what, sizeof what,
                      "\"operation\": \"dist-fft\", \"shape\": \"%s\", \"dtype\": \"%s\", "
-                     "\"ranks\": %d, \"transposed_out\": %d, \"effort\": \"%s\"",
+                     "\"ranks\": %d, \"transposed_out\": %d, \"effort\": \"%s\", "
+                     "\"memory\": \"%s\"",
                      arg_value(a, "--shape"), hm_dtype_name(dt), size, o.transposed_out,
-                     o.effort == HM_FFT_MEASURE ? "measure" : "estimate");
+                     o.effort == HM_FFT_MEASURE ? "measure" : "estimate",
+                     (space.type != HM_DEVICE_CUDA) ? "host" : "cuda");
         else
             snprintf(what, sizeof what, "dist-fft %s %s over %d ranks%s%s", arg_value(a, "--shape"),
                      hm_dtype_name(dt), size, o.transposed_out ? ", left transposed" : "",
@@ -308,7 +375,7 @@ int bench_dist(args *a, const char *which)
     static const arg_spec spec[] = {{"--shape", 1},   {"--dtype", 1},  {"--transposed", 0},
                                     {"--measure", 0}, {"--m", 1},      {"--n", 1},
                                     {"--k", 1},       {"--repeat", 1}, {"--warmup", 1},
-                                    {"--json", 0},    {NULL, 0}};
+                                    {"--json", 0},    {"--memory", 1}, {NULL, 0}};
     char cmd[32];
     snprintf(cmd, sizeof cmd, "bench %s", which);
     int rc = args_parse(a, cmd, spec, 0);
@@ -319,6 +386,7 @@ int bench_dist(args *a, const char *which)
             "usage: mpirun -n P hetmath bench dist-fft --shape N0,N1[,N2] [--dtype c64|c128]\n"
             "                                [--transposed] [--measure] [--repeat R] [--warmup W] "
             "[--json]\n"
+            "                                [--memory host|cuda]\n"
             "       mpirun -n P hetmath bench dist-matmul [--m M] [--n N] [--k K]\n"
             "                                [--dtype f32|f64|c64|c128] [--repeat R] "
             "[--warmup W] [--json]\n"
