@@ -134,8 +134,9 @@ hm_status hm__dist_op_space(hm_context *ctx, hm_op_plan *p, bool device_ok)
 hm_status hm__dist_op_same_space(hm_context *ctx, hm_dist_op *d, hm_status st)
 {
     int on_device = d->device >= 0;
-    st = hm__dist_op_same(ctx, d, "the memory of the operands (host on every rank, or a device on "
-                                  "every rank)",
+    st = hm__dist_op_same(ctx, d,
+                          "the memory of the operands (host on every rank, or a device on "
+                          "every rank)",
                           &on_device, sizeof on_device, st);
     if (st == HM_STATUS_SUCCESS && on_device)
         st = hm__comm_group(ctx, d->comm, d->base.api, d->device);

@@ -95,8 +95,8 @@ static void ledger(hm_context *ctx, hm_comm *comm, const char *fn, const char *o
             if (n == 0)
                 continue;
             if (device)
-                hm__comm_ledger_device(ctx, comm, fn, operand, q, dir == 0, (size_t)n * es,
-                                       seconds, 1);
+                hm__comm_ledger_device(ctx, comm, fn, operand, q, dir == 0, (size_t)n * es, seconds,
+                                       1);
             else
                 hm__comm_ledger(ctx, comm, fn, operand, q, dir == 0, (size_t)n * es, seconds, 1);
         }
@@ -147,8 +147,7 @@ hm_status hm__dist_exchange(hm_context *ctx, hm_comm *comm, const char *fn, cons
         goto done;
     if ((st = hm__alloc(ctx, space, c.send_total * es + 1, (void **)&sendbuf)) !=
             HM_STATUS_SUCCESS ||
-        (st = hm__alloc(ctx, space, c.recv_total * es + 1, (void **)&recvbuf)) !=
-            HM_STATUS_SUCCESS)
+        (st = hm__alloc(ctx, space, c.recv_total * es + 1, (void **)&recvbuf)) != HM_STATUS_SUCCESS)
         goto done;
     /* This rank's own part moves directly (unless it is there already: the same view). */
     hm_box own;

@@ -22,12 +22,12 @@
 #include "core/dist_fft_backend.h"
 #include "core/fft_backend.h"
 
-enum { CHUNKS = 8 };                         /* chunks of planes a rank's slab is cut into */
+enum { CHUNKS = 8 };                        /* chunks of planes a rank's slab is cut into */
 #define PER_PLANE_BYTES ((size_t)256 << 10) /* a plane's share this large goes unpacked */
 
 typedef struct geometry {
     int size, rank;
-    int64_t n0, n1, rest;     /* the first two lengths, and the product of the others */
+    int64_t n0, n1, rest;         /* the first two lengths, and the product of the others */
     int64_t *lo0, *c0, *lo1, *c1; /* every rank's slab of n0 and of n1 (size each) */
     size_t es;
 } geometry;
@@ -274,9 +274,9 @@ static hm_status exchange_chunk(hm_context *ctx, dist_plan *p, int c, const char
             continue;
         size_t w = (size_t)g->c1[q] * row;
         HM_CUDA_TRY(ctx,
-                    cudaMemcpy2DAsync((char *)p->pack + off, w, slab + (size_t)a * s_plane +
-                                      (size_t)g->lo1[q] * row, s_plane, w, (size_t)(b - a),
-                                      cudaMemcpyDeviceToDevice, s),
+                    cudaMemcpy2DAsync((char *)p->pack + off, w,
+                                      slab + (size_t)a * s_plane + (size_t)g->lo1[q] * row, s_plane,
+                                      w, (size_t)(b - a), cudaMemcpyDeviceToDevice, s),
                     "packing rows for rank %d on cuda:%d", q, p->d.device);
         off += w * (size_t)(b - a);
     }
@@ -296,11 +296,10 @@ static hm_status exchange_chunk(hm_context *ctx, dist_plan *p, int c, const char
             continue;
         size_t w = (size_t)g->c1[q] * row;
         for (int64_t i = a; i < b && w > 0 && p->per_plane && r == ncclSuccess; i++)
-            r = HM_NCCL(ncclSend)(slab + (size_t)i * s_plane + (size_t)g->lo1[q] * row, w,
-                                  ncclChar, q, comm, s);
+            r = HM_NCCL(ncclSend)(slab + (size_t)i * s_plane + (size_t)g->lo1[q] * row, w, ncclChar,
+                                  q, comm, s);
         if (!p->per_plane && b > a && w > 0 && r == ncclSuccess) {
-            r = HM_NCCL(ncclSend)((char *)p->pack + off, w * (size_t)(b - a), ncclChar, q, comm,
-                                  s);
+            r = HM_NCCL(ncclSend)((char *)p->pack + off, w * (size_t)(b - a), ncclChar, q, comm, s);
             off += w * (size_t)(b - a);
         }
         int64_t qa, qb;
@@ -323,8 +322,8 @@ fail:
 /* Queues on s the exchange back into slabs of n0 (without transposed_out): every peer's planes
  * of t (this rank's rows) to it, this rank's planes' rows of every peer into out; packed
  * messages are received into `stage` (the slab, free by then) and unpacked. */
-static hm_status exchange_back(hm_context *ctx, dist_plan *p, const char *t, char *out,
-                               char *stage, cudaStream_t s)
+static hm_status exchange_back(hm_context *ctx, dist_plan *p, const char *t, char *out, char *stage,
+                               cudaStream_t s)
 {
     const geometry *g = &p->g;
     int me = g->rank;
@@ -411,8 +410,7 @@ static hm_status dist_execute(hm_context *ctx, void *plan, const void *args)
             if ((st = hm__cuda_fft.execute(ctx, sub, &fa)) != HM_STATUS_SUCCESS)
                 return st;
         }
-        HM_CUDA_TRY(ctx, cudaEventRecord(p->ev[c], cs), "marking a chunk on cuda:%d",
-                    p->d.device);
+        HM_CUDA_TRY(ctx, cudaEventRecord(p->ev[c], cs), "marking a chunk on cuda:%d", p->d.device);
         if (apart) {
             HM_CUDA_TRY(ctx, cudaStreamWaitEvent(xs, p->ev[c], 0),
                         "ordering the exchange on cuda:%d", p->d.device);
@@ -427,8 +425,7 @@ static hm_status dist_execute(hm_context *ctx, void *plan, const void *args)
             if ((st = exchange_chunk(ctx, p, c, slab, t, xs)) != HM_STATUS_SUCCESS)
                 return st;
     }
-    HM_CUDA_TRY(ctx, cudaEventRecord(ready, xs), "ordering the transform on cuda:%d",
-                p->d.device);
+    HM_CUDA_TRY(ctx, cudaEventRecord(ready, xs), "ordering the transform on cuda:%d", p->d.device);
     HM_CUDA_TRY(ctx, cudaStreamWaitEvent(cs, ready, 0), "ordering the transform on cuda:%d",
                 p->d.device);
     if (p->s2) {
