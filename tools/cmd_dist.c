@@ -84,6 +84,7 @@ static void run_local_fft(void *arg)
 {
     local_fft_job *j = arg;
     (void)hm_fft(g_ctx, &j->x, &j->y, &j->o);
+    (void)hm_context_synchronize(g_ctx); /* device calls return once queued */
 }
 
 /* The local transforms of a slab decomposition alone: the rank's slab of n0 over its other axes,

@@ -7,12 +7,12 @@
  * (i·n1l + j)·rest + k, which is how the rows arrive; or, without transposed_out, exchanged back
  * into slabs of n0.
  *
- * The exchange's messages: one plane's rows a message when a plane's share is large (no copy),
- * else the chunk's rows for a peer packed first (one message); the rule depends only on global
- * sizes, so both ends of every message agree. The input is read where it is (x itself when it
- * is in the input's slab layout) and never written; when the core hands the buffer as the input
- * (x was exchanged into it), the transforms of the planes all finish before the exchange starts,
- * since the exchange writes over them. Built with MPI and NCCL. */
+ * The exchange's messages: a chunk's rows for a peer packed first (a copy on the device, cheap
+ * beside the link: one large message moves at NCCL's full rate, a plane's rows a message did
+ * not), received in place; back, one message a peer, unpacked. The input is read where it is
+ * (x itself when it is in the input's slab layout) and never written; when the core hands the
+ * buffer as the input (x was exchanged into it), the transforms of the planes all finish before the
+ * exchange starts, since the exchange writes over them. Built with MPI and NCCL. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +22,7 @@
 #include "core/dist_fft_backend.h"
 #include "core/fft_backend.h"
 
-enum { CHUNKS = 8 };                        /* chunks of planes a rank's slab is cut into */
-#define PER_PLANE_BYTES ((size_t)256 << 10) /* a plane's share this large goes unpacked */
+enum { CHUNKS = 8 }; /* chunks of planes a rank's slab is cut into */
 
 typedef struct geometry {
     int size, rank;
@@ -37,9 +36,8 @@ typedef struct dist_plan {
     hm_dist_fft_desc d;
     geometry g;
     hm_nccl_group *group;
-    int64_t chunk; /* planes a chunk */
-    int chunks;    /* chunks of the largest slab */
-    bool per_plane;
+    int64_t chunk;            /* planes a chunk */
+    int chunks;               /* chunks of the largest slab */
     void *slab, *tbuf, *pack; /* the planes transformed; the rows gathered (without
                                  transposed_out); the packed chunk */
     size_t slab_bytes, tbuf_bytes, pack_bytes;
@@ -196,18 +194,16 @@ static hm_status dist_plan_make(hm_context *ctx, const void *desc, const void *a
         goto fail;
     const geometry *g = &p->g;
     int me = g->rank;
-    int64_t block0 = (g->n0 + g->size - 1) / g->size, block1 = (g->n1 + g->size - 1) / g->size;
+    int64_t block0 = (g->n0 + g->size - 1) / g->size;
     p->chunk = (block0 + CHUNKS - 1) / CHUNKS;
     if (p->chunk < 1)
         p->chunk = 1;
     p->chunks = (int)((block0 + p->chunk - 1) / p->chunk);
-    p->per_plane = (size_t)(block1 * g->rest) * g->es >= PER_PLANE_BYTES;
     hm_device dev = hm_device_cuda(d->device);
     p->slab_bytes = (size_t)(g->c0[me] * g->n1 * g->rest) * g->es;
     if (!d->transposed_out)
         p->tbuf_bytes = (size_t)(g->n0 * g->c1[me] * g->rest) * g->es;
-    if (!p->per_plane)
-        p->pack_bytes = (size_t)(p->chunk * g->n1 * g->rest) * g->es;
+    p->pack_bytes = (size_t)(p->chunk * g->n1 * g->rest) * g->es;
     if ((p->slab_bytes && (st = hm__cuda_mem_get(ctx, dev, p->slab_bytes, &p->slab))) ||
         (p->tbuf_bytes && (st = hm__cuda_mem_get(ctx, dev, p->tbuf_bytes, &p->tbuf))) ||
         (p->pack_bytes && (st = hm__cuda_mem_get(ctx, dev, p->pack_bytes, &p->pack))))
@@ -226,10 +222,9 @@ static hm_status dist_plan_make(hm_context *ctx, const void *desc, const void *a
         HM_CUDA_TRY(ctx, cudaEventCreateWithFlags(&p->ev[p->events], cudaEventDisableTiming),
                     "making the exchange's events on cuda:%d", d->device);
     hm__log(ctx, HM_LOG_INFO,
-            "distributed FFT on cuda:%d: %lld planes here in %d chunks of %lld, exchanged by "
-            "NCCL %s",
-            d->device, (long long)mine, p->chunks, (long long)p->chunk,
-            p->per_plane ? "a plane a message" : "packed a chunk a peer");
+            "distributed FFT on cuda:%d: %lld planes here in %d chunks of %lld, each exchanged "
+            "by NCCL while the next transforms",
+            d->device, (long long)mine, p->chunks, (long long)p->chunk);
     *out = p;
     return HM_STATUS_SUCCESS;
 fail:
@@ -269,7 +264,7 @@ static hm_status exchange_chunk(hm_context *ctx, dist_plan *p, int c, const char
     chunk_of(p, me, c, &a, &b);
     hm_status st = HM_STATUS_SUCCESS;
     size_t off = 0;
-    for (int q = 0; q < g->size && !p->per_plane && b > a; q++) {
+    for (int q = 0; q < g->size && b > a; q++) {
         if (q == me || g->c1[q] == 0)
             continue;
         size_t w = (size_t)g->c1[q] * row;
@@ -295,10 +290,7 @@ static hm_status exchange_chunk(hm_context *ctx, dist_plan *p, int c, const char
         if (q == me)
             continue;
         size_t w = (size_t)g->c1[q] * row;
-        for (int64_t i = a; i < b && w > 0 && p->per_plane && r == ncclSuccess; i++)
-            r = HM_NCCL(ncclSend)(slab + (size_t)i * s_plane + (size_t)g->lo1[q] * row, w, ncclChar,
-                                  q, comm, s);
-        if (!p->per_plane && b > a && w > 0 && r == ncclSuccess) {
+        if (b > a && w > 0) {
             r = HM_NCCL(ncclSend)((char *)p->pack + off, w * (size_t)(b - a), ncclChar, q, comm, s);
             off += w * (size_t)(b - a);
         }
@@ -306,12 +298,8 @@ static hm_status exchange_chunk(hm_context *ctx, dist_plan *p, int c, const char
         chunk_of(p, q, c, &qa, &qb);
         if (qb <= qa || t_plane == 0 || r != ncclSuccess)
             continue;
-        char *at = t + (size_t)(g->lo0[q] + qa) * t_plane;
-        if (p->per_plane)
-            for (int64_t i = 0; i < qb - qa && r == ncclSuccess; i++)
-                r = HM_NCCL(ncclRecv)(at + (size_t)i * t_plane, t_plane, ncclChar, q, comm, s);
-        else
-            r = HM_NCCL(ncclRecv)(at, t_plane * (size_t)(qb - qa), ncclChar, q, comm, s);
+        r = HM_NCCL(ncclRecv)(t + (size_t)(g->lo0[q] + qa) * t_plane, t_plane * (size_t)(qb - qa),
+                              ncclChar, q, comm, s);
     }
     ncclResult_t end = HM_NCCL(ncclGroupEnd)();
     HM_NCCL_TRY(ctx, r != ncclSuccess ? r : end, "exchanging a chunk of planes");
@@ -320,8 +308,8 @@ fail:
 }
 
 /* Queues on s the exchange back into slabs of n0 (without transposed_out): every peer's planes
- * of t (this rank's rows) to it, this rank's planes' rows of every peer into out; packed
- * messages are received into `stage` (the slab, free by then) and unpacked. */
+ * of t (this rank's rows) to it in one message, this rank's planes' rows of every peer received
+ * into `stage` (the slab, free by then) and unpacked into out. */
 static hm_status exchange_back(hm_context *ctx, dist_plan *p, const char *t, char *out, char *stage,
                                cudaStream_t s)
 {
@@ -345,30 +333,18 @@ static hm_status exchange_back(hm_context *ctx, dist_plan *p, const char *t, cha
         if (q == me)
             continue;
         const char *from = t + (size_t)g->lo0[q] * t_plane;
-        if (t_plane > 0 && g->c0[q] > 0) {
-            if (p->per_plane)
-                for (int64_t i = 0; i < g->c0[q] && r == ncclSuccess; i++)
-                    r = HM_NCCL(ncclSend)(from + (size_t)i * t_plane, t_plane, ncclChar, q, comm,
-                                          s);
-            else
-                r = HM_NCCL(ncclSend)(from, t_plane * (size_t)g->c0[q], ncclChar, q, comm, s);
-        }
+        if (t_plane > 0 && g->c0[q] > 0)
+            r = HM_NCCL(ncclSend)(from, t_plane * (size_t)g->c0[q], ncclChar, q, comm, s);
         size_t w = (size_t)g->c1[q] * row;
         if (w == 0 || mine == 0 || r != ncclSuccess)
             continue;
-        if (p->per_plane) {
-            for (int64_t i = 0; i < mine && r == ncclSuccess; i++)
-                r = HM_NCCL(ncclRecv)(out + (size_t)i * s_plane + (size_t)g->lo1[q] * row, w,
-                                      ncclChar, q, comm, s);
-        } else {
-            r = HM_NCCL(ncclRecv)(stage + off, w * (size_t)mine, ncclChar, q, comm, s);
-            off += w * (size_t)mine;
-        }
+        r = HM_NCCL(ncclRecv)(stage + off, w * (size_t)mine, ncclChar, q, comm, s);
+        off += w * (size_t)mine;
     }
     ncclResult_t end = HM_NCCL(ncclGroupEnd)();
     HM_NCCL_TRY(ctx, r != ncclSuccess ? r : end, "exchanging the rows back");
     off = 0;
-    for (int q = 0; q < g->size && !p->per_plane && mine > 0; q++) {
+    for (int q = 0; q < g->size && mine > 0; q++) {
         size_t w = (size_t)g->c1[q] * row;
         if (q == me || w == 0)
             continue;
