@@ -22,7 +22,11 @@
 #include "core/dist_fft_backend.h"
 #include "core/fft_backend.h"
 
-enum { CHUNKS = 8 }; /* chunks of planes a rank's slab is cut into */
+/* Chunks of planes a rank's slab is cut into (a build may set another count, to measure). */
+#ifndef HM_DIST_FFT_CHUNKS
+#define HM_DIST_FFT_CHUNKS 8
+#endif
+enum { CHUNKS = HM_DIST_FFT_CHUNKS };
 
 typedef struct geometry {
     int size, rank;
@@ -45,6 +49,9 @@ typedef struct dist_plan {
     int64_t last_planes;
     cudaEvent_t ev[CHUNKS + 1];
     int events;
+    /* The exchanges' stream, of the device's highest priority: NCCL's kernels then take SMs as
+     * the transforms' blocks retire, rather than waiting behind the next transform. */
+    cudaStream_t xs;
 } dist_plan;
 
 static hm_status geometry_of(hm_context *ctx, const hm_dist_fft_desc *d, geometry *g)
@@ -168,6 +175,8 @@ static void dist_destroy(void *plan)
     cudaSetDevice(p->d.device);
     for (int i = 0; i < p->events; i++)
         cudaEventDestroy(p->ev[i]);
+    if (p->xs)
+        cudaStreamDestroy(p->xs);
     hm_context *ctx = p->ctx;
     hm__cuda_mem_put(ctx, hm_device_cuda(p->d.device), p->slab, p->slab_bytes);
     hm__cuda_mem_put(ctx, hm_device_cuda(p->d.device), p->tbuf, p->tbuf_bytes);
@@ -218,6 +227,14 @@ static hm_status dist_plan_make(hm_context *ctx, const void *desc, const void *a
         goto fail;
     if (g->c1[me] > 0 && (st = sub_plan(ctx, p, true, 0, &p->s2)) != HM_STATUS_SUCCESS)
         goto fail;
+    int least = 0, greatest = 0;
+    hm_cuda_device *dv;
+    if ((st = hm__cuda_device(ctx, d->device, &dv)) != HM_STATUS_SUCCESS) /* the current one */
+        goto fail;
+    HM_CUDA_TRY(ctx, cudaDeviceGetStreamPriorityRange(&least, &greatest),
+                "asking cuda:%d's stream priorities", d->device);
+    HM_CUDA_TRY(ctx, cudaStreamCreateWithPriority(&p->xs, cudaStreamNonBlocking, greatest),
+                "making the exchange's stream on cuda:%d", d->device);
     for (; p->events < p->chunks + 1; p->events++)
         HM_CUDA_TRY(ctx, cudaEventCreateWithFlags(&p->ev[p->events], cudaEventDisableTiming),
                     "making the exchange's events on cuda:%d", d->device);
@@ -367,7 +384,7 @@ static hm_status dist_execute(hm_context *ctx, void *plan, const void *args)
     hm_status st = hm__cuda_device_streams(ctx, p->d.device, &dev);
     if (st != HM_STATUS_SUCCESS)
         return st;
-    cudaStream_t cs = hm__cuda_stream(dev), xs = dev->stream_out;
+    cudaStream_t cs = hm__cuda_stream(dev), xs = p->xs;
     const char *in = a->in;
     char *buf = a->buf, *slab = p->slab, *t = p->d.transposed_out ? buf : p->tbuf;
     /* the input read apart from where the exchange writes (else all planes first) */
