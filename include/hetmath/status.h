@@ -49,7 +49,7 @@ extern "C" {
     X(REMOTE_FAILURE, 28, "the collective call failed on another rank")                            \
     X(MPI_ERROR, 29, "MPI reported an error")                                                      \
     X(DEVICE_MEMORY_LIMIT, 30,                                                                     \
-      "the operation's smallest schedule needs more device memory than its budget")           \
+      "the operation's smallest schedule needs more device memory than its budget")                \
     X(NCCL_ERROR, 31, "NCCL reported an error")
 
 /** Status of a hetmath call. HM_STATUS_SUCCESS is 0; every other value is a failure. */
