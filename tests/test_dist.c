@@ -3,10 +3,9 @@
  * distributions and bad input on one rank (a clear status on every rank, never a hang: ctest's
  * timeout), and injected failures on one rank. Run by ctest under mpirun with 1, 2, 4 and 8 ranks.
  */
-#include <mpi.h>
 #include <stdbool.h>
 
-#include "check.h"
+#include "dist_check.h"
 #include "hetmath/debug.h"
 #include "hetmath/mpi.h"
 
@@ -323,43 +322,6 @@ static void boxes(void)
 }
 
 /* ---- the distributed FFT ---------------------------------------------------------------- */
-
-#include <complex.h>
-
-/* Element at offset `at` (in elements) of data of dtype dt, as a complex double. */
-static double complex get(const void *data, hm_dtype dt, int64_t at)
-{
-    switch (dt) {
-    case HM_DTYPE_F32:
-        return ((const float *)data)[at];
-    case HM_DTYPE_F64:
-        return ((const double *)data)[at];
-    case HM_DTYPE_C64:
-        return ((const float *)data)[2 * at] + I * ((const float *)data)[2 * at + 1];
-    default:
-        return ((const double *)data)[2 * at] + I * ((const double *)data)[2 * at + 1];
-    }
-}
-
-static void set(void *data, hm_dtype dt, int64_t at, double complex v)
-{
-    switch (dt) {
-    case HM_DTYPE_F32:
-        ((float *)data)[at] = (float)creal(v);
-        break;
-    case HM_DTYPE_F64:
-        ((double *)data)[at] = creal(v);
-        break;
-    case HM_DTYPE_C64:
-        ((float *)data)[2 * at] = (float)creal(v);
-        ((float *)data)[2 * at + 1] = (float)cimag(v);
-        break;
-    default:
-        ((double *)data)[2 * at] = creal(v);
-        ((double *)data)[2 * at + 1] = cimag(v);
-        break;
-    }
-}
 
 /* x's value at global linear index g (a c2r input: Hermitian enough that the real output is
  * what the serial transform gives too, since both read the same half). */
@@ -985,9 +947,6 @@ static void plans(void)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
     static const hm_test_case cases[] = {
         HM_TEST_CASE(boxes),
         HM_TEST_CASE(reshapes),
@@ -1001,10 +960,6 @@ int main(int argc, char **argv)
         HM_TEST_CASE(matmul_failures_on_one_rank),
         HM_TEST_CASE(plans),
     };
-    int rc = hm_test_main(argc, argv, "test_dist", cases, (int)HM_ARRAY_LEN(cases));
-    /* Every rank's verdict: one failing rank fails the run. */
-    int worst = 0;
-    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    MPI_Finalize();
-    return worst;
+    return hm_mpi_test_main(argc, argv, "test_dist", cases, (int)HM_ARRAY_LEN(cases), &g_rank,
+                            &g_size);
 }

@@ -8,11 +8,9 @@
  * same bytes sent as received, exactly the slabs' counts; a plan executed on new values; reshapes
  * of device data against the values; ranks disagreeing on host or device memory refused on every
  * rank. */
-#include <complex.h>
-#include <mpi.h>
 #include <stdbool.h>
 
-#include "check.h"
+#include "dist_check.h"
 #include "hetmath/mpi.h"
 
 static int g_rank, g_size;
@@ -39,24 +37,6 @@ static hm_context *gpu_context(hm_test_log *log, hm_comm **comm)
 static double complex value(int64_t g, int round)
 {
     return sin(0.37 * (double)g + 0.1 * round) + I * cos(0.11 * (double)g - 0.2 * round);
-}
-
-static double complex get(const void *data, hm_dtype dt, int64_t at)
-{
-    if (dt == HM_DTYPE_C64)
-        return ((const float *)data)[2 * at] + I * ((const float *)data)[2 * at + 1];
-    return ((const double *)data)[2 * at] + I * ((const double *)data)[2 * at + 1];
-}
-
-static void set(void *data, hm_dtype dt, int64_t at, double complex v)
-{
-    if (dt == HM_DTYPE_C64) {
-        ((float *)data)[2 * at] = (float)creal(v);
-        ((float *)data)[2 * at + 1] = (float)cimag(v);
-    } else {
-        ((double *)data)[2 * at] = creal(v);
-        ((double *)data)[2 * at + 1] = cimag(v);
-    }
 }
 
 /* The global index (row-major in the global shape, or in the unswapped shape when swap01) of
@@ -313,17 +293,11 @@ static void mixed_memory(void)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
     static const hm_test_case cases[] = {
         HM_TEST_CASE(fft_against_serial),
         HM_TEST_CASE(reshapes),
         HM_TEST_CASE(mixed_memory),
     };
-    int rc = hm_test_main(argc, argv, "test_dist_cuda", cases, (int)HM_ARRAY_LEN(cases));
-    int worst = 0;
-    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    MPI_Finalize();
-    return worst;
+    return hm_mpi_test_main(argc, argv, "test_dist_cuda", cases, (int)HM_ARRAY_LEN(cases), &g_rank,
+                            &g_size);
 }

@@ -92,36 +92,23 @@ int hm_comm_size(const hm_comm *comm)
     return comm ? comm->size : 0;
 }
 
-static void ledger(hm_context *ctx, const hm_comm *comm, const char *op, const char *operand,
-                   int peer, bool sending, size_t bytes, double seconds, int chunks, bool device)
+void hm__comm_ledger(hm_context *ctx, const hm_comm *comm, const char *op, const char *operand,
+                     int peer, bool sending, size_t bytes, double seconds, int chunks, int device)
 {
     hm_transfer_record r;
     memset(&r, 0, sizeof r);
     r.direction = HM_TRANSFER_REMOTE;
-    r.src = r.dst = device ? hm_device_cuda(comm->group_device) : hm_device_host();
+    r.src = r.dst = device >= 0 ? hm_device_cuda(device) : hm_device_host();
     r.src_rank = sending ? comm->rank : peer;
     r.dst_rank = sending ? peer : comm->rank;
     r.bytes = bytes;
     r.seconds = seconds;
-    r.path = device ? HM_PATH_NCCL : HM_PATH_MPI;
+    r.path = device >= 0 ? HM_PATH_NCCL : HM_PATH_MPI;
     r.chunks = chunks;
     r.implicit = 1;
     r.operation = op;
     r.operand = operand;
     hm__ledger_add(ctx, &r);
-}
-
-void hm__comm_ledger(hm_context *ctx, const hm_comm *comm, const char *op, const char *operand,
-                     int peer, bool sending, size_t bytes, double seconds, int chunks)
-{
-    ledger(ctx, comm, op, operand, peer, sending, bytes, seconds, chunks, false);
-}
-
-void hm__comm_ledger_device(hm_context *ctx, const hm_comm *comm, const char *op,
-                            const char *operand, int peer, bool sending, size_t bytes,
-                            double seconds, int chunks)
-{
-    ledger(ctx, comm, op, operand, peer, sending, bytes, seconds, chunks, true);
 }
 
 hm_status hm__comm_group(hm_context *ctx, hm_comm *comm, const char *fn, int device)

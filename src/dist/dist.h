@@ -32,15 +32,11 @@ hm_status hm__comm_agree(hm_context *ctx, hm_comm *comm, const char *fn, hm_stat
 hm_status hm__mpi_fail(hm_context *ctx, int code, const char *fmt, ...) HM_PRINTF(3, 4);
 
 /* Records a copy between this rank and `peer` (sending: this rank to the peer, else back) of
- * operand of operation op, in `chunks` messages, in the ledger (remote, path mpi, implicit). */
+ * operand of operation op, in `chunks` messages, in the ledger (remote, implicit): host data by
+ * MPI (device -1, path mpi), or data on this rank's `device` by its group (path nccl; the record's
+ * two device fields name this rank's device: the peer's is its own). */
 void hm__comm_ledger(hm_context *ctx, const hm_comm *comm, const char *op, const char *operand,
-                     int peer, bool sending, size_t bytes, double seconds, int chunks);
-
-/* The same for device data moved by the group (path nccl, this rank's device on both ends of
- * the record's device fields: the peer's is its own). */
-void hm__comm_ledger_device(hm_context *ctx, const hm_comm *comm, const char *op,
-                            const char *operand, int peer, bool sending, size_t bytes,
-                            double seconds, int chunks);
+                     int peer, bool sending, size_t bytes, double seconds, int chunks, int device);
 
 /* The communicator's device group on `device`, made on first use (collective: every rank calls
  * it at the same point, each with its own device; fn names the call). A group already made on

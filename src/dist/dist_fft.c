@@ -282,9 +282,9 @@ static void ledger_transposes(hm_context *ctx, const struct df_plan *f, double s
         for (int dir = 0; dir < 2; dir++) {
             if (moved[dir] == 0)
                 continue;
-            (f->base.device < 0 ? hm__comm_ledger : hm__comm_ledger_device)(
-                ctx, c, f->base.base.fn, "x (transposes)", q, dir == 0,
-                (size_t)moved[dir] * es * (size_t)times, seconds, times);
+            hm__comm_ledger(ctx, c, f->base.base.fn, "x (transposes)", q, dir == 0,
+                            (size_t)moved[dir] * es * (size_t)times, seconds, times,
+                            f->base.device);
         }
     }
 }

@@ -238,7 +238,8 @@ static void ledger_panels(hm_context *ctx, const struct dm_plan *f, double secon
             size_t bytes = (size_t)(b->n[0] * b->n[1]) * es;
             if (bytes == 0)
                 continue;
-            hm__comm_ledger(ctx, c, f->base.base.fn, names[which], q, dir == 0, bytes, seconds, 1);
+            hm__comm_ledger(ctx, c, f->base.base.fn, names[which], q, dir == 0, bytes, seconds, 1,
+                            -1);
         }
     }
 }

@@ -85,20 +85,18 @@ static hm_status pack(hm_context *ctx, hm_comm *comm, const hm_dist_layout *peer
     return st;
 }
 
-/* One remote record per peer and direction, with the all-to-all's wall time. */
+/* One remote record per peer and direction, with the all-to-all's wall time (device: the data's
+ * device, -1 for host data). */
 static void ledger(hm_context *ctx, hm_comm *comm, const char *fn, const char *operand,
-                   const plan_counts *c, size_t es, double seconds, bool device)
+                   const plan_counts *c, size_t es, double seconds, int device)
 {
     for (int q = 0; q < comm->size; q++)
         for (int dir = 0; dir < 2; dir++) {
             int n = dir == 0 ? c->send[q] : c->recv[q];
             if (n == 0)
                 continue;
-            if (device)
-                hm__comm_ledger_device(ctx, comm, fn, operand, q, dir == 0, (size_t)n * es, seconds,
-                                       1);
-            else
-                hm__comm_ledger(ctx, comm, fn, operand, q, dir == 0, (size_t)n * es, seconds, 1);
+            hm__comm_ledger(ctx, comm, fn, operand, q, dir == 0, (size_t)n * es, seconds, 1,
+                            device);
         }
 }
 
@@ -168,7 +166,7 @@ done:
     if (device) {
         if ((st = device_alltoallv(ctx, comm, &c, es, sendbuf, recvbuf)) != HM_STATUS_SUCCESS)
             goto out;
-        ledger(ctx, comm, fn, operand, &c, es, hm__now() - t0, true);
+        ledger(ctx, comm, fn, operand, &c, es, hm__now() - t0, space.id);
         st = pack(ctx, comm, src, &dst->box[me], to, recvbuf, c.recv, c.rdispl, true);
         goto out;
     }
@@ -182,7 +180,7 @@ done:
         st = hm__mpi_fail(ctx, rc, "%s: exchanging operand %s", fn, operand);
         goto out;
     }
-    ledger(ctx, comm, fn, operand, &c, es, hm__now() - t0, false);
+    ledger(ctx, comm, fn, operand, &c, es, hm__now() - t0, -1);
     st = pack(ctx, comm, src, &dst->box[me], to, recvbuf, c.recv, c.rdispl, true);
 out:
     if (elem != MPI_DATATYPE_NULL)

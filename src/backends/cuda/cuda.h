@@ -190,6 +190,16 @@ extern const hm_op_backend hm__cuda_dist_fft;
 /* An NCCL result (an ncclResult_t) as HM_STATUS_NCCL_ERROR naming `what`. */
 hm_status hm__nccl_fail(hm_context *ctx, int result, const char *what);
 
+/* The NCCL boundary: in a function with `hm_status st` and a `fail:` label. */
+#define HM_NCCL_TRY(ctx, expr, what)                                                               \
+    do {                                                                                           \
+        ncclResult_t r_ = (expr);                                                                  \
+        if (r_ != ncclSuccess) {                                                                   \
+            st = hm__nccl_fail((ctx), r_, (what));                                                 \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+
 /* Waits for `stream`, then asks the group for an error NCCL found asynchronously. */
 hm_status hm__nccl_wait(hm_context *ctx, hm_nccl_group *g, cudaStream_t stream, const char *what);
 #endif

@@ -46,7 +46,6 @@ typedef struct dist_plan {
                                  transposed_out); the packed chunk */
     size_t slab_bytes, tbuf_bytes, pack_bytes;
     void *s1_full, *s1_last, *s2; /* cuFFT plans: a chunk, the last short chunk, the first axis */
-    int64_t last_planes;
     cudaEvent_t ev[CHUNKS + 1];
     int events;
     /* The exchanges' stream, of the device's highest priority: NCCL's kernels then take SMs as
@@ -73,13 +72,13 @@ static hm_status geometry_of(hm_context *ctx, const hm_dist_fft_desc *d, geometr
     g->c0 = g->lo0 + g->size;
     g->lo1 = g->c0 + g->size;
     g->c1 = g->lo1 + g->size;
-    for (int q = 0, a = 0, b = 0; q < g->size; q++) {
+    for (int64_t q = 0, a = 0, b = 0; q < g->size; q++) {
         g->lo0[q] = a;
         g->c0[q] = hm__slab_share(g->n0, q, g->size);
-        a += (int)g->c0[q];
+        a += g->c0[q];
         g->lo1[q] = b;
         g->c1[q] = hm__slab_share(g->n1, q, g->size);
-        b += (int)g->c1[q];
+        b += g->c1[q];
     }
     return HM_STATUS_SUCCESS;
 }
@@ -106,9 +105,7 @@ static hm_status dist_layout(hm_context *ctx, const void *desc, void *out)
         l->out_lo[0] = g.lo1[me];
         l->out_n[0] = g.c1[me];
         l->out_n[1] = g.n0;
-        l->out_stride[r - 1] = 1;
-        for (int i = r - 2; i >= 2; i--)
-            l->out_stride[i] = l->out_stride[i + 1] * d->n[i + 1];
+        l->out_stride[r - 1] = 1; /* (a third axis) */
         l->out_stride[0] = g.rest;
         l->out_stride[1] = g.c1[me] * g.rest;
     } else {
@@ -221,9 +218,8 @@ static hm_status dist_plan_make(hm_context *ctx, const void *desc, const void *a
     if (mine > 0 && (st = sub_plan(ctx, p, false, mine < p->chunk ? mine : p->chunk,
                                    &p->s1_full)) != HM_STATUS_SUCCESS)
         goto fail;
-    p->last_planes = mine % p->chunk;
-    if (mine > p->chunk && p->last_planes &&
-        (st = sub_plan(ctx, p, false, p->last_planes, &p->s1_last)) != HM_STATUS_SUCCESS)
+    if (mine > p->chunk && mine % p->chunk &&
+        (st = sub_plan(ctx, p, false, mine % p->chunk, &p->s1_last)) != HM_STATUS_SUCCESS)
         goto fail;
     if (g->c1[me] > 0 && (st = sub_plan(ctx, p, true, 0, &p->s2)) != HM_STATUS_SUCCESS)
         goto fail;
@@ -248,16 +244,6 @@ fail:
     dist_destroy(p);
     return st;
 }
-
-/* The NCCL boundary: in a function with `hm_status st` and a `fail:` label. */
-#define HM_NCCL_TRY(ctx, expr, what)                                                               \
-    do {                                                                                           \
-        ncclResult_t r_ = (expr);                                                                  \
-        if (r_ != ncclSuccess) {                                                                   \
-            st = hm__nccl_fail((ctx), r_, (what));                                                 \
-            goto fail;                                                                             \
-        }                                                                                          \
-    } while (0)
 
 /* Rank q's planes of chunk c: [*a, *b) of its slab. */
 static void chunk_of(const dist_plan *p, int q, int c, int64_t *a, int64_t *b)
