@@ -412,6 +412,48 @@ static int64_t global_index(const hm_dist_tensor *t, int64_t at, int swap01)
     return g;
 }
 
+/* FFTW-MPI's share of an axis of n for rank q: ceil(n/p) a rank, the last ones short. */
+static int64_t fftw_share(int64_t n, int q)
+{
+    int64_t block = (n + g_size - 1) / g_size, left = n - q * block;
+    return left < 0 ? 0 : (left < block ? left : block);
+}
+
+/* The transform's own transposes in this rank's ledger, exactly: to each peer its rows of this
+ * rank's planes (and, when the output goes back into slabs, that peer's planes of this rank's
+ * rows back), and as much the other way; of the complex side (r2c, c2r: the halved last axis). */
+static void check_transposes(hm_context *ctx, const fft_case *c)
+{
+    int r = c->ndim;
+    int64_t nc[3], rest = 1;
+    for (int i = 0; i < r; i++)
+        nc[i] = c->n[i];
+    if (c->type != HM_FFT_C2C)
+        nc[r - 1] = c->n[r - 1] / 2 + 1;
+    for (int i = 2; i < r; i++)
+        rest *= nc[i];
+    hm_dtype cplx = c->type == HM_FFT_C2R ? c->x : y_dtype(c);
+    long long want[2] = {0, 0}, have[2] = {0, 0};
+    int64_t my0 = fftw_share(nc[0], g_rank), my1 = fftw_share(nc[1], g_rank);
+    for (int q = 0; q < g_size; q++) {
+        if (q == g_rank)
+            continue;
+        int64_t out = my0 * fftw_share(nc[1], q), in = fftw_share(nc[0], q) * my1;
+        want[0] += (out + (c->transposed ? 0 : in)) * rest * (long long)hm_dtype_size(cplx);
+        want[1] += (in + (c->transposed ? 0 : out)) * rest * (long long)hm_dtype_size(cplx);
+    }
+    for (size_t i = 0; i < hm_ledger_count(ctx); i++) {
+        hm_transfer_record rec;
+        hm_ledger_record(ctx, i, &rec);
+        if (strcmp(rec.operand, "x (transposes)") != 0)
+            continue;
+        have[0] += rec.src_rank == g_rank ? (long long)rec.bytes : 0;
+        have[1] += rec.dst_rank == g_rank ? (long long)rec.bytes : 0;
+    }
+    CHECK_EQ_INT(have[0], want[0]);
+    CHECK_EQ_INT(have[1], want[1]);
+}
+
 /* One case: y from the distributed transform against each rank's serial hm_fft of the whole x,
  * within the dtype's threshold; x unchanged. Returns the relative error. */
 static double run_fft_case(hm_context *ctx, hm_comm *comm, const fft_case *c)
@@ -444,6 +486,7 @@ static double run_fft_case(hm_context *ctx, hm_comm *comm, const fft_case *c)
         set(x.local.data, c->x, i, value(global_index(&x, i, 0), cx));
     hm_ledger_reset(ctx);
     CHECK_STATUS(hm_dist_fft(ctx, comm, &x, &y, &o), HM_STATUS_SUCCESS);
+    check_transposes(ctx, c);
     if (c->natural) { /* nothing exchanged around the transform's own transposes */
         hm_transfer_record r;
         CHECK(!hm_test_last_record(ctx, "x", &r) && !hm_test_last_record(ctx, "y", &r));

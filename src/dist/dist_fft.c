@@ -277,14 +277,16 @@ static void ledger_transposes(hm_context *ctx, const struct df_plan *f, double s
     for (int q = 0; q < c->size; q++) {
         if (q == c->rank)
             continue;
-        const int64_t moved[2] = {my0 * hm__slab_share(nc[1], q, c->size) * rest,
-                                  hm__slab_share(nc[0], q, c->size) * my1 * rest};
+        /* there: this rank's planes' rows of q out, q's planes' rows of this rank in; and back
+         * into slabs (without transposed_out) the other way round */
+        int64_t out = my0 * hm__slab_share(nc[1], q, c->size) * rest,
+                in = hm__slab_share(nc[0], q, c->size) * my1 * rest;
+        const int64_t moved[2] = {out + (times == 2 ? in : 0), in + (times == 2 ? out : 0)};
         for (int dir = 0; dir < 2; dir++) {
             if (moved[dir] == 0)
                 continue;
             hm__comm_ledger(ctx, c, f->base.base.fn, "x (transposes)", q, dir == 0,
-                            (size_t)moved[dir] * es * (size_t)times, seconds, times,
-                            f->base.device);
+                            (size_t)moved[dir] * es, seconds, times, f->base.device);
         }
     }
 }
