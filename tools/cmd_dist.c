@@ -5,6 +5,7 @@
 #define _DEFAULT_SOURCE
 #include <math.h>
 #include <mpi.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,11 +105,11 @@ static double local_fft_seconds(int ndim, const int64_t *n, int rank, int size, 
         if (hm_tensor_alloc(g_ctx, space, dt, ndim, ext, &j.x) != HM_STATUS_SUCCESS ||
             hm_tensor_alloc(g_ctx, space, dt, ndim, ext, &j.y) != HM_STATUS_SUCCESS)
             return 0;
-        if ((space.type != HM_DEVICE_CUDA))
+        bool on_device = space.type == HM_DEVICE_CUDA;
+        if (!on_device)
             memset(j.x.data, 0, hm_tensor_nbytes(&j.x));
         hm_fft_options_init(&j.o);
-        j.o.execution = (space.type != HM_DEVICE_CUDA) ? hm_execution_cpu(HM_AUTO)
-                                                       : hm_execution_cuda(space.id);
+        j.o.execution = on_device ? hm_execution_cuda(space.id) : hm_execution_cpu(HM_AUTO);
         j.o.effort = effort;                     /* the distributed plan's */
         j.o.num_axes = pass == 0 ? ndim - 1 : 1; /* the slab's own axes, then the first */
         for (int i = 0; i < j.o.num_axes; i++)
@@ -239,13 +240,15 @@ static int bench_dist_fft(args *a, hm_comm *comm, int json, const hm_bench_optio
         return op_failed("allocating", HM_STATUS_OUT_OF_HOST_MEMORY);
     double t = time_all(run_dist_fft, &j, b->repeat, b->warmup, times);
     /* The floor: the local transforms alone, and the transposes' bytes (once left transposed,
-     * else twice) at the all-to-all rate. */
+     * else twice) at the all-to-all rate: MPI_Alltoall's for host data; for device data
+     * hetmath's own exchange (NCCL, with its packing: an upper bound of NCCL's rate, which
+     * bench/torch_dist_fft.py measures alone). */
+    bool on_device = space.type == HM_DEVICE_CUDA;
     double local = local_fft_seconds(nd, shape, rank, size, dt, o.effort, b->repeat, space);
     size_t slab = hm_tensor_nbytes(&j.x.local);
-    double a2a = size < 2 ? 0
-                 : (space.type != HM_DEVICE_CUDA)
-                     ? alltoall_seconds(slab, size)
-                     : device_exchange_seconds(comm, nd, shape, dt, space);
+    double a2a = size < 2    ? 0
+                 : on_device ? device_exchange_seconds(comm, nd, shape, dt, space)
+                             : alltoall_seconds(slab, size);
     a2a *= o.transposed_out ? 1 : 2;
     if (rank == 0) {
         char what[256], extra[160];
@@ -256,12 +259,14 @@ static int bench_dist_fft(args *a, hm_comm *comm, int json, const hm_bench_optio
                      "\"memory\": \"%s\"",
                      arg_value(a, "--shape"), hm_dtype_name(dt), size, o.transposed_out,
                      o.effort == HM_FFT_MEASURE ? "measure" : "estimate",
-                     (space.type != HM_DEVICE_CUDA) ? "host" : "cuda");
+                     on_device ? "cuda" : "host");
         else
             snprintf(what, sizeof what, "dist-fft %s %s over %d ranks%s%s", arg_value(a, "--shape"),
                      hm_dtype_name(dt), size, o.transposed_out ? ", left transposed" : "",
                      o.effort == HM_FFT_MEASURE ? ", measured plan" : "");
-        snprintf(extra, sizeof extra, ", \"local_fft_s\": %.9g, \"alltoall_s\": %.9g", local, a2a);
+        snprintf(extra, sizeof extra,
+                 ", \"local_fft_s\": %.9g, \"alltoall_s\": %.9g, \"alltoall_by\": \"%s\"", local,
+                 a2a, on_device ? "hm_dist_reshape" : "MPI_Alltoall");
         print_result(what, t, times, b->repeat, local + a2a, extra, json);
     }
     free(times);
