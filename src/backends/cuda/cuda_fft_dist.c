@@ -87,6 +87,8 @@ static hm_status dist_layout(hm_context *ctx, const void *desc, void *out)
 {
     const hm_dist_fft_desc *d = desc;
     hm_dist_fft_layout *l = out;
+    if (d->rank < 2 || d->rank > 3) /* the core's check: 2-D and 3-D only */
+        return hm__fail(ctx, HM_STATUS_INTERNAL, "a distributed FFT of %d axes", d->rank);
     geometry g;
     hm_status st = geometry_of(ctx, d, &g);
     if (st != HM_STATUS_SUCCESS)
@@ -148,12 +150,14 @@ static hm_status sub_plan(hm_context *ctx, const dist_plan *p, bool first, int64
         f.in_span = f.out_span = g->n0 * cols;
         f.in_place = true;
     } else {
-        f.rank = d->rank - 1;
-        for (int i = 0; i < f.rank; i++)
-            f.n[i] = d->n[i + 1];
-        f.in_stride[f.rank - 1] = f.out_stride[f.rank - 1] = 1;
-        for (int i = f.rank - 2; i >= 0; i--)
-            f.in_stride[i] = f.out_stride[i] = f.in_stride[i + 1] * f.n[i + 1];
+        /* a plane, row-major: n1 (2-D), or n1 × n2 (3-D; rest is n2) */
+        f.rank = d->rank == 3 ? 2 : 1;
+        f.n[0] = g->n1;
+        f.in_stride[0] = f.out_stride[0] = g->rest;
+        if (d->rank == 3) {
+            f.n[1] = g->rest;
+            f.in_stride[1] = f.out_stride[1] = 1;
+        }
         f.batch_n[0] = planes;
         f.batch_in_stride[0] = f.batch_out_stride[0] = g->n1 * g->rest;
         f.in_span = f.out_span = planes * g->n1 * g->rest;
