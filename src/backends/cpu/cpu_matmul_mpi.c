@@ -72,20 +72,7 @@ static void handle_give(int h)
     pthread_mutex_unlock(&handles_lock);
 }
 
-/* The block along one axis of `len` elements over `parts` grid positions: its size. */
-static int64_t block(int64_t len, int parts)
-{
-    int64_t b = (len + parts - 1) / parts;
-    return b > 0 ? b : 1;
-}
-
-static int64_t share(int64_t len, int64_t blk, int at)
-{
-    int64_t left = len - at * blk;
-    return left < 0 ? 0 : (left < blk ? left : blk);
-}
-
-/* The three matrices' rows and columns, and the grid axes that divide them. */
+/* The three matrices' rows and columns. */
 static void dims(const hm_dist_matmul_desc *d, int64_t rows[3], int64_t cols[3])
 {
     rows[0] = d->m, cols[0] = d->k; /* A */
@@ -97,22 +84,9 @@ static hm_status mpi_mm_layout(hm_context *ctx, const void *desc, void *out)
 {
     (void)ctx;
     const hm_dist_matmul_desc *d = desc;
-    hm_dist_matmul_layout *l = out;
     int rank = 0;
     MPI_Comm_rank(d->comm, &rank);
-    int prow = rank / d->grid_cols, pcol = rank % d->grid_cols;
-    int64_t rows[3], cols[3];
-    dims(d, rows, cols);
-    size_t es = hm_dtype_size(d->dtype);
-    for (int i = 0; i < 3; i++) {
-        int64_t rb = block(rows[i], d->grid_rows), cb = block(cols[i], d->grid_cols);
-        l->lo[i][0] = prow * rb < rows[i] ? prow * rb : rows[i];
-        l->lo[i][1] = pcol * cb < cols[i] ? pcol * cb : cols[i];
-        l->n[i][0] = share(rows[i], rb, prow);
-        l->n[i][1] = share(cols[i], cb, pcol);
-        l->ld[i] = l->n[i][1] > 0 ? l->n[i][1] : 1; /* row-major */
-        l->bytes[i] = (size_t)l->ld[i] * (size_t)(l->n[i][0] > 0 ? l->n[i][0] : 1) * es;
-    }
+    hm__grid_blocks(d, rank, out); /* row-major (the top of this file says why) */
     return HM_STATUS_SUCCESS;
 }
 
@@ -142,7 +116,8 @@ static hm_status mpi_mm_plan(hm_context *ctx, const void *desc, const void *args
     const int zero = 0;
     for (int i = 0; i < 3; i++) { /* the transpose: cols[i] rows over the grid's cols */
         int m = (int)cols[i], n = (int)rows[i], info = 0;
-        int mb = (int)block(cols[i], d->grid_cols), nb = (int)block(rows[i], d->grid_rows);
+        int mb = (int)hm__grid_block(cols[i], d->grid_cols),
+            nb = (int)hm__grid_block(rows[i], d->grid_rows);
         int ld = (int)l.ld[i];
         descinit_(p->desc[i], &m, &n, &mb, &nb, &zero, &zero, &p->context, &ld, &info);
         if (info != 0) {
