@@ -2,7 +2,7 @@
 # The GPU check, run on a lent GPU machine (through the device tool): build with CUDA, run the
 # whole ctest suite (the cuda label included), run compute-sanitizer over the CUDA tests, run the
 # peer benchmarks, and print a short table last. Logs and JSON go under $OUT (at most 7 files).
-#   scripts/gpu-check.sh [--quick|--tests|--bench|--multigpu|--outofcore|--auto]
+#   scripts/gpu-check.sh [--quick|--tests|--bench|--multigpu|--outofcore|--auto|--dist|--distgpu]
 #   (--quick: fewer benchmark sizes; --tests: build, tests, compute-sanitizer and demo only, for
 #   a round of changes that moves no figure; --bench: build, diagnostics and peers only, for a
 #   second call on the same machine after --tests, each within the tool's 10 minutes;
@@ -13,7 +13,7 @@
 #   compute-sanitizer, its calibration (timed, then read back from its file), estimates measured,
 #   and its suite, into auto.log and auto.json beside the other modes' files; --dist: the
 #   distributed layer on CPU ranks, FFTW-MPI and ScaLAPACK unpacked from carry-debs/ where the
-#   image lacks them, into dist.log and dist.json)
+#   image lacks them, into dist.log and dist.json; --distgpu: GPU ranks, below)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-check-out}
@@ -61,9 +61,10 @@ unpack_debs() {
         OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 }
 
-# --distgpu: GPU ranks (NCCL), on a machine of two GPUs: a build with CUDA and MPI (FFTW-MPI from
-# carry-debs/ as for --dist), the GPU ranks' tests on 1 and 2 ranks, compute-sanitizer on one
-# rank, then dist-fft c64 over 2 GPU ranks (1024^3 left transposed and not, DISTGPU_BIG's shape
+# --distgpu: GPU ranks (NCCL), on a machine of two GPUs: a build with CUDA, MPI and NCCL
+# (FFTW-MPI and ScaLAPACK from carry-debs/ as for --dist; -Werror), the cuda and multigpu labels
+# (the GPU ranks' tests on 1 and 2 ranks among them), the mpi label, compute-sanitizer on the GPU
+# ranks' FFT at 1 and 2 ranks and on three two-GPU cases, then dist-fft c64 over 2 GPU ranks (1024^3 left transposed and not, DISTGPU_BIG's shape
 # left transposed) beside one GPU's whole transform and PyTorch's slab FFT and NCCL all-to-all
 # (bench/torch_dist_fft.py): distgpu.log and distgpu.json.
 if [ "${1:-}" = "--distgpu" ]; then
@@ -71,15 +72,28 @@ if [ "${1:-}" = "--distgpu" ]; then
     b=build-distgpu
     {
         cmake -S . -B $b $(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_BUILD_TYPE=Release \
-            -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH=$root/usr 2>&1 | grep "hetmath: CUDA"
-        cmake --build $b -j "$(nproc)" > "$OUT/build.log" 2>&1 || echo "build FAILED"
-        timeout 300 ctest --test-dir $b -R 'test_dist_cuda' --output-on-failure 2>&1 | tail -25
-        echo "## compute-sanitizer memcheck, one rank"
+            -DHETMATH_WERROR=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH=$root/usr 2>&1 |
+            grep "hetmath: CUDA"
+        cmake --build $b -j "$(nproc)" > "$OUT/build.log" 2>&1 ||
+            { echo "build FAILED"; grep -m5 'error' "$OUT/build.log"; }
+        timeout 200 ctest --test-dir $b -L 'cuda|multigpu' --output-on-failure > "$OUT/ctest.log" 2>&1
+        echo "ctest cuda|multigpu labels: $(grep -E 'tests passed' "$OUT/ctest.log")"
+        grep -E '\(Failed|Timeout' "$OUT/ctest.log"
+        timeout 90 ctest --test-dir $b -L mpi -j 16 --output-on-failure > "$OUT/ctest_mpi.log" 2>&1
+        echo "ctest mpi label: $(grep -E 'tests passed' "$OUT/ctest_mpi.log")"
+        grep -E '\(Failed|Timeout' "$OUT/ctest_mpi.log"
         # (NCCL probes its kernels by API calls that fail: those are not reported)
-        timeout 150 mpirun -n 1 compute-sanitizer --tool memcheck --leak-check full \
-            --report-api-errors no --error-exitcode 3 $b/tests/test_dist_cuda \
-            fft_against_serial 2>&1 |
-            grep -E '=====|checks|FAILED' | head -24
+        for np in 1 2; do
+            echo "## compute-sanitizer memcheck, the GPU ranks' FFT on $np rank(s)"
+            timeout 90 mpirun -n $np compute-sanitizer --tool memcheck --leak-check full \
+                --report-api-errors no --error-exitcode 3 $b/tests/test_dist_cuda \
+                fft_against_serial 2>&1 | grep -E 'SUMMARY|checks|FAILED'
+        done
+        for c in peer_copies split_fft operands_on_two_devices; do
+            echo "## compute-sanitizer memcheck test_multigpu $c"
+            timeout 60 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 3 \
+                $b/tests/test_multigpu $c 2>&1 | grep -E 'ERROR SUMMARY|checks'
+        done
         for t in --transposed ""; do
             echo "## dist-fft 1024^3 c64 over 2 GPU ranks $t"
             HETMATH_LOG_LEVEL=info timeout 120 mpirun -n 2 $b/hetmath bench dist-fft \
