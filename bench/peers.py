@@ -384,6 +384,15 @@ def outofcore_rows(a, add):
                 extra=dict(extra, peer_tflops=flops / dev / 1e12))
         add(case, hm["median_s"], "cuBLASXt" + (" pinning" if pinning else ""),
             xt(memory, pinning), goal=0.15, extra=extra)
+    # D = A·B + C, C pinned too: C's tiles go into D's ring with A's (no device memory of its
+    # own), against the device-resident product that reads C
+    dev_c = mm(n, n, n, "--memory", "cuda:0", "--beta", "1")["median_s"]
+    hm = mm(n, n, n, "--memory", "pinned", "--advanced", "--device-memory-limit", "2G",
+            "--beta", "1")
+    add(f"matmul f32 {n}^3 pinned operands + C, budget 2 GiB", hm["median_s"],
+        "hm on device + C", dev_c, goal=1 / 0.9,
+        extra={"bytes_h2d": hm["bytes_h2d"], "bytes_d2h": hm["bytes_d2h"],
+               "hetmath_tflops": flops / hm["median_s"] / 1e12})
     # the notebook's shape: A 8000x4000, B 4000x2000, D 8000x2000 f32, 224 MB of operands
     M, N, K = 8000, 2000, 4000
     sixth = 4 * (M * K + K * N + M * N) // 6

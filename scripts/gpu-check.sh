@@ -242,6 +242,15 @@ if [ -n "$outofcore" ]; then
             --memory pinned --exec cuda:0 --device-memory-limit 256M --repeat 1 --warmup 0 \
             --pipeline-timing tiles 2>&1 |
             grep -E 'device memory budget|passes|pass [12]|pipelined|^fft' | head -14
+        echo "## f32 32768^3, memory pinned + C (beta 1), budget 2G: C's tiles into D's ring"
+        HETMATH_LOG_LEVEL=info timeout 120 $build/hetmath bench matmul --m 32768 --n 32768 \
+            --k 32768 --memory pinned --advanced --device-memory-limit 2G --beta 1 --repeat 1 \
+            --warmup 0 2>&1 | grep -E 'device memory budget|pipelined|planned on|^matmul' | head -8
+        echo "## notebook, memory pinned, budget a sixth: every tile's timeline (the last call)"
+        HETMATH_LOG_LEVEL=debug timeout 60 $build/hetmath bench matmul --m 8000 --n 2000 \
+            --k 4000 --memory pinned --advanced --device-memory-limit 37333333 --repeat 1 \
+            --warmup 0 --pipeline-timing tiles 2>&1 |
+            grep -E 'device memory budget|pipelined|planned on| tile [0-9]+: in|^matmul' | tail -90
         echo "## notebook, memory host, budget a sixth of its operands (37.3 MB)"
         HETMATH_LOG_LEVEL=info timeout 60 $build/hetmath bench matmul --m 8000 --n 2000 \
             --k 4000 --memory host --advanced --device-memory-limit 37333333 --repeat 3 \

@@ -281,9 +281,9 @@ static void plan_streamed_new_values(void)
 }
 
 /* Budgets too small for any schedule: HM_STATUS_DEVICE_MEMORY_LIMIT naming the budget, D
- * untouched, no plan made; a call that cannot be pipelined (C read with beta) and needs more
- * than the budget whole, refused alike; on the CPU a budget changes nothing; the context's budget
- * applies when the options set none. */
+ * untouched, no plan made; a call that cannot be pipelined (A stored column-major) and needs
+ * more than the budget whole, refused alike; on the CPU a budget changes nothing; the context's
+ * budget applies when the options set none. */
 static void budget_refused(void)
 {
     hm_context *ctx = gpu_context();
@@ -311,17 +311,18 @@ static void budget_refused(void)
                  HM_STATUS_DEVICE_MEMORY_LIMIT);
     CHECK(plan == NULL);
 
-    /* With C and beta, host operands are not pipelined: the whole computation must fit. */
-    hm_tensor C;
-    CHECK_STATUS(hm_tensor_alloc(ctx, hm_device_host(), HM_DTYPE_F32, 2, D.shape, &C),
-                 HM_STATUS_SUCCESS);
-    fill(&C, 3);
-    o.beta = 1.0;
-    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, &C, &D, NULL, &o), HM_STATUS_DEVICE_MEMORY_LIMIT);
+    /* A stored column-major is not pipelined: the whole computation must fit. */
+    hm_tensor At = A;
+    At.shape[0] = M;
+    At.shape[1] = K;
+    At.strides[0] = 1;
+    At.strides[1] = M;
+    o.device_memory_limit = (size_t)256 << 10;
+    CHECK_STATUS(hm_matmul_advanced(ctx, &At, &B, NULL, &D, NULL, &o),
+                 HM_STATUS_DEVICE_MEMORY_LIMIT);
     CHECK_CONTAINS(hm_context_last_error(ctx), "the computation on its operands whole needs ");
     o.device_memory_limit = 0; /* the context's: what the device has free */
-    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, &C, &D, NULL, &o), HM_STATUS_SUCCESS);
-    o.beta = 0.0;
+    CHECK_STATUS(hm_matmul_advanced(ctx, &At, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
 
     /* On the CPU the budget is not consulted. */
     o.device_memory_limit = 1;
@@ -341,7 +342,6 @@ static void budget_refused(void)
     CHECK_STATUS(hm_matmul_advanced(small, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
     hm_context_destroy(small);
 
-    hm_tensor_free(ctx, &C);
     free_operands(ctx, &A, &B, &D);
     hm_context_destroy(ctx);
 }
@@ -560,7 +560,153 @@ static void failure_mid_stream(void)
     hm_context_destroy(ctx);
 }
 
+/* How C is given to a streamed D = alpha·A·B + beta·C. */
+typedef enum { SEED_C, SEED_C_IS_D, SEED_OLD_D } seed_kind;
+
+typedef struct mm_seed_case {
+    seed_kind kind;
+    hm_dtype dtype;
+    int64_t m, k, n;
+    size_t budget;
+    bool pinned, c_pinned; /* A, B, D declared pinned; C declared pinned */
+} mm_seed_case;
+
+/* One streamed product that reads C (beta not 0): D against the reference, C's (or D's old)
+ * values crossing exactly once, tile by tile into D's ring; C unchanged. */
+static void run_seed_case(hm_context *ctx, const mm_seed_case *c)
+{
+    hm_device space = c->pinned ? hm_device_pinned() : hm_device_host();
+    int64_t sa[2] = {c->m, c->k}, sb[2] = {c->k, c->n}, sd[2] = {c->m, c->n};
+    hm_tensor A, B, C = {0}, D;
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sa, &A), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sb, &B), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sd, &D), HM_STATUS_SUCCESS);
+    if (c->kind == SEED_C)
+        CHECK_STATUS(hm_tensor_alloc(ctx, c->c_pinned ? hm_device_pinned() : hm_device_host(),
+                                     c->dtype, 2, sd, &C),
+                     HM_STATUS_SUCCESS);
+    fill(&A, 11 + (unsigned long long)c->m);
+    fill(&B, 12 + (unsigned long long)c->n);
+    const hm_tensor *seed = c->kind == SEED_C ? &C : &D;
+    fill((hm_tensor *)seed, 13 + (unsigned long long)c->kind);
+    int64_t n = c->m * c->n;
+    double complex *ref = reference(&A, &B, NULL, false), *c0 = malloc(sizeof *c0 * (size_t)n);
+    const double alpha = 1.5, beta = -0.75;
+    for (int64_t i = 0; i < n; i++) {
+        c0[i] = get(seed->data, c->dtype, i);
+        ref[i] = alpha * ref[i] + beta * c0[i];
+    }
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.device_memory_limit = c->budget;
+    o.alpha = alpha;
+    o.beta = beta;
+    hm_test_log_clear(&g_log);
+    hm_ledger_reset(ctx);
+    const hm_tensor *cp = c->kind == SEED_C ? &C : c->kind == SEED_C_IS_D ? &D : NULL;
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, cp, &D, NULL, &o), HM_STATUS_SUCCESS);
+    char what[160];
+    snprintf(what, sizeof what, "streamed with %s, %s %lldx%lldx%lld, budget %zu B%s%s",
+             c->kind == SEED_C        ? "C"
+             : c->kind == SEED_C_IS_D ? "C = D"
+                                      : "D's old values",
+             hm_dtype_name(c->dtype), (long long)c->m, (long long)c->k, (long long)c->n, c->budget,
+             c->pinned ? ", pinned" : "", c->c_pinned ? ", C pinned" : "");
+    CHECK_NEAR(rel_error(D.data, c->dtype, ref, n), threshold(c->dtype), what);
+    const char *name = c->kind == SEED_OLD_D ? "D" : "C";
+    CHECK_EQ_INT(ledger_bytes(ctx, name, HM_TRANSFER_H2D), (long long)hm_tensor_nbytes(seed));
+    CHECK_EQ_INT(ledger_bytes(ctx, "B", HM_TRANSFER_H2D), (long long)hm_tensor_nbytes(&B));
+    CHECK_EQ_INT(ledger_bytes(ctx, "D", HM_TRANSFER_D2H), (long long)hm_tensor_nbytes(&D));
+    long long a = (long long)hm_tensor_nbytes(&A);
+    CHECK_EQ_INT(ledger_bytes(ctx, "A", HM_TRANSFER_H2D) % a, 0);
+    CHECK_CONTAINS(g_log.text, "tiles going into D's");
+    if (c->kind == SEED_C) { /* C is read, never written */
+        int64_t changed = 0;
+        for (int64_t i = 0; i < n; i++)
+            changed += get(C.data, c->dtype, i) != c0[i];
+        CHECK_EQ_INT(changed, 0);
+        hm_tensor_free(ctx, &C);
+    }
+    free(c0);
+    free(ref);
+    free_operands(ctx, &A, &B, &D);
+}
+
+/* Products that read C streamed under budgets that keep B whole and that cut D into panels: C
+ * apart (pageable, pinned, pageable beside pinned A and D), C the very view of D, and D's own
+ * old values (no C); sizes dividing into no tile. */
+static void matmul_streamed_with_c(void)
+{
+    hm_context *ctx = gpu_context();
+    static const mm_seed_case cases[] = {
+        {SEED_C, HM_DTYPE_F32, 517, 263, 1201, (size_t)1 << 20, false, false},
+        {SEED_C, HM_DTYPE_F32, 700, 300, 1500, (size_t)6 << 20, true, true},
+        {SEED_C, HM_DTYPE_F32, 517, 263, 1201, (size_t)1 << 20, true, false},
+        {SEED_C_IS_D, HM_DTYPE_F32, 517, 263, 1201, (size_t)1 << 20, true, true},
+        {SEED_OLD_D, HM_DTYPE_F32, 700, 300, 1500, (size_t)2 << 20, false, false},
+        {SEED_C, HM_DTYPE_C64, 333, 211, 999, (size_t)1 << 20, false, false},
+        {SEED_OLD_D, HM_DTYPE_F64, 333, 211, 999, (size_t)1 << 20, true, true},
+    };
+    size_t step = getenv("HETMATH_TEST_QUICK") ? 2 : 1;
+    for (size_t i = 0; i < HM_ARRAY_LEN(cases); i += step)
+        run_seed_case(ctx, &cases[i]);
+    hm_context_destroy(ctx);
+}
+
+/* A failure in the middle of a stream that reads D's old values (beta 1, no C): each element of
+ * D is then its old value or its complete result. */
+static void failure_mid_stream_in_place(void)
+{
+    hm_context *ctx = gpu_context();
+    const int64_t M = 403, K = 120, N = 700;
+    hm_tensor A, B, D;
+    host_operands(ctx, M, K, N, &A, &B, &D);
+    fill(&A, 41);
+    fill(&B, 42);
+    double complex *ref = reference(&A, &B, NULL, false);
+    for (int64_t i = 0; i < M * N; i++)
+        ref[i] += 1.0; /* D's old values are all 1 */
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.device_memory_limit = (size_t)256 << 10;
+    o.beta = 1.0;
+    for (int64_t i = 0; i < M * N; i++)
+        ((float *)D.data)[i] = 1.0f;
+    long long before = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL);
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
+    long long calls = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL) - before;
+    CHECK(calls >= 8);
+    int partial = 0, failed = 0;
+    long long step = calls / 6 > 1 ? calls / 6 : 1;
+    for (long long k = 2; k < calls; k += step) {
+        for (int64_t i = 0; i < M * N; i++)
+            ((float *)D.data)[i] = 1.0f;
+        CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, (long)k),
+                     HM_STATUS_SUCCESS);
+        hm_status st = hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o);
+        CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, 0), HM_STATUS_SUCCESS);
+        failed += st != HM_STATUS_SUCCESS;
+        int64_t written = 0, wrong = 0;
+        for (int64_t i = 0; i < M * N; i++) {
+            float v = ((float *)D.data)[i];
+            if (v == 1.0f)
+                continue;
+            written++;
+            wrong += fabs(v - creal(ref[i])) > 1e-3 * (1 + fabs(creal(ref[i])));
+        }
+        CHECK_EQ_INT(wrong, 0);
+        partial += written > 0 && written < M * N;
+    }
+    CHECK(failed > 0);
+    CHECK(partial > 0);
+    free(ref);
+    free_operands(ctx, &A, &B, &D);
+    hm_context_destroy(ctx);
+}
+
 static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(matmul_streamed_with_c),
+    HM_TEST_CASE(failure_mid_stream_in_place),
     HM_TEST_CASE(matmul_streamed),
     HM_TEST_CASE(matmul_prefetched_panels),
     HM_TEST_CASE(plan_streamed_new_values),

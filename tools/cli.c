@@ -164,6 +164,17 @@ int parse_int(const char *s, long long lo, long long hi, long long *out)
     return 1;
 }
 
+int parse_real(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
 int exec_option(const args *a, const char *cmd, hm_execution *exec)
 {
     const char *s = arg_value(a, "--exec");

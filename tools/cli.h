@@ -64,6 +64,7 @@ const char *nearest_name(const char *word, const char *const *names);
 
 /* Parsers: 1 on success. Integers must be whole words in [lo, hi] (no overflow). */
 int parse_int(const char *s, long long lo, long long hi, long long *out);
+int parse_real(const char *s, double *out);       /* a finite number, the whole word */
 int parse_bytes(const char *s, long long *out);   /* 4096, 64K, 256M, 1G */
 int parse_space(const char *s, hm_device *out);   /* host, pinned, cuda:N */
 int parse_exec(const char *s, hm_execution *out); /* cpu, cpu:T, cuda:N, cuda:0,1, auto[:R] */

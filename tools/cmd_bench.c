@@ -251,7 +251,7 @@ static int bench_fft(args *a)
 }
 
 typedef struct matmul_job {
-    hm_tensor A, B, D;
+    hm_tensor A, B, C, D; /* C: read when beta is not 0 (--beta) */
     hm_matmul_options o;
     int advanced;
     hm_matmul_plan *plan; /* --register or --call plan|unchecked: a plan, not stateless calls */
@@ -261,21 +261,22 @@ typedef struct matmul_job {
 static hm_status run_matmul(hm_context *ctx, void *user)
 {
     matmul_job *j = user;
+    const hm_tensor *C = j->o.beta != 0.0 ? &j->C : NULL;
     if (j->plan && j->unchecked)
-        return hm_matmul_execute_unchecked(ctx, j->plan, &j->A, &j->B, NULL, &j->D, NULL);
+        return hm_matmul_execute_unchecked(ctx, j->plan, &j->A, &j->B, C, &j->D, NULL);
     if (j->plan)
-        return hm_matmul_execute(ctx, j->plan, &j->A, &j->B, NULL, &j->D, NULL);
-    return j->advanced ? hm_matmul_advanced(ctx, &j->A, &j->B, NULL, &j->D, NULL, &j->o)
-                       : hm_matmul(ctx, &j->A, &j->B, NULL, &j->D, &j->o);
+        return hm_matmul_execute(ctx, j->plan, &j->A, &j->B, C, &j->D, NULL);
+    return j->advanced ? hm_matmul_advanced(ctx, &j->A, &j->B, C, &j->D, NULL, &j->o)
+                       : hm_matmul(ctx, &j->A, &j->B, C, &j->D, &j->o);
 }
 
 static int bench_matmul(args *a)
 {
     static const arg_spec spec[] = {
-        {"--m", 1},        {"--n", 1},        {"--k", 1},        {"--batch", 1},
-        {"--autotune", 1}, {"--dtype", 1},    {"--memory", 1},   {"--exec", 1},
-        {"--advanced", 0}, {"--tf32", 0},     {"--register", 0}, {"--device-memory-limit", 1},
-        {"--call", 1},     BENCH_COMMON_SPEC, {NULL, 0}};
+        {"--m", 1},        {"--n", 1},     {"--k", 1},        {"--batch", 1},
+        {"--autotune", 1}, {"--dtype", 1}, {"--memory", 1},   {"--exec", 1},
+        {"--advanced", 0}, {"--tf32", 0},  {"--register", 0}, {"--device-memory-limit", 1},
+        {"--call", 1},     {"--beta", 1},  BENCH_COMMON_SPEC, {NULL, 0}};
     int rc = args_parse(a, "bench matmul", spec, 0);
     if (rc)
         return rc;
@@ -289,8 +290,9 @@ static int bench_matmul(args *a)
                "[--warmup W] "
                "[--json]\n"
                "                            [--tiles fixed|measured] [--device-memory-limit SIZE]\n"
-               "                            [--call stateless|plan|unchecked]\n"
-               "  D = A·B with A (B, M, K) and B (B, K, N) (no batch dimension when B is 1).\n"
+               "                            [--call stateless|plan|unchecked] [--beta BETA]\n"
+               "  D = A·B with A (B, M, K) and B (B, K, N) (no batch dimension when B is 1);\n"
+               "  with --beta, D = A·B + BETA·C, C in the same memory as A.\n"
                "  Default: 1024 x 1024 x 1024 f32 in host memory. --register: a plan that\n"
                "  registers its host operands (register_host), executed on the same buffers.\n"
                "  --tiles: how a pipeline of host operands on a GPU cuts A's rows\n"
@@ -346,6 +348,8 @@ static int bench_matmul(args *a)
     if ((rc = call_option(a, "bench matmul", &call)))
         return rc;
     j.unchecked = call == 2;
+    if ((s = arg_value(a, "--beta")) && !parse_real(s, &j.o.beta))
+        return usage_error("bench matmul", "--beta takes a finite number", s);
     if (memory.type == HM_DEVICE_CUDA)
         b.device = memory.id;
     int nd = batch > 1 ? 3 : 2;
@@ -354,6 +358,8 @@ static int bench_matmul(args *a)
     if (st == HM_STATUS_SUCCESS)
         st = random_tensor(memory, dtype, nd, sb + (3 - nd), 2, &j.B);
     int64_t sd[3] = {batch, m, n};
+    if (st == HM_STATUS_SUCCESS && j.o.beta != 0.0)
+        st = random_tensor(memory, dtype, nd, sd + (3 - nd), 3, &j.C);
     if (st == HM_STATUS_SUCCESS && (j.o.register_host || call > 0)) {
         st = hm_tensor_alloc(g_ctx, memory, dtype, nd, sd + (3 - nd), &j.D);
         if (st == HM_STATUS_SUCCESS)
@@ -381,9 +387,9 @@ static int bench_matmul(args *a)
                  "\"operation\": \"matmul\", \"m\": %lld, \"n\": %lld, \"k\": %lld, "
                  "\"batch\": %lld, \"dtype\": \"%s\", \"advanced\": %d, \"tf32\": %d, "
                  "\"registered\": %d, \"memory\": \"%s\", \"execution\": \"%s\", "
-                 "\"device_memory_limit\": %zu, \"call\": \"%s\"",
+                 "\"device_memory_limit\": %zu, \"call\": \"%s\", \"beta\": %g",
                  m, n, k, batch, hm_dtype_name(dtype), j.advanced, j.o.tf32, j.o.register_host, ms,
-                 es, j.o.device_memory_limit, call_names[call]);
+                 es, j.o.device_memory_limit, call_names[call], j.o.beta);
         snprintf(ht, sizeof ht,
                  "matmul %s %lldx%lldx%lld batch %lld%s%s, memory %s%s, execution %s",
                  hm_dtype_name(dtype), m, n, k, batch, j.advanced ? " advanced" : "",
@@ -393,6 +399,7 @@ static int bench_matmul(args *a)
     }
     hm_matmul_plan_destroy(j.plan); /* unregisters A, B and D before they are freed */
     hm_tensor_free(g_ctx, &j.D);
+    hm_tensor_free(g_ctx, &j.C);
     hm_tensor_free(g_ctx, &j.B);
     hm_tensor_free(g_ctx, &j.A);
     return st == HM_STATUS_SUCCESS ? 0

@@ -222,13 +222,8 @@ int cmd_matmul(args *a)
         double *v;
     } reals[] = {{"--alpha", &o.alpha}, {"--beta", &o.beta}};
     for (int i = 0; i < 2; i++) {
-        if ((s = arg_value(a, reals[i].flag))) {
-            char *end;
-            errno = 0;
-            *reals[i].v = strtod(s, &end);
-            if (end == s || *end || errno == ERANGE || !isfinite(*reals[i].v))
-                return usage_error("matmul", "--alpha and --beta take finite numbers", s);
-        }
+        if ((s = arg_value(a, reals[i].flag)) && !parse_real(s, reals[i].v))
+            return usage_error("matmul", "--alpha and --beta take finite numbers", s);
     }
     if ((s = arg_value(a, "--epilog"))) {
         static const char *const names[] = {"none", "relu",      "gelu",

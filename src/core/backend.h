@@ -99,6 +99,12 @@ typedef struct hm_pipeline_job {
     hm_device in_space;
     void *out_host;
     hm_device out_space;
+    /* The seed (NULL: none): host memory laid out as the output's (out_pitch apart), whose
+     * tile goes into the output's ring slot before the tile's computation, which reads it
+     * there (a matmul's C, or D's old values). */
+    const void *seed_host;
+    hm_device seed_space;
+    const char *seed_name;
     void *in_dev, *out_dev; /* the rings */
     /* One tile's computation, queued on the device's stream: rows of the input at in_tile into
      * out_tile. */

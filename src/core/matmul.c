@@ -180,9 +180,10 @@ static void place_operands(struct hm_matmul_plan *mp)
         p->copy_to[MM_D] = MM_D;
 }
 
-/* Host A and D computed on a device, 2-D and compact, no C: row tiles of A in and of D out,
- * pipelined around the products; D's columns (and B's, and the bias) cut into panels when the
- * device memory budget asks, B and the bias then staged. Then the schedule within the budget. */
+/* Host A and D computed on a device, 2-D and compact: row tiles of A (and of C, or of D's old
+ * values, when beta is not 0) in and of D out, pipelined around the products; D's columns (and B's,
+ * and the bias) cut into panels when the device memory budget asks, B and the bias then staged.
+ * Then the schedule within the budget. */
 static hm_status fit_budget(hm_context *ctx, struct hm_matmul_plan *mp)
 {
     hm_op_plan *p = &mp->base;
@@ -213,9 +214,9 @@ static hm_status mm_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
     p->flops = 2.0 * (double)mp->m * (double)mp->n * (double)mp->k * (double)mp->batch *
                (is_complex(p->t[MM_A].dtype) ? 4 : 1);
     const hm_tensor *A = &p->t[MM_A], *D = &p->t[MM_D];
-    p->may_pipeline = mp->batch == 1 && A->ndim == 2 && D->ndim == 2 && !p->present[MM_C] &&
-                      mp->opts.beta == 0.0 && hm_tensor_is_contiguous(A) &&
-                      hm_tensor_is_contiguous(D);
+    /* C (or D's old values), read when beta is not 0, is the pipeline's seed (core/op.h) */
+    p->may_pipeline = mp->batch == 1 && A->ndim == 2 && D->ndim == 2 &&
+                      hm_tensor_is_contiguous(A) && hm_tensor_is_contiguous(D);
     if ((st = hm__op_resolve(ctx, p, in, &mp->opts.execution)) != HM_STATUS_SUCCESS)
         return st;
     p->empty = mp->m == 0 || mp->n == 0 || mp->batch == 0;

@@ -144,6 +144,7 @@ static hm_status specify(hm_context *ctx, const hm_op_def *def, const char *fn, 
     p->fn = def->names[kind];
     p->api = fn;
     p->tiled = -1;
+    p->seed = -1;
     for (int i = 0; i < HM_OP_MAX_OPERANDS; i++)
         p->copy_to[i] = -1;
     int overlap = -1;

@@ -186,6 +186,10 @@ struct hm_op_plan {
     size_t out_col_bytes;
     int64_t outer; /* > 0: the pipeline's tiles are blocks of columns (hm_pipe_request) */
     bool prefetch; /* two buffers of each cut operand: panel j+1's copied in during panel j */
+    /* The operand whose values start the output's tiles (copy_to[seed] == out: a matmul's C,
+     * or the output's own old values), streamed into the output's ring tile by tile, so that
+     * it takes no device memory of its own; -1: none. */
+    int seed;
     /* An operation run in passes (the budget held no schedule of it whole): each pass a plan of
      * the same operation, made by def->passes at planning, run in order. */
     int npasses;
@@ -311,9 +315,10 @@ hm_status hm__op_run(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]
 hm_status hm__op_plan_pipeline(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]);
 
 /* Whether a planned pipeline copies operand i in itself: an operand cut in panels of the
- * output's columns (each panel before its tiles), or one the computation reads whole, staged, in
+ * output's columns (each panel before its tiles), one the computation reads whole, staged, in
  * contiguous pinned (or registered) memory (before the first tile, on every part's device at
- * once). Execution then leaves it out of its copies in. */
+ * once), or the seed (tile by tile into the output's ring). Execution then leaves it out of its
+ * copies in. */
 bool hm__op_pipeline_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
                             int i);
 

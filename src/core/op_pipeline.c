@@ -118,7 +118,8 @@ static hm_status time_tile(hm_context *ctx, void *user, int64_t rows, double *se
 }
 
 /* Part k's tiles, from the model measured on its device, and a backend plan per tile size. */
-static hm_status plan_part(hm_context *ctx, hm_op_plan *p, int k, int in_pinned, int out_pinned)
+static hm_status plan_part(hm_context *ctx, hm_op_plan *p, int k, int in_pinned, int out_pinned,
+                           int seed_pinned)
 {
     const hm_op_def *def = p->def;
     hm_op_part *part = &p->part[k];
@@ -129,9 +130,11 @@ static hm_status plan_part(hm_context *ctx, hm_op_plan *p, int k, int in_pinned,
                                  .rows = part->rows,
                                  .max_tile = p->tile_max,
                                  .min_tile = p->tile_min,
-                                 .in_row_bytes = p->in_row_bytes,
+                                 /* the seed's tiles go in with the input's */
+                                 .in_row_bytes =
+                                     p->in_row_bytes + (p->seed >= 0 ? p->out_row_bytes : 0),
                                  .out_row_bytes = p->out_row_bytes,
-                                 .in_staged = !in_pinned,
+                                 .in_staged = !in_pinned || (p->seed >= 0 && !seed_pinned),
                                  .out_staged = !out_pinned};
     tile_timing tt = {p, part->device, plan_cols(p, 0)};
     hm_status st = hm__tiles_measured(ctx, &shape, time_tile, &tt, &part->tiles);
@@ -148,12 +151,15 @@ static hm_status plan_part(hm_context *ctx, hm_op_plan *p, int k, int in_pinned,
             if ((st = def->plan(ctx, p, part->device, part->tiles.size[s], plan_cols(p, w), NULL,
                                 &part->be_tile_plan[w][s])) != HM_STATUS_SUCCESS)
                 return st; /* the plans made so far go with the plan */
-    char sizes[128];
+    char sizes[128], seed[64] = "";
     hm__tiles_describe(&part->tiles, sizes, sizeof sizes);
+    if (p->seed >= 0)
+        snprintf(seed, sizeof seed, ", %s's tiles going into %s's", def->roles[p->seed].name,
+                 def->roles[def->out].name);
     hm__log(ctx, HM_LOG_INFO,
-            "planned on cuda:%d in %.3f ms: host operands pipelined over %lld tiles of %s %s%s",
+            "planned on cuda:%d in %.3f ms: host operands pipelined over %lld tiles of %s %s%s%s",
             part->device, (hm__now() - t0) * 1e3, (long long)part->tiles.count, sizes,
-            def->row_unit, p->nparts > 1 ? " (its part)" : "");
+            def->row_unit, seed, p->nparts > 1 ? " (its part)" : "");
     return HM_STATUS_SUCCESS;
 }
 
@@ -250,16 +256,18 @@ static hm_status check_budget(hm_context *ctx, const hm_op_plan *p)
 hm_status hm__op_plan_pipeline(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[])
 {
     const hm_op_def *def = p->def;
-    int in_pinned = 0, out_pinned = 0;
+    int in_pinned = 0, out_pinned = 0, seed_pinned = 0;
     hm_device where;
     if (in && in[p->tiled] && in[p->tiled]->data)
         (void)hm__backend_locate(ctx, in[p->tiled]->data, &where, &in_pinned);
     if (in && !p->alloc_out && in[def->out] && in[def->out]->data)
         (void)hm__backend_locate(ctx, in[def->out]->data, &where, &out_pinned);
+    if (in && p->seed >= 0 && in[p->seed] && in[p->seed]->data)
+        (void)hm__backend_locate(ctx, in[p->seed]->data, &where, &seed_pinned);
     log_division(ctx, p);
     hm_status st = HM_STATUS_SUCCESS;
     for (int k = 0; k < p->nparts && st == HM_STATUS_SUCCESS; k++)
-        st = plan_part(ctx, p, k, in_pinned, out_pinned);
+        st = plan_part(ctx, p, k, in_pinned, out_pinned, seed_pinned);
     return st == HM_STATUS_SUCCESS ? check_budget(ctx, p) : st;
 }
 
@@ -313,7 +321,8 @@ static bool pinned_whole(hm_context *ctx, const hm_op_plan *p, const hm_tensor *
 bool hm__op_pipeline_copies(hm_context *ctx, const hm_op_plan *p, const hm_tensor *const in[],
                             int i)
 {
-    return p->pipelined && p->present[i] && (cut(p, i) || pinned_whole(ctx, p, in, i));
+    return p->pipelined && p->present[i] &&
+           (i == p->seed || cut(p, i) || pinned_whole(ctx, p, in, i));
 }
 
 /* Part k's (k ≥ 1) buffers on its device, and the operands the parts share whole copied there
@@ -327,7 +336,7 @@ static hm_status part_buffers(hm_context *ctx, const hm_op_plan *p, int k,
     hm_device space = hm_device_cuda(part->device);
     hm_status st = HM_STATUS_SUCCESS;
     for (int i = 0; i < def->count && st == HM_STATUS_SUCCESS; i++) {
-        if (!p->present[i])
+        if (!p->present[i] || (i == p->seed && i != def->out)) /* the seed goes into the ring */
             continue;
         if ((st = hm__alloc(ctx, space, part_bytes(p, k, i), &data[i])) != HM_STATUS_SUCCESS ||
             i == p->tiled || i == def->out || hm__op_pipeline_copies(ctx, p, in, i))
@@ -437,6 +446,7 @@ static hm_status run_panel(hm_context *ctx, const hm_op_plan *p, const hm_tensor
             if (p->present[i] && cut(p, i) && !host_packed(ctx, p, in, i, &pinned))
                 st = copy_panel(ctx, p, i, in[i], j, hm_device_cuda(p->part[k].device), here[k][i]);
     int64_t col0 = p->npanels > 1 ? panel_col0(p, j) : 0;
+    const hm_tensor *seed = p->seed < 0 ? NULL : p->seed == def->out ? out : in[p->seed];
     size_t out_row =
         p->npanels > 1 ? (size_t)panel_cols(p, j) * p->out_col_bytes : p->out_row_bytes;
     size_t out_pitch = p->npanels > 1 ? (size_t)p->cols * p->out_col_bytes : p->out_row_bytes;
@@ -454,32 +464,37 @@ static hm_status run_panel(hm_context *ctx, const hm_op_plan *p, const hm_tensor
         calls[k].part = part;
         calls[k].width = p->npanels > 1 ? panel_plans(p, j) : 0;
         memcpy(calls[k].data, here[k], sizeof calls[k].data);
-        jobs[k] = (hm_pipeline_job){.device = part->device,
-                                    .tiles = &part->tiles,
-                                    .rows = part->rows,
-                                    .slot_rows = part->slot_rows,
-                                    .in_row_bytes = p->in_row_bytes,
-                                    .out_row_bytes = out_row,
-                                    .in_pitch = in_pitch,
-                                    .out_pitch = out_pitch,
-                                    .outer = p->outer,
-                                    .in_host = (const char *)in[p->tiled]->data +
-                                               part->row0 * (int64_t)in_step,
-                                    .in_space = in[p->tiled]->device,
-                                    .out_host = (char *)out->data + part->row0 * (int64_t)out_step +
-                                                col0 * (int64_t)p->out_col_bytes,
-                                    .out_space = out->device,
-                                    .in_dev = buf[k][p->tiled],
-                                    .out_dev = buf[k][def->out],
-                                    .compute = compute_tile,
-                                    .user = &calls[k],
-                                    .op = p->fn,
-                                    .in_name = def->roles[p->tiled].name,
-                                    .out_name = def->roles[def->out].name,
-                                    .pre = pre[k],
-                                    .npre = pre_copies(ctx, p, in, j, here[k], pre[k]),
-                                    .next = next[k],
-                                    .nnext = next_copies(ctx, p, in, j, buf[k], next[k])};
+        jobs[k] = (hm_pipeline_job){
+            .device = part->device,
+            .tiles = &part->tiles,
+            .rows = part->rows,
+            .slot_rows = part->slot_rows,
+            .in_row_bytes = p->in_row_bytes,
+            .out_row_bytes = out_row,
+            .in_pitch = in_pitch,
+            .out_pitch = out_pitch,
+            .outer = p->outer,
+            .in_host = (const char *)in[p->tiled]->data + part->row0 * (int64_t)in_step,
+            .in_space = in[p->tiled]->device,
+            .out_host = (char *)out->data + part->row0 * (int64_t)out_step +
+                        col0 * (int64_t)p->out_col_bytes,
+            .out_space = out->device,
+            .seed_host = seed ? (const char *)seed->data + part->row0 * (int64_t)out_step +
+                                    col0 * (int64_t)p->out_col_bytes
+                              : NULL,
+            .seed_space = seed ? seed->device : out->device,
+            .seed_name = seed ? def->roles[p->seed].name : NULL,
+            .in_dev = buf[k][p->tiled],
+            .out_dev = buf[k][def->out],
+            .compute = compute_tile,
+            .user = &calls[k],
+            .op = p->fn,
+            .in_name = def->roles[p->tiled].name,
+            .out_name = def->roles[def->out].name,
+            .pre = pre[k],
+            .npre = pre_copies(ctx, p, in, j, here[k], pre[k]),
+            .next = next[k],
+            .nnext = next_copies(ctx, p, in, j, buf[k], next[k])};
     }
     return st == HM_STATUS_SUCCESS ? hm__backend_pipeline(ctx, p->backend, jobs, p->nparts) : st;
 }

@@ -172,13 +172,26 @@ static hm_status over_budget(hm_context *ctx, const hm_op_plan *p, size_t need, 
                     hm__format_bytes(need, n, sizeof n));
 }
 
-/* Whether the operands can be pipelined at all: host memory, a device that can, the pinned
- * pool. */
+/* The operand whose values start the output (copy_to[i] == out: the pipeline's seed), or -1. */
+static int seed_of(const hm_op_plan *p)
+{
+    for (int i = 0; i < p->def->count; i++)
+        if (p->present[i] && p->copy_to[i] == p->def->out)
+            return i;
+    return -1;
+}
+
+/* Whether the operands can be pipelined at all: host memory (the seed's too, compact), a device
+ * that can, the pinned pool. */
 static bool can_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_pipe_request *req)
 {
     if (!req || !req->pipelinable)
         return false;
     const hm_tensor *in = &p->t[req->tiled], *out = &p->t[p->def->out];
+    int seed = seed_of(p);
+    if (seed >= 0 &&
+        (!hm__device_is_host(p->t[seed].device) || !hm_tensor_is_contiguous(&p->t[seed])))
+        return false;
     return hm__backend_can_pipeline(p->backend) && req->rows >= 1 &&
            hm__device_is_host(in->device) && hm__device_is_host(out->device) &&
            ctx->pinned_pool_bytes >= HM_STAGE_BUFFERS * HM_STAGE_CHUNK && req->in_row_bytes > 0 &&
@@ -190,10 +203,13 @@ static bool can_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_pipe_req
 static void pipeline_need(const hm_op_plan *p, const hm_pipe_request *req, hm_budget_need *n)
 {
     const hm_op_backend *ob = p->backend->op[p->def->id];
-    /* Tiles of pageable operands go through the pinned staging buffers, so no larger than one;
-     * those of operands declared pinned (checked against their pointers) go direct. */
+    /* Tiles of pageable operands (the seed's among them) go through the pinned staging
+     * buffers, so no larger than one; those of operands declared pinned (checked against their
+     * pointers) go direct. */
+    int seed = seed_of(p);
     bool staged = p->t[req->tiled].device.type != HM_DEVICE_CUDA_HOST ||
-                  p->t[p->def->out].device.type != HM_DEVICE_CUDA_HOST;
+                  p->t[p->def->out].device.type != HM_DEVICE_CUDA_HOST ||
+                  (seed >= 0 && p->t[seed].device.type != HM_DEVICE_CUDA_HOST);
     *n = (hm_budget_need){.cols = req->cols,
                           .cuttable = req->cuttable && req->outer == 0,
                           .rows = req->rows,
@@ -283,6 +299,7 @@ hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_reques
     }
     p->pipelined = true;
     p->tiled = req->tiled;
+    p->seed = seed_of(p);
     p->rows = req->rows;
     p->tile_max = f.tile_max;
     p->tile_min = req->min_tile;

@@ -15,7 +15,7 @@ typedef struct pipe_run {
     const hm_pipeline_job *j;
     hm_cuda_device *dev;
     int id, tiles;
-    int a_pinned, d_pinned;
+    int a_pinned, d_pinned, s_pinned; /* the input's, the output's and the seed's host memory */
     void *inbuf[2], *outbuf[2];
     cudaEvent_t *ev, *tm; /* 3 ordering events a tile; 6 timing events a tile when per_tile */
     cudaEvent_t *piece;   /* 2: a staged whole operand's pieces, one a pinned buffer */
@@ -79,10 +79,13 @@ static hm_status run_open(hm_context *ctx, pipe_run *r, const hm_pipeline_job *j
     hm_device where;
     (void)hm__cuda_locate(ctx, j->in_host, &where, &r->a_pinned);
     (void)hm__cuda_locate(ctx, j->out_host, &where, &r->d_pinned);
+    r->s_pinned = 1;
+    if (j->seed_host)
+        (void)hm__cuda_locate(ctx, j->seed_host, &where, &r->s_pinned);
     bool pre_staged = false;
     for (int k = 0; k < j->npre; k++)
         pre_staged |= !j->pre[k].pinned;
-    if ((!r->a_pinned || !r->d_pinned || pre_staged) &&
+    if ((!r->a_pinned || !r->d_pinned || !r->s_pinned || pre_staged) &&
         (st = hm__cuda_stage_buffers(ctx, r->dev, r->id, slot, r->inbuf, r->outbuf)) !=
             HM_STATUS_SUCCESS)
         return st;
@@ -150,6 +153,41 @@ static hm_status staged_pre(hm_context *ctx, pipe_run *r, const hm_pipeline_copy
         HM_CUDA_TRY(ctx, cudaEventRecord(r->piece[q % 2], in), "%s: recording", r->j->op);
     }
     HM_CUDA_TRY(ctx, cudaStreamSynchronize(in), "%s: copying %s in", r->j->op, c->name);
+fail:
+    return st;
+}
+
+/* Tile i's seed (`rows` rows) into its output slot d_dev on the input stream, once the tile
+ * before in the slot (`before`'s events, NULL: none) has left it; from pageable memory through
+ * pinned output buffer i%2, free at step i: its tile i-2 has crossed (and, the output pageable,
+ * been emptied by step 0). */
+static hm_status seed_tile(hm_context *ctx, pipe_run *r, int i, int64_t rows, void *d_dev,
+                           const cudaEvent_t *before)
+{
+    const hm_pipeline_job *j = r->j;
+    hm_status st = HM_STATUS_SUCCESS;
+    if (!j->seed_host)
+        return st;
+    size_t off, nrows, width;
+    block_of(j, j->out_row_bytes, j->out_pitch, r->r0, rows, &off, &nrows, &width);
+    const void *src = (const char *)j->seed_host + off;
+    size_t pitch = j->out_pitch;
+    if (!r->s_pinned) {
+        if (i >= 2)
+            HM_CUDA_TRY(ctx, cudaEventSynchronize(r->ev[3 * (i - 2)]),
+                        "%s: waiting for a tile copy", j->op);
+        hm__parallel_copy_rows(ctx, r->outbuf[i % 2], width, src, pitch, width, nrows,
+                               ctx->cpu_threads);
+        src = r->outbuf[i % 2];
+        pitch = width;
+    }
+    if (before)
+        HM_CUDA_TRY(ctx, cudaStreamWaitEvent(r->dev->stream_in, before[2], 0), "%s: ordering",
+                    j->op);
+    HM_CUDA_TRY(ctx,
+                copy_rows(d_dev, width, src, pitch, width, nrows, cudaMemcpyHostToDevice,
+                          r->dev->stream_in),
+                "%s: copying tile %d of %s in", j->op, i, j->seed_name);
 fail:
     return st;
 }
@@ -229,6 +267,8 @@ static hm_status run_step(hm_context *ctx, pipe_run *r, int i)
                           dev->stream_in),
                 "%s: copying tile %d of %s in", j->op, i, j->in_name);
     HM_MARK(1, dev->stream_in);
+    if ((st = seed_tile(ctx, r, i, rows, d_dev, before)) != HM_STATUS_SUCCESS)
+        return st;
     HM_CUDA_TRY(ctx, cudaEventRecord(e[0], dev->stream_in), "%s: recording", j->op);
     for (int k = 0; i == r->tiles - 1 && k < j->nnext; k++) { /* the next job's, pinned */
         const hm_pipeline_copy *c = &j->next[k];
@@ -326,6 +366,21 @@ static hm_status run_finish(hm_context *ctx, pipe_run *r, double t0, int jobs)
         }
     }
     memset(&rec, 0, sizeof rec);
+    if (j->seed_host) { /* the seed's tiles crossed with the input's */
+        rec.direction = HM_TRANSFER_H2D;
+        rec.src = j->seed_space;
+        rec.dst = hm_device_cuda(r->id);
+        rec.src_pinned = r->s_pinned;
+        rec.bytes = (size_t)j->rows * j->out_row_bytes;
+        rec.seconds = in_ms / 1e3;
+        rec.path = r->s_pinned ? HM_PATH_DIRECT : HM_PATH_STAGED;
+        rec.chunks = tiles;
+        rec.implicit = 1;
+        rec.operation = j->op;
+        rec.operand = j->seed_name;
+        hm__ledger_add(ctx, &rec);
+        memset(&rec, 0, sizeof rec);
+    }
     rec.direction = HM_TRANSFER_H2D;
     rec.src = j->in_space;
     rec.dst = hm_device_cuda(r->id);
