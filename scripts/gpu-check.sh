@@ -61,10 +61,12 @@ unpack_debs() {
         OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 }
 
-# --distgpu: GPU ranks (NCCL), on a machine of two GPUs: a build with CUDA, MPI and NCCL
+# --distgpu: GPU ranks (NCCL), on a machine of two GPUs (on one: the one-rank parts only): a build with CUDA, MPI and NCCL
 # (FFTW-MPI and ScaLAPACK from carry-debs/ as for --dist; -Werror), the cuda and multigpu labels
+# (DISTGPU_LABELS picks others; none skips them, for a round that touched only the GPU ranks)
 # (the GPU ranks' tests on 1 and 2 ranks among them), the mpi label, compute-sanitizer on the GPU
-# ranks' FFT at 1 and 2 ranks and on three two-GPU cases, then dist-fft c64 over 2 GPU ranks (1024^3 left transposed and not, DISTGPU_BIG's shape
+# ranks' FFT and matmul at 1 and 2 ranks and on three two-GPU cases, dist-matmul f32 at 16384^3
+# and 32768^3 (DISTGPU_MATMUL) beside one GPU's bench matmul, then dist-fft c64 over 2 GPU ranks (1024^3 left transposed and not, DISTGPU_BIG's shape
 # left transposed) beside one GPU's whole transform and PyTorch's slab FFT and NCCL all-to-all
 # (bench/torch_dist_fft.py): distgpu.log and distgpu.json.
 if [ "${1:-}" = "--distgpu" ]; then
@@ -73,45 +75,67 @@ if [ "${1:-}" = "--distgpu" ]; then
     {
         cmake -S . -B $b $(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_BUILD_TYPE=Release \
             -DHETMATH_WERROR=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH=$root/usr 2>&1 |
-            grep "hetmath: CUDA"
+            grep "hetmath: CUDA" | tee /tmp/distgpu.cfg
+        grep -q "NCCL ON" /tmp/distgpu.cfg ||
+            { echo "no NCCL layer: carry carry-debs/ (scripts/carry-debs.sh) for FFTW-MPI"; exit 1; }
         cmake --build $b -j "$(nproc)" > "$OUT/build.log" 2>&1 ||
             { echo "build FAILED"; grep -m5 'error' "$OUT/build.log"; }
-        timeout 200 ctest --test-dir $b -L 'cuda|multigpu' --output-on-failure > "$OUT/ctest.log" 2>&1
-        echo "ctest cuda|multigpu labels: $(grep -E 'tests passed' "$OUT/ctest.log")"
-        grep -E '\(Failed|Timeout' "$OUT/ctest.log"
+        labels=${DISTGPU_LABELS:-cuda|multigpu}
+        if [ "$labels" != none ]; then
+            timeout 200 ctest --test-dir $b -L "$labels" --output-on-failure > "$OUT/ctest.log" 2>&1
+            echo "ctest $labels labels: $(grep -E 'tests passed' "$OUT/ctest.log")"
+            grep -E '\(Failed|Timeout' "$OUT/ctest.log"
+        fi
         timeout 90 ctest --test-dir $b -L mpi -j 16 --output-on-failure > "$OUT/ctest_mpi.log" 2>&1
         echo "ctest mpi label: $(grep -E 'tests passed' "$OUT/ctest_mpi.log")"
         grep -E '\(Failed|Timeout' "$OUT/ctest_mpi.log"
         # (NCCL probes its kernels by API calls that fail: those are not reported)
-        for np in 1 2; do
-            echo "## compute-sanitizer memcheck, the GPU ranks' FFT on $np rank(s)"
-            timeout 90 mpirun -n $np compute-sanitizer --tool memcheck --leak-check full \
-                --report-api-errors no --error-exitcode 3 $b/tests/test_dist_cuda \
-                fft_against_serial 2>&1 | grep -E 'SUMMARY|checks|FAILED'
+        ranks="1 2"
+        [ "$gpus" -lt 2 ] && ranks=1 && echo "## one GPU: two GPU ranks not run"
+        for np in $ranks; do
+            for c in fft_against_serial matmul_against_serial; do
+                echo "## compute-sanitizer memcheck, the GPU ranks' $c on $np rank(s)"
+                timeout 90 mpirun -n $np compute-sanitizer --tool memcheck --leak-check full \
+                    --report-api-errors no --error-exitcode 3 $b/tests/test_dist_cuda \
+                    $c 2>&1 | grep -E 'SUMMARY|checks|FAILED'
+            done
         done
-        for c in peer_copies split_fft operands_on_two_devices; do
-            echo "## compute-sanitizer memcheck test_multigpu $c"
-            timeout 60 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 3 \
-                $b/tests/test_multigpu $c 2>&1 | grep -E 'ERROR SUMMARY|checks'
-        done
-        for t in --transposed ""; do
-            echo "## dist-fft 1024^3 c64 over 2 GPU ranks $t"
-            HETMATH_LOG_LEVEL=info timeout 120 mpirun -n 2 $b/hetmath bench dist-fft \
-                --shape 1024,1024,1024 --memory cuda $t --repeat 10 --warmup 2 --json \
+        for n in ${DISTGPU_MATMUL:-16384 32768}; do
+            echo "## matmul f32 $n^3: one GPU, then over $np GPU rank(s)"
+            timeout 120 $b/hetmath bench matmul --m $n --n $n --k $n --dtype f32 \
+                --memory cuda:0 --repeat 5 --warmup 1 --json 2>&1 | tail -1
+            HETMATH_LOG_LEVEL=info timeout 150 mpirun -n $np $b/hetmath bench dist-matmul \
+                --m $n --n $n --k $n --dtype f32 --memory cuda --repeat 5 --warmup 1 --json \
                 2> /tmp/distgpu.err
-            grep -E 'distributed FFT on|reads x|own memory|rror' /tmp/distgpu.err | cut -c26- |
-                sort -u | head -6
+            grep -E 'distributed matmul on|process grid|rror' /tmp/distgpu.err | cut -c26- |
+                sort -u | head -4
         done
-        echo "## one GPU, the whole array"
-        timeout 120 $b/hetmath bench fft --shape 1024,1024,1024 --memory cuda:0 --repeat 10 \
-            --warmup 2 --json 2>&1 | tail -1
-        echo "## PyTorch, 2 ranks"
-        timeout 150 mpirun -n 2 python3 bench/torch_dist_fft.py 1024 1024 1024 10 2>&1 | tail -2
-        big=${DISTGPU_BIG:-2048,2048,2048}
-        if [ "$big" != none ]; then
-            echo "## dist-fft $big c64 over 2 GPU ranks, left transposed"
-            timeout 200 mpirun -n 2 $b/hetmath bench dist-fft --shape $big --memory cuda \
-                --transposed --repeat 3 --warmup 1 --json 2>&1 | tail -3
+        [ "$gpus" -lt 2 ] && echo "## one GPU: the two-GPU cases and FFT rows not run"
+        if [ "$gpus" -ge 2 ]; then
+            for c in peer_copies split_fft operands_on_two_devices; do
+                echo "## compute-sanitizer memcheck test_multigpu $c"
+                timeout 60 compute-sanitizer --tool memcheck --leak-check full \
+                    --error-exitcode 3 $b/tests/test_multigpu $c 2>&1 | grep -E 'ERROR SUMMARY|checks'
+            done
+            for t in --transposed ""; do
+                echo "## dist-fft 1024^3 c64 over 2 GPU ranks $t"
+                HETMATH_LOG_LEVEL=info timeout 120 mpirun -n 2 $b/hetmath bench dist-fft \
+                    --shape 1024,1024,1024 --memory cuda $t --repeat 10 --warmup 2 --json \
+                    2> /tmp/distgpu.err
+                grep -E 'distributed FFT on|reads x|own memory|rror' /tmp/distgpu.err | cut -c26- |
+                    sort -u | head -6
+            done
+            echo "## one GPU, the whole array"
+            timeout 120 $b/hetmath bench fft --shape 1024,1024,1024 --memory cuda:0 --repeat 10 \
+                --warmup 2 --json 2>&1 | tail -1
+            echo "## PyTorch, 2 ranks"
+            timeout 150 mpirun -n 2 python3 bench/torch_dist_fft.py 1024 1024 1024 10 2>&1 | tail -2
+            big=${DISTGPU_BIG:-2048,2048,2048}
+            if [ "$big" != none ]; then
+                echo "## dist-fft $big c64 over 2 GPU ranks, left transposed"
+                timeout 200 mpirun -n 2 $b/hetmath bench dist-fft --shape $big --memory cuda \
+                    --transposed --repeat 3 --warmup 1 --json 2>&1 | tail -3
+            fi
         fi
     } > "$OUT/distgpu.log" 2>&1
     grep '^{' "$OUT/distgpu.log" > "$OUT/distgpu.json"

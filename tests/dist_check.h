@@ -58,4 +58,39 @@ static inline void set(void *data, hm_dtype dt, int64_t at, double complex v)
     }
 }
 
+/* Element (i, j) of operand `which` (0: A, 1: B, 2: C) of a product a test defines. */
+typedef double complex (*hm_test_mat_value)(const void *user, int which, int64_t i, int64_t j);
+
+/* A block of D, host data of dtype dt (shape, element strides) at global offset off, against
+ * alpha·A·B + beta·C over k in double precision (the real parts for real dtypes), relative to
+ * the magnitude of the terms: the worst element. */
+static inline double hm_test_matmul_error(const void *d, hm_dtype dt, const int64_t *shape,
+                                          const int64_t *strides, const int64_t *off, int64_t k,
+                                          double alpha, double beta, hm_test_mat_value value,
+                                          const void *user)
+{
+    int cx = dt == HM_DTYPE_C64 || dt == HM_DTYPE_C128;
+    double worst = 0;
+    for (int64_t i = 0; i < shape[0]; i++)
+        for (int64_t j = 0; j < shape[1]; j++) {
+            int64_t gi = i + off[0], gj = j + off[1];
+            double complex sum = 0, c = value(user, 2, gi, gj);
+            double mag = 0;
+            for (int64_t q = 0; q < k; q++) {
+                double complex a = value(user, 0, gi, q), b = value(user, 1, q, gj);
+                if (!cx) {
+                    a = creal(a);
+                    b = creal(b);
+                }
+                sum += a * b;
+                mag += cabs(a * b);
+            }
+            double complex want = alpha * sum + beta * (cx ? c : creal(c));
+            double complex got = get(d, dt, i * strides[0] + j * strides[1]);
+            worst =
+                fmax(worst, cabs(got - want) / (fabs(alpha) * mag + fabs(beta) * cabs(c) + 1e-300));
+        }
+    return worst;
+}
+
 #endif

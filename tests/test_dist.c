@@ -718,33 +718,17 @@ static void mat_fill(hm_dist_tensor *t, int which)
         }
 }
 
+static double complex mat_operand(const void *user, int which, int64_t i, int64_t j)
+{
+    return mat_value(which == 2 ? *(const int *)user : which, i, j);
+}
+
 /* D's box against alpha·A·B + beta·C in double precision (C: the values `c_which` gives, when
  * beta is not 0), relative to the largest magnitude of the terms. */
 static double mat_error(const hm_dist_tensor *d, double alpha, double beta, int c_which)
 {
-    int cx = d->local.dtype == HM_DTYPE_C64 || d->local.dtype == HM_DTYPE_C128;
-    double worst = 0;
-    for (int64_t i = 0; i < d->local.shape[0]; i++)
-        for (int64_t j = 0; j < d->local.shape[1]; j++) {
-            int64_t gi = i + d->offset[0], gj = j + d->offset[1];
-            double complex sum = 0, c = mat_value(c_which, gi, gj);
-            double mag = 0;
-            for (int64_t k = 0; k < MM_K; k++) {
-                double complex a = mat_value(0, gi, k), b = mat_value(1, k, gj);
-                if (!cx) {
-                    a = creal(a);
-                    b = creal(b);
-                }
-                sum += a * b;
-                mag += cabs(a * b);
-            }
-            double complex want = alpha * sum + beta * (cx ? c : creal(c));
-            double complex got = get(d->local.data, d->local.dtype,
-                                     i * d->local.strides[0] + j * d->local.strides[1]);
-            worst =
-                fmax(worst, cabs(got - want) / (fabs(alpha) * mag + fabs(beta) * cabs(c) + 1e-300));
-        }
-    return worst;
+    return hm_test_matmul_error(d->local.data, d->local.dtype, d->local.shape, d->local.strides,
+                                d->offset, MM_K, alpha, beta, mat_operand, &c_which);
 }
 
 static void matmul_against_serial(void)

@@ -295,12 +295,31 @@ typedef struct local_mm_job {
 static void run_local_mm(void *arg)
 {
     local_mm_job *j = arg;
-    (void)hm_matmul(g_ctx, &j->a, &j->b, NULL, &j->d, NULL);
+    /* on device operands the product is queued on the context's stream: timed to its end */
+    if (hm_matmul(g_ctx, &j->a, &j->b, NULL, &j->d, NULL) == HM_STATUS_SUCCESS)
+        (void)hm_context_synchronize(g_ctx);
 }
 
 static void run_nothing(void *arg)
 {
     (void)arg;
+}
+
+/* Zeros into a tensor of any space (through a host twin for device memory). */
+static hm_status zero_tensor(hm_tensor *t)
+{
+    if (t->device.type != HM_DEVICE_CUDA) {
+        memset(t->data, 0, hm_tensor_nbytes(t));
+        return HM_STATUS_SUCCESS;
+    }
+    hm_tensor h;
+    hm_status st = hm_tensor_alloc(g_ctx, hm_device_host(), t->dtype, t->ndim, t->shape, &h);
+    if (st != HM_STATUS_SUCCESS)
+        return st;
+    memset(h.data, 0, hm_tensor_nbytes(&h));
+    st = hm_copy(g_ctx, &h, t);
+    hm_tensor_free(g_ctx, &h);
+    return st;
 }
 
 static int bench_dist_matmul(args *a, hm_comm *comm, int json, const hm_bench_options *b)
@@ -316,6 +335,13 @@ static int bench_dist_matmul(args *a, hm_comm *comm, int json, const hm_bench_op
     hm_dtype dt = HM_DTYPE_F64;
     if ((s = arg_value(a, "--dtype")) && !parse_dtype(s, &dt))
         return usage_error("bench dist-matmul", "--dtype takes f32, f64, c64 or c128", s);
+    const char *mem = arg_value(a, "--memory");
+    if (mem && strcmp(mem, "host") != 0 && strcmp(mem, "cuda") != 0)
+        return usage_error("bench dist-matmul",
+                           "--memory takes host or cuda (each rank on its node's device of its "
+                           "local rank)",
+                           mem);
+    hm_device space = mem && strcmp(mem, "cuda") == 0 ? rank_device() : hm_device_host();
     int rank = hm_comm_rank(comm), size = hm_comm_size(comm);
     dist_mm_job j = {.comm = comm};
     int64_t off[3][2], ext[3][2];
@@ -326,8 +352,8 @@ static int bench_dist_matmul(args *a, hm_comm *comm, int json, const hm_bench_op
     for (int i = 0; i < 3; i++) {
         memcpy(t[i]->global_shape, g[i], sizeof g[i]);
         memcpy(t[i]->offset, off[i], sizeof off[i]);
-        TRY("allocating", hm_tensor_alloc(g_ctx, hm_device_host(), dt, 2, ext[i], &t[i]->local));
-        memset(t[i]->local.data, 0, hm_tensor_nbytes(&t[i]->local));
+        TRY("allocating", hm_tensor_alloc(g_ctx, space, dt, 2, ext[i], &t[i]->local));
+        TRY("zeroing", zero_tensor(&t[i]->local));
     }
     hm_dist_matmul_options o;
     hm_dist_matmul_options_init(&o);
@@ -342,11 +368,10 @@ static int bench_dist_matmul(args *a, hm_comm *comm, int json, const hm_bench_op
     int64_t la[2] = {ext[2][0], k}, lb[2] = {k, ext[2][1]}, ld[2] = {ext[2][0], ext[2][1]};
     double local = 0, lt[64];
     if (ld[0] > 0 && ld[1] > 0 &&
-        hm_tensor_alloc(g_ctx, hm_device_host(), dt, 2, la, &l.a) == HM_STATUS_SUCCESS &&
-        hm_tensor_alloc(g_ctx, hm_device_host(), dt, 2, lb, &l.b) == HM_STATUS_SUCCESS &&
-        hm_tensor_alloc(g_ctx, hm_device_host(), dt, 2, ld, &l.d) == HM_STATUS_SUCCESS) {
-        memset(l.a.data, 0, hm_tensor_nbytes(&l.a));
-        memset(l.b.data, 0, hm_tensor_nbytes(&l.b));
+        hm_tensor_alloc(g_ctx, space, dt, 2, la, &l.a) == HM_STATUS_SUCCESS &&
+        hm_tensor_alloc(g_ctx, space, dt, 2, lb, &l.b) == HM_STATUS_SUCCESS &&
+        hm_tensor_alloc(g_ctx, space, dt, 2, ld, &l.d) == HM_STATUS_SUCCESS &&
+        zero_tensor(&l.a) == HM_STATUS_SUCCESS && zero_tensor(&l.b) == HM_STATUS_SUCCESS) {
         local = time_all(run_local_mm, &l, b->repeat < 64 ? b->repeat : 64, 1, lt);
         hm_tensor_free(g_ctx, &l.a);
         hm_tensor_free(g_ctx, &l.b);
@@ -360,11 +385,12 @@ static int bench_dist_matmul(args *a, hm_comm *comm, int json, const hm_bench_op
         if (json)
             snprintf(what, sizeof what,
                      "\"operation\": \"dist-matmul\", \"m\": %lld, \"n\": %lld, \"k\": %lld, "
-                     "\"dtype\": \"%s\", \"ranks\": %d",
-                     m, n, k, hm_dtype_name(dt), size);
+                     "\"dtype\": \"%s\", \"ranks\": %d, \"memory\": \"%s\"",
+                     m, n, k, hm_dtype_name(dt), size,
+                     space.type == HM_DEVICE_CUDA ? "cuda" : "host");
         else
-            snprintf(what, sizeof what, "dist-matmul %lldx%lldx%lld %s over %d ranks", m, n, k,
-                     hm_dtype_name(dt), size);
+            snprintf(what, sizeof what, "dist-matmul %lldx%lldx%lld %s over %d %s ranks", m, n, k,
+                     hm_dtype_name(dt), size, space.type == HM_DEVICE_CUDA ? "GPU" : "CPU");
         snprintf(extra, sizeof extra, ", \"local_gemm_s\": %.9g, \"gflops\": %.3f", local,
                  flops / tm / 1e9);
         print_result(what, tm, times, b->repeat, local, extra, json);
@@ -396,6 +422,7 @@ int bench_dist(args *a, const char *which)
             "       mpirun -n P hetmath bench dist-matmul [--m M] [--n N] [--k K]\n"
             "                                [--dtype f32|f64|c64|c128] [--repeat R] "
             "[--warmup W] [--json]\n"
+            "                                [--memory host|cuda]\n"
             "  Each rank holds the operation's own distribution (no exchange around it); rank 0\n"
             "  prints the slowest rank's median and the serial floor (local work alone, plus the\n"
             "  FFT's transposes at the all-to-all rate measured in the same run).\n");

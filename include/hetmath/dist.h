@@ -62,10 +62,11 @@ HM_API hm_status hm_dist_box(int ndim, const int64_t *global, int naxes, const i
 
 /**
  * Copies the global tensor distributed as @p in into the distribution of @p out (same global
- * shape and dtype; any boxes, memory spaces and layouts): the parts of each rank's box that
+ * shape and dtype; any boxes and layouts): the parts of each rank's box that
  * other ranks' output boxes hold are packed, exchanged in one all-to-all, and unpacked. @p in is
  * never modified; @p out's local tensor is written where its box intersects any input box (all of
- * it). Collective. Host memory only for now (a device box: HM_STATUS_NOT_SUPPORTED).
+ * it). Collective. Host memory (MPI), or device memory on every rank (NCCL, one device a rank:
+ * packed and unpacked on the device).
  * @retval HM_STATUS_SUCCESS
  * @retval HM_STATUS_INVALID_ARGUMENT     a NULL argument, a box outside the global shape
  * @retval (any status of hm_tensor_check(), for either local tensor)
@@ -75,6 +76,7 @@ HM_API hm_status hm_dist_box(int ndim, const int64_t *global, int naxes, const i
  * @retval HM_STATUS_TRANSFER_REFUSED     the remote guard is set to error
  * @retval HM_STATUS_REMOTE_FAILURE       the call failed on another rank
  * @retval HM_STATUS_MPI_ERROR, HM_STATUS_OUT_OF_HOST_MEMORY
+ * @retval HM_STATUS_NCCL_ERROR           (device memory) NCCL failed
  */
 HM_API hm_status hm_dist_reshape(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *in,
                                  const hm_dist_tensor *out);
@@ -110,16 +112,20 @@ HM_API hm_status hm_dist_fft_boxes(hm_context *ctx, hm_comm *comm, int ndim, con
 
 /**
  * Transforms the global tensor @p x (2-D or 3-D, every axis transformed) into @p y, each in any
- * distribution and host layout. CPU ranks: FFTW-MPI on its slab decomposition; x is exchanged
- * into it first and the result into y's distribution after, unless they are already FFTW-MPI's
- * (hm_dist_fft_boxes() gives those). x is never modified. Collective.
+ * distribution and layout. CPU ranks (host memory): FFTW-MPI on its slab decomposition; GPU
+ * ranks (device memory on every rank, one device a rank): cuFFT on the same slabs, the
+ * transposes by NCCL while the next planes transform. x is exchanged into the slabs first and the
+ * result into y's distribution after, unless they are already there (hm_dist_fft_boxes() gives
+ * those). x is never modified. Collective.
  * @retval HM_STATUS_SUCCESS
  * @retval as hm_dist_reshape(), and:
  * @retval HM_STATUS_INVALID_SHAPE     x not 2-D or 3-D; y's global shape not the transform's
  * @retval HM_STATUS_INVALID_DTYPE     a dtype the transform type does not take
  * @retval HM_STATUS_DTYPE_MISMATCH    y's dtype is not the transform's of x's
- * @retval HM_STATUS_NOT_SUPPORTED     device memory; transposed_out with c2r
+ * @retval HM_STATUS_NOT_SUPPORTED     transposed_out with c2r; device memory in a build without
+ *                                     NCCL
  * @retval HM_STATUS_FFTW_ERROR        FFTW-MPI could not plan the transform
+ * @retval HM_STATUS_NCCL_ERROR        (GPU ranks) NCCL failed; cuFFT's and CUDA's own statuses
  */
 HM_API hm_status hm_dist_fft(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *x,
                              const hm_dist_tensor *y, const hm_dist_fft_options *opts);
@@ -174,18 +180,22 @@ HM_API hm_status hm_dist_matmul_boxes(hm_context *ctx, hm_comm *comm, int64_t m,
 
 /**
  * D = alpha·A·B + beta·C for 2-D global matrices (f32, f64, c64, c128) in any distributions and
- * host layouts; without C, beta scales D's own values (beta 0: D is only written). CPU ranks:
- * ScaLAPACK's p?gemm on a block distribution over a process grid (hm_dist_matmul_boxes() gives
- * it); the operands are exchanged into it first and D out of it after, unless they are already
- * there. A, B and C are never modified. Collective.
+ * layouts; without C, beta scales D's own values (beta 0: D is only written). CPU ranks (host
+ * memory): ScaLAPACK's p?gemm on a block distribution over a process grid
+ * (hm_dist_matmul_boxes() gives it); GPU ranks (device memory on every rank, one device a rank):
+ * SUMMA on the same blocks, K's panels sent by NCCL while cuBLASLt multiplies the ones before.
+ * The operands are exchanged into the blocks first and D out of them after, unless they are
+ * already there. A, B and C are never modified. Collective.
  * @retval HM_STATUS_SUCCESS
  * @retval as hm_dist_reshape(), and:
  * @retval HM_STATUS_INVALID_SHAPE     an operand not 2-D
  * @retval HM_STATUS_SHAPE_MISMATCH    the global shapes do not multiply
  * @retval HM_STATUS_DTYPE_MISMATCH    operands of different dtypes
  * @retval HM_STATUS_INVALID_DTYPE     f16 or bf16
- * @retval HM_STATUS_NOT_SUPPORTED     built without ScaLAPACK; device memory; a global size over
- *                                     2^31 − 1 (ScaLAPACK's int)
+ * @retval HM_STATUS_NOT_SUPPORTED     built without ScaLAPACK; device memory in a build without
+ *                                     NCCL; on CPU ranks a global size over 2^31 − 1
+ *                                     (ScaLAPACK's int)
+ * @retval HM_STATUS_NCCL_ERROR        (GPU ranks) NCCL failed; cuBLASLt's and CUDA's own statuses
  */
 HM_API hm_status hm_dist_matmul(hm_context *ctx, hm_comm *comm, const hm_dist_tensor *A,
                                 const hm_dist_tensor *B, const hm_dist_tensor *C,

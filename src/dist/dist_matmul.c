@@ -1,7 +1,8 @@
 /* The distributed matmul: A, B (and C, or D's own values when beta is not 0) exchanged into the
- * backend's block distribution over a process grid, the product there (collective), D exchanged
- * out. An operand already in its block, row-major, is used where it is (no buffer, no copy).
- * Every step another rank could miss is agreed on first (core/op.h). */
+ * backend's block distribution over a process grid, the product there (collective: ScaLAPACK on
+ * CPU ranks, SUMMA over NCCL on GPU ranks), D exchanged out. An operand already in its block,
+ * row-major, is used where it is (no buffer, no copy). Every step another rank could miss is agreed
+ * on first (core/op.h). */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,9 +64,10 @@ static void grid_of(int size, int *rows, int *cols)
 
 /* The description of the product, from the global shapes this rank was given. */
 static hm_status describe_product(hm_context *ctx, const char *fn, hm_comm *comm, hm_dtype dtype,
-                                  int64_t m, int64_t n, int64_t k, hm_dist_matmul_desc *d)
+                                  int64_t m, int64_t n, int64_t k, int device,
+                                  hm_dist_matmul_desc *d)
 {
-    if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
+    if (device < 0 && (m > INT_MAX || n > INT_MAX || k > INT_MAX))
         return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
                         "%s: %lld x %lld x %lld is over ScaLAPACK's int sizes", fn, (long long)m,
                         (long long)n, (long long)k);
@@ -76,6 +78,7 @@ static hm_status describe_product(hm_context *ctx, const char *fn, hm_comm *comm
     d->k = k;
     grid_of(comm->size, &d->grid_rows, &d->grid_cols);
     d->comm = comm->mpi;
+    d->device = device;
     return HM_STATUS_SUCCESS;
 }
 
@@ -99,14 +102,16 @@ static hm_status dm_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
         return hm__fail(ctx, HM_STATUS_INVALID_DTYPE,
                         "%s: %s operands (the distributed matmul takes f32, f64, c64, c128)",
                         p->api, hm_dtype_name(dt));
-    hm_status st = hm__dist_op_space(ctx, p, false);
-    if (st == HM_STATUS_SUCCESS && !p->backend->op[HM_OP_DIST_MATMUL])
-        st = hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "%s: hetmath was built without ScaLAPACK",
-                      p->api);
+    hm_status st = hm__dist_op_space(ctx, p, true);
+    if (st == HM_STATUS_SUCCESS && (!p->backend || !p->backend->op[HM_OP_DIST_MATMUL]))
+        st = hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
+                      "%s: hetmath was built without the distributed matmul of %s ranks (%s)",
+                      p->api, f->base.device < 0 ? "CPU" : "GPU",
+                      f->base.device < 0 ? "ScaLAPACK" : "NCCL");
     const hm_dist_tensor *a = &f->base.dist[DM_A], *b = &f->base.dist[DM_B];
     if (st == HM_STATUS_SUCCESS)
         st = describe_product(ctx, p->api, f->base.comm, dt, a->global_shape[0], b->global_shape[1],
-                              a->global_shape[1], &f->desc);
+                              a->global_shape[1], f->base.device, &f->desc);
     if (st == HM_STATUS_SUCCESS)
         st = hm__backend_layout(ctx, p->backend, HM_OP_DIST_MATMUL, &f->desc, &f->native);
     return st;
@@ -134,6 +139,8 @@ static hm_status dm_specify_all(hm_context *ctx, hm_op_plan *p)
     const double scalars[2] = {f->opts.alpha, f->opts.beta};
     hm_status st = hm__dist_op_same_operands(ctx, d);
     st = hm__dist_op_same(ctx, d, "alpha and beta", scalars, sizeof scalars, st);
+    st = hm__dist_op_same_space(ctx, d, st);
+    f->desc.group = st == HM_STATUS_SUCCESS && d->device >= 0 ? d->comm->group : NULL;
     for (int i = 0; i < DM_OPERANDS; i++)
         if (p->present[i])
             st = hm__dist_op_gather(ctx, d, i, st);
@@ -155,13 +162,13 @@ static hm_status dm_specify_all(hm_context *ctx, hm_op_plan *p)
         hm_dist_tensor t;
         memset(&t, 0, sizeof t);
         t.local = p->t[of[i]];
-        t.local.device = hm_device_host();
+        t.local.device = p->exec_space;
         for (int a = 0; a < 2; a++) {
             t.local.shape[a] = f->native.n[i][a];
             t.offset[a] = f->native.lo[i][a];
             t.global_shape[a] = d->layout[of[i]].global[a];
         }
-        t.local.strides[0] = f->native.ld[i]; /* row-major (cpu_matmul_mpi.c says why) */
+        t.local.strides[0] = f->native.ld[i]; /* row-major (both backends say why) */
         t.local.strides[1] = 1;
         f->view[i] = t.local;
         st = hm__dist_layout_gather(ctx, d->comm, p->api, names[i], &t, HM_STATUS_SUCCESS,
@@ -199,7 +206,7 @@ static hm_status dm_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t row
     struct dm_plan *f = (struct dm_plan *)p;
     hm_status st = HM_STATUS_SUCCESS;
     for (int i = 0; i < BUFS && st == HM_STATUS_SUCCESS; i++)
-        st = hm__alloc(ctx, hm_device_host(), f->native.bytes[i], &f->buf[i]);
+        st = hm__alloc(ctx, p->exec_space, f->native.bytes[i], &f->buf[i]);
     if ((st = hm__dist_op_agree(ctx, p, st)) != HM_STATUS_SUCCESS)
         return st;
     for (int i = 0; i < BUFS; i++)
@@ -209,17 +216,18 @@ static hm_status dm_plan(hm_context *ctx, hm_op_plan *p, int device, int64_t row
                                      be_plan, &all);
     if (st == HM_STATUS_SUCCESS)
         hm__log(ctx, HM_LOG_INFO,
-                "ScaLAPACK: a %d x %d process grid, blocks of this rank %lld x "
+                "%s: a %d x %d process grid, blocks of this rank %lld x "
                 "%lld (A), %lld x %lld (B), %lld x %lld (D)",
-                f->desc.grid_rows, f->desc.grid_cols, (long long)f->native.n[0][0],
-                (long long)f->native.n[0][1], (long long)f->native.n[1][0],
-                (long long)f->native.n[1][1], (long long)f->native.n[2][0],
-                (long long)f->native.n[2][1]);
+                f->base.device < 0 ? "ScaLAPACK" : "SUMMA (cuBLASLt, NCCL)", f->desc.grid_rows,
+                f->desc.grid_cols, (long long)f->native.n[0][0], (long long)f->native.n[0][1],
+                (long long)f->native.n[1][0], (long long)f->native.n[1][1],
+                (long long)f->native.n[2][0], (long long)f->native.n[2][1]);
     return st;
 }
 
-/* The blocks p?gemm moves between ranks (each rank's A block to the others of its grid row, its
- * B block to the others of its grid column), ledgered per peer with the product's time. */
+/* The blocks the product moves between ranks (p?gemm and SUMMA alike: each rank's A block to the
+ * others of its grid row, its B block to the others of its grid column), ledgered per peer with
+ * the product's time, by MPI or NCCL. */
 static void ledger_panels(hm_context *ctx, const struct dm_plan *f, double seconds)
 {
     const hm_comm *c = f->base.comm;
@@ -239,7 +247,7 @@ static void ledger_panels(hm_context *ctx, const struct dm_plan *f, double secon
             if (bytes == 0)
                 continue;
             hm__comm_ledger(ctx, c, f->base.base.fn, names[which], q, dir == 0, bytes, seconds, 1,
-                            -1);
+                            f->base.device);
         }
     }
 }
@@ -285,8 +293,8 @@ static hm_status dm_execute(hm_context *ctx, const hm_op_plan *p, void *be_plan,
             view[i].data = t[role].data, in_place++;
     }
     if (in_place)
-        hm__log(ctx, HM_LOG_INFO, "ScaLAPACK works in %d of the operands' own blocks on this rank",
-                in_place);
+        hm__log(ctx, HM_LOG_INFO, "%s works in %d of the operands' own blocks on this rank",
+                d->device < 0 ? "ScaLAPACK" : "SUMMA", in_place);
     hm_status st = HM_STATUS_SUCCESS;
     for (int i = 0; i < BUFS && st == HM_STATUS_SUCCESS; i++) {
         if (i == BUF_D && f->opts.beta == 0.0)
@@ -316,7 +324,7 @@ static void dm_release(hm_op_plan *p)
 {
     struct dm_plan *f = (struct dm_plan *)p;
     for (int i = 0; i < BUFS; i++) {
-        hm__free(p->ctx, hm_device_host(), f->buf[i], f->native.bytes[i]);
+        hm__free(p->ctx, p->exec_space, f->buf[i], f->native.bytes[i]);
         f->buf[i] = NULL;
         hm__dist_layout_free(&f->buf_layout[i]);
     }
@@ -399,7 +407,7 @@ hm_status hm_dist_matmul_boxes(hm_context *ctx, hm_comm *comm, int64_t m, int64_
         return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED, "%s: built without ScaLAPACK", fn);
     hm_dist_matmul_desc d;
     hm_dist_matmul_layout l;
-    hm_status st = describe_product(ctx, fn, comm, HM_DTYPE_F64, m, n, k, &d);
+    hm_status st = describe_product(ctx, fn, comm, HM_DTYPE_F64, m, n, k, -1, &d);
     if (st == HM_STATUS_SUCCESS)
         st = hm__backend_layout(ctx, cpu, HM_OP_DIST_MATMUL, &d, &l);
     if (st != HM_STATUS_SUCCESS)

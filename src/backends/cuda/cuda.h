@@ -144,6 +144,12 @@ hm_status hm__cuda_copy_strided(hm_context *ctx, hm_device space, void *dst,
                                 const int64_t *src_strides, const int64_t *shape, int ndim,
                                 size_t elem_size);
 hm_status hm__cuda_scale(hm_context *ctx, const hm_tensor *t, double factor);
+/* Queues on s a copy of `rows` rows of `width` bytes (elements of es bytes), src_pitch and
+ * dst_pitch bytes apart, between two places of one device, by hetmath's copy kernel (as fast as
+ * the device's memory; cudaMemcpy2DAsync within a device ran packing at a fraction of it). */
+cudaError_t hm__cuda_copy_rows_on_device(void *dst, size_t dst_pitch, const void *src,
+                                         size_t src_pitch, size_t width, size_t rows, size_t es,
+                                         cudaStream_t s);
 hm_status hm__cuda_link(hm_context *ctx, int id, hm_link *out);
 
 /* ---- the pipeline (cuda_pipeline.c) ------------------------------------------------------- */
@@ -174,7 +180,7 @@ extern const hm_op_backend hm__cuda_matmul;
 void hm__cuda_matmul_release_device(hm_cuda_device *d);
 
 #ifdef HETMATH_HAVE_NCCL
-/* ---- NCCL groups (cuda_nccl.c) and the distributed FFT of GPU ranks (cuda_fft_dist.c) ------ */
+/* ---- NCCL groups (cuda_nccl.c), the distributed FFT and matmul of GPU ranks --------------- */
 
 #include <nccl.h>
 
@@ -186,6 +192,7 @@ typedef struct hm_nccl_group {
 
 extern const hm_group_ops hm__cuda_group;
 extern const hm_op_backend hm__cuda_dist_fft;
+extern const hm_op_backend hm__cuda_dist_matmul;
 
 /* An NCCL result (an ncclResult_t) as HM_STATUS_NCCL_ERROR naming `what`. */
 hm_status hm__nccl_fail(hm_context *ctx, int result, const char *what);
@@ -202,6 +209,20 @@ hm_status hm__nccl_fail(hm_context *ctx, int result, const char *what);
 
 /* Waits for `stream`, then asks the group for an error NCCL found asynchronously. */
 hm_status hm__nccl_wait(hm_context *ctx, hm_nccl_group *g, cudaStream_t stream, const char *what);
+
+/* The end of a distributed call: its messages' stream xs waited for (as hm__nccl_wait), then
+ * the computations' stream cs. */
+hm_status hm__nccl_finish(hm_context *ctx, hm_nccl_group *g, cudaStream_t xs, cudaStream_t cs,
+                          const char *what);
+
+/* Orders on `to` what is queued next after what `from` has queued so far, through ev (an
+ * event of the caller's, recorded on from). */
+hm_status hm__nccl_follow(hm_context *ctx, cudaEvent_t ev, cudaStream_t from, cudaStream_t to);
+
+/* A stream for a distributed plan's messages on the current device (*out; the caller destroys
+ * it), of the device's highest priority: NCCL's kernels then take SMs as the computations'
+ * blocks retire, rather than waiting behind the next computation. */
+hm_status hm__nccl_message_stream(hm_context *ctx, int device, cudaStream_t *out);
 #endif
 
 /* The libraries' versions (loading them); 0 when they cannot be loaded. */

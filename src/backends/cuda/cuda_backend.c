@@ -241,7 +241,8 @@ const hm_backend_ops hm__cuda_backend = {
     .group = &hm__cuda_group,
     .op = {[HM_OP_FFT] = &hm__cuda_fft,
            [HM_OP_MATMUL] = &hm__cuda_matmul,
-           [HM_OP_DIST_FFT] = &hm__cuda_dist_fft},
+           [HM_OP_DIST_FFT] = &hm__cuda_dist_fft,
+           [HM_OP_DIST_MATMUL] = &hm__cuda_dist_matmul},
 #else
     .op = {[HM_OP_FFT] = &hm__cuda_fft, [HM_OP_MATMUL] = &hm__cuda_matmul},
 #endif

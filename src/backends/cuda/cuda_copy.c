@@ -414,3 +414,14 @@ hm_status hm__cuda_scale(hm_context *ctx, const hm_tensor *t, double factor)
 fail:
     return st;
 }
+
+cudaError_t hm__cuda_copy_rows_on_device(void *dst, size_t dst_pitch, const void *src,
+                                         size_t src_pitch, size_t width, size_t rows, size_t es,
+                                         cudaStream_t s)
+{
+    const int64_t shape[2] = {(int64_t)rows, (int64_t)(width / es)},
+                  ds[2] = {(int64_t)(dst_pitch / es), 1}, ss[2] = {(int64_t)(src_pitch / es), 1};
+    if (rows == 0 || width == 0)
+        return cudaSuccess;
+    return hm__cuda_launch_strided_copy(s, dst, ds, src, ss, shape, 2, es);
+}

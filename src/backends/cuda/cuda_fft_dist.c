@@ -1,11 +1,14 @@
-/* The distributed FFT of GPU ranks (HM_OP_DIST_FFT), c2c, 2-D and 3-D, on the slabs FFTW-MPI
- * uses (hm__slab_share): each rank holds planes of the first axis (n0) and transforms them over
- * the other axes with cuFFT in chunks of planes; as each chunk is done, NCCL sends every peer its
- * rows of the second axis (n1) of those planes, so the exchange of one chunk runs while the next
- * transforms; then the first axis is transformed where the rows arrived. The output is left
- * "transposed" (slabs of n1), laid out plane-major: element (j, i, k) of a rank's box at
- * (i·n1l + j)·rest + k, which is how the rows arrive; or, without transposed_out, exchanged back
- * into slabs of n0.
+/* The distributed FFT of GPU ranks (HM_OP_DIST_FFT), c2c, r2c and c2r, 2-D and 3-D, on the slabs
+ * FFTW-MPI uses (hm__slab_share, of the complex side's lengths: the last axis halved for r2c and
+ * c2r): each rank holds planes of the first axis (n0) and transforms them over the other axes
+ * with cuFFT in chunks of planes (r2c: real planes into complex ones); as each chunk is done,
+ * NCCL sends every peer its rows of the second axis (n1) of those planes, so the exchange of one
+ * chunk runs while the next transforms; then the first axis is transformed where the rows
+ * arrived. The output is left "transposed" (slabs of n1), laid out plane-major: element (j, i, k)
+ * of a rank's box at (i·n1l + j)·rest + k, which is how the rows arrive; or, without
+ * transposed_out, exchanged back into slabs of n0. c2r runs the other way round: the complex
+ * planes exchanged as they are, the first axis transformed, the rows exchanged back, and the
+ * planes transformed last into real ones (never left transposed: the core refuses it).
  *
  * The exchange's messages: a chunk's rows for a peer packed first (a copy on the device, cheap
  * beside the link: one large message moves at NCCL's full rate, a plane's rows a message did
@@ -30,9 +33,11 @@ enum { CHUNKS = HM_DIST_FFT_CHUNKS };
 
 typedef struct geometry {
     int size, rank;
-    int64_t n0, n1, rest;         /* the first two lengths, and the product of the others */
+    int64_t n0, n1, rest;         /* the complex side's first two lengths, and the product of
+                                     the others */
     int64_t *lo0, *c0, *lo1, *c1; /* every rank's slab of n0 and of n1 (size each) */
-    size_t es;
+    size_t es;                    /* a complex element's bytes */
+    int64_t real_plane;           /* the real side's elements a plane (r2c, c2r) */
 } geometry;
 
 typedef struct dist_plan {
@@ -48,10 +53,26 @@ typedef struct dist_plan {
     void *s1_full, *s1_last, *s2; /* cuFFT plans: a chunk, the last short chunk, the first axis */
     cudaEvent_t ev[CHUNKS + 1];
     int events;
-    /* The exchanges' stream, of the device's highest priority: NCCL's kernels then take SMs as
-     * the transforms' blocks retire, rather than waiting behind the next transform. */
-    cudaStream_t xs;
+    cudaStream_t xs; /* the exchanges' stream (hm__nccl_message_stream) */
 } dist_plan;
+
+/* The complex side's lengths: the last halved for r2c and c2r. */
+static void complex_lengths(const hm_dist_fft_desc *d, int64_t *nc)
+{
+    for (int i = 0; i < d->rank; i++)
+        nc[i] = d->n[i];
+    if (d->type != HM_FFT_C2C)
+        nc[d->rank - 1] = d->n[d->rank - 1] / 2 + 1;
+}
+
+/* Row-major element strides of lengths n; returns the elements. */
+static size_t row_major(int rank, const int64_t *n, int64_t *stride)
+{
+    stride[rank - 1] = 1;
+    for (int i = rank - 2; i >= 0; i--)
+        stride[i] = stride[i + 1] * n[i + 1];
+    return (size_t)(stride[0] * n[0]);
+}
 
 static hm_status geometry_of(hm_context *ctx, const hm_dist_fft_desc *d, geometry *g)
 {
@@ -60,11 +81,16 @@ static hm_status geometry_of(hm_context *ctx, const hm_dist_fft_desc *d, geometr
         rc = MPI_Comm_rank(d->comm, &g->rank);
     if (rc != MPI_SUCCESS)
         return hm__fail(ctx, HM_STATUS_MPI_ERROR, "the communicator's size and rank");
-    g->n0 = d->n[0];
-    g->n1 = d->n[1];
+    int64_t nc[HM_FFT_MAX_RANK];
+    complex_lengths(d, nc);
+    g->n0 = nc[0];
+    g->n1 = nc[1];
     g->rest = 1;
+    g->real_plane = 1;
     for (int i = 2; i < d->rank; i++)
-        g->rest *= d->n[i];
+        g->rest *= nc[i];
+    for (int i = 1; i < d->rank; i++)
+        g->real_plane *= d->n[i];
     g->es = 2 * (d->double_precision ? sizeof(double) : sizeof(float));
     g->lo0 = calloc((size_t)g->size * 4, sizeof(int64_t));
     if (!g->lo0)
@@ -94,15 +120,18 @@ static hm_status dist_layout(hm_context *ctx, const void *desc, void *out)
     if (st != HM_STATUS_SUCCESS)
         return st;
     int r = d->rank, me = g.rank;
+    int64_t nc[HM_FFT_MAX_RANK];
+    complex_lengths(d, nc);
     memset(l, 0, sizeof *l);
+    /* the input: the real lengths for r2c, the complex ones otherwise; the output the other */
     for (int i = 0; i < r; i++) {
-        l->in_n[i] = l->out_n[i] = d->n[i];
+        l->in_n[i] = d->type == HM_FFT_R2C ? d->n[i] : nc[i];
+        l->out_n[i] = d->type == HM_FFT_C2R ? d->n[i] : nc[i];
     }
     l->in_lo[0] = g.lo0[me];
     l->in_n[0] = g.c0[me];
-    l->in_stride[r - 1] = 1;
-    for (int i = r - 2; i >= 0; i--)
-        l->in_stride[i] = l->in_stride[i + 1] * l->in_n[i + 1];
+    size_t in = row_major(r, l->in_n, l->in_stride) * (d->type == HM_FFT_R2C ? g.es / 2 : g.es);
+    int64_t ignored[HM_FFT_MAX_RANK];
     if (d->transposed_out) { /* box (n1l, n0, rest…), plane-major: (i·n1l + j)·rest + k */
         l->out_lo[0] = g.lo1[me];
         l->out_n[0] = g.c1[me];
@@ -111,12 +140,16 @@ static hm_status dist_layout(hm_context *ctx, const void *desc, void *out)
         l->out_stride[0] = g.rest;
         l->out_stride[1] = g.c1[me] * g.rest;
     } else {
-        memcpy(l->out_lo, l->in_lo, sizeof l->out_lo);
-        memcpy(l->out_n, l->in_n, sizeof l->out_n);
-        memcpy(l->out_stride, l->in_stride, sizeof l->out_stride);
+        l->out_lo[0] = g.lo0[me];
+        l->out_n[0] = g.c0[me];
+        row_major(r, l->out_n, l->out_stride);
     }
-    int64_t in = g.c0[me] * g.n1 * g.rest, tr = g.n0 * g.c1[me] * g.rest;
-    l->bytes = (size_t)(in > tr ? in : tr) * g.es;
+    /* the buffer holds the input, the output, and the rows gathered when left transposed */
+    size_t outb = row_major(r, l->out_n, ignored) * (d->type == HM_FFT_C2R ? g.es / 2 : g.es),
+           tr = (size_t)(g.n0 * g.c1[me] * g.rest) * g.es;
+    l->bytes = in > outb ? in : outb;
+    if (d->transposed_out && tr > l->bytes)
+        l->bytes = tr;
     if (l->bytes == 0)
         l->bytes = g.es;
     l->reads_apart = true;
@@ -124,8 +157,9 @@ static hm_status dist_layout(hm_context *ctx, const void *desc, void *out)
     return HM_STATUS_SUCCESS;
 }
 
-/* A cuFFT plan of `planes` planes' transform over the axes after the first (first false), or
- * of the first axis over the rows gathered here (first true), through the serial FFT backend. */
+/* A cuFFT plan of `planes` planes' transform over the axes after the first (first false: c2c,
+ * r2c or c2r as the whole transform), or of the first axis over the rows gathered here (first
+ * true: c2c), through the serial FFT backend. */
 static hm_status sub_plan(hm_context *ctx, const dist_plan *p, bool first, int64_t planes,
                           void **out)
 {
@@ -133,7 +167,7 @@ static hm_status sub_plan(hm_context *ctx, const dist_plan *p, bool first, int64
     const geometry *g = &p->g;
     hm_fft_desc f;
     memset(&f, 0, sizeof f);
-    f.type = HM_FFT_C2C;
+    f.type = first ? HM_FFT_C2C : d->type;
     f.direction = d->direction;
     f.double_precision = d->double_precision;
     f.scale = 1.0;
@@ -149,19 +183,26 @@ static hm_status sub_plan(hm_context *ctx, const dist_plan *p, bool first, int64
         f.batch_in_stride[0] = f.batch_out_stride[0] = 1;
         f.in_span = f.out_span = g->n0 * cols;
         f.in_place = true;
-    } else {
-        /* a plane, row-major: n1 (2-D), or n1 × n2 (3-D; rest is n2) */
-        f.rank = d->rank == 3 ? 2 : 1;
-        f.n[0] = g->n1;
-        f.in_stride[0] = f.out_stride[0] = g->rest;
-        if (d->rank == 3) {
-            f.n[1] = g->rest;
-            f.in_stride[1] = f.out_stride[1] = 1;
-        }
-        f.batch_n[0] = planes;
-        f.batch_in_stride[0] = f.batch_out_stride[0] = g->n1 * g->rest;
-        f.in_span = f.out_span = planes * g->n1 * g->rest;
+        return hm__cuda_fft.plan(ctx, &f, NULL, out);
     }
+    /* a plane, row-major: n1 (2-D), or n1 × n2 (3-D); the real side's lengths logical, each side
+     * stored at its own lengths (the complex side's last halved for r2c and c2r) */
+    int64_t nc[HM_FFT_MAX_RANK], in_n[HM_FFT_MAX_RANK], out_n[HM_FFT_MAX_RANK];
+    complex_lengths(d, nc);
+    f.rank = d->rank - 1;
+    for (int i = 0; i < f.rank; i++) {
+        f.n[i] = d->n[i + 1];
+        in_n[i] = d->type == HM_FFT_R2C ? d->n[i + 1] : nc[i + 1];
+        out_n[i] = d->type == HM_FFT_C2R ? d->n[i + 1] : nc[i + 1];
+    }
+    int64_t in_plane = (int64_t)row_major(f.rank, in_n, f.in_stride),
+            out_plane = (int64_t)row_major(f.rank, out_n, f.out_stride);
+    f.batch_n[0] = planes;
+    f.batch_in_stride[0] = in_plane;
+    f.batch_out_stride[0] = out_plane;
+    f.in_span = planes * in_plane;
+    f.out_span = planes * out_plane;
+    f.may_overwrite_input = d->type == HM_FFT_C2R; /* the plan's own slab */
     return hm__cuda_fft.plan(ctx, &f, NULL, out);
 }
 
@@ -191,9 +232,6 @@ static hm_status dist_plan_make(hm_context *ctx, const void *desc, const void *a
     (void)args;
     const hm_dist_fft_desc *d = desc;
     hm_status st = HM_STATUS_SUCCESS;
-    if (d->type != HM_FFT_C2C)
-        return hm__fail(ctx, HM_STATUS_NOT_SUPPORTED,
-                        "the distributed FFT of GPU ranks is c2c only (r2c and c2r: host memory)");
     dist_plan *p = calloc(1, sizeof *p);
     if (!p)
         return hm__fail(ctx, HM_STATUS_OUT_OF_HOST_MEMORY, "no memory for a distributed plan");
@@ -210,38 +248,47 @@ static hm_status dist_plan_make(hm_context *ctx, const void *desc, const void *a
         p->chunk = 1;
     p->chunks = (int)((block0 + p->chunk - 1) / p->chunk);
     hm_device dev = hm_device_cuda(d->device);
+    bool c2r = d->type == HM_FFT_C2R;
     p->slab_bytes = (size_t)(g->c0[me] * g->n1 * g->rest) * g->es;
     if (!d->transposed_out)
         p->tbuf_bytes = (size_t)(g->n0 * g->c1[me] * g->rest) * g->es;
+    /* a chunk's rows packed; for c2r also the rows coming back, staged before their unpacking */
     p->pack_bytes = (size_t)(p->chunk * g->n1 * g->rest) * g->es;
+    if (c2r && p->slab_bytes > p->pack_bytes)
+        p->pack_bytes = p->slab_bytes;
     if ((p->slab_bytes && (st = hm__cuda_mem_get(ctx, dev, p->slab_bytes, &p->slab))) ||
         (p->tbuf_bytes && (st = hm__cuda_mem_get(ctx, dev, p->tbuf_bytes, &p->tbuf))) ||
         (p->pack_bytes && (st = hm__cuda_mem_get(ctx, dev, p->pack_bytes, &p->pack))))
         goto fail;
     int64_t mine = g->c0[me];
-    if (mine > 0 && (st = sub_plan(ctx, p, false, mine < p->chunk ? mine : p->chunk,
-                                   &p->s1_full)) != HM_STATUS_SUCCESS)
+    /* the planes' transforms: a chunk at a time, or for c2r all at once at the end */
+    int64_t full = c2r || mine < p->chunk ? mine : p->chunk;
+    if (mine > 0 && (st = sub_plan(ctx, p, false, full, &p->s1_full)) != HM_STATUS_SUCCESS)
         goto fail;
-    if (mine > p->chunk && mine % p->chunk &&
+    if (!c2r && mine > p->chunk && mine % p->chunk &&
         (st = sub_plan(ctx, p, false, mine % p->chunk, &p->s1_last)) != HM_STATUS_SUCCESS)
         goto fail;
     if (g->c1[me] > 0 && (st = sub_plan(ctx, p, true, 0, &p->s2)) != HM_STATUS_SUCCESS)
         goto fail;
-    int least = 0, greatest = 0;
     hm_cuda_device *dv;
-    if ((st = hm__cuda_device(ctx, d->device, &dv)) != HM_STATUS_SUCCESS) /* the current one */
+    if ((st = hm__cuda_device(ctx, d->device, &dv)) != HM_STATUS_SUCCESS || /* the current one */
+        (st = hm__nccl_message_stream(ctx, d->device, &p->xs)) != HM_STATUS_SUCCESS)
         goto fail;
-    HM_CUDA_TRY(ctx, cudaDeviceGetStreamPriorityRange(&least, &greatest),
-                "asking cuda:%d's stream priorities", d->device);
-    HM_CUDA_TRY(ctx, cudaStreamCreateWithPriority(&p->xs, cudaStreamNonBlocking, greatest),
-                "making the exchange's stream on cuda:%d", d->device);
     for (; p->events < p->chunks + 1; p->events++)
         HM_CUDA_TRY(ctx, cudaEventCreateWithFlags(&p->ev[p->events], cudaEventDisableTiming),
                     "making the exchange's events on cuda:%d", d->device);
-    hm__log(ctx, HM_LOG_INFO,
-            "distributed FFT on cuda:%d: %lld planes here in %d chunks of %lld, each exchanged "
-            "by NCCL while the next transforms",
-            d->device, (long long)mine, p->chunks, (long long)p->chunk);
+    if (c2r)
+        hm__log(ctx, HM_LOG_INFO,
+                "distributed FFT on cuda:%d: c2r, %lld planes here exchanged by NCCL in %d "
+                "chunks of %lld, the first axis transformed, the rows exchanged back, then the "
+                "planes transformed into real ones",
+                d->device, (long long)mine, p->chunks, (long long)p->chunk);
+    else
+        hm__log(ctx, HM_LOG_INFO,
+                "distributed FFT on cuda:%d: %s%lld planes here in %d chunks of %lld, each "
+                "exchanged by NCCL while the next transforms",
+                d->device, d->type == HM_FFT_R2C ? "r2c, " : "", (long long)mine, p->chunks,
+                (long long)p->chunk);
     *out = p;
     return HM_STATUS_SUCCESS;
 fail:
@@ -255,19 +302,6 @@ static void chunk_of(const dist_plan *p, int q, int c, int64_t *a, int64_t *b)
     int64_t n = p->g.c0[q];
     *a = (int64_t)c * p->chunk < n ? (int64_t)c * p->chunk : n;
     *b = *a + p->chunk < n ? *a + p->chunk : n;
-}
-
-/* Queues on s a copy of `rows` rows of `width` bytes, src_pitch and dst_pitch bytes apart, on
- * the device, by hetmath's copy kernel (as fast as the device's memory; cudaMemcpy2DAsync
- * between two places of one device ran the 1024^3 exchange's packing at a fraction of it). */
-static cudaError_t copy_rows(void *dst, size_t dst_pitch, const void *src, size_t src_pitch,
-                             size_t width, size_t rows, size_t es, cudaStream_t s)
-{
-    const int64_t shape[2] = {(int64_t)rows, (int64_t)(width / es)},
-                  ds[2] = {(int64_t)(dst_pitch / es), 1}, ss[2] = {(int64_t)(src_pitch / es), 1};
-    if (rows == 0 || width == 0)
-        return cudaSuccess;
-    return hm__cuda_launch_strided_copy(s, dst, ds, src, ss, shape, 2, es);
 }
 
 /* Queues on s the exchange of chunk c: this rank's planes of it in `slab` to every peer (the
@@ -288,19 +322,21 @@ static hm_status exchange_chunk(hm_context *ctx, dist_plan *p, int c, const char
         if (q == me || g->c1[q] == 0)
             continue;
         size_t w = (size_t)g->c1[q] * row;
-        HM_CUDA_TRY(ctx,
-                    copy_rows((char *)p->pack + off, w,
-                              slab + (size_t)a * s_plane + (size_t)g->lo1[q] * row, s_plane, w,
-                              (size_t)(b - a), g->es, s),
-                    "packing rows for rank %d on cuda:%d", q, p->d.device);
+        HM_CUDA_TRY(
+            ctx,
+            hm__cuda_copy_rows_on_device((char *)p->pack + off, w,
+                                         slab + (size_t)a * s_plane + (size_t)g->lo1[q] * row,
+                                         s_plane, w, (size_t)(b - a), g->es, s),
+            "packing rows for rank %d on cuda:%d", q, p->d.device);
         off += w * (size_t)(b - a);
     }
     if (b > a && t_plane > 0)
-        HM_CUDA_TRY(ctx,
-                    copy_rows(t + (size_t)(g->lo0[me] + a) * t_plane, t_plane,
-                              slab + (size_t)a * s_plane + (size_t)g->lo1[me] * row, s_plane,
-                              t_plane, (size_t)(b - a), g->es, s),
-                    "moving this rank's own rows on cuda:%d", p->d.device);
+        HM_CUDA_TRY(
+            ctx,
+            hm__cuda_copy_rows_on_device(t + (size_t)(g->lo0[me] + a) * t_plane, t_plane,
+                                         slab + (size_t)a * s_plane + (size_t)g->lo1[me] * row,
+                                         s_plane, t_plane, (size_t)(b - a), g->es, s),
+            "moving this rank's own rows on cuda:%d", p->d.device);
     ncclComm_t comm = p->group->comm;
     HM_NCCL_TRY(ctx, HM_NCCL(ncclGroupStart)(), "starting an exchange");
     off = 0;
@@ -340,9 +376,9 @@ static hm_status exchange_back(hm_context *ctx, dist_plan *p, const char *t, cha
     hm_status st = HM_STATUS_SUCCESS;
     if (mine > 0 && t_plane > 0)
         HM_CUDA_TRY(ctx,
-                    copy_rows(out + (size_t)g->lo1[me] * row, s_plane,
-                              t + (size_t)g->lo0[me] * t_plane, t_plane, t_plane, (size_t)mine,
-                              g->es, s),
+                    hm__cuda_copy_rows_on_device(out + (size_t)g->lo1[me] * row, s_plane,
+                                                 t + (size_t)g->lo0[me] * t_plane, t_plane, t_plane,
+                                                 (size_t)mine, g->es, s),
                     "moving this rank's own rows back on cuda:%d", p->d.device);
     ncclComm_t comm = p->group->comm;
     HM_NCCL_TRY(ctx, HM_NCCL(ncclGroupStart)(), "starting an exchange");
@@ -368,8 +404,8 @@ static hm_status exchange_back(hm_context *ctx, dist_plan *p, const char *t, cha
         if (q == me || w == 0)
             continue;
         HM_CUDA_TRY(ctx,
-                    copy_rows(out + (size_t)g->lo1[q] * row, s_plane, stage + off, w, w,
-                              (size_t)mine, g->es, s),
+                    hm__cuda_copy_rows_on_device(out + (size_t)g->lo1[q] * row, s_plane,
+                                                 stage + off, w, w, (size_t)mine, g->es, s),
                     "unpacking rank %d's rows on cuda:%d", q, p->d.device);
         off += w * (size_t)mine;
     }
@@ -377,72 +413,89 @@ fail:
     return st;
 }
 
+/* c2c and r2c: the planes transformed a chunk at a time on cs, each chunk exchanged on xs as it
+ * is done, then the first axis, then (without transposed_out) the rows exchanged back. */
+static hm_status forward_order(hm_context *ctx, dist_plan *p, const char *in, char *buf,
+                               cudaStream_t cs, cudaStream_t xs)
+{
+    const geometry *g = &p->g;
+    char *slab = p->slab, *t = p->d.transposed_out ? buf : p->tbuf;
+    /* the input read apart from where the exchange writes (else all planes first) */
+    bool apart = (const void *)in != (const void *)buf || !p->d.transposed_out;
+    size_t s_plane = (size_t)(g->n1 * g->rest) * g->es,
+           in_plane = p->d.type == HM_FFT_R2C ? (size_t)g->real_plane * (g->es / 2) : s_plane;
+    cudaEvent_t ready = p->ev[p->chunks];
+    hm_status st = hm__nccl_follow(ctx, ready, cs, xs);
+    for (int c = 0; c < p->chunks && st == HM_STATUS_SUCCESS; c++) {
+        int64_t lo, hi;
+        chunk_of(p, g->rank, c, &lo, &hi);
+        if (hi > lo) {
+            const hm_fft_args fa = {in + (size_t)lo * in_plane, slab + (size_t)lo * s_plane};
+            void *sub = hi - lo == p->chunk || !p->s1_last ? p->s1_full : p->s1_last;
+            if ((st = hm__cuda_fft.execute(ctx, sub, &fa)) != HM_STATUS_SUCCESS)
+                return st;
+        }
+        if (apart && (st = hm__nccl_follow(ctx, p->ev[c], cs, xs)) == HM_STATUS_SUCCESS)
+            st = exchange_chunk(ctx, p, c, slab, t, xs);
+    }
+    if (!apart && st == HM_STATUS_SUCCESS) {
+        st = hm__nccl_follow(ctx, p->ev[p->chunks - 1], cs, xs);
+        for (int c = 0; c < p->chunks && st == HM_STATUS_SUCCESS; c++)
+            st = exchange_chunk(ctx, p, c, slab, t, xs);
+    }
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__nccl_follow(ctx, ready, xs, cs);
+    if (st == HM_STATUS_SUCCESS && p->s2) {
+        const hm_fft_args fa = {t, t};
+        st = hm__cuda_fft.execute(ctx, p->s2, &fa);
+    }
+    if (st == HM_STATUS_SUCCESS && !p->d.transposed_out &&
+        (st = hm__nccl_follow(ctx, p->ev[0], cs, xs)) == HM_STATUS_SUCCESS)
+        st = exchange_back(ctx, p, t, buf, slab, xs);
+    return st;
+}
+
+/* c2r: the complex planes exchanged as they are on xs, the first axis on cs, the rows exchanged
+ * back into the slab (staged in the pack buffer), then the planes into real ones in buf. */
+static hm_status inverse_order(hm_context *ctx, dist_plan *p, const char *in, char *buf,
+                               cudaStream_t cs, cudaStream_t xs)
+{
+    cudaEvent_t ready = p->ev[p->chunks];
+    hm_status st = hm__nccl_follow(ctx, ready, cs, xs);
+    for (int c = 0; c < p->chunks && st == HM_STATUS_SUCCESS; c++)
+        st = exchange_chunk(ctx, p, c, in, p->tbuf, xs);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__nccl_follow(ctx, ready, xs, cs);
+    if (st == HM_STATUS_SUCCESS && p->s2) {
+        const hm_fft_args fa = {p->tbuf, p->tbuf};
+        st = hm__cuda_fft.execute(ctx, p->s2, &fa);
+    }
+    if (st == HM_STATUS_SUCCESS &&
+        (st = hm__nccl_follow(ctx, p->ev[0], cs, xs)) == HM_STATUS_SUCCESS)
+        st = exchange_back(ctx, p, p->tbuf, p->slab, p->pack, xs);
+    if (st == HM_STATUS_SUCCESS)
+        st = hm__nccl_follow(ctx, ready, xs, cs);
+    if (st == HM_STATUS_SUCCESS && p->s1_full) {
+        const hm_fft_args fa = {p->slab, buf};
+        st = hm__cuda_fft.execute(ctx, p->s1_full, &fa);
+    }
+    return st;
+}
+
 static hm_status dist_execute(hm_context *ctx, void *plan, const void *args)
 {
     dist_plan *p = plan;
     const hm_dist_fft_args *a = args;
-    const geometry *g = &p->g;
     hm_cuda_device *dev;
     hm_status st = hm__cuda_device_streams(ctx, p->d.device, &dev);
     if (st != HM_STATUS_SUCCESS)
         return st;
     cudaStream_t cs = hm__cuda_stream(dev), xs = p->xs;
-    const char *in = a->in;
-    char *buf = a->buf, *slab = p->slab, *t = p->d.transposed_out ? buf : p->tbuf;
-    /* the input read apart from where the exchange writes (else all planes first) */
-    bool apart = (const void *)in != (const void *)buf || !p->d.transposed_out;
-    size_t s_plane = (size_t)(g->n1 * g->rest) * g->es;
-    cudaEvent_t ready = p->ev[p->chunks];
-    HM_CUDA_TRY(ctx, cudaEventRecord(ready, cs), "ordering the exchange on cuda:%d", p->d.device);
-    HM_CUDA_TRY(ctx, cudaStreamWaitEvent(xs, ready, 0), "ordering the exchange on cuda:%d",
-                p->d.device);
-    for (int c = 0; c < p->chunks; c++) {
-        int64_t lo, hi;
-        chunk_of(p, g->rank, c, &lo, &hi);
-        if (hi > lo) {
-            const hm_fft_args fa = {in + (size_t)lo * s_plane, slab + (size_t)lo * s_plane};
-            void *sub = hi - lo == p->chunk || !p->s1_last ? p->s1_full : p->s1_last;
-            if ((st = hm__cuda_fft.execute(ctx, sub, &fa)) != HM_STATUS_SUCCESS)
-                return st;
-        }
-        HM_CUDA_TRY(ctx, cudaEventRecord(p->ev[c], cs), "marking a chunk on cuda:%d", p->d.device);
-        if (apart) {
-            HM_CUDA_TRY(ctx, cudaStreamWaitEvent(xs, p->ev[c], 0),
-                        "ordering the exchange on cuda:%d", p->d.device);
-            if ((st = exchange_chunk(ctx, p, c, slab, t, xs)) != HM_STATUS_SUCCESS)
-                return st;
-        }
-    }
-    if (!apart) {
-        HM_CUDA_TRY(ctx, cudaStreamWaitEvent(xs, p->ev[p->chunks - 1], 0),
-                    "ordering the exchange on cuda:%d", p->d.device);
-        for (int c = 0; c < p->chunks; c++)
-            if ((st = exchange_chunk(ctx, p, c, slab, t, xs)) != HM_STATUS_SUCCESS)
-                return st;
-    }
-    HM_CUDA_TRY(ctx, cudaEventRecord(ready, xs), "ordering the transform on cuda:%d", p->d.device);
-    HM_CUDA_TRY(ctx, cudaStreamWaitEvent(cs, ready, 0), "ordering the transform on cuda:%d",
-                p->d.device);
-    if (p->s2) {
-        const hm_fft_args fa = {t, t};
-        if ((st = hm__cuda_fft.execute(ctx, p->s2, &fa)) != HM_STATUS_SUCCESS)
-            return st;
-    }
-    if (!p->d.transposed_out) {
-        HM_CUDA_TRY(ctx, cudaEventRecord(p->ev[0], cs), "ordering the exchange on cuda:%d",
-                    p->d.device);
-        HM_CUDA_TRY(ctx, cudaStreamWaitEvent(xs, p->ev[0], 0), "ordering the exchange on cuda:%d",
-                    p->d.device);
-        if ((st = exchange_back(ctx, p, t, buf, slab, xs)) != HM_STATUS_SUCCESS)
-            return st;
-    }
-    if ((st = hm__nccl_wait(ctx, p->group, xs, "the distributed FFT's exchanges")) !=
-        HM_STATUS_SUCCESS)
+    st = p->d.type == HM_FFT_C2R ? inverse_order(ctx, p, a->in, a->buf, cs, xs)
+                                 : forward_order(ctx, p, a->in, a->buf, cs, xs);
+    if (st != HM_STATUS_SUCCESS)
         return st;
-    HM_CUDA_TRY(ctx, cudaStreamSynchronize(cs), "waiting for the transforms on cuda:%d",
-                p->d.device);
-fail:
-    return st;
+    return hm__nccl_finish(ctx, p->group, xs, cs, "the distributed FFT");
 }
 
 const hm_op_backend hm__cuda_dist_fft = {

@@ -84,6 +84,37 @@ fail:
     return st;
 }
 
+hm_status hm__nccl_finish(hm_context *ctx, hm_nccl_group *g, cudaStream_t xs, cudaStream_t cs,
+                          const char *what)
+{
+    hm_status st = hm__nccl_wait(ctx, g, xs, what);
+    if (st == HM_STATUS_SUCCESS)
+        HM_CUDA_TRY(ctx, cudaStreamSynchronize(cs), "waiting for %s", what);
+fail:
+    return st;
+}
+
+hm_status hm__nccl_follow(hm_context *ctx, cudaEvent_t ev, cudaStream_t from, cudaStream_t to)
+{
+    hm_status st = HM_STATUS_SUCCESS;
+    HM_CUDA_TRY(ctx, cudaEventRecord(ev, from), "ordering two streams");
+    HM_CUDA_TRY(ctx, cudaStreamWaitEvent(to, ev, 0), "ordering two streams");
+fail:
+    return st;
+}
+
+hm_status hm__nccl_message_stream(hm_context *ctx, int device, cudaStream_t *out)
+{
+    int least = 0, greatest = 0;
+    hm_status st = HM_STATUS_SUCCESS;
+    HM_CUDA_TRY(ctx, cudaDeviceGetStreamPriorityRange(&least, &greatest),
+                "asking cuda:%d's stream priorities", device);
+    HM_CUDA_TRY(ctx, cudaStreamCreateWithPriority(out, cudaStreamNonBlocking, greatest),
+                "making a stream for messages on cuda:%d", device);
+fail:
+    return st;
+}
+
 static hm_status nccl_alltoallv(hm_context *ctx, void *group, const void *send,
                                 const size_t *send_bytes, const size_t *send_at, void *recv,
                                 const size_t *recv_bytes, const size_t *recv_at)
