@@ -1,11 +1,13 @@
 /* Host operands streamed through a device memory budget (docs/OUT_OF_CORE.md): matmuls whose
  * operands do not fit the budget, pipelined in rings of row tiles and, when B does not fit
  * either, in panels of D's columns (pageable and pinned, f32, f64 and c64, the bias and an epilog
- * cut with the panels, B stored column-major), at sizes that divide into neither tiles nor
- * panels, against a double
- * reference; the ledger's exact bytes (A once a panel, B and D once); batched FFTs in rings of
- * chunks; a plan executed on new values; budgets refused when too small; a failure in the middle
- * of a stream (D's tiles left either complete or untouched). Skipped (77) without a device. */
+ * cut with the panels, B stored column-major, A's rows apart), or with K cut into passes (where
+ * they move fewer bytes, and where nothing else fits), at sizes that divide into neither tiles
+ * nor panels, against a double reference; the ledger's exact bytes (A once a panel or once in
+ * all passes, B once, D once or once a pass); C by tiles; batched FFTs in rings of chunks; a plan
+ * executed on new values; budgets refused when too small; a failure in the middle of a stream
+ * (D's tiles left either complete or untouched; in passes, the call fails cleanly). Skipped (77)
+ * without a device. */
 #include <complex.h>
 #include <math.h>
 #include <stdbool.h>
@@ -118,7 +120,7 @@ static double complex *reference(const hm_tensor *A, const hm_tensor *B, const h
     double complex *arow = malloc(sizeof *arow * (size_t)K);
     for (int64_t i = 0; i < M; i++) {
         for (int64_t q = 0; q < K; q++)
-            arow[q] = get(A->data, A->dtype, i * K + q);
+            arow[q] = get(A->data, A->dtype, i * A->strides[0] + q * A->strides[1]);
         for (int64_t j = 0; j < N; j++) {
             double complex s = 0;
             for (int64_t q = 0; q < K; q++)
@@ -296,12 +298,14 @@ static void budget_refused(void)
         ((float *)D.data)[i] = 42.0f;
     hm_matmul_options o;
     hm_matmul_options_init(&o);
-    o.device_memory_limit = 20000; /* not even tiles of 16 rows in panels of one column */
+    /* not even tiles of 16 rows in panels of one column, K in 64 passes of 4 */
+    o.device_memory_limit = 1000;
     CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o),
                  HM_STATUS_DEVICE_MEMORY_LIMIT);
     CHECK_CONTAINS(hm_context_last_error(ctx),
-                   "hm_matmul_advanced: the device memory budget of 20.0 kB on cuda:0 is too "
-                   "small: its smallest schedule (tiles of 16 rows, panels of one column) needs ");
+                   "hm_matmul_advanced: the device memory budget of 1.0 kB on cuda:0 is too "
+                   "small: its smallest schedule (tiles of 16 rows, panels of one column, K in 64 "
+                   "passes) needs ");
     int untouched = 1;
     for (int64_t i = 0; i < M * N; i++)
         untouched &= ((float *)D.data)[i] == 42.0f;
@@ -332,7 +336,7 @@ static void budget_refused(void)
     /* The context's limit. */
     hm_context_options co;
     hm_context_options_init(&co);
-    co.device_memory_limit = 20000;
+    co.device_memory_limit = 1000;
     hm_context *small = NULL;
     CHECK_STATUS(hm_context_create(&co, &small), HM_STATUS_SUCCESS);
     hm_matmul_options_init(&o);
@@ -506,6 +510,25 @@ static void fft_columns_and_passes(void)
     hm_context_destroy(ctx);
 }
 
+/* The backend calls one call of D = A·B under o makes (the fault site's count across it). */
+static long long backend_calls(hm_context *ctx, hm_tensor *A, hm_tensor *B, hm_tensor *D,
+                               const hm_matmul_options *o)
+{
+    long long before = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL);
+    CHECK_STATUS(hm_matmul_advanced(ctx, A, B, NULL, D, NULL, o), HM_STATUS_SUCCESS);
+    return hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL) - before;
+}
+
+/* The same call with a failure injected at its k-th backend call. */
+static hm_status failing_call(hm_context *ctx, long long k, hm_tensor *A, hm_tensor *B,
+                              hm_tensor *D, const hm_matmul_options *o)
+{
+    CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, (long)k), HM_STATUS_SUCCESS);
+    hm_status st = hm_matmul_advanced(ctx, A, B, NULL, D, NULL, o);
+    CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, 0), HM_STATUS_SUCCESS);
+    return st;
+}
+
 /* A failure in the middle of a stream (the k-th backend call of a cached call's execution, for
  * every k in turn over its first panels): the call fails, D holds complete tiles and untouched
  * ones only (each element is its result or the sentinel), nothing leaks (the sanitizers), and
@@ -523,19 +546,14 @@ static void failure_mid_stream(void)
     hm_matmul_options_init(&o);
     o.device_memory_limit = (size_t)256 << 10;
     CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
-    long long before = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL);
-    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
-    long long calls = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL) - before;
+    long long calls = backend_calls(ctx, &A, &B, &D, &o);
     CHECK(calls >= 8);
     int partial = 0, failed = 0;
     long long step = calls / 6 > 1 ? calls / 6 : 1;
     for (long long k = 2; k < calls; k += step) {
         for (int64_t i = 0; i < M * N; i++)
             ((float *)D.data)[i] = -1e30f;
-        CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, (long)k),
-                     HM_STATUS_SUCCESS);
-        hm_status st = hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o);
-        CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, 0), HM_STATUS_SUCCESS);
+        hm_status st = failing_call(ctx, k, &A, &B, &D, &o);
         failed += st != HM_STATUS_SUCCESS;
         int64_t written = 0, wrong = 0;
         for (int64_t i = 0; i < M * N; i++) {
@@ -672,19 +690,14 @@ static void failure_mid_stream_in_place(void)
     o.beta = 1.0;
     for (int64_t i = 0; i < M * N; i++)
         ((float *)D.data)[i] = 1.0f;
-    long long before = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL);
-    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
-    long long calls = hm_debug_site_count(ctx, HM_FAULT_BACKEND_CALL) - before;
+    long long calls = backend_calls(ctx, &A, &B, &D, &o);
     CHECK(calls >= 8);
     int partial = 0, failed = 0;
     long long step = calls / 6 > 1 ? calls / 6 : 1;
     for (long long k = 2; k < calls; k += step) {
         for (int64_t i = 0; i < M * N; i++)
             ((float *)D.data)[i] = 1.0f;
-        CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, (long)k),
-                     HM_STATUS_SUCCESS);
-        hm_status st = hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o);
-        CHECK_STATUS(hm_debug_inject_failure(ctx, HM_FAULT_BACKEND_CALL, 0), HM_STATUS_SUCCESS);
+        hm_status st = failing_call(ctx, k, &A, &B, &D, &o);
         failed += st != HM_STATUS_SUCCESS;
         int64_t written = 0, wrong = 0;
         for (int64_t i = 0; i < M * N; i++) {
@@ -704,7 +717,176 @@ static void failure_mid_stream_in_place(void)
     hm_context_destroy(ctx);
 }
 
+typedef struct mm_pass_case {
+    hm_dtype dtype;
+    int64_t m, k, n;
+    size_t budget;
+    int64_t pitch_extra; /* A a block of a matrix this many columns wider (its rows apart) */
+    bool pinned, with_c, bias_relu;
+} mm_pass_case;
+
+/* One product whose K the budget cuts into passes: D = alpha·A·B + beta·C (+ bias, ReLU) against
+ * the reference; A and B in once in all, C once, D out once a pass and back in once a pass after
+ * the first, exactly; the log's count of passes. Returns the passes. */
+static long long run_pass_case(hm_context *ctx, const mm_pass_case *c)
+{
+    hm_device space = c->pinned ? hm_device_pinned() : hm_device_host();
+    int64_t wide[2] = {c->m, c->k + c->pitch_extra}, sb[2] = {c->k, c->n}, sd[2] = {c->m, c->n},
+            sbias[1] = {c->n};
+    hm_tensor Aw, B, C, D, bias;
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, wide, &Aw), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sb, &B), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sd, &C), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 2, sd, &D), HM_STATUS_SUCCESS);
+    CHECK_STATUS(hm_tensor_alloc(ctx, space, c->dtype, 1, sbias, &bias), HM_STATUS_SUCCESS);
+    fill(&Aw, 501 + (unsigned long long)c->k);
+    fill(&B, 502);
+    fill(&C, 503);
+    fill(&bias, 504);
+    hm_tensor A = Aw; /* its first k columns */
+    A.shape[1] = c->k;
+    double complex *ref = reference(&A, &B, NULL, false);
+    const double alpha = 1.5, beta = c->with_c ? -0.5 : 0.0;
+    for (int64_t i = 0; i < c->m * c->n; i++) {
+        double complex v = alpha * ref[i] + beta * get(C.data, c->dtype, i);
+        if (c->bias_relu) {
+            v += get(bias.data, c->dtype, i % c->n);
+            v = creal(v) < 0 ? 0 : v;
+        }
+        ref[i] = v;
+    }
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.device_memory_limit = c->budget;
+    o.alpha = alpha;
+    o.beta = beta;
+    o.epilog = c->bias_relu ? HM_EPILOG_RELU_BIAS : HM_EPILOG_NONE;
+    hm_test_log_clear(&g_log);
+    hm_ledger_reset(ctx);
+    hm_status st =
+        hm_matmul_advanced(ctx, &A, &B, c->with_c ? &C : NULL, &D, c->bias_relu ? &bias : NULL, &o);
+    CHECK_STATUS(st, HM_STATUS_SUCCESS);
+    if (st != HM_STATUS_SUCCESS)
+        fputs(g_log.text, stderr);
+    char what[160], prefix[48];
+    snprintf(what, sizeof what, "K in passes: %s %lldx%lldx%lld, budget %zu B%s%s%s",
+             hm_dtype_name(c->dtype), (long long)c->m, (long long)c->k, (long long)c->n, c->budget,
+             c->pinned ? ", pinned" : "", c->with_c ? ", C" : "",
+             c->pitch_extra ? ", A's rows apart" : "");
+    CHECK_NEAR(rel_error(D.data, c->dtype, ref, c->m * c->n), threshold(c->dtype), what);
+    snprintf(prefix, sizeof prefix, "K (%lld) in ", (long long)c->k);
+    long long passes = hm_test_log_number(&g_log, prefix);
+    CHECK(passes >= 2);
+    long long a = (long long)(c->m * c->k) * (long long)hm_dtype_size(c->dtype),
+              d = (long long)hm_tensor_nbytes(&D);
+    CHECK_EQ_INT(ledger_bytes(ctx, "A", HM_TRANSFER_H2D), a);
+    CHECK_EQ_INT(ledger_bytes(ctx, "B", HM_TRANSFER_H2D), (long long)hm_tensor_nbytes(&B));
+    CHECK_EQ_INT(ledger_bytes(ctx, "C", HM_TRANSFER_H2D),
+                 c->with_c ? (long long)hm_tensor_nbytes(&C) : 0);
+    CHECK_EQ_INT(ledger_bytes(ctx, "bias", HM_TRANSFER_H2D),
+                 c->bias_relu ? (long long)hm_tensor_nbytes(&bias) : 0);
+    CHECK_EQ_INT(ledger_bytes(ctx, "D", HM_TRANSFER_H2D), (passes - 1) * d);
+    CHECK_EQ_INT(ledger_bytes(ctx, "D", HM_TRANSFER_D2H), passes * d);
+    free(ref);
+    hm_tensor_free(ctx, &bias);
+    hm_tensor_free(ctx, &D);
+    hm_tensor_free(ctx, &C);
+    hm_tensor_free(ctx, &B);
+    hm_tensor_free(ctx, &Aw);
+    return passes;
+}
+
+/* K cut into passes: where they move fewer bytes over the link than panels of D's columns would
+ * (A read once, not once a panel), and where nothing else fits (a row of A longer than the
+ * budget's tiles: 20000 elements); pageable and pinned, f32 and f64, with C, the bias and ReLU
+ * (in the last pass only), A a block of a wider matrix. */
+static void matmul_passes_over_k(void)
+{
+    hm_context *ctx = gpu_context();
+    static const mm_pass_case cases[] = {
+        {HM_DTYPE_F32, 512, 2048, 256, (size_t)3 << 19, 0, false, false, false},
+        {HM_DTYPE_F32, 512, 2048, 256, (size_t)3 << 19, 37, true, true, true},
+        {HM_DTYPE_F64, 256, 1536, 128, (size_t)1 << 20, 0, false, true, false},
+        {HM_DTYPE_F32, 64, 20000, 32, (size_t)1 << 20, 5, false, false, true},
+    };
+    size_t step = getenv("HETMATH_TEST_QUICK") ? 2 : 1;
+    for (size_t i = 0; i < HM_ARRAY_LEN(cases); i += step)
+        run_pass_case(ctx, &cases[i]);
+    CHECK_CONTAINS(g_log.text, "pass 1 of ");
+    hm_context_destroy(ctx);
+}
+
+/* A block of a wider A (its rows apart) streamed by row tiles: pitched copies, the same bytes. */
+static void matmul_pitched_a(void)
+{
+    hm_context *ctx = gpu_context();
+    const int64_t M = 700, K = 300, N = 1500, LDA = 333;
+    int64_t wide[2] = {M, LDA}, sb[2] = {K, N}, sd[2] = {M, N};
+    for (int pinned = 0; pinned < 2; pinned++) {
+        hm_device space = pinned ? hm_device_pinned() : hm_device_host();
+        hm_tensor Aw, B, D;
+        CHECK_STATUS(hm_tensor_alloc(ctx, space, HM_DTYPE_F32, 2, wide, &Aw), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_tensor_alloc(ctx, space, HM_DTYPE_F32, 2, sb, &B), HM_STATUS_SUCCESS);
+        CHECK_STATUS(hm_tensor_alloc(ctx, space, HM_DTYPE_F32, 2, sd, &D), HM_STATUS_SUCCESS);
+        fill(&Aw, 61);
+        fill(&B, 62);
+        hm_tensor A = Aw;
+        A.shape[1] = K;
+        double complex *ref = reference(&A, &B, NULL, false);
+        hm_matmul_options o;
+        hm_matmul_options_init(&o);
+        o.device_memory_limit = (size_t)3 << 20; /* two panels */
+        hm_test_log_clear(&g_log);
+        hm_ledger_reset(ctx);
+        CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
+        CHECK_NEAR(rel_error(D.data, HM_DTYPE_F32, ref, M * N), 1e-5,
+                   pinned ? "A's rows apart, pinned" : "A's rows apart, pageable");
+        long long crossings = hm_test_log_number(&g_log, "so A crosses the link ");
+        CHECK(crossings >= 2);
+        CHECK_EQ_INT(ledger_bytes(ctx, "A", HM_TRANSFER_H2D), crossings * M * K * 4);
+        CHECK_EQ_INT(ledger_bytes(ctx, "D", HM_TRANSFER_D2H), (long long)hm_tensor_nbytes(&D));
+        free(ref);
+        hm_tensor_free(ctx, &D);
+        hm_tensor_free(ctx, &B);
+        hm_tensor_free(ctx, &Aw);
+    }
+    hm_context_destroy(ctx);
+}
+
+/* A failure in any pass over K: the call fails with the injected status, frees what it took,
+ * and the next call is right. */
+static void failure_in_passes(void)
+{
+    hm_context *ctx = gpu_context();
+    const int64_t M = 512, K = 2048, N = 256;
+    hm_tensor A, B, D;
+    host_operands(ctx, M, K, N, &A, &B, &D);
+    fill(&A, 71);
+    fill(&B, 72);
+    double complex *ref = reference(&A, &B, NULL, false);
+    hm_matmul_options o;
+    hm_matmul_options_init(&o);
+    o.device_memory_limit = (size_t)3 << 19;
+    long long calls = backend_calls(ctx, &A, &B, &D, &o);
+    CHECK(calls >= 8);
+    int failed = 0;
+    for (long long k = 1; k<calls; k += calls / 5> 1 ? calls / 5 : 1) {
+        hm_status st = failing_call(ctx, k, &A, &B, &D, &o);
+        failed += st != HM_STATUS_SUCCESS;
+    }
+    CHECK(failed > 0);
+    memset(D.data, 0, hm_tensor_nbytes(&D));
+    CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
+    CHECK_NEAR(rel_error(D.data, HM_DTYPE_F32, ref, M * N), 1e-5, "the call after failed passes");
+    free(ref);
+    free_operands(ctx, &A, &B, &D);
+    hm_context_destroy(ctx);
+}
+
 static const hm_test_case test_cases[] = {
+    HM_TEST_CASE(matmul_passes_over_k),
+    HM_TEST_CASE(matmul_pitched_a),
+    HM_TEST_CASE(failure_in_passes),
     HM_TEST_CASE(matmul_streamed_with_c),
     HM_TEST_CASE(failure_mid_stream_in_place),
     HM_TEST_CASE(matmul_streamed),

@@ -14,7 +14,7 @@
 
 static const hm_operand_role mm_roles[MM_OPERANDS] = {
     [MM_A] = {"A", HM_ROLE_IN | HM_ROLE_TILED},
-    [MM_B] = {"B", HM_ROLE_IN | HM_ROLE_COLS},
+    [MM_B] = {"B", HM_ROLE_IN | HM_ROLE_COLS | HM_ROLE_DEPTH},
     [MM_C] = {"C", HM_ROLE_IN | HM_ROLE_OPTIONAL | HM_ROLE_OUT_VIEW},
     [MM_D] = {"D", HM_ROLE_OUT},
     [MM_BIAS] = {"bias", HM_ROLE_IN | HM_ROLE_OPTIONAL | HM_ROLE_COLS},
@@ -180,24 +180,29 @@ static void place_operands(struct hm_matmul_plan *mp)
         p->copy_to[MM_D] = MM_D;
 }
 
-/* Host A and D computed on a device, 2-D and compact: row tiles of A (and of C, or of D's old
- * values, when beta is not 0) in and of D out, pipelined around the products; D's columns (and B's,
- * and the bias) cut into panels when the device memory budget asks, B and the bias then staged.
- * Then the schedule within the budget. */
+/* Host A and D computed on a device, 2-D, D compact and A row-major (its rows maybe apart): row
+ * tiles of A (and of C, or of D's old values, when beta is not 0) in and of D out, pipelined
+ * around the products; D's columns (and B's, and the bias) cut into panels when the device memory
+ * budget asks, B and the bias then staged. Then the schedule within the budget. */
 static hm_status fit_budget(hm_context *ctx, struct hm_matmul_plan *mp)
 {
     hm_op_plan *p = &mp->base;
     const hm_tensor *A = &p->t[MM_A];
     size_t es = hm_dtype_size(A->dtype);
+    int64_t lda = 0;
+    (void)matrix_order(A, &lda);
     hm_pipe_request req = {.pipelinable = p->may_pipeline,
                            .tiled = MM_A,
                            .rows = mp->m,
                            .cols = mp->n,
                            .min_tile = HM_MIN_TILE_ROWS,
                            .in_row_bytes = (size_t)mp->k * es,
+                           .in_pitch = (size_t)lda * es,
                            .out_col_bytes = es,
                            .cuttable =
                                p->stage[MM_B] && (!p->present[MM_BIAS] || p->stage[MM_BIAS]),
+                           .depth = p->t[MM_B].ndim == 2 ? mp->k : 0,
+                           .depth_name = "K",
                            .col_intensity = (is_complex(A->dtype) ? 8.0 : 2.0) / (double)es};
     return hm__op_fit_budget(ctx, p, &req);
 }
@@ -215,8 +220,9 @@ static hm_status mm_specify(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
                (is_complex(p->t[MM_A].dtype) ? 4 : 1);
     const hm_tensor *A = &p->t[MM_A], *D = &p->t[MM_D];
     /* C (or D's old values), read when beta is not 0, is the pipeline's seed (core/op.h) */
+    int64_t lda = 0; /* A's rows may lie apart (a block of a wider matrix): tiles of them */
     p->may_pipeline = mp->batch == 1 && A->ndim == 2 && D->ndim == 2 &&
-                      hm_tensor_is_contiguous(A) && hm_tensor_is_contiguous(D);
+                      matrix_order(A, &lda) == 'r' && hm_tensor_is_contiguous(D);
     if ((st = hm__op_resolve(ctx, p, in, &mp->opts.execution)) != HM_STATUS_SUCCESS)
         return st;
     p->empty = mp->m == 0 || mp->n == 0 || mp->batch == 0;
@@ -352,6 +358,75 @@ static hm_status mm_trivial(hm_context *ctx, const hm_op_plan *p, const hm_tenso
     return st;
 }
 
+/* Pass k's part of K, [*k0, *k1), of p->npasses as even as they go. */
+static void pass_depth(const struct hm_matmul_plan *mp, int k, int64_t *k0, int64_t *k1)
+{
+    int passes = mp->base.npasses;
+    *k0 = mp->k * k / passes;
+    *k1 = mp->k * (k + 1) / passes;
+}
+
+/* Pass k's operands: A's columns and B's rows of its part of K (views of in[]), C in the first
+ * pass only, the bias (and the epilog) in the last only; D the call's. */
+static void mm_pass_operands(const hm_op_plan *p, int k, const hm_tensor *const in[],
+                             const hm_tensor *out, hm_tensor views[], const hm_tensor *ops[])
+{
+    const struct hm_matmul_plan *mp = (const struct hm_matmul_plan *)p;
+    int64_t k0, k1;
+    pass_depth(mp, k, &k0, &k1);
+    size_t es = hm_dtype_size(in[MM_A]->dtype);
+    views[MM_A] = *in[MM_A];
+    views[MM_A].shape[1] = k1 - k0;
+    views[MM_B] = *in[MM_B];
+    views[MM_B].shape[0] = k1 - k0;
+    if (views[MM_A].data)
+        views[MM_A].data = (char *)views[MM_A].data + k0 * in[MM_A]->strides[1] * (int64_t)es;
+    if (views[MM_B].data)
+        views[MM_B].data = (char *)views[MM_B].data + k0 * in[MM_B]->strides[0] * (int64_t)es;
+    ops[MM_A] = &views[MM_A];
+    ops[MM_B] = &views[MM_B];
+    ops[MM_C] = k == 0 ? in[MM_C] : NULL;
+    ops[MM_D] = out;
+    ops[MM_BIAS] = k == p->npasses - 1 ? in[MM_BIAS] : NULL;
+}
+
+/* The passes over K hm__op_fit_budget chose: pass k adds alpha·A(:, its K)·B(its K, :) into D
+ * (beta and C in the first pass, D's own values after), each a plan of its own, streamed within
+ * the whole call's budget on its device; the epilog and the bias in the last. */
+static hm_status mm_passes(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[])
+{
+    const struct hm_matmul_plan *mp = (const struct hm_matmul_plan *)p;
+    const hm_tensor *whole[MM_OPERANDS];
+    hm_tensor given[MM_OPERANDS], views[MM_OPERANDS];
+    for (int i = 0; i < MM_OPERANDS; i++) {
+        given[i] = p->t[i];
+        if (!(in && in[i]))
+            given[i].data = NULL;
+        else
+            given[i].data = in[i]->data;
+        whole[i] = p->present[i] ? &given[i] : NULL;
+    }
+    hm__log(ctx, HM_LOG_INFO,
+            "K (%lld) in %d passes of at most %lld: A and B cross the link once, D %d times out "
+            "and %d back in",
+            (long long)mp->k, p->npasses, (long long)((mp->k + p->npasses - 1) / p->npasses),
+            p->npasses, p->npasses - 1);
+    hm_status st = HM_STATUS_SUCCESS;
+    for (int k = 0; k < p->npasses && st == HM_STATUS_SUCCESS; k++) {
+        const hm_tensor *ops[MM_OPERANDS];
+        mm_pass_operands(p, k, whole, whole[MM_D], views, ops);
+        hm_matmul_options o = mp->opts;
+        o.beta = k == 0 ? mp->opts.beta : 1.0; /* later passes add into D */
+        if (k < p->npasses - 1)
+            o.epilog = HM_EPILOG_NONE;
+        o.execution = p->exec;
+        o.device_memory_limit = p->budget;
+        hm__log(ctx, HM_LOG_INFO, "pass %d of %d over K, planned:", k + 1, p->npasses);
+        st = hm__op_plan_create(ctx, p->def, p->api, p->kind, ops, &o, &p->pass[k]);
+    }
+    return st;
+}
+
 static void mm_release(hm_op_plan *p)
 {
     free(((struct hm_matmul_plan *)p)->offsets);
@@ -383,6 +458,8 @@ static const hm_op_def mm_def = {
     .trivial = mm_trivial,
     .release = mm_release,
     .bytes = mm_bytes,
+    .passes = mm_passes,
+    .pass_operands = mm_pass_operands,
 };
 
 hm_status hm_matmul(hm_context *ctx, const hm_tensor *A, const hm_tensor *B, const hm_tensor *C,

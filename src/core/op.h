@@ -26,7 +26,7 @@
 #include "core/registration.h"
 
 #define HM_OP_MAX_OPERANDS 5
-#define HM_OP_MAX_PASSES   2
+#define HM_OP_MAX_PASSES   64   /* a matmul's K in at most this many passes */
 #define HM_OP_KEY_BYTES    128  /* the options part of a plan cache key */
 #define HM_OP_PLAN_MAX     8192 /* the largest plan of an operation (a stateless call's spec) */
 
@@ -40,6 +40,8 @@ enum {
     HM_ROLE_TILED = 1u << 4,    /* streamed in row tiles when the operation is pipelined */
     HM_ROLE_COLS = 1u << 5,     /* its last axis runs along the output's columns: cut with them
                                    into panels when the device memory budget asks */
+    HM_ROLE_DEPTH = 1u << 6,    /* its first axis runs along the tiled input's rows (a matmul's
+                                   B: K): cut with them into passes (hm_pipe_request.depth) */
 };
 
 typedef struct hm_operand_role {
@@ -103,6 +105,11 @@ typedef struct hm_op_def {
      * plans of this operation on the same operands' layouts (in: the operands at planning, or
      * NULL); pass k reads pass k-1's output. Optional: operations without passes. */
     hm_status (*passes)(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[]);
+    /* Pass k's operands from the call's (in[], out): views of them in views[], pointed to by
+     * ops[]. Optional: pass 0 reads the inputs, each later one the output in place of an input
+     * that may be its view (HM_ROLE_OUT_VIEW). */
+    void (*pass_operands)(const hm_op_plan *p, int k, const hm_tensor *const in[],
+                          const hm_tensor *out, hm_tensor views[], const hm_tensor *ops[]);
     /* A collective operation (every rank of a communicator makes the call: hetmath/dist.h):
      * combines this rank's status with every other rank's and returns a failure on every rank
      * if one failed (the others' HM_STATUS_REMOTE_FAILURE names it). The lifecycle calls it at
@@ -168,6 +175,8 @@ struct hm_op_plan {
     int tiled;
     int64_t rows, tile_max, tile_min;
     size_t in_row_bytes, out_row_bytes;
+    size_t
+        in_pitch; /* bytes between the tiled input's rows in host memory (rows: ≥ in_row_bytes) */
     int nparts;
     hm_op_part part[HM_MAX_DEVICE_SET];
     const char *parts_why;
@@ -279,8 +288,17 @@ typedef struct hm_pipe_request {
     int tiled;
     int64_t rows, cols, min_tile, outer;
     size_t in_row_bytes, out_col_bytes;
+    size_t in_pitch; /* bytes between the tiled input's rows in host memory (0: in_row_bytes) */
     bool cuttable;
     int passes;
+    /* > 0: the tiled input's rows and the HM_ROLE_DEPTH operands' first axis run along an axis
+     * of this length (a matmul's K) that def->passes may cut into passes, each adding into the
+     * output: taken when no schedule of the whole fits the budget, or when passes whose
+     * operands fit whole move a tenth fewer bytes over the link than panels of the output's
+     * columns (the tiled input once in all and the output once a pass, against the tiled input
+     * once a panel). */
+    int64_t depth;
+    const char *depth_name; /* in messages: "K" */
     /* The flops a column of the output costs per byte of the tiled input (a matmul: 2 per
      * element of A, 8 complex): the panels of pinned operands are double-buffered (the next
      * panel's copied in while this one computes) when as many panels fit with two buffers as

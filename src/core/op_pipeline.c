@@ -450,8 +450,9 @@ static hm_status run_panel(hm_context *ctx, const hm_op_plan *p, const hm_tensor
     size_t out_row =
         p->npanels > 1 ? (size_t)panel_cols(p, j) * p->out_col_bytes : p->out_row_bytes;
     size_t out_pitch = p->npanels > 1 ? (size_t)p->cols * p->out_col_bytes : p->out_row_bytes;
-    /* a tile row's step in host memory: a row, or (tiles of columns) a column's element */
-    size_t in_step = p->in_row_bytes, out_step = out_pitch, in_pitch = p->in_row_bytes;
+    /* a tile row's step in host memory: a row (the input's rows maybe pitched), or (tiles of
+     * columns) a column's element */
+    size_t in_step = p->in_pitch, out_step = out_pitch, in_pitch = p->in_pitch;
     if (p->outer > 0) {
         in_step = p->in_row_bytes / (size_t)p->outer;
         out_step = p->out_row_bytes / (size_t)p->outer;

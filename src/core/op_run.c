@@ -112,7 +112,8 @@ static hm_status prepare(hm_context *ctx, hm_op_plan *p, const hm_tensor *const 
 }
 
 /* An operation in passes: pass 0 from the operands into the output, each later pass on the
- * output in place, in the input that may be the output's view (def->passes planned them so). */
+ * output in place, in the input that may be the output's view (def->passes planned them so), or
+ * on the operands def->pass_operands gives. */
 static hm_status run_passes(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[],
                             hm_tensor *result)
 {
@@ -120,10 +121,13 @@ static hm_status run_passes(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
     hm_status st = HM_STATUS_SUCCESS;
     for (int k = 0; k < p->npasses && st == HM_STATUS_SUCCESS; k++) {
         const hm_tensor *pass_in[HM_OP_MAX_OPERANDS];
+        hm_tensor views[HM_OP_MAX_OPERANDS];
         for (int i = 0; i < def->count; i++)
             pass_in[i] = i == def->out || (k > 0 && (def->roles[i].flags & HM_ROLE_OUT_VIEW))
                              ? result
                              : in[i];
+        if (def->pass_operands)
+            def->pass_operands(p, k, in, result, views, pass_in);
         hm__log(ctx, HM_LOG_INFO, "pass %d of %d", k + 1, p->npasses);
         st = hm__op_run(ctx, p->pass[k], pass_in, result);
     }

@@ -198,9 +198,20 @@ static bool can_pipeline(hm_context *ctx, const hm_op_plan *p, const hm_pipe_req
            req->out_col_bytes > 0 && req->cols > 0;
 }
 
-/* What the pipeline of req keeps on a device: the operands cut with the output's columns apart
- * from those kept whole. */
-static void pipeline_need(const hm_op_plan *p, const hm_pipe_request *req, hm_budget_need *n)
+/* Bytes of operand i's share of `part` of the depth (req->depth; 0: all of it). */
+static size_t depth_share(const hm_op_plan *p, const hm_pipe_request *req, int i, size_t bytes,
+                          int64_t part)
+{
+    bool along = i == req->tiled || (p->def->roles[i].flags & HM_ROLE_DEPTH);
+    if (!part || !along || req->depth <= 0)
+        return bytes;
+    return (size_t)((double)bytes / (double)req->depth * (double)part + 0.5);
+}
+
+/* What the pipeline of req keeps on a device, for `part` of the depth (0: all): the operands cut
+ * with the output's columns apart from those kept whole. */
+static void pipeline_need(const hm_op_plan *p, const hm_pipe_request *req, int64_t part,
+                          hm_budget_need *n)
 {
     const hm_op_backend *ob = p->backend->op[p->def->id];
     /* Tiles of pageable operands (the seed's among them) go through the pinned staging
@@ -213,7 +224,7 @@ static void pipeline_need(const hm_op_plan *p, const hm_pipe_request *req, hm_bu
     *n = (hm_budget_need){.cols = req->cols,
                           .cuttable = req->cuttable && req->outer == 0,
                           .rows = req->rows,
-                          .in_row = req->in_row_bytes,
+                          .in_row = depth_share(p, req, req->tiled, req->in_row_bytes, part),
                           .out_col = req->out_col_bytes,
                           .tile_min = req->min_tile,
                           .chunk = staged ? HM_STAGE_CHUNK : SIZE_MAX,
@@ -222,11 +233,55 @@ static void pipeline_need(const hm_op_plan *p, const hm_pipe_request *req, hm_bu
     for (int i = 0; i < p->def->count; i++) {
         if (i == req->tiled || i == p->def->out)
             continue;
+        size_t bytes = depth_share(p, req, i, whole_bytes(p, i), part);
         if (req->cuttable && (p->def->roles[i].flags & HM_ROLE_COLS))
-            n->per_col += whole_bytes(p, i) / (size_t)req->cols;
+            n->per_col += bytes / (size_t)req->cols;
         else
-            n->whole += whole_bytes(p, i);
+            n->whole += bytes;
     }
+}
+
+/* Bytes over the link, the larger direction, of a schedule with `panels` panels of the output's
+ * columns (passes 0), or of `passes` passes over the depth: the tiled input once a panel, or once
+ * in all and the output in again for every pass after the first and out every pass. */
+static double link_bytes(const hm_op_plan *p, const hm_pipe_request *req, int64_t panels,
+                         int passes)
+{
+    double in = (double)req->rows * (double)req->in_row_bytes * (double)(passes ? 1 : panels),
+           out = (double)req->rows * (double)req->cols * (double)req->out_col_bytes;
+    int seed = seed_of(p);
+    if (seed >= 0)
+        in += out; /* C (or the output's own values) once */
+    for (int i = 0; i < p->def->count; i++)
+        if (i != req->tiled && i != p->def->out)
+            in += (double)whole_bytes(p, i);
+    if (passes)
+        in += (double)(passes - 1) * out;
+    return in > out * (passes ? passes : 1) ? in : out * (passes ? passes : 1);
+}
+
+/* The passes over req->depth to take (0: none, the schedule f or no schedule): the fewest whose
+ * every pass's operands fit the budget whole beside their rings (no panels), when f is NULL
+ * (nothing fits) or they move a tenth fewer bytes over the link than f; else, when f is NULL,
+ * the fewest that fit at all. */
+static int depth_passes(const hm_op_plan *p, const hm_pipe_request *req, const hm_budget_fit *f)
+{
+    if (req->depth < 2 || !p->def->passes)
+        return 0;
+    int any = 0;
+    for (int passes = 2; passes <= HM_OP_MAX_PASSES && passes <= req->depth; passes++) {
+        hm_budget_need n;
+        hm_budget_fit g;
+        pipeline_need(p, req, (req->depth + passes - 1) / passes, &n);
+        if (!hm__budget_fit(&n, p->budget, &g))
+            continue;
+        if (g.panels == 1)
+            return !f || link_bytes(p, req, 0, passes) < 0.9 * link_bytes(p, req, f->panels, 0)
+                       ? passes
+                       : 0;
+        any = any ? any : passes;
+    }
+    return f ? 0 : any;
 }
 
 /* Whether every operand cut with the output's columns is declared pinned and compact: their
@@ -273,11 +328,24 @@ hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_reques
         return over_budget(ctx, p, whole, "the computation on its operands whole");
     hm_budget_need n;
     hm_budget_fit f;
-    pipeline_need(p, req, &n);
-    if (!hm__budget_fit(&n, p->budget, &f)) {
-        char what[96];
-        snprintf(what, sizeof what, "its smallest schedule (tiles of %lld rows%s)",
-                 (long long)f.tile_max, req->cuttable ? ", panels of one column" : "");
+    pipeline_need(p, req, 0, &n);
+    bool fits = hm__budget_fit(&n, p->budget, &f);
+    int passes = forced ? depth_passes(p, req, fits ? &f : NULL) : 0;
+    if (passes > 1) {
+        p->npasses = passes; /* each pass plans its own schedule, within the same budget */
+        return HM_STATUS_SUCCESS;
+    }
+    if (!fits) {
+        char what[128], in_passes[48] = "";
+        if (req->depth >= 2 && def->passes) { /* the smallest: the most passes */
+            int most = req->depth < HM_OP_MAX_PASSES ? (int)req->depth : HM_OP_MAX_PASSES;
+            pipeline_need(p, req, (req->depth + most - 1) / most, &n);
+            (void)hm__budget_fit(&n, p->budget, &f);
+            snprintf(in_passes, sizeof in_passes, ", %s in %d passes",
+                     req->depth_name ? req->depth_name : "depth", most);
+        }
+        snprintf(what, sizeof what, "its smallest schedule (tiles of %lld rows%s%s)",
+                 (long long)f.tile_max, req->cuttable ? ", panels of one column" : "", in_passes);
         return over_budget(ctx, p, f.bytes, what);
     }
     hm_budget_fit f2;
@@ -304,6 +372,7 @@ hm_status hm__op_fit_budget(hm_context *ctx, hm_op_plan *p, const hm_pipe_reques
     p->tile_max = f.tile_max;
     p->tile_min = req->min_tile;
     p->in_row_bytes = req->in_row_bytes;
+    p->in_pitch = req->in_pitch ? req->in_pitch : req->in_row_bytes;
     p->cols = req->cols;
     p->npanels = f.panels;
     p->panel_width = f.width;
