@@ -162,8 +162,8 @@ static void place_operands(struct hm_fft_plan *f)
 /* Host operands transformed on a device, both compact, pipelined when their batch can be cut:
  * chunks of the batch when the transform axes trail (tiles of rows), or blocks of the batch's
  * columns when they lead (axes 0..a-1 of a c2c transform: tiles of columns, each a strided
- * batch on the device). A c2c transform over every axis has no batch: when it does not fit the
- * budget whole it runs in two passes (fft_passes). Then the schedule within the budget. */
+ * batch on the device). A c2c or r2c transform over every axis has no batch: when it does not fit
+ * the budget whole it runs in two passes (fft_passes). Then the schedule within the budget. */
 static hm_status fit_budget(hm_context *ctx, struct hm_fft_plan *f)
 {
     hm_op_plan *p = &f->base;
@@ -190,7 +190,7 @@ static hm_status fit_budget(hm_context *ctx, struct hm_fft_plan *f)
                            .min_tile = 1,
                            .outer = trailing ? 0 : n,
                            .passes = !trailing && !leading && lead == 0 && x->ndim >= 2 &&
-                                             o->type == HM_FFT_C2C && compact
+                                             o->type != HM_FFT_C2R && compact
                                          ? 2
                                          : 0};
     if (req.pipelinable) {
@@ -200,10 +200,12 @@ static hm_status fit_budget(hm_context *ctx, struct hm_fft_plan *f)
     return hm__op_fit_budget(ctx, p, &req);
 }
 
-/* The two passes of a c2c transform over every axis of host operands larger than the budget:
- * the inner axes of every slab of the first (x into y: chunks of the first axis), then the first
- * axis of every pencil of the others (y in place: blocks of columns), each streamed within the
- * budget. Each pass normalises for its own axes: together, for all of them. */
+/* The two passes of a c2c or r2c transform over every axis of host operands larger than the
+ * budget: the inner axes of every slab of the first (x into y: chunks of the first axis; r2c
+ * there), then the first axis of every pencil of the others (y in place, c2c: blocks of
+ * columns), each streamed within the budget. Each pass normalises for its own axes: together,
+ * for all of them. (c2r would need the complex side's first axis transformed before the halved
+ * one, where x may not be written and y is too small: not streamed.) */
 static hm_status fft_passes(hm_context *ctx, hm_op_plan *p, const hm_tensor *const in[])
 {
     const struct hm_fft_plan *f = (const struct hm_fft_plan *)p;
@@ -214,6 +216,7 @@ static hm_status fft_passes(hm_context *ctx, hm_op_plan *p, const hm_tensor *con
         o[0].axes[i] = i + 1;
     o[1].num_axes = 1;
     o[1].axes[0] = 0;
+    o[1].type = HM_FFT_C2C; /* after an r2c of the inner axes: the first axis of complex y */
     hm_tensor x = p->t[FFT_X], y = p->t[FFT_Y];
     if (in && in[FFT_X])
         x.data = in[FFT_X]->data;
