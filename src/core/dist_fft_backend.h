@@ -23,6 +23,15 @@ typedef struct hm_dist_fft_desc {
     int device;
 } hm_dist_fft_desc;
 
+/* The complex side's lengths of the transform: the last halved for r2c and c2r. */
+static inline void hm__dist_fft_complex_lengths(const hm_dist_fft_desc *d, int64_t *nc)
+{
+    for (int i = 0; i < d->rank; i++)
+        nc[i] = d->n[i];
+    if (d->type != HM_FFT_C2C)
+        nc[d->rank - 1] = d->n[d->rank - 1] / 2 + 1;
+}
+
 /* The slabs both backends cut an axis of length n into, FFTW-MPI's default blocks: ceil(n/p)
  * elements a rank in rank order, the last ones short or empty. Rank q's share. */
 static inline int64_t hm__slab_share(int64_t n, int q, int p)

@@ -264,10 +264,7 @@ static void ledger_transposes(hm_context *ctx, const struct df_plan *f, double s
     const hm_dist_fft_desc *d = &f->desc;
     const hm_comm *c = f->base.comm;
     int64_t nc[HM_FFT_MAX_RANK], rest = 1;
-    for (int i = 0; i < d->rank; i++)
-        nc[i] = d->n[i];
-    if (d->type != HM_FFT_C2C)
-        nc[d->rank - 1] = d->n[d->rank - 1] / 2 + 1;
+    hm__dist_fft_complex_lengths(d, nc);
     for (int i = 2; i < d->rank; i++)
         rest *= nc[i];
     size_t es = 2 * (d->double_precision ? sizeof(double) : sizeof(float));

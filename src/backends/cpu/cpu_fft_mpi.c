@@ -20,15 +20,6 @@ static void init_mpi(void)
     fftwf_mpi_init();
 }
 
-/* The complex side's lengths: the last halved for r2c and c2r. */
-static void complex_lengths(const hm_dist_fft_desc *d, ptrdiff_t *nc)
-{
-    for (int i = 0; i < d->rank; i++)
-        nc[i] = (ptrdiff_t)d->n[i];
-    if (d->type != HM_FFT_C2C)
-        nc[d->rank - 1] = (ptrdiff_t)(d->n[d->rank - 1] / 2 + 1);
-}
-
 /* Row-major element strides of a local block whose lengths are n, the last stored over `last`
  * elements (a padded real axis). */
 static void strides_of(int rank, const int64_t *n, int64_t last, int64_t *stride)
@@ -47,8 +38,11 @@ static hm_status mpi_layout(hm_context *ctx, const void *desc, void *out)
     const hm_dist_fft_desc *d = desc;
     hm_dist_fft_layout *l = out;
     pthread_once(&mpi_once, init_mpi);
+    int64_t lengths[HM_FFT_MAX_RANK];
     ptrdiff_t nc[HM_FFT_MAX_RANK], n0, s0, n1, s1;
-    complex_lengths(d, nc);
+    hm__dist_fft_complex_lengths(d, lengths);
+    for (int i = 0; i < d->rank; i++)
+        nc[i] = (ptrdiff_t)lengths[i];
     ptrdiff_t alloc =
         d->double_precision
             ? fftw_mpi_local_size_many_transposed(d->rank, nc, 1, FFTW_MPI_DEFAULT_BLOCK,

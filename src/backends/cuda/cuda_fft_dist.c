@@ -56,15 +56,6 @@ typedef struct dist_plan {
     cudaStream_t xs; /* the exchanges' stream (hm__nccl_message_stream) */
 } dist_plan;
 
-/* The complex side's lengths: the last halved for r2c and c2r. */
-static void complex_lengths(const hm_dist_fft_desc *d, int64_t *nc)
-{
-    for (int i = 0; i < d->rank; i++)
-        nc[i] = d->n[i];
-    if (d->type != HM_FFT_C2C)
-        nc[d->rank - 1] = d->n[d->rank - 1] / 2 + 1;
-}
-
 /* Row-major element strides of lengths n; returns the elements. */
 static size_t row_major(int rank, const int64_t *n, int64_t *stride)
 {
@@ -82,7 +73,7 @@ static hm_status geometry_of(hm_context *ctx, const hm_dist_fft_desc *d, geometr
     if (rc != MPI_SUCCESS)
         return hm__fail(ctx, HM_STATUS_MPI_ERROR, "the communicator's size and rank");
     int64_t nc[HM_FFT_MAX_RANK];
-    complex_lengths(d, nc);
+    hm__dist_fft_complex_lengths(d, nc);
     g->n0 = nc[0];
     g->n1 = nc[1];
     g->rest = 1;
@@ -121,7 +112,7 @@ static hm_status dist_layout(hm_context *ctx, const void *desc, void *out)
         return st;
     int r = d->rank, me = g.rank;
     int64_t nc[HM_FFT_MAX_RANK];
-    complex_lengths(d, nc);
+    hm__dist_fft_complex_lengths(d, nc);
     memset(l, 0, sizeof *l);
     /* the input: the real lengths for r2c, the complex ones otherwise; the output the other */
     for (int i = 0; i < r; i++) {
@@ -188,7 +179,7 @@ static hm_status sub_plan(hm_context *ctx, const dist_plan *p, bool first, int64
     /* a plane, row-major: n1 (2-D), or n1 × n2 (3-D); the real side's lengths logical, each side
      * stored at its own lengths (the complex side's last halved for r2c and c2r) */
     int64_t nc[HM_FFT_MAX_RANK], in_n[HM_FFT_MAX_RANK], out_n[HM_FFT_MAX_RANK];
-    complex_lengths(d, nc);
+    hm__dist_fft_complex_lengths(d, nc);
     f.rank = d->rank - 1;
     for (int i = 0; i < f.rank; i++) {
         f.n[i] = d->n[i + 1];
