@@ -400,10 +400,7 @@ static hm_status mm_passes(hm_context *ctx, hm_op_plan *p, const hm_tensor *cons
     hm_tensor given[MM_OPERANDS], views[MM_OPERANDS];
     for (int i = 0; i < MM_OPERANDS; i++) {
         given[i] = p->t[i];
-        if (!(in && in[i]))
-            given[i].data = NULL;
-        else
-            given[i].data = in[i]->data;
+        given[i].data = in && in[i] ? in[i]->data : NULL; /* the layouts, at planning */
         whole[i] = p->present[i] ? &given[i] : NULL;
     }
     hm__log(ctx, HM_LOG_INFO,

@@ -247,17 +247,16 @@ static void pipeline_need(const hm_op_plan *p, const hm_pipe_request *req, int64
 static double link_bytes(const hm_op_plan *p, const hm_pipe_request *req, int64_t panels,
                          int passes)
 {
+    int outs = passes ? passes : 1; /* the output out this many times, back in one fewer */
     double in = (double)req->rows * (double)req->in_row_bytes * (double)(passes ? 1 : panels),
            out = (double)req->rows * (double)req->cols * (double)req->out_col_bytes;
-    int seed = seed_of(p);
-    if (seed >= 0)
+    if (seed_of(p) >= 0)
         in += out; /* C (or the output's own values) once */
     for (int i = 0; i < p->def->count; i++)
         if (i != req->tiled && i != p->def->out)
             in += (double)whole_bytes(p, i);
-    if (passes)
-        in += (double)(passes - 1) * out;
-    return in > out * (passes ? passes : 1) ? in : out * (passes ? passes : 1);
+    in += (double)(outs - 1) * out;
+    return in > out * outs ? in : out * outs;
 }
 
 /* The passes over req->depth to take (0: none, the schedule f or no schedule): the fewest whose
