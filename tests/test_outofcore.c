@@ -908,7 +908,7 @@ static void matmul_pitched_a(void)
 }
 
 /* A failure in any pass over K: the call fails with the injected status, frees what it took,
- * and the next call is right. */
+ * and the next call (of the cached plan, on new values of A) is right. */
 static void failure_in_passes(void)
 {
     hm_context *ctx = gpu_context();
@@ -923,12 +923,15 @@ static void failure_in_passes(void)
     o.device_memory_limit = (size_t)3 << 19;
     long long calls = backend_calls(ctx, &A, &B, &D, &o);
     CHECK(calls >= 8);
+    CHECK_NEAR(rel_error(D.data, HM_DTYPE_F32, ref, M * N), 1e-5, "the call before failures");
     int failed = 0;
-    for (long long k = 1; k<calls; k += calls / 5> 1 ? calls / 5 : 1) {
-        hm_status st = failing_call(ctx, k, &A, &B, &D, &o);
-        failed += st != HM_STATUS_SUCCESS;
-    }
+    long long step = calls / 5 > 1 ? calls / 5 : 1;
+    for (long long k = 1; k < calls; k += step)
+        failed += failing_call(ctx, k, &A, &B, &D, &o) != HM_STATUS_SUCCESS;
     CHECK(failed > 0);
+    fill(&A, 73); /* the cached plan once more, on new values */
+    free(ref);
+    ref = reference(&A, &B, NULL, false);
     memset(D.data, 0, hm_tensor_nbytes(&D));
     CHECK_STATUS(hm_matmul_advanced(ctx, &A, &B, NULL, &D, NULL, &o), HM_STATUS_SUCCESS);
     CHECK_NEAR(rel_error(D.data, HM_DTYPE_F32, ref, M * N), 1e-5, "the call after failed passes");
